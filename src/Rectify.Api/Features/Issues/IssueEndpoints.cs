@@ -1,0 +1,132 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Features.Measures;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Issues;
+
+public static class IssueEndpoints
+{
+    public static IEndpointRouteBuilder MapIssues(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/issues").WithTags("Issues");
+
+        group.MapGet("/", List)
+            .WithName("ListIssues")
+            .WithSummary("List issues")
+            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬).")
+            .ProducesValidationProblem()
+            .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
+
+        group.MapGet("/{id:long}", Get)
+            .WithName("GetIssue")
+            .WithSummary("Get an issue with its sub-issues and measures")
+            .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag header is the version for If-Match.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [] });
+
+        group.MapPost("/", Create)
+            .WithName("CreateIssue")
+            .WithSummary("Create an issue")
+            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe.")
+            .Produces<IssueResponse>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0 });
+
+        group.MapPut("/{id:long}", Update)
+            .WithName("UpdateIssue")
+            .WithSummary("Update an issue")
+            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired)
+            .WithExample(Examples.Update, Examples.Issue);
+
+        group.MapPost("/{id:long}/review", Review)
+            .WithName("RequestIssueReview")
+            .WithSummary("Request sign-off (申请销号)")
+            .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked and when. If-Match is optional; when sent it must match.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
+
+        group.MapPost("/{id:long}/close", Close)
+            .WithName("CloseIssue")
+            .WithSummary("Sign off an issue (销号)")
+            .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .WithExample(new CloseIssueRequest { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 5), Conclusion = "整改到位，同意销号。" },
+                Examples.Issue with { State = IssueState.Closed });
+
+        return routes;
+    }
+
+    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueRepository issues, CancellationToken ct)
+        => TypedResults.Ok(await issues.ListAsync(query, ct));
+
+    static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    {
+        var (issue, version) = await issues.FindAsync(id, ct) ?? throw Problem.NotFound("issue", id);
+        ETags.Set(http, version);
+        return TypedResults.Ok(issue with { Measures = await measures.ForIssueAsync(id, ct) });
+    }
+
+    static Task<IResult> Create(CreateIssueRequest request, IssueRepository issues, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+        => creates.CreateAsync(http, request, async (tx, token) =>
+        {
+            var (issue, version) = await issues.CreateAsync(tx, request, token);
+            ETags.Set(http, version);
+            return TypedResults.Created($"/api/v1/issues/{issue.Id}", issue);
+        }, ct);
+
+    static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
+        => Answer(http, issues.UpdateAsync(id, request, ETags.RequiredVersion(http), ct));
+
+    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
+        => Answer(http, issues.RequestReviewAsync(id, request, ETags.OptionalVersion(http), ct));
+
+    static Task<Ok<IssueResponse>> Close(long id, CloseIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
+        => Answer(http, issues.CloseAsync(id, request, ETags.OptionalVersion(http), ct));
+
+    static async Task<Ok<IssueResponse>> Answer(HttpContext http, Task<(IssueResponse Issue, int Version)> change)
+    {
+        var (issue, version) = await change;
+        ETags.Set(http, version);
+        return TypedResults.Ok(issue);
+    }
+
+    static class Examples
+    {
+        public static readonly IssueResponse Issue = new()
+        {
+            Id = 1, Round = "HN-8-6-6", Code = "1", Title = "殡葬改革推行不力",
+            Description = "殡葬服务收费不规范、基础设施建设滞后，节地生态安葬推进缓慢。", Category = "殡葬管理",
+            LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = IssueState.InProgress, DueDate = new DateOnly(2025, 12, 31),
+            Overdue = false, Progress = 82.5m, MeasureCount = 2, AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
+            CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+        };
+
+        public static readonly CreateIssueRequest Create = new()
+        {
+            Round = "HN-8-6-6", Code = "1", Title = Issue.Title, Description = Issue.Description, Category = Issue.Category,
+            LeadUnit = Issue.LeadUnit, ResponsibleLeader = Issue.ResponsibleLeader, DueDate = Issue.DueDate,
+        };
+
+        public static readonly UpdateIssueRequest Update = new()
+        {
+            Title = Issue.Title, Description = Issue.Description, Category = Issue.Category, LeadUnit = Issue.LeadUnit,
+            ResponsibleLeader = Issue.ResponsibleLeader, DueDate = Issue.DueDate, State = IssueState.InProgress,
+        };
+    }
+}

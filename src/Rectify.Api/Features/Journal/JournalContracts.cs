@@ -1,0 +1,52 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Rectify.Api.Infrastructure.Http;
+
+namespace Rectify.Api.Features.Journal;
+
+/// <summary>One change: who (the calling system), when, what, and the entity before and after.</summary>
+public sealed record JournalEntryResponse(
+    long Id, DateTime OccurredAt, string Actor, string Entity, string EntityId, string Action, JsonElement? Before, JsonElement? After);
+
+public sealed record JournalQuery
+{
+    [Description("Only changes of this entity type: round, issue, measure.")]
+    public string? Entity { get; init; }
+
+    [Description("Only changes of this entity id (or code, for rounds).")]
+    public string? EntityId { get; init; }
+
+    [Description("Only changes made by this caller.")]
+    public string? Actor { get; init; }
+
+    [Description("Only changes at or after this instant (ISO 8601).")]
+    public DateTimeOffset? From { get; init; }
+
+    [Description("Only changes before this instant (ISO 8601).")]
+    public DateTimeOffset? To { get; init; }
+
+    [Description("Largest number of items to return (1–200).")]
+    [DefaultValue(PageRequest.DefaultLimit)]
+    public int? Limit { get; init; }
+
+    [Description("Opaque cursor from the previous page's nextCursor.")]
+    public string? Cursor { get; init; }
+
+    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
+}
+
+sealed class JournalRow
+{
+    public long Id { get; init; }
+    public DateTime OccurredAt { get; init; }
+    public string Actor { get; init; } = "";
+    public string Entity { get; init; } = "";
+    public string EntityId { get; init; } = "";
+    public string Action { get; init; } = "";
+    public string? Before { get; init; }
+    public string? After { get; init; }
+
+    public JournalEntryResponse ToResponse() => new(Id, DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Actor, Entity, EntityId, Action, Parse(Before), Parse(After));
+
+    static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}

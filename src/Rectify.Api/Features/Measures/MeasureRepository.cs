@@ -1,0 +1,220 @@
+using Dapper;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Measures;
+
+public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
+{
+    public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
+    {
+        var page = query.Page;
+        var args = new
+        {
+            today = clock.Today,
+            dueSoon = clock.DueSoonUntil,
+            issue = query.Issue,
+            round = query.Round,
+            ownerUnit = query.OwnerUnit,
+            state = query.State is { } s ? EnumText.Format(s) : null,
+            dueBefore = query.DueBefore,
+            dueAfter = query.DueAfter,
+            overdue = query.Overdue,
+            light = query.TrafficLight is { } l ? EnumText.Format(l) : null,
+            after = page.After,
+            limit = page.EffectiveLimit + 1,
+        };
+        return db.ReadAsync(async (connection, token) =>
+        {
+            var rows = (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
+            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Id, r => r.ToResponse());
+        }, ct);
+    }
+
+    /// <summary>Every measure of one issue, for the issue's detail.</summary>
+    public Task<IReadOnlyList<MeasureResponse>> ForIssueAsync(long issueId, CancellationToken ct)
+        => db.ReadAsync<IReadOnlyList<MeasureResponse>>(async (connection, token) =>
+            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql, new { issueId, today = clock.Today, dueSoon = clock.DueSoonUntil }, cancellationToken: token)))
+                .Select(r => r.ToResponse()).ToList(), ct);
+
+    /// <summary>One measure with its progress entries and evidence, or null.</summary>
+    public Task<(MeasureResponse Measure, int Version)?> FindAsync(long id, CancellationToken ct)
+        => db.ReadAsync<(MeasureResponse, int)?>(async (connection, token) =>
+        {
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"{FindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, cancellationToken: token));
+            var row = await results.ReadSingleOrDefaultAsync<MeasureRow>();
+            var progress = (await results.ReadAsync<ProgressEntryResponse>()).ToList();
+            var evidence = (await results.ReadAsync<EvidenceResponse>()).ToList();
+            return row is null ? null : (row.ToResponse() with { ProgressEntries = progress, Evidence = evidence }, row.Version);
+        }, ct);
+
+    public async Task<(MeasureResponse Measure, int Version)> CreateAsync(Tx tx, CreateMeasureRequest request, CancellationToken ct)
+    {
+        var issueState = await tx.QuerySingleOrDefaultAsync<string>("SELECT state FROM issues WHERE id = @issueId FOR SHARE", new { request.IssueId }, ct)
+            ?? throw Problem.Unprocessable("issueId", $"No issue {request.IssueId} exists.");
+        EnsureIssueOpen(issueState);
+        var id = await tx.QuerySingleAsync<long>(InsertSql, new
+        {
+            request.IssueId, request.Code, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate, now = clock.UtcNow,
+        }, ct);
+        var created = await ReadInAsync(tx, id, ct);
+        await journal.RecordAsync(tx, "measure", id, "create", null, created.ToResponse(), ct);
+        return (created.ToResponse(), created.Version);
+    }
+
+    public Task<(MeasureResponse Measure, int Version)> UpdateAsync(long id, UpdateMeasureRequest request, int? expectedVersion, CancellationToken ct)
+        => db.WriteAsync(async (tx, token) =>
+        {
+            var before = await LockAsync(tx, id, expectedVersion, token);
+            MeasureStates.EnsureAllowed(before.StateValue, request.State);
+            if (request.State == MeasureState.Cancelled && string.IsNullOrWhiteSpace(request.CancelReason))
+                throw Problem.Validation("cancelReason", "A cancelled measure needs a cancelReason.");
+            await tx.ExecuteAsync(UpdateSql, new
+            {
+                id, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate,
+                state = EnumText.Format(request.State),
+                cancelReason = request.State == MeasureState.Cancelled ? request.CancelReason : null,
+                today = clock.Today, now = clock.UtcNow,
+            }, token);
+            return await JournalChangeAsync(tx, id, "update", before, token);
+        }, ct);
+
+    public async Task<(ProgressEntryResponse Entry, int Version)> AddProgressAsync(Tx tx, long id, AddProgressRequest request, int? expectedVersion, CancellationToken token)
+    {
+            var before = await LockAsync(tx, id, expectedVersion, token);
+            if (before.StateValue is MeasureState.Done or MeasureState.Cancelled)
+                throw Problem.Conflict($"The measure is {before.State}: reopen it (state in_progress or planned) before reporting progress.");
+            if (request.ReportedOn > clock.Today) throw Problem.Validation("reportedOn", "reportedOn cannot be in the future.");
+            if (request.Percent < before.Progress)
+                throw Problem.Unprocessable("percent", $"Progress only moves forward: the measure is at {before.Progress:0.##}%.");
+
+            var entry = await tx.QuerySingleAsync<ProgressEntryResponse>(InsertProgressSql, new
+            {
+                id, request.ReportedOn, request.Percent, request.Note, by = caller.Name, now = clock.UtcNow,
+            }, token);
+            await tx.ExecuteAsync(MoveForwardSql, new { id, request.Percent, request.ReportedOn, now = clock.UtcNow }, token);
+            var (_, version) = await JournalChangeAsync(tx, id, "progress", before, token);
+            return (entry, version);
+    }
+
+    public async Task<EvidenceResponse> AddEvidenceAsync(Tx tx, long id, AddEvidenceRequest request, CancellationToken ct)
+    {
+        var measure = await LockAsync(tx, id, expectedVersion: null, ct);
+        var evidence = await tx.QuerySingleAsync<EvidenceResponse>(InsertEvidenceSql, new
+        {
+            id, request.Title, request.DocumentNumber, request.IssuedOn, request.Url, by = caller.Name, now = clock.UtcNow,
+        }, ct);
+        await journal.RecordAsync(tx, "measure", measure.Id, "evidence", null, evidence, ct);
+        return evidence;
+    }
+
+    /// <summary>Locks the measure, checks the version, and refuses changes under a closed (signed-off) issue.</summary>
+    async Task<MeasureRow> LockAsync(Tx tx, long id, int? expectedVersion, CancellationToken ct)
+    {
+        var row = await Versioned.LockAsync<MeasureRow>(tx, LockSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, expectedVersion, "measure", id, ct);
+        EnsureIssueOpen(row.IssueState);
+        return row;
+    }
+
+    async Task<(MeasureResponse Measure, int Version)> JournalChangeAsync(Tx tx, long id, string action, MeasureRow before, CancellationToken ct)
+    {
+        var after = await ReadInAsync(tx, id, ct);
+        await journal.RecordAsync(tx, "measure", id, action, before.ToResponse(), after.ToResponse(), ct);
+        return (after.ToResponse(), after.Version);
+    }
+
+    static void EnsureIssueOpen(string issueState)
+    {
+        if (issueState == "closed")
+            throw Problem.Conflict("The issue has been signed off (closed): its measures can no longer change.");
+    }
+
+    Task<MeasureRow> ReadInAsync(Tx tx, long id, CancellationToken ct)
+        => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct);
+
+    // Overdue and the traffic light are derived from "today" in the configured time zone at read time.
+    const string Select = """
+        SELECT m.id, m.issue_id, i.state AS issue_state, r.code AS round_code, m.code, m.title, m.description, m.owner_unit_code,
+               m.state, m.progress, m.start_date, m.due_date, m.completed_on, m.cancel_reason, m.version, m.created_at, m.updated_at,
+               (m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
+               CASE WHEN m.state = 'cancelled' THEN NULL
+                    WHEN m.state = 'done' THEN 'green'
+                    WHEN m.due_date < @today THEN 'red'
+                    WHEN m.due_date <= @dueSoon THEN 'yellow'
+                    ELSE 'green' END AS traffic_light
+        FROM measures m
+        JOIN issues i ON i.id = m.issue_id
+        JOIN rounds r ON r.id = i.round_id
+        """;
+
+    const string ListSql = $"""
+        SELECT * FROM ({Select}
+            WHERE (@issue::bigint IS NULL OR m.issue_id = @issue)
+              AND (@round::text IS NULL OR r.code = @round)
+              AND (@ownerUnit::text IS NULL OR m.owner_unit_code = @ownerUnit)
+              AND (@state::text IS NULL OR m.state = @state)
+              AND (@dueBefore::date IS NULL OR m.due_date <= @dueBefore)
+              AND (@dueAfter::date IS NULL OR m.due_date >= @dueAfter)
+              AND m.id > @after) AS measure
+        WHERE (@overdue::boolean IS NULL OR overdue = @overdue)
+          AND (@light::text IS NULL OR traffic_light = @light)
+        ORDER BY id
+        LIMIT @limit
+        """;
+
+    const string FindSql = $"{Select} WHERE m.id = @id";
+    const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId ORDER BY m.id";
+    const string LockSql = $"{Select} WHERE m.id = @id FOR UPDATE OF m";
+
+    const string ProgressSql = """
+        SELECT id, measure_id, reported_on, percent, note, recorded_by, recorded_at
+        FROM measure_progress WHERE measure_id = @id ORDER BY id
+        """;
+
+    const string EvidenceSql = """
+        SELECT id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at
+        FROM measure_evidence WHERE measure_id = @id ORDER BY id
+        """;
+
+    const string InsertSql = """
+        INSERT INTO measures (issue_id, code, title, description, owner_unit_code, state, progress, start_date, due_date, created_at, updated_at)
+        VALUES (@issueId, @code, @title, @description, @ownerUnit, 'planned', 0, @startDate, @dueDate, @now, @now)
+        RETURNING id
+        """;
+
+    const string UpdateSql = """
+        UPDATE measures
+        SET title = @title, description = @description, owner_unit_code = @ownerUnit, start_date = @startDate, due_date = @dueDate,
+            state = @state, cancel_reason = @cancelReason,
+            progress = CASE WHEN @state = 'done' THEN 100 ELSE progress END,
+            completed_on = CASE WHEN @state = 'done' THEN coalesce(completed_on, @today) ELSE NULL END,
+            version = version + 1, updated_at = @now
+        WHERE id = @id
+        """;
+
+    const string InsertProgressSql = """
+        INSERT INTO measure_progress (measure_id, reported_on, percent, note, recorded_by, recorded_at)
+        VALUES (@id, @reportedOn, @percent, @note, @by, @now)
+        RETURNING id, measure_id, reported_on, percent, note, recorded_by, recorded_at
+        """;
+
+    // A progress entry moves the measure forward: planned → in_progress once work starts, → done at 100%.
+    const string MoveForwardSql = """
+        UPDATE measures
+        SET progress = @percent,
+            state = CASE WHEN @percent = 100 THEN 'done' WHEN @percent > 0 AND state = 'planned' THEN 'in_progress' ELSE state END,
+            completed_on = CASE WHEN @percent = 100 THEN @reportedOn ELSE completed_on END,
+            version = version + 1, updated_at = @now
+        WHERE id = @id
+        """;
+
+    const string InsertEvidenceSql = """
+        INSERT INTO measure_evidence (measure_id, title, document_number, issued_on, url, recorded_by, recorded_at)
+        VALUES (@id, @title, @documentNumber, @issuedOn, @url, @by, @now)
+        RETURNING id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at
+        """;
+}

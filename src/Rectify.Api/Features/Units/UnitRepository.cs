@@ -1,0 +1,38 @@
+using Dapper;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Http;
+
+namespace Rectify.Api.Features.Units;
+
+public sealed class UnitRepository(Db db)
+{
+    public Task<Page<UnitResponse>> ListAsync(UnitListQuery query, CancellationToken ct)
+    {
+        var page = query.Page;
+        var args = new { parent = query.Parent, kind = query.Kind is { } kind ? EnumText.Format(kind) : null, after = page.AfterKey, limit = page.EffectiveLimit + 1 };
+        return db.ReadAsync(async (connection, token) =>
+        {
+            var rows = (await connection.QueryAsync<UnitRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
+            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Code, r => r.ToResponse());
+        }, ct);
+    }
+
+    public Task<UnitResponse?> FindAsync(string code, CancellationToken ct)
+        => db.ReadAsync(async (connection, token) =>
+            (await connection.QuerySingleOrDefaultAsync<UnitRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)))?.ToResponse(), ct);
+
+    const string Columns = "code, name, name_en, kind, parent_code";
+
+    const string ListSql = $"""
+        SELECT {Columns}
+        FROM units
+        WHERE (@parent::text IS NULL OR parent_code = @parent)
+          AND (@kind::text IS NULL OR kind = @kind)
+          AND code > @after
+        ORDER BY code
+        LIMIT @limit
+        """;
+
+    const string FindSql = $"SELECT {Columns} FROM units WHERE code = @code";
+}

@@ -1,0 +1,25 @@
+namespace Rectify.Api.Infrastructure;
+
+public sealed class RectifyOptions
+{
+    public const string Section = "Rectify";
+
+    /// <summary>IANA time zone in which "today" and month ends are taken.</summary>
+    public string TimeZone { get; set; } = "Asia/Shanghai";
+
+    /// <summary>An unfinished measure due within this many days shows yellow.</summary>
+    public int DueSoonDays { get; set; } = 10;
+}
+
+/// <summary>"Today" in the configured time zone; tests fix the instant through <see cref="TimeProvider"/>.</summary>
+public sealed class Clock(TimeProvider time, Microsoft.Extensions.Options.IOptions<RectifyOptions> options)
+{
+    readonly TimeZoneInfo _zone = TimeZoneInfo.FindSystemTimeZoneById(options.Value.TimeZone);
+
+    public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
+
+    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), _zone).DateTime);
+
+    /// <summary>Last day on which an unfinished measure is still only "due soon" (yellow) rather than green.</summary>
+    public DateOnly DueSoonUntil => Today.AddDays(options.Value.DueSoonDays);
+}

@@ -1,0 +1,120 @@
+using Dapper;
+using Npgsql;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Rectify.Api.Infrastructure.Database;
+
+public sealed class ResilienceOptions
+{
+    public const string Section = "Database:Resilience";
+    public int MaxRetryAttempts { get; set; } = 3;
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan UnitOfWorkTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public double BreakerFailureRatio { get; set; } = 0.5;
+    public int BreakerMinimumThroughput { get; set; } = 10;
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>
+/// Runs units of database work (connection → transaction → commit) inside one resilience pipeline: an overall
+/// timeout, retries with jittered back-off for transient errors where the work is safe to repeat, and a circuit
+/// breaker shared by every request so that an unreachable database answers 503 fast instead of piling up.
+/// </summary>
+public sealed class Db
+{
+    readonly NpgsqlDataSource _dataSource;
+    readonly ResiliencePipeline _repeatable;
+    readonly ResiliencePipeline _once;
+
+    public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger)
+    {
+        _dataSource = dataSource;
+        var settings = options.Value;
+        // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried.
+        var transient = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient);
+        var breaker = new CircuitBreakerStrategyOptions
+        {
+            ShouldHandle = transient,
+            FailureRatio = settings.BreakerFailureRatio,
+            MinimumThroughput = settings.BreakerMinimumThroughput,
+            SamplingDuration = settings.BreakerSamplingDuration,
+            BreakDuration = settings.BreakerBreakDuration,
+            OnOpened = args => { logger.LogWarning("Database circuit opened for {Duration}", args.BreakDuration); return default; },
+            OnClosed = _ => { logger.LogInformation("Database circuit closed"); return default; },
+        };
+        // One breaker instance, shared by both pipelines, so that reads and writes see the same database state.
+        var sharedBreaker = new ResiliencePipelineBuilder().AddCircuitBreaker(breaker).Build();
+
+        _repeatable = new ResiliencePipelineBuilder()
+            .AddTimeout(settings.UnitOfWorkTimeout)
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = settings.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = settings.RetryBaseDelay,
+                OnRetry = args => { logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1); return default; },
+            })
+            .AddPipeline(sharedBreaker)
+            .Build();
+        _once = new ResiliencePipelineBuilder()
+            .AddTimeout(settings.UnitOfWorkTimeout)
+            .AddPipeline(sharedBreaker)
+            .Build();
+    }
+
+    /// <summary>Reads on one pooled connection; retried as a whole on transient errors.</summary>
+    public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct)
+        => await _repeatable.ExecuteAsync(async token =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(token);
+            return await read(connection, token);
+        }, ct);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in one transaction and commits it. Not retried: a create or an update may
+    /// have been applied when the connection broke at COMMIT (pass <paramref name="repeatable"/> where the
+    /// work is idempotent by design, such as an upsert or a create guarded by an idempotency key).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<Tx, CancellationToken, Task<T>> write, CancellationToken ct, bool repeatable = false)
+        => await (repeatable ? _repeatable : _once).ExecuteAsync(async token =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(token);
+            await using var transaction = await connection.BeginTransactionAsync(token);
+            var result = await write(new Tx(connection, transaction), token);
+            try
+            {
+                await transaction.CommitAsync(token);
+            }
+            catch (NpgsqlException e) when (e is not PostgresException && !repeatable)
+            {
+                throw new CommitOutcomeUnknownException(e);
+            }
+            return result;
+        }, ct);
+}
+
+/// <summary>The connection and transaction of one unit of work, with Dapper shortcuts that always pass both and the token.</summary>
+public sealed record Tx(NpgsqlConnection Connection, NpgsqlTransaction Transaction)
+{
+    public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? args, CancellationToken ct)
+        => Connection.QueryAsync<T>(new CommandDefinition(sql, args, Transaction, cancellationToken: ct));
+
+    public Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? args, CancellationToken ct)
+        => Connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, args, Transaction, cancellationToken: ct));
+
+    public Task<T> QuerySingleAsync<T>(string sql, object? args, CancellationToken ct)
+        => Connection.QuerySingleAsync<T>(new CommandDefinition(sql, args, Transaction, cancellationToken: ct));
+
+    public Task<int> ExecuteAsync(string sql, object? args, CancellationToken ct)
+        => Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction, cancellationToken: ct));
+}
+
+/// <summary>The connection broke while committing: the change may or may not have been applied.</summary>
+public sealed class CommitOutcomeUnknownException(Exception inner)
+    : Exception("The connection to the database broke while committing.", inner);

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Infrastructure.Http;
+
+/// <summary>
+/// Creates honour an <c>Idempotency-Key</c> header: the key is claimed, the create runs and its answer is stored,
+/// all in one transaction. A replay (same caller, key, operation and body) gets the stored answer; the same key
+/// with another body or operation is a 422. A concurrent duplicate waits on the key's row and then replays.
+/// </summary>
+public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions> json)
+{
+    public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    public async Task<IResult> CreateAsync<TRequest, TResponse>(
+        HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<Created<TResponse>>> create, CancellationToken ct)
+    {
+        var key = http.Request.Headers[Header].ToString();
+        if (key.Length == 0) return await db.WriteAsync(async (tx, token) => (IResult)await create(tx, token), ct);
+        if (key.Length > 200 || key.Any(c => c is < '!' or > '~'))
+            throw Problem.Validation(Header, "Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).");
+
+        var operation = $"{http.Request.Method} {http.Request.Path}";
+        var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, json.Value.SerializerOptions));
+        var args = new { caller = caller.Name, key, operation, hash };
+
+        // Repeatable: after a broken COMMIT the retry finds the key claimed and replays the stored answer.
+        return await db.WriteAsync(async (tx, token) =>
+        {
+            var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, token);
+            if (claimed is null) return Replay(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, token), operation, hash);
+
+            var created = await create(tx, token);
+            var body = JsonSerializer.Serialize(created.Value, json.Value.SerializerOptions);
+            await tx.ExecuteAsync(StoreSql, new { args.caller, key, status = created.StatusCode, location = created.Location, body }, token);
+            return created;
+        }, ct, repeatable: true);
+    }
+
+    static IResult Replay(HttpContext http, StoredAnswer stored, string operation, byte[] hash)
+    {
+        if (stored.Operation != operation || !CryptographicOperations.FixedTimeEquals(stored.RequestHash, hash))
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyKeyReused,
+                "Idempotency-Key reused with another request",
+                "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.");
+        http.Response.Headers[ReplayedHeader] = "true";
+        if (stored.Location is not null) http.Response.Headers.Location = stored.Location;
+        return Results.Text(stored.Response ?? "null", "application/json", Encoding.UTF8, stored.Status ?? StatusCodes.Status201Created);
+    }
+
+    const string ClaimSql = """
+        INSERT INTO idempotency_keys (caller, key, operation, request_hash)
+        VALUES (@caller, @key, @operation, @hash)
+        ON CONFLICT (caller, key) DO NOTHING
+        RETURNING true
+        """;
+
+    const string StoredSql = """
+        SELECT operation, request_hash AS RequestHash, status, location, response::text AS response
+        FROM idempotency_keys
+        WHERE caller = @caller AND key = @key
+        """;
+
+    const string StoreSql = """
+        UPDATE idempotency_keys SET status = @status, location = @location, response = @body::jsonb
+        WHERE caller = @caller AND key = @key
+        """;
+
+    sealed class StoredAnswer
+    {
+        public string Operation { get; init; } = "";
+        public byte[] RequestHash { get; init; } = [];
+        public int? Status { get; init; }
+        public string? Location { get; init; }
+        public string? Response { get; init; }
+    }
+}

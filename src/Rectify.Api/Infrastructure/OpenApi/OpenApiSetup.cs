@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+
+namespace Rectify.Api.Infrastructure.OpenApi;
+
+/// <summary>Example request and answer of an operation, in Chinese domain terms, shown in the OpenAPI document.</summary>
+public sealed record OpenApiExample(object? Request, object? Response);
+
+public static class OpenApiSetup
+{
+    public const string DocumentPath = "/openapi/v1.json";
+
+    public static IServiceCollection AddRectifyOpenApi(this IServiceCollection services)
+    {
+        services.AddOpenApi("v1", options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Rectify API",
+                    Version = "v1",
+                    Description = """
+                        Tracks the rectification (整改) of the problems an inspection (巡视) found: inspection rounds, the issues
+                        they raised, the measures taken, their progress and evidence, and the journal of every change.
+
+                        Conventions: JSON with camelCase names; dates `YYYY-MM-DD`; instants ISO 8601 UTC; lists page with
+                        `limit` and the opaque `cursor` of the previous page's `nextCursor`; single resources carry an `ETag`
+                        and updates require `If-Match` (412 when stale, 428 when missing); creates accept an `Idempotency-Key`
+                        (a replay returns the first answer with `Idempotent-Replayed: true`; the key with another body is 422).
+                        Every error is an RFC 9457 problem (`application/problem+json`) with a stable `type`, a `title`, the
+                        `traceId`, and for invalid fields an `errors` map of field → messages.
+                        """,
+                };
+                // The document is committed and compared in tests: it must not depend on the host that served it.
+                document.Servers = [];
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var example = context.Description.ActionDescriptor.EndpointMetadata.OfType<OpenApiExample>().LastOrDefault();
+                if (example is null) return Task.CompletedTask;
+                var serializer = context.ApplicationServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+                if (example.Request is not null && operation.RequestBody?.Content is { } requestContent)
+                {
+                    foreach (var media in requestContent.Values) media.Example = JsonSerializer.SerializeToNode(example.Request, serializer);
+                }
+                if (example.Response is not null && operation.Responses is { } responses)
+                {
+                    var success = responses.Where(r => r.Key.StartsWith('2')).Select(r => r.Value.Content).FirstOrDefault(c => c is { Count: > 0 });
+                    foreach (var media in success?.Values ?? []) media.Example = JsonSerializer.SerializeToNode(example.Response, serializer);
+                }
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>Attaches an example request and answer to an operation's OpenAPI description.</summary>
+    public static RouteHandlerBuilder WithExample(this RouteHandlerBuilder builder, object? request = null, object? response = null)
+        => builder.WithMetadata(new OpenApiExample(request, response));
+
+    public static WebApplication MapRectifyOpenApi(this WebApplication app)
+    {
+        app.MapOpenApi(DocumentPath).ExcludeFromDescription();
+        app.UseSwaggerUI(options =>
+        {
+            options.RoutePrefix = "swagger";
+            options.SwaggerEndpoint(DocumentPath, "Rectify API v1");
+            options.DocumentTitle = "Rectify API";
+        });
+        return app;
+    }
+}

@@ -1,0 +1,90 @@
+namespace Rectify.Api.Infrastructure.Problems;
+
+/// <summary>
+/// A failure the caller can act on. Handlers and repositories throw it; <see cref="ProblemExceptionHandler"/>
+/// is the one place that turns it (and every other exception) into an RFC 9457 problem.
+/// </summary>
+public sealed class ProblemException(
+    int status,
+    string type,
+    string title,
+    string? detail = null,
+    IReadOnlyDictionary<string, object?>? extensions = null,
+    IReadOnlyDictionary<string, string[]>? errors = null) : Exception(detail ?? title)
+{
+    public int Status { get; } = status;
+    public string Type { get; } = type;
+    public string Title { get; } = title;
+    public string? Detail { get; } = detail;
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+    public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
+}
+
+/// <summary>The stable problem types of the API. Integrators switch on <c>type</c>, never on <c>title</c> or <c>detail</c>.</summary>
+public static class ProblemTypes
+{
+    const string Prefix = "urn:rectify:problem:";
+    public const string Validation = Prefix + "validation";
+    public const string MalformedRequest = Prefix + "malformed-request";
+    public const string NotFound = Prefix + "not-found";
+    public const string Conflict = Prefix + "conflict";
+    public const string InvalidTransition = Prefix + "invalid-transition";
+    public const string ClosingBlocked = Prefix + "closing-blocked";
+    public const string PreconditionFailed = Prefix + "precondition-failed";
+    public const string PreconditionRequired = Prefix + "precondition-required";
+    public const string IdempotencyKeyReused = Prefix + "idempotency-key-reused";
+    public const string UnsupportedMediaType = Prefix + "unsupported-media-type";
+    public const string PayloadTooLarge = Prefix + "payload-too-large";
+    public const string MethodNotAllowed = Prefix + "method-not-allowed";
+    public const string NotAcceptable = Prefix + "not-acceptable";
+    public const string DatabaseUnavailable = Prefix + "database-unavailable";
+    public const string CommitOutcomeUnknown = Prefix + "commit-outcome-unknown";
+    public const string Internal = Prefix + "internal";
+
+    /// <summary>The type used for a bare status code (routing, status code pages).</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => MalformedRequest,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        406 => NotAcceptable,
+        409 => Conflict,
+        412 => PreconditionFailed,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        422 => Validation,
+        428 => PreconditionRequired,
+        503 => DatabaseUnavailable,
+        >= 500 => Internal,
+        _ => Prefix + status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>Factories for the problems that handlers raise.</summary>
+public static class Problem
+{
+    public static ProblemException NotFound(string what, object key) => new(
+        StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found",
+        $"No {what} '{key}' exists.");
+
+    public static ProblemException Validation(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) => new(
+        StatusCodes.Status400BadRequest, ProblemTypes.Validation, "One or more fields are invalid",
+        "See errors for the fields to correct.", errors: errors);
+
+    /// <summary>A well-formed request that refers to something that does not exist (an unknown unit, a parent in another round).</summary>
+    public static ProblemException Unprocessable(string field, string message) => new(
+        StatusCodes.Status422UnprocessableEntity, ProblemTypes.Validation, "The request refers to something that does not fit",
+        message, errors: new Dictionary<string, string[]> { [field] = [message] });
+
+    public static ProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, ProblemTypes.Conflict, "Conflict", detail);
+
+    public static ProblemException PreconditionFailed() => new(
+        StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed, "The resource has changed",
+        "If-Match does not match the current ETag: read the resource again and re-apply the change.");
+
+    public static ProblemException PreconditionRequired() => new(
+        StatusCodes.Status428PreconditionRequired, ProblemTypes.PreconditionRequired, "If-Match is required",
+        "Send the ETag of the representation you read in If-Match, so that a concurrent change is not overwritten.");
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Rectify.Api.Infrastructure.Database;
+
+namespace Rectify.Api.Infrastructure.Problems;
+
+/// <summary>
+/// Maps every exception to a problem. Nothing from an exception's message, stack or SQL reaches the caller
+/// except what is written here for that purpose; the full exception goes to the log with the trace id.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    const int RetryAfterSeconds = 5;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away; there is nobody to answer. 499 marks it in the logs.
+            http.Response.StatusCode = 499;
+            return true;
+        }
+
+        var problem = Map(exception);
+        if (problem.Status >= 500 && problem.Type == ProblemTypes.Internal)
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+        else if (problem.Status >= 500)
+            logger.LogWarning("{Type} on {Method} {Path}: {Reason}", problem.Type, http.Request.Method, http.Request.Path, exception.GetType().Name);
+
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+            http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        http.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    static ProblemDetails Map(Exception exception) => exception switch
+    {
+        ProblemException p => From(p),
+        BadHttpRequestException bad => FromBadRequest(bad),
+        JsonException json => MalformedJson(json),
+        PostgresException pg => FromPostgres(pg),
+        CommitOutcomeUnknownException => Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.CommitOutcomeUnknown,
+            "The outcome of the change is unknown",
+            "The connection to the database broke while the change was being committed. Read the resource again before retrying."),
+        BrokenCircuitException or TimeoutRejectedException or NpgsqlException or TimeoutException => Problem(
+            StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "The database is unavailable",
+            "The service cannot reach its database at the moment. Retry after the time given in Retry-After."),
+        _ => Problem(StatusCodes.Status500InternalServerError, ProblemTypes.Internal, "Unexpected error",
+            "The error has been logged with the trace id of this response."),
+    };
+
+    static ProblemDetails From(ProblemException p)
+    {
+        var details = p.Errors is null
+            ? new ProblemDetails()
+            : new HttpValidationProblemDetails(p.Errors.ToDictionary(e => e.Key, e => e.Value));
+        details.Status = p.Status;
+        details.Type = p.Type;
+        details.Title = p.Title;
+        details.Detail = p.Detail;
+        foreach (var (key, value) in p.Extensions) details.Extensions[key] = value;
+        return details;
+    }
+
+    static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is JsonException json) return MalformedJson(json);
+        return bad.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
+            StatusCodes.Status415UnsupportedMediaType => Problem(415, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
+                "Send the body as application/json."),
+            _ => ParameterProblem(bad),
+        };
+    }
+
+    // Binding messages look like: Failed to bind parameter "int limit" from "abc". Keep the parameter's name only:
+    // the CLR type means nothing to a caller.
+    static ProblemDetails ParameterProblem(BadHttpRequestException bad)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(bad.Message, "\"(?:[^\" ]+ )?(?<name>[A-Za-z0-9_-]+)\"");
+        var name = match.Success ? match.Groups["name"].Value : "request";
+        var message = bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "A value is required." : "The value is not valid.";
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.Validation,
+            Title = "One or more fields are invalid",
+            Detail = $"Parameter '{name}': {message}",
+        };
+    }
+
+    static ProblemDetails MalformedJson(JsonException json)
+    {
+        var path = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
+        var message = json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
+            ? "Unknown field: it is not part of this request (it may be set by the server only)."
+            : json.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? "The value has the wrong type or format for this field."
+                : json.Message.Contains("missing required properties", StringComparison.Ordinal)
+                    ? "Required fields are missing."
+                    : json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
+                        ? "The field appears more than once."
+                        : "The JSON is not well-formed or is cut off here.";
+        var field = UnmappedField(json.Message) is { } unmapped ? (path == "$" ? "$." + unmapped : path) : path;
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.MalformedRequest,
+            Title = "The request body is not valid JSON for this operation",
+            Detail = message,
+        };
+    }
+
+    static string? UnmappedField(string message)
+    {
+        const string marker = "The JSON property '";
+        var start = message.IndexOf(marker, StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += marker.Length;
+        var end = message.IndexOf('\'', start);
+        return end > start ? message[start..end] : null;
+    }
+
+    static ProblemDetails FromPostgres(PostgresException pg) => pg.SqlState switch
+    {
+        PostgresErrorCodes.UniqueViolation => Problem(409, ProblemTypes.Conflict, "Already exists",
+            ConstraintMessages.Describe(pg.ConstraintName) ?? "A resource with the same key already exists."),
+        PostgresErrorCodes.ForeignKeyViolation => Problem(422, ProblemTypes.Validation, "The request refers to something that does not exist",
+            ConstraintMessages.Describe(pg.ConstraintName) ?? "A referenced resource does not exist, or is still referenced."),
+        PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation => Problem(422, ProblemTypes.Validation, "The values are not consistent",
+            ConstraintMessages.Describe(pg.ConstraintName) ?? "The values break a rule of the data model."),
+        PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable => Problem(409,
+            ProblemTypes.Conflict, "Concurrent change", "Another change to the same data happened at the same time. Retry the request."),
+        PostgresErrorCodes.QueryCanceled => Problem(503, ProblemTypes.DatabaseUnavailable, "The database took too long", "Retry later."),
+        _ when pg.SqlState.StartsWith("22", StringComparison.Ordinal) => Problem(400, ProblemTypes.Validation, "A value is out of range",
+            "A value in the request cannot be stored (out of range or malformed)."),
+        _ when pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57", StringComparison.Ordinal)
+            => Problem(503, ProblemTypes.DatabaseUnavailable, "The database is unavailable", "Retry after the time given in Retry-After."),
+        _ => Problem(500, ProblemTypes.Internal, "Unexpected error", "The error has been logged with the trace id of this response."),
+    };
+
+    static ProblemDetails Problem(int status, string type, string title, string detail)
+        => new() { Status = status, Type = type, Title = title, Detail = detail };
+}
+
+/// <summary>Adds <c>traceId</c> and <c>instance</c> to every problem, and a stable <c>type</c> where none was set.</summary>
+public static class ProblemSetup
+{
+    public static IServiceCollection AddRectifyProblems(this IServiceCollection services)
+    {
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var details = context.ProblemDetails;
+            var status = details.Status ?? context.HttpContext.Response.StatusCode;
+            details.Status = status;
+            if (details.Type is null || details.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+                details.Type = details is HttpValidationProblemDetails && status == 400 ? ProblemTypes.Validation : ProblemTypes.ForStatus(status);
+            details.Instance ??= context.HttpContext.Request.Path;
+            details.Extensions.Remove("exception"); // never echo developer exception details
+            details.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+        });
+        return services;
+    }
+}

@@ -1,0 +1,56 @@
+using Rectify.Api.DemoData;
+using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.Journal;
+using Rectify.Api.Features.Measures;
+using Rectify.Api.Features.Rounds;
+using Rectify.Api.Features.Units;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configuration and clock
+builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
+builder.Services.Configure<ResilienceOptions>(builder.Configuration.GetSection(ResilienceOptions.Section));
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<Clock>();
+
+// HTTP conventions: strict JSON, validation, problems, OpenAPI
+builder.Services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
+builder.Services.AddValidation();
+builder.Services.AddRectifyProblems();
+builder.Services.AddRectifyOpenApi();
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+// Database and the features
+builder.Services.AddRectifyDatabase(builder.Configuration);
+builder.Services.AddScoped<Caller>();
+builder.Services.AddScoped<Journal>();
+builder.Services.AddScoped<IdempotentCreates>();
+builder.Services.AddScoped<UnitRepository>();
+builder.Services.AddScoped<RoundRepository>();
+builder.Services.AddScoped<IssueRepository>();
+builder.Services.AddScoped<MeasureRepository>();
+builder.Services.AddScoped<JournalRepository>();
+builder.Services.AddSingleton<ReferenceCaseLoader>();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapRectifyOpenApi();
+
+app.MapUnits();
+app.MapRounds();
+app.MapIssues();
+app.MapMeasures();
+app.MapJournal();
+
+app.Run();
+
+/// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;
