@@ -1,0 +1,75 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Rectify.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real service over the real HTTP pipeline, on a fresh database of its own (one per test class), with a
+/// clock the tests set. Start of the clock: 2025-06-15 12:00 in Shanghai.
+/// </summary>
+public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2025, 6, 15, 4, 0, 0, TimeSpan.Zero);
+
+    string _connectionString = "";
+
+    public FakeTimeProvider Clock { get; } = new(Start);
+
+    public TestCluster TestCluster => cluster;
+
+    /// <summary>Whether start-up loads the reference case.</summary>
+    protected virtual bool LoadDemoData => false;
+
+    public string ConnectionString => _connectionString;
+
+    public async ValueTask InitializeAsync()
+    {
+        _connectionString = await cluster.CreateDatabaseAsync();
+        _ = Server; // start the host now, so that migrations and demo data are in place before the first test
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Rectify", _connectionString);
+        builder.UseSetting("Database:LoadDemoData", LoadDemoData ? "true" : "false");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    public HttpClient Client()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    /// <summary>A scalar from the test's own database, for checks the API does not expose (row counts).</summary>
+    public async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(connection, new Dapper.CommandDefinition(sql, args, cancellationToken: TestContext.Current.CancellationToken))
+            ?? throw new InvalidOperationException("No value.");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The service with the reference case loaded at start-up.</summary>
+public sealed class RectifyAppWithDemoData(TestCluster cluster) : RectifyApp(cluster)
+{
+    protected override bool LoadDemoData => true;
+}
