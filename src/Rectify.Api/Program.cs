@@ -50,7 +50,17 @@ app.MapIssues();
 app.MapMeasures();
 app.MapJournal();
 
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (EmbeddedPostgresUnavailableException missing)
+{
+    // No database configured and none can be started here: say what to do, without a stack trace.
+    Console.Error.WriteLine(missing.Message);
+    return 2;
+}
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

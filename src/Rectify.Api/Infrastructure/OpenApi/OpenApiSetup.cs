@@ -39,6 +39,27 @@ public static class OpenApiSetup
                 document.Servers = [];
                 return Task.CompletedTask;
             });
+            options.AddOperationTransformer((operation, _, _) =>
+            {
+                // [AsParameters] records bind query names case-insensitively; document them in the API's camelCase.
+                foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+                {
+                    if (parameter.In == ParameterLocation.Query && parameter.Name is { Length: > 0 } name && char.IsUpper(name[0]))
+                        parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
+                }
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                DocumentHeaders(operation, context);
+                return Task.CompletedTask;
+            });
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                // Data numbers are decimals (numeric in PostgreSQL), never binary floating point: say so.
+                if (context.JsonTypeInfo.Type == typeof(decimal) || context.JsonTypeInfo.Type == typeof(decimal?)) schema.Format = "decimal";
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer((operation, context, _) =>
             {
                 var example = context.Description.ActionDescriptor.EndpointMetadata.OfType<OpenApiExample>().LastOrDefault();
@@ -57,6 +78,40 @@ public static class OpenApiSetup
             });
         });
         return services;
+    }
+
+    /// <summary>
+    /// Documents the concurrency and idempotency headers an operation takes, read off what it does: a handler that
+    /// creates through <see cref="Http.IdempotentCreates"/> takes Idempotency-Key; an operation that can answer 428
+    /// requires If-Match, one that can answer 412 only accepts it.
+    /// </summary>
+    static void DocumentHeaders(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var handler = metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
+        var responses = operation.Responses?.Keys.ToHashSet() ?? [];
+        operation.Parameters ??= [];
+        if (handler?.GetParameters().Any(p => p.ParameterType == typeof(Http.IdempotentCreates)) == true)
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = Http.IdempotentCreates.Header, In = ParameterLocation.Header, Required = false,
+                Description = "Makes the create safe to retry: a replay with the same key and body returns the first answer (with Idempotent-Replayed: true); the same key with another body is 422.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
+            });
+        }
+        if (responses.Contains("412"))
+        {
+            var required = responses.Contains("428");
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match", In = ParameterLocation.Header, Required = required,
+                Description = required
+                    ? "The ETag last read. Required: 428 without it, 412 when the resource changed since."
+                    : "The ETag last read. Optional: when sent, 412 if the resource changed since.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
     }
 
     /// <summary>Attaches an example request and answer to an operation's OpenAPI description.</summary>
