@@ -95,15 +95,7 @@ public sealed class EmbeddedPostgresTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        // Whatever a failed test left running is removed with a throwaway handle on the same folder.
-        if (File.Exists(Path.Combine(_root, "data", "postmaster.pid")))
-        {
-            var leftover = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(_root, Throwaway: true), _ => { }, CancellationToken.None);
-            await leftover.DisposeAsync();
-        }
-        else if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
+        // Whatever a failed test left running is removed.
+        await Infrastructure.TestCluster.RemoveClusterAsync(_root);
     }
 }

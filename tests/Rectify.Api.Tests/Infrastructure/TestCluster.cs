@@ -19,7 +19,7 @@ public sealed class TestCluster : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        RemoveLeftoversOfKilledRuns();
+        await RemoveLeftoversOfKilledRunsAsync();
         var root = Path.Combine(Path.GetTempPath(), $"rectify-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, Throwaway: true), _ => { }, CancellationToken.None);
         await Cluster.CreateDatabaseAsync(Template, template: null, CancellationToken.None);
@@ -45,31 +45,27 @@ public sealed class TestCluster : IAsyncLifetime
     }
 
     /// <summary>Clusters of earlier runs that were killed before they could clean up: stop and remove them.</summary>
-    static void RemoveLeftoversOfKilledRuns()
+    static async Task RemoveLeftoversOfKilledRunsAsync()
     {
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "rectify-tests-*"))
         {
             var name = Path.GetFileName(dir).Split('-');
-            if (name.Length < 3 || !int.TryParse(name[2], out var pid) || IsAlive(pid)) continue;
-            try
-            {
-                var pgCtl = File.ReadAllText(Path.Combine(dir, "data", "postmaster.pid")).Length > 0 ? "stop" : null;
-                if (pgCtl is not null)
-                {
-                    using var stop = System.Diagnostics.Process.Start("runuser", ["-u", "postgres", "--", "sh", "-c",
-                        $"PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1) pg_ctl -D '{dir}/data' -m immediate stop"]);
-                    stop.WaitForExit(30_000);
-                }
-            }
-            catch (IOException) { }
-            catch (System.ComponentModel.Win32Exception) { }
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (name.Length < 3 || !int.TryParse(name[2], out var pid) || pid == Environment.ProcessId || EmbeddedPostgres.IsAlive(pid)) continue;
+            await RemoveClusterAsync(dir);
         }
     }
 
-    static bool IsAlive(int pid)
+    /// <summary>Stops a cluster that may still be running in <paramref name="root"/> (adopting it) and deletes the folder.</summary>
+    public static async Task RemoveClusterAsync(string root)
     {
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
+        if (File.Exists(Path.Combine(root, "data", "postmaster.pid")))
+        {
+            var leftover = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, Throwaway: true), _ => { }, CancellationToken.None);
+            await leftover.DisposeAsync();
+        }
+        else if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }

@@ -319,9 +319,21 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     static int? ReadOwner(string root)
         => File.Exists(Path.Combine(root, "owner.pid")) && int.TryParse(File.ReadAllText(Path.Combine(root, "owner.pid")), out var pid) ? pid : null;
 
-    static bool IsAlive(int? pid)
+    /// <summary>Whether another process with this id runs; a zombie (killed, not yet reaped) counts as dead.</summary>
+    public static bool IsAlive(int? pid)
     {
         if (pid is null || pid == Environment.ProcessId) return false;
+        var stat = $"/proc/{pid}/stat";
+        if (File.Exists(stat))
+        {
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var state = text.AsSpan(text.LastIndexOf(')') + 2).TrimStart()[0];
+                return state is not ('Z' or 'X');
+            }
+            catch (IOException) { return false; }
+        }
         try { using var process = Process.GetProcessById(pid.Value); return !process.HasExited; }
         catch (ArgumentException) { return false; }
     }
