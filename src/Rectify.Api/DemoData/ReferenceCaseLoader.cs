@@ -86,7 +86,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
             {
                 await tx.ExecuteAsync(
                     "INSERT INTO journal (occurred_at, actor, entity, entity_id, action, after) VALUES (@now, @actor, 'demo-data', @round, 'load', @after::jsonb)",
-                    new { now = clock.UtcNow, actor = Actor, round = r.Code, after = JsonSerializer.Serialize(loaded) }, token);
+                    new { now = clock.UtcNow, actor = Actor, round = r.Code, after = JsonSerializer.Serialize(loaded, JsonSerializerOptions.Web) }, token);
             }
             return loaded;
         }, ct);

@@ -83,6 +83,7 @@ public sealed record CreateIssueRequest : IssueFields
     public required string Round { get; init; }
 
     [Description("Code unique in the round, e.g. 2.1.")]
+    [Required(ErrorMessage = Codes.ItemPatternMessage)] // RegularExpression lets an empty string through
     [RegularExpression(Codes.ItemPattern, ErrorMessage = Codes.ItemPatternMessage)]
     public required string Code { get; init; }
 
@@ -118,14 +119,15 @@ public sealed record CloseIssueRequest
     public required string Conclusion { get; init; }
 }
 
-public sealed record IssueListQuery
+public sealed record IssueListQuery : PageRequest
 {
     [Description("Only issues of this round (code).")]
     public string? Round { get; init; }
 
     [Description("Only issues in this state.")]
-    public IssueState? State { get; init; }
+    public string? State { get; init; }
 
+    [Description("Only issues of this problem area (category), e.g. 殡葬.")]
     public string? Category { get; init; }
 
     [Description("Only issues led by this unit (code).")]
@@ -143,15 +145,6 @@ public sealed record IssueListQuery
     [Description("Text to find in the code, title or description (Chinese or not, case-insensitive).")]
     [StringLength(200)]
     public string? Q { get; init; }
-
-    [Description("Largest number of items to return (1–200).")]
-    [DefaultValue(PageRequest.DefaultLimit)]
-    public int? Limit { get; init; }
-
-    [Description("Opaque cursor from the previous page's nextCursor.")]
-    public string? Cursor { get; init; }
-
-    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
 }
 
 /// <summary>A blocking item named when an issue cannot be closed.</summary>

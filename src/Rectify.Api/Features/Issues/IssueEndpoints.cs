@@ -17,6 +17,7 @@ public static class IssueEndpoints
             .WithSummary("List issues")
             .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬).")
             .ProducesValidationProblem()
+            .WithEnumQueryParameter<IssueState>("state")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
 
         group.MapGet("/{id:long}", Get)

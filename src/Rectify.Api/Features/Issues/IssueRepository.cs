@@ -11,12 +11,12 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
     {
-        var page = query.Page;
+        var page = query;
         var args = new
         {
             today = clock.Today,
             round = query.Round,
-            state = query.State is { } s ? EnumText.Format(s) : null,
+            state = QueryEnums.Checked<IssueState>(query.State, "state"),
             category = query.Category,
             leadUnit = query.LeadUnit,
             parent = query.Parent,

@@ -8,7 +8,7 @@ namespace Rectify.Api.Features.Journal;
 public sealed record JournalEntryResponse(
     long Id, DateTime OccurredAt, string Actor, string Entity, string EntityId, string Action, JsonElement? Before, JsonElement? After);
 
-public sealed record JournalQuery
+public sealed record JournalQuery : PageRequest
 {
     [Description("Only changes of this entity type: round, issue, measure.")]
     public string? Entity { get; init; }
@@ -24,15 +24,6 @@ public sealed record JournalQuery
 
     [Description("Only changes before this instant (ISO 8601).")]
     public DateTimeOffset? To { get; init; }
-
-    [Description("Largest number of items to return (1–200).")]
-    [DefaultValue(PageRequest.DefaultLimit)]
-    public int? Limit { get; init; }
-
-    [Description("Opaque cursor from the previous page's nextCursor.")]
-    public string? Cursor { get; init; }
-
-    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
 }
 
 sealed class JournalRow

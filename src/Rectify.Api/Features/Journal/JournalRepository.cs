@@ -8,7 +8,7 @@ public sealed class JournalRepository(Db db)
 {
     public Task<Page<JournalEntryResponse>> ListAsync(JournalQuery query, CancellationToken ct)
     {
-        var page = query.Page;
+        var page = query;
         var args = new
         {
             query.Entity, query.EntityId, query.Actor,

@@ -96,6 +96,7 @@ public sealed record CreateMeasureRequest : MeasureFields
     public required long IssueId { get; init; }
 
     [Description("Code unique under the issue, e.g. 1.2.")]
+    [Required(ErrorMessage = Codes.ItemPatternMessage)] // RegularExpression lets an empty string through
     [RegularExpression(Codes.ItemPattern, ErrorMessage = Codes.ItemPatternMessage)]
     public required string Code { get; init; }
 }
@@ -141,7 +142,7 @@ public sealed record AddEvidenceRequest
     public string? Url { get; init; }
 }
 
-public sealed record MeasureListQuery
+public sealed record MeasureListQuery : PageRequest
 {
     [Description("Only measures of this issue id.")]
     public long? Issue { get; init; }
@@ -152,7 +153,8 @@ public sealed record MeasureListQuery
     [Description("Only measures owned by this unit (code).")]
     public string? OwnerUnit { get; init; }
 
-    public MeasureState? State { get; init; }
+    [Description("Only measures in this state.")]
+    public string? State { get; init; }
 
     [Description("Only measures due on or before this date.")]
     public DateOnly? DueBefore { get; init; }
@@ -164,16 +166,7 @@ public sealed record MeasureListQuery
     public bool? Overdue { get; init; }
 
     [Description("Only measures with this traffic light.")]
-    public TrafficLight? TrafficLight { get; init; }
-
-    [Description("Largest number of items to return (1–200).")]
-    [DefaultValue(PageRequest.DefaultLimit)]
-    public int? Limit { get; init; }
-
-    [Description("Opaque cursor from the previous page's nextCursor.")]
-    public string? Cursor { get; init; }
-
-    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
+    public string? TrafficLight { get; init; }
 }
 
 sealed class MeasureRow : IVersionedRow

@@ -16,6 +16,8 @@ public static class MeasureEndpoints
             .WithSummary("List measures")
             .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light.")
             .ProducesValidationProblem()
+            .WithEnumQueryParameter<MeasureState>("state")
+            .WithEnumQueryParameter<TrafficLight>("trafficLight")
             .WithExample(response: new Page<MeasureResponse>([Examples.Measure], null));
 
         group.MapGet("/{id:long}", Get)

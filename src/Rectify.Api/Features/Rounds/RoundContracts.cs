@@ -57,28 +57,20 @@ public abstract record RoundFields
 public sealed record CreateRoundRequest : RoundFields
 {
     [Description("Stable code of the round, e.g. HN-8-6-6.")]
+    [Required(ErrorMessage = Codes.RoundPatternMessage)] // RegularExpression lets an empty string through
     [RegularExpression(Codes.RoundPattern, ErrorMessage = Codes.RoundPatternMessage)]
     public required string Code { get; init; }
 }
 
 public sealed record UpdateRoundRequest : RoundFields;
 
-public sealed record RoundListQuery
+public sealed record RoundListQuery : PageRequest
 {
     [Description("Only rounds in this state.")]
-    public RoundState? State { get; init; }
+    public string? State { get; init; }
 
     [Description("Only rounds that inspected this unit.")]
     public string? InspectedUnit { get; init; }
-
-    [Description("Largest number of items to return (1–200).")]
-    [DefaultValue(PageRequest.DefaultLimit)]
-    public int? Limit { get; init; }
-
-    [Description("Opaque cursor from the previous page's nextCursor.")]
-    public string? Cursor { get; init; }
-
-    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
 }
 
 sealed class RoundRow : IVersionedRow

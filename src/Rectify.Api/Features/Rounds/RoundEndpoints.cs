@@ -16,6 +16,7 @@ public static class RoundEndpoints
             .WithSummary("List inspection rounds")
             .WithDescription("Inspection rounds (巡视轮次), oldest first, keyset paged. Filter by state or inspected unit.")
             .ProducesValidationProblem()
+            .WithEnumQueryParameter<RoundState>("state")
             .WithExample(response: new Page<RoundResponse>([Examples.Round], null));
 
         group.MapGet("/{code}", Get)

@@ -10,8 +10,8 @@ public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct)
     {
-        var page = query.Page;
-        var args = new { state = query.State is { } s ? EnumText.Format(s) : null, unit = query.InspectedUnit, after = page.After, limit = page.EffectiveLimit + 1 };
+        var page = query;
+        var args = new { state = QueryEnums.Checked<RoundState>(query.State, "state"), unit = query.InspectedUnit, after = page.After, limit = page.EffectiveLimit + 1 };
         return db.ReadAsync(async (connection, token) =>
         {
             var rows = (await connection.QueryAsync<RoundRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();

@@ -9,22 +9,14 @@ public enum UnitKind { Province, City, District, County, Department, Division, O
 /// <summary>An organisation or a region (GB/T 2260 code for regions, a short stable code for departments).</summary>
 public sealed record UnitResponse(string Code, string Name, string? NameEn, UnitKind Kind, string? Parent);
 
-public sealed record UnitListQuery
+public sealed record UnitListQuery : PageRequest
 {
     [Description("Only the direct children of this unit code.")]
     public string? Parent { get; init; }
 
     [Description("Only units of this kind: province, city, district, county, department, division, other.")]
-    public UnitKind? Kind { get; init; }
+    public string? Kind { get; init; }
 
-    [Description("Largest number of items to return (1–200).")]
-    [DefaultValue(PageRequest.DefaultLimit)]
-    public int? Limit { get; init; }
-
-    [Description("Opaque cursor from the previous page's nextCursor.")]
-    public string? Cursor { get; init; }
-
-    public PageRequest Page => new() { Limit = Limit, Cursor = Cursor };
 }
 
 sealed class UnitRow

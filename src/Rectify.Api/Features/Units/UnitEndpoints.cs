@@ -17,6 +17,7 @@ public static class UnitEndpoints
             .WithSummary("List units")
             .WithDescription("Organisations and regions in a tree (行政区划 and 部门/处室). Filter by parent code or kind; keyset paged by code.")
             .ProducesValidationProblem()
+            .WithEnumQueryParameter<UnitKind>("kind")
             .WithExample(response: new Page<UnitResponse>([Examples.Haikou], null));
 
         group.MapGet("/{code}", Get)

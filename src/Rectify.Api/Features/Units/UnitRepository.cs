@@ -9,8 +9,8 @@ public sealed class UnitRepository(Db db)
 {
     public Task<Page<UnitResponse>> ListAsync(UnitListQuery query, CancellationToken ct)
     {
-        var page = query.Page;
-        var args = new { parent = query.Parent, kind = query.Kind is { } kind ? EnumText.Format(kind) : null, after = page.AfterKey, limit = page.EffectiveLimit + 1 };
+        var page = query;
+        var args = new { parent = query.Parent, kind = QueryEnums.Checked<UnitKind>(query.Kind, "kind"), after = page.AfterKey, limit = page.EffectiveLimit + 1 };
         return db.ReadAsync(async (connection, token) =>
         {
             var rows = (await connection.QueryAsync<UnitRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();

@@ -36,7 +36,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         return await db.WriteAsync(async (tx, token) =>
         {
             var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, token);
-            if (claimed is null) return Replay(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, token), operation, hash);
+            if (claimed is null) return Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, token), operation, hash);
 
             var created = await create(tx, token);
             var body = JsonSerializer.Serialize(created.Value, json.Value.SerializerOptions);
@@ -45,7 +45,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         }, ct, repeatable: true);
     }
 
-    static IResult Replay(HttpContext http, StoredAnswer stored, string operation, byte[] hash)
+    IResult Replay<TResponse>(HttpContext http, StoredAnswer stored, string operation, byte[] hash)
     {
         if (stored.Operation != operation || !CryptographicOperations.FixedTimeEquals(stored.RequestHash, hash))
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyKeyReused,
@@ -53,7 +53,22 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
                 "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.");
         http.Response.Headers[ReplayedHeader] = "true";
         if (stored.Location is not null) http.Response.Headers.Location = stored.Location;
-        return Results.Text(stored.Response ?? "null", "application/json", Encoding.UTF8, stored.Status ?? StatusCodes.Status201Created);
+        var status = stored.Status ?? StatusCodes.Status201Created;
+        // jsonb keeps the values but not the text (it reorders keys and adds spaces): read the answer back into its
+        // type and write it as the first answer was written, so that a replay is byte for byte the first answer.
+        // An answer stored by an earlier version that no longer reads into the type is replayed as stored.
+        try
+        {
+            if (stored.Response is not null && JsonSerializer.Deserialize<TResponse>(stored.Response, json.Value.SerializerOptions) is { } answer)
+                return TypedResults.Json(answer, json.Value.SerializerOptions, statusCode: status);
+        }
+        catch (JsonException)
+        {
+        }
+        catch (NotSupportedException)
+        {
+        }
+        return Results.Text(stored.Response ?? "null", "application/json", Encoding.UTF8, status);
     }
 
     const string ClaimSql = """

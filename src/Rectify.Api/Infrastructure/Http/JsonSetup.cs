@@ -21,6 +21,6 @@ public static class JsonSetup
         options.MaxDepth = 32;
         // Chinese text stays readable in answers; HTML-significant characters are still escaped.
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new StrictEnumConverterFactory());
     }
 }

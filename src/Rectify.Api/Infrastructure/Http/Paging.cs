@@ -7,8 +7,8 @@ namespace Rectify.Api.Infrastructure.Http;
 /// <summary>A page of a list and the opaque cursor of the next page (null on the last page).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
-/// <summary>Keyset paging parameters shared by every list.</summary>
-public sealed record PageRequest
+/// <summary>Keyset paging parameters shared by every list: each list's query record adds its filters to these.</summary>
+public record PageRequest
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;

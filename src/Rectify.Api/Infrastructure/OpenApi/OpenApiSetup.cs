@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
@@ -58,6 +59,17 @@ public static class OpenApiSetup
             {
                 // Data numbers are decimals (numeric in PostgreSQL), never binary floating point: say so.
                 if (context.JsonTypeInfo.Type == typeof(decimal) || context.JsonTypeInfo.Type == typeof(decimal?)) schema.Format = "decimal";
+                // States and kinds go through StrictEnumConverter, which the schema generator cannot see into: name the values.
+                if ((Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type) is { IsEnum: true } enumType)
+                {
+                    DescribeEnum(schema, enumType, nullable: Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) is not null);
+                }
+                else if (schema.Items is null && ElementType(context.JsonTypeInfo.Type) is { IsEnum: true } elementType)
+                {
+                    var items = new OpenApiSchema();
+                    DescribeEnum(items, elementType, nullable: false);
+                    schema.Items = items;
+                }
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -128,5 +140,16 @@ public static class OpenApiSetup
             options.DocumentTitle = "Rectify API";
         });
         return app;
+    }
+
+    static Type? ElementType(Type type)
+        => type.IsArray ? type.GetElementType()
+            : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    static void DescribeEnum(OpenApiSchema schema, Type enumType, bool nullable)
+    {
+        schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
+        schema.Enum = [.. Enum.GetNames(enumType).Select(name => (JsonNode)JsonNamingPolicy.SnakeCaseLower.ConvertName(name))];
+        if (nullable) schema.Enum.Add(null!);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Rectify.Api.Infrastructure.Http;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Rectify.Api.Infrastructure.Database;
@@ -80,12 +81,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         };
     }
 
-    // Binding messages look like: Failed to bind parameter "int limit" from "abc". Keep the parameter's name only:
-    // the CLR type means nothing to a caller.
+    // Binding messages look like: Failed to bind parameter "int? Limit" from "abc". Keep the parameter's name only:
+    // the CLR type means nothing to a caller. Names of [AsParameters] properties are C# names (Limit, DueBefore);
+    // the caller sent the query parameter in camelCase (limit, dueBefore), as the OpenAPI document names it.
     static ProblemDetails ParameterProblem(BadHttpRequestException bad)
     {
         var match = System.Text.RegularExpressions.Regex.Match(bad.Message, "\"(?:[^\" ]+ )?(?<name>[A-Za-z0-9_-]+)\"");
-        var name = match.Success ? match.Groups["name"].Value : "request";
+        var name = match.Success ? JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value) : "request";
         var message = bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "A value is required." : "The value is not valid.";
         return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [message] })
         {
@@ -99,7 +101,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     static ProblemDetails MalformedJson(JsonException json)
     {
         var path = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
-        var message = json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
+        var message = json is UnknownEnumNameException unknown ? $"Use one of: {string.Join(", ", unknown.Names)}."
+            : json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
             ? "Unknown field: it is not part of this request (it may be set by the server only)."
             : json.Message.Contains("could not be converted", StringComparison.Ordinal)
                 ? "The value has the wrong type or format for this field."

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Rectify.Api.Tests.Infrastructure;
+
+namespace Rectify.Api.Tests.Issues;
+
+/// <summary>
+/// Issue calls the issue tests share: read with the ETag, change state through the API, walk an issue to a state
+/// along the allowed path, count its journal rows.
+/// </summary>
+public sealed class IssueKit(RectifyApp app)
+{
+    static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+
+    readonly HttpClient _client = app.Client();
+
+    public Seed Seed { get; } = new(app);
+
+    public HttpClient Client => _client;
+
+    /// <summary>"Today" in Asia/Shanghai by the app's clock.</summary>
+    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(app.Clock.GetUtcNow(), Shanghai).DateTime);
+
+    public static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static long Id(JsonNode node) => node["id"]!.GetValue<long>();
+
+    public static string State(JsonNode node) => node["state"]!.GetValue<string>();
+
+    public static string[] Strings(JsonNode? array) => array!.AsArray().Select(s => s!.GetValue<string>()).ToArray();
+
+    public static long[] Ids(JsonNode page) => page["items"]!.AsArray().Select(i => Id(i!)).ToArray();
+
+    public async Task<(JsonNode Issue, string ETag)> ReadAsync(long id)
+    {
+        using var response = await _client.GetAsync($"/api/v1/issues/{id}", TestContext.Current.CancellationToken);
+        var issue = await response.ShouldBeAsync(HttpStatusCode.OK);
+        return (issue, response.ETag());
+    }
+
+    /// <summary>An update body that keeps the issue's fields as they are and asks for <paramref name="state"/>.</summary>
+    public static object UpdateBody(JsonNode issue, string state, string? title = null, string? leadUnit = null, string? dueDate = null) => new
+    {
+        title = title ?? issue["title"]!.GetValue<string>(),
+        description = issue["description"]?.GetValue<string>(),
+        category = issue["category"]?.GetValue<string>(),
+        leadUnit = leadUnit ?? issue["leadUnit"]?.GetValue<string>(),
+        responsibleLeader = issue["responsibleLeader"]?.GetValue<string>(),
+        dueDate = dueDate ?? issue["dueDate"]?.GetValue<string>(),
+        state,
+    };
+
+    /// <summary>PUT the issue with its current fields, the new state and its current ETag.</summary>
+    public async Task<HttpResponseMessage> PutStateAsync(long id, string state)
+    {
+        var (issue, etag) = await ReadAsync(id);
+        return await _client.PutJsonAsync($"/api/v1/issues/{id}", UpdateBody(issue, state), etag);
+    }
+
+    public Task<HttpResponseMessage> ReviewAsync(long id, string? note = "整改措施已全部完成，申请销号。", string? ifMatch = null)
+        => _client.PostJsonAsync($"/api/v1/issues/{id}/review", new { note }, ifMatch: ifMatch);
+
+    public Task<HttpResponseMessage> CloseAsync(long id, string? closedOn = null, string reviewer = "厅巡视整改工作专班办公室",
+        string conclusion = "整改到位，同意销号。", string? ifMatch = null)
+        => _client.PostJsonAsync($"/api/v1/issues/{id}/close", new { reviewer, closedOn = closedOn ?? Iso(Today), conclusion }, ifMatch: ifMatch);
+
+    /// <summary>Moves an issue one step (through PUT, review or close as the target needs) and asserts it worked.</summary>
+    public async Task<JsonNode> MoveAsync(long id, string state)
+    {
+        using var response = state switch
+        {
+            "pending_review" => await ReviewAsync(id),
+            "closed" => await CloseAsync(id),
+            _ => await PutStateAsync(id, state),
+        };
+        var issue = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(state, State(issue));
+        return issue;
+    }
+
+    /// <summary>Creates an issue in <paramref name="round"/> and walks it to <paramref name="state"/> along allowed moves.</summary>
+    public async Task<long> IssueInStateAsync(string round, string state, long? parentId = null, string? dueDate = "2025-12-31")
+    {
+        var id = Id(await Seed.IssueAsync(round, parentId: parentId, dueDate: dueDate));
+        string[] path = state switch
+        {
+            "open" => [],
+            "in_progress" => ["in_progress"],
+            "long_term" => ["long_term"],
+            "pending_review" => ["in_progress", "pending_review"],
+            "closed" => ["in_progress", "pending_review", "closed"],
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not an issue state."),
+        };
+        foreach (var step in path) await MoveAsync(id, step);
+        Assert.Equal(state, State((await ReadAsync(id)).Issue));
+        return id;
+    }
+
+    /// <summary>Sets a measure's state with PUT, keeping its other fields (If-Match from a GET).</summary>
+    public async Task<JsonNode> SetMeasureStateAsync(long measureId, string state, string? cancelReason = null)
+    {
+        using var read = await _client.GetAsync($"/api/v1/measures/{measureId}", TestContext.Current.CancellationToken);
+        var measure = await read.ShouldBeAsync(HttpStatusCode.OK);
+        using var put = await _client.PutJsonAsync($"/api/v1/measures/{measureId}", MeasureBody(measure, state, cancelReason), read.ETag());
+        var updated = await put.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(state, State(updated));
+        return updated;
+    }
+
+    public static object MeasureBody(JsonNode measure, string state, string? cancelReason = null) => new
+    {
+        title = measure["title"]!.GetValue<string>(),
+        description = measure["description"]?.GetValue<string>(),
+        ownerUnit = measure["ownerUnit"]!.GetValue<string>(),
+        startDate = measure["startDate"]?.GetValue<string>(),
+        dueDate = measure["dueDate"]!.GetValue<string>(),
+        state,
+        cancelReason,
+    };
+
+    /// <summary>Reports progress on a measure (which moves a planned measure to in_progress).</summary>
+    public async Task ReportProgressAsync(long measureId, decimal percent)
+    {
+        using var response = await _client.PostJsonAsync($"/api/v1/measures/{measureId}/progress",
+            new { reportedOn = Iso(Today), percent, note = "按月报送进展" });
+        await response.ShouldBeAsync(HttpStatusCode.Created);
+    }
+
+    public Task<long> JournalCountAsync(long issueId)
+        => app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE entity = 'issue' AND entity_id = @id",
+            new { id = issueId.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>The issue's journal entries through the API, oldest first.</summary>
+    public async Task<JsonArray> JournalAsync(long issueId)
+        => (await _client.GetJsonAsync($"/api/v1/journal?entity=issue&entityId={issueId}&limit=200"))["items"]!.AsArray();
+}
