@@ -211,4 +211,38 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]![parameter]);
     }
+
+    [Fact]
+    public async Task A_change_whose_journal_entry_fails_is_rolled_back_with_it()
+    {
+        var code = await _seed.RoundAsync();
+        using var read = await _client.GetAsync($"/api/v1/rounds/{code}", Ct);
+        var rows = await JournalRowsAsync();
+        // The journal refuses the next round update: the change must not land without its entry.
+        await app.ScalarAsync<int>("""
+            CREATE FUNCTION refuse_round_update() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.entity = 'round' AND NEW.action = 'update' THEN RAISE EXCEPTION 'journal unavailable'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_round_update BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION refuse_round_update();
+            SELECT 1;
+            """);
+        try
+        {
+            using var update = await _client.PutJsonAsync($"/api/v1/rounds/{code}", RoundUpdate("不应保存的名称"), read.ETag());
+            var problem = await update.ShouldBeProblemAsync(HttpStatusCode.InternalServerError, "internal");
+            Assert.DoesNotContain("journal unavailable", problem.ToJsonString());
+        }
+        finally
+        {
+            await app.ScalarAsync<int>("DROP TRIGGER refuse_round_update ON journal; DROP FUNCTION refuse_round_update(); SELECT 1;");
+        }
+
+        using var after = await _client.GetAsync($"/api/v1/rounds/{code}", Ct);
+        var round = await after.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("八届省委第六轮巡视", round["name"]!.GetValue<string>());
+        Assert.Equal(read.ETag(), after.ETag());
+        Assert.Equal(rows, await JournalRowsAsync());
+    }
 }

@@ -132,17 +132,24 @@ public sealed class MeasureUpdateTests(RectifyApp app) : IClassFixture<RectifyAp
 
     public static TheoryData<string, string> RefusedTransitions() => Rows(RefusedPairs);
 
-    [Theory]
-    [MemberData(nameof(AllowedTransitions))]
-    public async Task An_allowed_transition_applies(string from, string to)
+    /// <summary>A measure in state <paramref name="from"/>, its ETag and journal count, and the answer to a PUT moving it to <paramref name="to"/>.</summary>
+    async Task<(long Id, string ETag, long Journal, HttpResponseMessage Response)> TryTransitionAsync(string from, string to)
     {
         var (issueId, _) = await _api.IssueAsync();
         var id = await _api.MeasureInStateAsync(issueId, from);
         var (measure, etag) = await _api.GetAsync(id);
         var journal = await _api.JournalRowsAsync(id);
-
-        using var response = await Client.PutJsonAsync($"/api/v1/measures/{id}",
+        var response = await Client.PutJsonAsync($"/api/v1/measures/{id}",
             MeasureApi.UpdateBody(measure, to, to == "cancelled" ? "并入措施1.1" : null), etag);
+        return (id, etag, journal, response);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllowedTransitions))]
+    public async Task An_allowed_transition_applies(string from, string to)
+    {
+        var (id, etag, journal, response) = await TryTransitionAsync(from, to);
+        using var _ = response;
         var updated = await response.ShouldBeAsync(HttpStatusCode.OK);
 
         Assert.Equal(to, updated["state"]!.GetValue<string>());
@@ -166,13 +173,8 @@ public sealed class MeasureUpdateTests(RectifyApp app) : IClassFixture<RectifyAp
     [MemberData(nameof(RefusedTransitions))]
     public async Task A_refused_transition_is_an_invalid_transition_conflict_listing_the_allowed_states(string from, string to)
     {
-        var (issueId, _) = await _api.IssueAsync();
-        var id = await _api.MeasureInStateAsync(issueId, from);
-        var (measure, etag) = await _api.GetAsync(id);
-        var journal = await _api.JournalRowsAsync(id);
-
-        using var response = await Client.PutJsonAsync($"/api/v1/measures/{id}",
-            MeasureApi.UpdateBody(measure, to, to == "cancelled" ? "并入措施1.1" : null), etag);
+        var (id, etag, journal, response) = await TryTransitionAsync(from, to);
+        using var _ = response;
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
 
         Assert.Equal(from, problem["from"]!.GetValue<string>());

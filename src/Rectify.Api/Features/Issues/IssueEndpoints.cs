@@ -41,32 +41,21 @@ public static class IssueEndpoints
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
             .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired)
+            .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
         group.MapPost("/{id:long}/review", Review)
             .WithName("RequestIssueReview")
             .WithSummary("Request sign-off (申请销号)")
             .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked and when. If-Match is optional; when sent it must match.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesActionProblems()
             .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
 
         group.MapPost("/{id:long}/close", Close)
             .WithName("CloseIssue")
             .WithSummary("Sign off an issue (销号)")
             .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesActionProblems()
             .WithExample(new CloseIssueRequest { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 5), Conclusion = "整改到位，同意销号。" },
                 Examples.Issue with { State = IssueState.Closed });
 

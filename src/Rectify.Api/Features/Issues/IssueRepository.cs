@@ -11,7 +11,6 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
     {
-        var page = query;
         var args = new
         {
             today = clock.Today,
@@ -23,14 +22,10 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
             topLevel = query.TopLevel,
             overdue = query.Overdue,
             pattern = TextSearch.ContainsPattern(query.Q),
-            after = page.After,
-            limit = page.EffectiveLimit + 1,
+            after = query.After,
+            limit = query.EffectiveLimit + 1,
         };
-        return db.ReadAsync(async (connection, token) =>
-        {
-            var rows = (await connection.QueryAsync<IssueRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
-            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Id, r => r.ToResponse());
-        }, ct);
+        return db.PageAsync(ListSql, args, query, (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 
     /// <summary>One issue with its sub-issues, or null.</summary>

@@ -8,18 +8,13 @@ public sealed class JournalRepository(Db db)
 {
     public Task<Page<JournalEntryResponse>> ListAsync(JournalQuery query, CancellationToken ct)
     {
-        var page = query;
         var args = new
         {
             query.Entity, query.EntityId, query.Actor,
             from = query.From?.UtcDateTime, to = query.To?.UtcDateTime,
-            after = page.After, limit = page.EffectiveLimit + 1,
+            after = query.After, limit = query.EffectiveLimit + 1,
         };
-        return db.ReadAsync(async (connection, token) =>
-        {
-            var rows = (await connection.QueryAsync<JournalRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
-            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Id, r => r.ToResponse());
-        }, ct);
+        return db.PageAsync(ListSql, args, query, (JournalRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 
     const string ListSql = """

@@ -41,12 +41,7 @@ public static class MeasureEndpoints
             .WithName("UpdateMeasure")
             .WithSummary("Update a measure")
             .WithDescription("Replaces the measure's fields and may change its state (planned → in_progress → done; cancelled with a reason; done reopened to in_progress). Requires If-Match.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired)
+            .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Measure);
 
         group.MapPost("/{id:long}/progress", AddProgress)
@@ -54,10 +49,7 @@ public static class MeasureEndpoints
             .WithSummary("Report progress")
             .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
             .Produces<ProgressEntryResponse>(StatusCodes.Status201Created)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(new AddProgressRequest { ReportedOn = new DateOnly(2025, 10, 15), Percent = 65, Note = "截至2025年10月中旬，项目主体完成65%。" }, Examples.Progress);
 

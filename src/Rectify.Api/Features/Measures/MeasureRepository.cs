@@ -11,7 +11,6 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
 {
     public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
     {
-        var page = query;
         var args = new
         {
             today = clock.Today,
@@ -24,14 +23,10 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
             dueAfter = query.DueAfter,
             overdue = query.Overdue,
             light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
-            after = page.After,
-            limit = page.EffectiveLimit + 1,
+            after = query.After,
+            limit = query.EffectiveLimit + 1,
         };
-        return db.ReadAsync(async (connection, token) =>
-        {
-            var rows = (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
-            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Id, r => r.ToResponse());
-        }, ct);
+        return db.PageAsync(ListSql, args, query, (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 
     /// <summary>Every measure of one issue, for the issue's detail.</summary>

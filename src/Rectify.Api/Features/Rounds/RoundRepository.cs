@@ -10,13 +10,8 @@ public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct)
     {
-        var page = query;
-        var args = new { state = QueryEnums.Checked<RoundState>(query.State, "state"), unit = query.InspectedUnit, after = page.After, limit = page.EffectiveLimit + 1 };
-        return db.ReadAsync(async (connection, token) =>
-        {
-            var rows = (await connection.QueryAsync<RoundRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
-            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Id, r => r.ToResponse());
-        }, ct);
+        var args = new { state = QueryEnums.Checked<RoundState>(query.State, "state"), unit = query.InspectedUnit, after = query.After, limit = query.EffectiveLimit + 1 };
+        return db.PageAsync(ListSql, args, query, (RoundRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 
     public Task<(RoundResponse Round, int Version)?> FindAsync(string code, CancellationToken ct)

@@ -9,13 +9,8 @@ public sealed class UnitRepository(Db db)
 {
     public Task<Page<UnitResponse>> ListAsync(UnitListQuery query, CancellationToken ct)
     {
-        var page = query;
-        var args = new { parent = query.Parent, kind = QueryEnums.Checked<UnitKind>(query.Kind, "kind"), after = page.AfterKey, limit = page.EffectiveLimit + 1 };
-        return db.ReadAsync(async (connection, token) =>
-        {
-            var rows = (await connection.QueryAsync<UnitRow>(new CommandDefinition(ListSql, args, cancellationToken: token))).AsList();
-            return Cursors.ToPage(rows, page.EffectiveLimit, r => r.Code, r => r.ToResponse());
-        }, ct);
+        var args = new { parent = query.Parent, kind = QueryEnums.Checked<UnitKind>(query.Kind, "kind"), after = query.AfterKey, limit = query.EffectiveLimit + 1 };
+        return db.PageAsync(ListSql, args, query, (UnitRow r) => (object)r.Code, r => r.ToResponse(), ct);
     }
 
     public Task<UnitResponse?> FindAsync(string code, CancellationToken ct)

@@ -77,6 +77,17 @@ public sealed class Db
         }, ct);
 
     /// <summary>
+    /// One page of a keyset-paged list: <paramref name="sql"/> fetches <c>LIMIT @limit</c> rows with
+    /// <c>limit = page.EffectiveLimit + 1</c>, so that the extra row tells whether a next page exists.
+    /// </summary>
+    public Task<Http.Page<T>> PageAsync<TRow, T>(string sql, object args, Http.PageRequest page, Func<TRow, object> key, Func<TRow, T> map, CancellationToken ct)
+        => ReadAsync(async (connection, token) =>
+        {
+            var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, args, cancellationToken: token))).AsList();
+            return Http.Cursors.ToPage(rows, page.EffectiveLimit, key, map);
+        }, ct);
+
+    /// <summary>
     /// Runs <paramref name="write"/> in one transaction and commits it. Not retried: a create or an update may
     /// have been applied when the connection broke at COMMIT (pass <paramref name="repeatable"/> where the
     /// work is idempotent by design, such as an upsert or a create guarded by an idempotency key).
