@@ -1,4 +1,6 @@
 using Rectify.Api.DemoData;
+using Rectify.Api.Features.DataValues;
+using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Features.Measures;
@@ -16,6 +18,7 @@ var builder = WebApplication.CreateBuilder(args);
 // Configuration and clock
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
 builder.Services.Configure<ResilienceOptions>(builder.Configuration.GetSection(ResilienceOptions.Section));
+builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<Clock>();
 
@@ -36,6 +39,8 @@ builder.Services.AddScoped<RoundRepository>();
 builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<JournalRepository>();
+builder.Services.AddScoped<IndicatorRepository>();
+builder.Services.AddScoped<DataValueImporter>();
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
@@ -49,6 +54,8 @@ app.MapRounds();
 app.MapIssues();
 app.MapMeasures();
 app.MapJournal();
+app.MapIndicators();
+app.MapDataValues();
 
 try
 {

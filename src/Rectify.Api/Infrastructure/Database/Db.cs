@@ -13,6 +13,8 @@ public sealed class ResilienceOptions
     public int MaxRetryAttempts { get; set; } = 3;
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan UnitOfWorkTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Bound of one bulk unit (a push of up to millions of values: copy, check, merge).</summary>
+    public TimeSpan BulkTimeout { get; set; } = TimeSpan.FromMinutes(10);
     public double BreakerFailureRatio { get; set; } = 0.5;
     public int BreakerMinimumThroughput { get; set; } = 10;
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(20);
@@ -29,6 +31,7 @@ public sealed class Db
     readonly NpgsqlDataSource _dataSource;
     readonly ResiliencePipeline _repeatable;
     readonly ResiliencePipeline _once;
+    readonly ResiliencePipeline _bulk;
 
     public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger)
     {
@@ -46,27 +49,31 @@ public sealed class Db
             OnOpened = args => { logger.LogWarning("Database circuit opened for {Duration}", args.BreakDuration); return default; },
             OnClosed = _ => { logger.LogInformation("Database circuit closed"); return default; },
         };
-        // One breaker instance, shared by both pipelines, so that reads and writes see the same database state.
+        // One breaker instance, shared by every pipeline, so that reads, writes and pushes see the same database state.
         var sharedBreaker = new ResiliencePipelineBuilder().AddCircuitBreaker(breaker).Build();
 
-        _repeatable = new ResiliencePipelineBuilder()
-            .AddTimeout(settings.UnitOfWorkTimeout)
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = transient,
-                MaxRetryAttempts = settings.MaxRetryAttempts,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = settings.RetryBaseDelay,
-                OnRetry = args => { logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1); return default; },
-            })
+        _repeatable = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.UnitOfWorkTimeout), settings, transient, logger)
             .AddPipeline(sharedBreaker)
             .Build();
         _once = new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
             .AddPipeline(sharedBreaker)
             .Build();
+        _bulk = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.BulkTimeout), settings, transient, logger)
+            .AddPipeline(sharedBreaker)
+            .Build();
     }
+
+    static ResiliencePipelineBuilder Retrying(ResiliencePipelineBuilder builder, ResilienceOptions settings, PredicateBuilder<object> transient, ILogger logger)
+        => builder.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = transient,
+            MaxRetryAttempts = settings.MaxRetryAttempts,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = settings.RetryBaseDelay,
+            OnRetry = args => { logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1); return default; },
+        });
 
     /// <summary>Reads on one pooled connection; retried as a whole on transient errors.</summary>
     public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct)
@@ -85,6 +92,22 @@ public sealed class Db
         {
             var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, args, cancellationToken: token))).AsList();
             return Http.Cursors.ToPage(rows, page.EffectiveLimit, key, map);
+        }, ct);
+
+    /// <summary>
+    /// A long unit of work that is safe to repeat as a whole (its input is spooled, its writes are merges): one
+    /// transaction under the bulk timeout, retried on transient errors, committed only when <paramref name="work"/>
+    /// says so (a dry run or a refused push rolls back).
+    /// </summary>
+    public async Task<T> BulkAsync<T>(Func<Tx, CancellationToken, Task<(T Result, bool Commit)>> work, CancellationToken ct)
+        => await _bulk.ExecuteAsync(async token =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(token);
+            await using var transaction = await connection.BeginTransactionAsync(token);
+            var (result, commit) = await work(new Tx(connection, transaction), token);
+            if (commit) await transaction.CommitAsync(token);
+            else await transaction.RollbackAsync(token);
+            return result;
         }, ct);
 
     /// <summary>

@@ -23,26 +23,48 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
     public async Task<IResult> CreateAsync<TRequest, TResponse>(
         HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<Created<TResponse>>> create, CancellationToken ct)
     {
-        var key = http.Request.Headers[Header].ToString();
-        if (key.Length == 0) return await db.WriteAsync(async (tx, token) => (IResult)await create(tx, token), ct);
-        if (key.Length > 200 || key.Any(c => c is < '!' or > '~'))
-            throw Problem.Validation(Header, "Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).");
+        if (KeyOf(http) is not { } key) return await db.WriteAsync(async (tx, token) => (IResult)await create(tx, token), ct);
 
         var operation = $"{http.Request.Method} {http.Request.Path}";
         var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, json.Value.SerializerOptions));
-        var args = new { caller = caller.Name, key, operation, hash };
-
         // Repeatable: after a broken COMMIT the retry finds the key claimed and replays the stored answer.
         return await db.WriteAsync(async (tx, token) =>
         {
-            var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, token);
-            if (claimed is null) return Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, token), operation, hash);
+            if (await ClaimAsync<TResponse>(tx, http, key, operation, hash, token) is { } replay) return replay;
 
             var created = await create(tx, token);
-            var body = JsonSerializer.Serialize(created.Value, json.Value.SerializerOptions);
-            await tx.ExecuteAsync(StoreSql, new { args.caller, key, status = created.StatusCode, location = created.Location, body }, token);
+            await StoreAsync(tx, key, created.StatusCode, created.Location, created.Value, token);
             return created;
         }, ct, repeatable: true);
+    }
+
+    /// <summary>
+    /// Claims <paramref name="key"/> for this request inside <paramref name="tx"/>: null when it is new (go on, then
+    /// <see cref="StoreAsync{T}"/> the answer), the first answer when it is a replay, a 422 when it was used for
+    /// another request. A concurrent request with the same key waits here until the first one ends.
+    /// </summary>
+    public async Task<IResult?> ClaimAsync<TResponse>(Tx tx, HttpContext http, string key, string operation, byte[] hash, CancellationToken ct)
+    {
+        var args = new { caller = caller.Name, key, operation, hash };
+        var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, ct);
+        return claimed is null ? Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, ct), operation, hash) : null;
+    }
+
+    /// <summary>Stores the answer to a claimed key, in the same transaction as the work it answers.</summary>
+    public Task StoreAsync<T>(Tx tx, string key, int? status, string? location, T answer, CancellationToken ct)
+        => tx.ExecuteAsync(StoreSql, new
+        {
+            caller = caller.Name, key, status, location, body = JsonSerializer.Serialize(answer, json.Value.SerializerOptions),
+        }, ct);
+
+    /// <summary>The key of this request, or null when none was sent; a 400 when it is not a usable key.</summary>
+    public static string? KeyOf(HttpContext http)
+    {
+        var key = http.Request.Headers[Header].ToString();
+        if (key.Length == 0) return null;
+        return key.Length > 200 || key.Any(c => c is < '!' or > '~')
+            ? throw Problem.Validation(Header, "Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice).")
+            : key;
     }
 
     IResult Replay<TResponse>(HttpContext http, StoredAnswer stored, string operation, byte[] hash)

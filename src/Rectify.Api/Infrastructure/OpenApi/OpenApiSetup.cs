@@ -7,6 +7,9 @@ using Microsoft.OpenApi;
 
 namespace Rectify.Api.Infrastructure.OpenApi;
 
+/// <summary>Marks an operation that honours Idempotency-Key without creating through IdempotentCreates.</summary>
+public sealed record AcceptsIdempotencyKey;
+
 /// <summary>Example request and answer of an operation, in Chinese domain terms, shown in the OpenAPI document.</summary>
 public sealed record OpenApiExample(object? Request, object? Response);
 
@@ -103,7 +106,7 @@ public static class OpenApiSetup
         var handler = metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
         var responses = operation.Responses?.Keys.ToHashSet() ?? [];
         operation.Parameters ??= [];
-        if (handler?.GetParameters().Any(p => p.ParameterType == typeof(Http.IdempotentCreates)) == true)
+        if (handler?.GetParameters().Any(p => p.ParameterType == typeof(Http.IdempotentCreates)) == true || metadata.OfType<AcceptsIdempotencyKey>().Any())
         {
             operation.Parameters.Add(new OpenApiParameter
             {

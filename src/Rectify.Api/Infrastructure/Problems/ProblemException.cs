@@ -39,6 +39,7 @@ public static class ProblemTypes
     public const string NotAcceptable = Prefix + "not-acceptable";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string CommitOutcomeUnknown = Prefix + "commit-outcome-unknown";
+    public const string ImportRejected = Prefix + "import-rejected";
     public const string Internal = Prefix + "internal";
 
     /// <summary>The type used for a bare status code (routing, status code pages).</summary>

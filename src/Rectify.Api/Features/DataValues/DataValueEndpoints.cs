@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.OpenApi;
+
+namespace Rectify.Api.Features.DataValues;
+
+public static class DataValueEndpoints
+{
+    public static IEndpointRouteBuilder MapDataValues(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/data-values").WithTags("Data values");
+
+        group.MapPost("/import", Import)
+            .WithName("ImportDataValues")
+            .WithSummary("Push indicator values (monthly push)")
+            .WithDescription("""
+                Takes indicator values as text/csv (header indicator,unit,period,value,comment; UTF-8 with or without BOM; CRLF or LF; quoted fields)
+                or application/json (an array of values, or an object with values). The body is streamed and checked row by row, then merged in one
+                transaction. strategy=upsert (default) inserts or changes, create only inserts, delete removes the named values (value may be empty).
+                atomic=true (default): any rejected row refuses the whole push with a 422 problem carrying the summary, nothing is written.
+                atomic=false: good rows land (200), bad rows are listed. dryRun=true checks and counts, writes nothing. Counts are exact; an unchanged
+                value is not rewritten. Periods locked by a published snapshot need revisionReason. Send an Idempotency-Key (e.g. the file's SHA-256):
+                a replay returns the first summary without writing again.
+                """)
+            .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
+            .Produces<ImportSummary>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithEnumQueryParameter<ImportStrategy>("strategy")
+            .WithMetadata(new AcceptsIdempotencyKey())
+            .WithExample(Examples.Push, Examples.Summary)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The CSV form of the same push: a text body, not the JSON schema.
+                if (operation.RequestBody?.Content?.TryGetValue("text/csv", out var csv) == true)
+                {
+                    csv.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "CSV with the header indicator,unit,period,value,comment." };
+                    csv.Example = JsonValue.Create(Examples.Csv);
+                }
+                return Task.CompletedTask;
+            });
+
+        return routes;
+    }
+
+    static Task<IResult> Import([AsParameters] ImportQuery query, DataValueImporter importer, HttpContext http, CancellationToken ct)
+        => importer.ImportAsync(http, query, ct);
+
+    static class Examples
+    {
+        public static readonly DataValueInput[] Push =
+        [
+            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 0.81m, Comment = "全省福利彩票销售额" },
+            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460100", Period = "2025-09", Value = 21530m },
+        ];
+
+        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额\r\nDIBAO-RECIPIENTS,460100,2025-09,21530,\r\n";
+
+        public static readonly ImportSummary Summary = new()
+        {
+            ImportId = Guid.Parse("7f1c2a9e-4b1d-4c55-9a51-2f3e8d0c6b11"), DryRun = false, Strategy = ImportStrategy.Upsert, Atomic = true, Applied = true,
+            Received = 2, Inserted = 1, Updated = 0, Unchanged = 1, Deleted = 0, Rejected = 0, Errors = [], ErrorsTruncated = false,
+        };
+    }
+}

@@ -1,0 +1,313 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.DataValues;
+
+public sealed class ImportOptions
+{
+    public const string Section = "Rectify:Import";
+    /// <summary>Largest push body; the default admits a million CSV rows with room to spare.</summary>
+    public long MaxBodyBytes { get; set; } = 512L * 1024 * 1024;
+    public long MaxRows { get; set; } = 2_000_000;
+    /// <summary>How many rejected rows a summary lists (all are counted).</summary>
+    public int MaxReportedErrors { get; set; } = 1000;
+    /// <summary>How long a push waits for another push to finish before it is told to retry.</summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// The monthly push: rows stream in (CSV or JSON), are checked in memory against the catalogue and spooled to a
+/// temporary file; then, in one transaction, they are copied (binary COPY) into a staging table and merged with
+/// one set-based statement. Pushes are serialised by an advisory lock so that counts are exact and two pushes
+/// over the same keys end as one or the other, never a mix.
+/// </summary>
+public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal.Journal journal, IdempotentCreates idempotency,
+    IOptions<ImportOptions> options, IOptions<JsonOptions> json, ILogger<DataValueImporter> logger)
+{
+    const long PushLock = 0x5245_4354_4946_0003;
+    static readonly string[] CsvTypes = ["text/csv", "application/csv"];
+
+    public async Task<IResult> ImportAsync(HttpContext http, ImportQuery query, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var strategy = EnumText.Parse<ImportStrategy>(QueryEnums.Checked<ImportStrategy>(query.Strategy, "strategy") ?? "upsert");
+        var atomic = query.Atomic ?? true;
+        var dryRun = query.DryRun ?? false;
+        var revising = !string.IsNullOrWhiteSpace(query.RevisionReason);
+        var key = IdempotentCreates.KeyOf(http);
+        var csv = IsCsv(http.Request.ContentType);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = settings.MaxBodyBytes;
+
+        var catalogue = await ImportCatalogue.LoadAsync(db, ct);
+        var importId = Guid.NewGuid();
+        var rejections = new Rejections(settings.MaxReportedErrors);
+        await using var spool = ImportSpool.Create();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{http.Request.ContentType}\n{http.Request.QueryString}\n"));
+
+        // The whole body is read and checked before the database is touched (see ImportSpool).
+        var body = new HashingStream(http.Request.Body, hash);
+        long received = 0;
+        var rows = csv ? ImportReaders.ReadCsvAsync(body, ct) : ImportReaders.ReadJsonAsync(body, json.Value.SerializerOptions, ct);
+        await foreach (var raw in rows)
+        {
+            if (++received > settings.MaxRows)
+                throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Too many rows",
+                    $"A push may hold at most {settings.MaxRows} rows: split it into several pushes.");
+            var (row, error) = catalogue.Check(raw, strategy, revising);
+            if (error is not null) rejections.Add(error);
+            else spool.Write(row);
+        }
+        var requestHash = hash.GetHashAndReset();
+
+        ImportSummary Summary(bool applied, Counts counts) => new()
+        {
+            ImportId = importId, DryRun = dryRun, Strategy = strategy, Atomic = atomic, Applied = applied, Received = received,
+            Inserted = counts.Inserted, Updated = counts.Updated, Unchanged = counts.Unchanged, Deleted = counts.Deleted,
+            Rejected = rejections.Count, Errors = rejections.Listed, ErrorsTruncated = rejections.Truncated,
+        };
+
+        // Nothing can be written: answer without a transaction.
+        if ((atomic && rejections.Count > 0 && !dryRun) || (spool.Count == 0 && key is null))
+            return Answer(Summary(false, default));
+
+        var operation = $"POST {http.Request.Path}";
+        return await db.BulkAsync(async (tx, token) =>
+        {
+            if (key is not null && !dryRun && await idempotency.ClaimAsync<ImportSummary>(tx, http, key, operation, requestHash, token) is { } replay)
+                return (replay, false);
+            await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)settings.LockWait.TotalMilliseconds}", null, token);
+            try
+            {
+                await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@lock)", new { @lock = PushLock }, token);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "Another push is being applied",
+                    "Pushes are applied one at a time and the one before this took too long. Retry after the time given in Retry-After.");
+            }
+            await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, token);
+
+            await StageAsync(tx, spool, token);
+            if (strategy == ImportStrategy.Create) await RejectExistingAsync(tx, rejections, token);
+            var refused = atomic && rejections.Count > 0;
+            var counts = refused && !dryRun ? default
+                : dryRun ? await PreviewAsync(tx, strategy, token)
+                : await MergeAsync(tx, strategy, token);
+            var applied = !dryRun && !refused && spool.Count > 0;
+            var summary = Summary(applied, counts);
+            if (!applied) return (Answer(summary), false);
+
+            await journal.RecordAsync(tx, "data-values", importId, "import", null, new
+            {
+                summary.Strategy, summary.Atomic, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected,
+                revisionReason = revising ? query.RevisionReason : null, contentType = csv ? "text/csv" : "application/json",
+            }, token);
+            if (key is not null) await idempotency.StoreAsync(tx, key, StatusCodes.Status200OK, null, summary, token);
+            logger.LogInformation("Push {ImportId} by {Caller}: {Received} received, {Inserted} inserted, {Updated} updated, {Unchanged} unchanged, {Deleted} deleted, {Rejected} rejected",
+                importId, caller.Name, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected);
+            return (Answer(summary), true);
+        }, ct);
+    }
+
+    static bool IsCsv(string? contentType)
+    {
+        var media = contentType?.Split(';')[0].Trim();
+        if (CsvTypes.Contains(media, StringComparer.OrdinalIgnoreCase)) return true;
+        if (string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase)) return false;
+        throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
+            "Send the push as text/csv (header indicator,unit,period,value,comment) or application/json.");
+    }
+
+    /// <summary>200 with the summary when the push was applied or was a dry run; a 422 problem carrying the summary when an atomic push was refused.</summary>
+    static IResult Answer(ImportSummary summary)
+    {
+        if (summary.Applied || summary.DryRun || summary.Rejected == 0) return TypedResults.Ok(summary);
+        throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.ImportRejected, "The push was refused",
+            $"{summary.Rejected} of {summary.Received} rows were rejected and the push is atomic, so nothing was written. See summary.errors; fix the rows, or send atomic=false to land the good rows.",
+            new Dictionary<string, object?> { ["summary"] = summary });
+    }
+
+    static async Task StageAsync(Tx tx, ImportSpool spool, CancellationToken ct)
+    {
+        await tx.ExecuteAsync(StagingSql, null, ct);
+        await using (var copy = await tx.Connection.BeginBinaryImportAsync(
+            "COPY push_rows (row_no, indicator_id, unit_code, period, value, comment) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var row in spool.Rows())
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(row.Row, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(row.IndicatorId, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(row.Unit, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(row.Period, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(row.Value, NpgsqlDbType.Numeric, ct);
+                if (row.Comment is null) await copy.WriteNullAsync(ct);
+                else await copy.WriteAsync(row.Comment, NpgsqlDbType.Text, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        // Fresh statistics, or the planner joins a million staged rows as if there were a handful.
+        if (spool.Count > 1000) await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
+    }
+
+    /// <summary>create: values that already exist are rejected rows; they are removed from staging.</summary>
+    static async Task RejectExistingAsync(Tx tx, Rejections rejections, CancellationToken ct)
+    {
+        foreach (var row in await tx.QueryAsync<long>(ExistingSql, null, ct))
+            rejections.Add(new RowError(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
+    }
+
+    async Task<Counts> MergeAsync(Tx tx, ImportStrategy strategy, CancellationToken ct)
+    {
+        var args = new { source = caller.Name, now = clock.UtcNow };
+        switch (strategy)
+        {
+            case ImportStrategy.Delete:
+            {
+                var staged = await tx.QuerySingleAsync<long>("SELECT count(*) FROM push_rows", null, ct);
+                var deleted = await tx.ExecuteAsync(DeleteSql, args, ct);
+                return new Counts(0, 0, staged - deleted, deleted);
+            }
+            case ImportStrategy.Create:
+            {
+                var inserted = await tx.ExecuteAsync(InsertNewSql, args, ct);
+                return new Counts(inserted, 0, 0, 0);
+            }
+            default:
+            {
+                // The preview's classification, under the push lock, is exact; the merge then touches only what differs.
+                var counts = await PreviewAsync(tx, strategy, ct);
+                var written = await tx.ExecuteAsync(UpsertSql, args, ct);
+                if (written != counts.Inserted + counts.Updated)
+                    throw new InvalidOperationException($"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
+                return counts;
+            }
+        }
+    }
+
+    static async Task<Counts> PreviewAsync(Tx tx, ImportStrategy strategy, CancellationToken ct)
+    {
+        var c = await tx.QuerySingleAsync<(long Absent, long Changed, long Same)>(ClassifySql, null, ct);
+        return strategy switch
+        {
+            ImportStrategy.Delete => new Counts(0, 0, c.Absent, c.Changed + c.Same),
+            ImportStrategy.Create => new Counts(c.Absent, 0, 0, 0),
+            _ => new Counts(c.Absent, c.Changed, c.Same, 0),
+        };
+    }
+
+    readonly record struct Counts(long Inserted, long Updated, long Unchanged, long Deleted);
+
+    /// <summary>Rejected rows: all counted, the first ones by row number listed.</summary>
+    sealed class Rejections(int max)
+    {
+        readonly List<RowError> _listed = [];
+        bool _sorted = true;
+
+        public long Count { get; private set; }
+        public bool Truncated => Count > _listed.Count;
+
+        public IReadOnlyList<RowError> Listed
+        {
+            get
+            {
+                if (!_sorted) _listed.Sort((a, b) => a.Row.CompareTo(b.Row));
+                _sorted = true;
+                return _listed.Count > max ? _listed.GetRange(0, max) : _listed;
+            }
+        }
+
+        public void Add(RowError error)
+        {
+            Count++;
+            if (_listed.Count > 0 && error.Row < _listed[^1].Row) _sorted = false;
+            // Rows arrive in order from the body; later additions (create conflicts) may be earlier rows, so keep a margin and sort once.
+            if (_listed.Count < max * 2) _listed.Add(error);
+        }
+    }
+
+    /// <summary>Passes the body through while hashing it, for the Idempotency-Key check.</summary>
+    sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            hash.AppendData(buffer.Span[..read]);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            hash.AppendData(buffer, offset, read);
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    const string StagingSql = """
+        CREATE TEMP TABLE push_rows (
+            row_no bigint NOT NULL, indicator_id bigint NOT NULL, unit_code text NOT NULL, period text NOT NULL,
+            value numeric NOT NULL, comment text
+        ) ON COMMIT DROP
+        """;
+
+    const string Match = "d.indicator_id = s.indicator_id AND d.unit_code = s.unit_code AND d.period = s.period";
+
+    const string ClassifySql = $"""
+        SELECT count(*) FILTER (WHERE d.indicator_id IS NULL) AS absent,
+               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS DISTINCT FROM (s.value, s.comment)) AS changed,
+               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS NOT DISTINCT FROM (s.value, s.comment)) AS same
+        FROM push_rows s LEFT JOIN data_values d ON {Match}
+        """;
+
+    const string ExistingSql = $"""
+        WITH existing AS (DELETE FROM push_rows s USING data_values d WHERE {Match} RETURNING s.row_no)
+        SELECT row_no FROM existing ORDER BY row_no
+        """;
+
+    const string UpsertSql = """
+        INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
+        SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+        WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
+        """;
+
+    const string InsertNewSql = """
+        INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        """;
+
+    const string DeleteSql = $"""
+        WITH gone AS (
+            DELETE FROM data_values d USING push_rows s WHERE {Match}
+            RETURNING d.indicator_id, d.unit_code, d.period, d.value
+        )
+        INSERT INTO data_value_deletions (indicator_code, unit_code, period, value, deleted_by, deleted_at)
+        SELECT i.code, g.unit_code, g.period, g.value, @source, @now FROM gone g JOIN indicators i ON i.id = g.indicator_id
+        """;
+}

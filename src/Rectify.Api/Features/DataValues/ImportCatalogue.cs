@@ -1,0 +1,91 @@
+using System.Globalization;
+using Dapper;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Database;
+
+namespace Rectify.Api.Features.DataValues;
+
+/// <summary>A row that passed every check that needs no database round trip, ready for staging.</summary>
+readonly record struct StagedRow(long Row, long IndicatorId, string Unit, string Period, decimal Value, string? Comment);
+
+/// <summary>
+/// What a push is checked against, read once before the body is: indicators, units and locked periods (small
+/// tables). Each row is then checked in memory as it streams in, so a rejected row is named with its field
+/// without a query per row, and duplicates within the push are found before anything reaches PostgreSQL.
+/// </summary>
+sealed class ImportCatalogue
+{
+    sealed record IndicatorEntry(int Index, long Id, IndicatorFrequency Frequency, bool IsRatio);
+
+    readonly Dictionary<string, IndicatorEntry> _indicators;
+    readonly Dictionary<string, int> _units;
+    readonly HashSet<string> _lockedPeriods;
+    // Key of each staged row (indicator, unit, period packed in 64 bits) → its row number, to name the first of a duplicate.
+    readonly Dictionary<long, long> _seen = [];
+
+    ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string> lockedPeriods)
+        => (_indicators, _units, _lockedPeriods) = (indicators, units, lockedPeriods);
+
+    public static Task<ImportCatalogue> LoadAsync(Db db, CancellationToken ct)
+        => db.ReadAsync(async (connection, token) =>
+        {
+            var indicators = (await connection.QueryAsync<(long Id, string Code, string Frequency, string ValueType)>(
+                    new CommandDefinition("SELECT id, code, frequency, value_type FROM indicators ORDER BY id", cancellationToken: token)))
+                .Select((i, index) => (i.Code, Entry: new IndicatorEntry(index, i.Id, EnumText.Parse<IndicatorFrequency>(i.Frequency), i.ValueType == "ratio")))
+                .ToDictionary(i => i.Code, i => i.Entry, StringComparer.Ordinal);
+            var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code", cancellationToken: token)))
+                .Select((code, index) => (code, index))
+                .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
+            var locked = (await connection.QueryAsync<string>(new CommandDefinition("SELECT period FROM period_locks", cancellationToken: token)))
+                .ToHashSet(StringComparer.Ordinal);
+            return new ImportCatalogue(indicators, units, locked);
+        }, ct);
+
+    /// <summary>Checks one row: a staged row, or the first reason it is rejected.</summary>
+    public (StagedRow Row, RowError? Error) Check(in RawRow raw, ImportStrategy strategy, bool revising)
+    {
+        if (raw.Problem is { } problem) return (default, problem);
+        var row = raw.Row;
+        RowError Reject(string field, string message) => new(row, field, message);
+
+        var indicatorCode = raw.Indicator?.Trim();
+        if (string.IsNullOrEmpty(indicatorCode)) return (default, Reject("indicator", "The indicator code is required."));
+        if (!_indicators.TryGetValue(indicatorCode, out var indicator)) return (default, Reject("indicator", $"Unknown indicator '{Clip(indicatorCode)}'."));
+        if (indicator.IsRatio)
+            return (default, Reject("indicator", $"'{indicatorCode}' is a ratio indicator: it is computed from its numerator and denominator and cannot be pushed."));
+
+        var unitCode = raw.Unit?.Trim();
+        if (string.IsNullOrEmpty(unitCode)) return (default, Reject("unit", "The unit code is required."));
+        if (!_units.TryGetValue(unitCode, out var unitIndex)) return (default, Reject("unit", $"Unknown unit '{Clip(unitCode)}'."));
+
+        var periodText = raw.Period?.Trim();
+        if (Period.TryParse(periodText, indicator.Frequency) is not { } period)
+            return (default, Reject("period", $"'{Clip(periodText ?? "")}' is not a period of '{indicatorCode}': use {Period.Example(indicator.Frequency)}."));
+        var periodKey = period.ToString();
+
+        decimal value = 0;
+        if (strategy != ImportStrategy.Delete)
+        {
+            var text = raw.Value?.Trim();
+            if (string.IsNullOrEmpty(text)) return (default, Reject("value", "The value is required."));
+            if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
+                return (default, Reject("value", $"'{Clip(text)}' is not a number: use digits with an optional '-' and '.' (no thousands separators)."));
+        }
+
+        var comment = string.IsNullOrEmpty(raw.Comment) ? null : raw.Comment;
+        if (comment is { Length: > 2000 }) return (default, Reject("comment", "The comment is longer than 2000 characters."));
+
+        if (!revising && _lockedPeriods.Contains(periodKey))
+            return (default, Reject("period", $"Period {periodKey} is locked by a published snapshot: send revisionReason to revise it."));
+
+        var key = ((long)indicator.Index << 40) | ((long)unitIndex << 16) | (long)((period.Year - 1900) * 13 + period.Index);
+        if (!_seen.TryAdd(key, row))
+            return (default, Reject("row", $"Duplicate of row {_seen[key]}: the same indicator, unit and period appear twice in this push."));
+
+        return (new StagedRow(row, indicator.Id, unitCode, periodKey, value, comment), null);
+    }
+
+    /// <summary>Echoes at most 64 characters of what the caller sent, so that a hostile row cannot inflate the report.</summary>
+    static string Clip(string text) => text.Length <= 64 ? text : text[..64] + "…";
+}

@@ -1,0 +1,113 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Indicators;
+
+public static class IndicatorEndpoints
+{
+    public static IEndpointRouteBuilder MapIndicators(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/indicators").WithTags("Indicators");
+
+        group.MapGet("/", List)
+            .WithName("ListIndicators")
+            .WithSummary("List indicators")
+            .WithDescription("The indicator catalogue (指标), oldest first, keyset paged. Filter by linked issue or measure, value type, or text in code and names (e.g. q=彩票).")
+            .ProducesValidationProblem()
+            .WithEnumQueryParameter<IndicatorValueType>("valueType")
+            .WithExample(response: new Page<IndicatorResponse>([Examples.Indicator], null));
+
+        group.MapGet("/{code}", Get)
+            .WithName("GetIndicator")
+            .WithSummary("Get an indicator")
+            .WithDescription("One indicator by its code, with its reporters and links. The ETag header is the version for If-Match.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: Examples.Indicator);
+
+        group.MapPost("/", Create)
+            .WithName("CreateIndicator")
+            .WithSummary("Create an indicator")
+            .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
+            .Produces<IndicatorResponse>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithExample(Examples.Create, Examples.Indicator);
+
+        group.MapPut("/{code}", Update)
+            .WithName("UpdateIndicator")
+            .WithSummary("Update an indicator")
+            .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether it is a ratio cannot change (409).")
+            .ProducesUpdateProblems()
+            .WithExample(Examples.Update, Examples.Indicator);
+
+        group.MapDelete("/{code}", Delete)
+            .WithName("DeleteIndicator")
+            .WithSummary("Delete an indicator")
+            .WithDescription("Removes an indicator that has no values and is no part of a ratio (409 otherwise). Requires If-Match.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesUpdateProblems()
+            .WithExample(response: null);
+
+        return routes;
+    }
+
+    static async Task<Ok<Page<IndicatorResponse>>> List([AsParameters] IndicatorListQuery query, IndicatorRepository indicators, CancellationToken ct)
+        => TypedResults.Ok(await indicators.ListAsync(query, ct));
+
+    static async Task<Ok<IndicatorResponse>> Get(string code, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    {
+        var (indicator, version) = await indicators.FindAsync(code, ct) ?? throw Problem.NotFound("indicator", code);
+        ETags.Set(http, version);
+        return TypedResults.Ok(indicator);
+    }
+
+    static Task<IResult> Create(CreateIndicatorRequest request, IndicatorRepository indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+        => creates.CreateAsync(http, request, async (tx, token) =>
+        {
+            var (indicator, version) = await indicators.CreateAsync(tx, request, token);
+            ETags.Set(http, version);
+            return TypedResults.Created($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator);
+        }, ct);
+
+    static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    {
+        var (indicator, version) = await indicators.UpdateAsync(code, request, ETags.RequiredVersion(http), ct);
+        ETags.Set(http, version);
+        return TypedResults.Ok(indicator);
+    }
+
+    static async Task<NoContent> Delete(string code, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    {
+        await indicators.DeleteAsync(code, ETags.RequiredVersion(http), ct);
+        return TypedResults.NoContent();
+    }
+
+    static class Examples
+    {
+        public static readonly IndicatorResponse Indicator = new()
+        {
+            Code = "LOTTERY-SALES", Name = "福利彩票销售额", NameEn = "Welfare lottery sales", MeasureUnit = "亿元",
+            ValueType = IndicatorValueType.Amount, Frequency = IndicatorFrequency.Monthly, RegionAggregation = RegionAggregation.Sum,
+            TimeAggregation = TimeAggregation.Flow, Direction = IndicatorDirection.HigherIsBetter, ReportingDay = 10,
+            Reporters = ["460000"], Issues = [7], Measures = [], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
+            UpdatedAt = new DateTime(2025, 10, 10, 2, 0, 0, DateTimeKind.Utc),
+        };
+
+        public static readonly CreateIndicatorRequest Create = new()
+        {
+            Code = Indicator.Code, Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit, ValueType = Indicator.ValueType,
+            Frequency = Indicator.Frequency, RegionAggregation = Indicator.RegionAggregation, TimeAggregation = Indicator.TimeAggregation,
+            Direction = Indicator.Direction, ReportingDay = Indicator.ReportingDay, Reporters = Indicator.Reporters, Issues = Indicator.Issues,
+        };
+
+        public static readonly UpdateIndicatorRequest Update = new()
+        {
+            Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit, ValueType = Indicator.ValueType,
+            Frequency = Indicator.Frequency, RegionAggregation = Indicator.RegionAggregation, TimeAggregation = Indicator.TimeAggregation,
+            Direction = Indicator.Direction, ReportingDay = 15, Reporters = Indicator.Reporters, Issues = Indicator.Issues,
+        };
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace Rectify.Api.Features.Indicators;
+
+public enum IndicatorFrequency { Monthly, Quarterly, Yearly }
+
+/// <summary>
+/// A reporting period as the API spells it: <c>YYYY-MM</c> (monthly), <c>YYYY-Qn</c> (quarterly) or <c>YYYY</c>
+/// (yearly). Stored as that text, which sorts in time order within one frequency.
+/// </summary>
+public readonly record struct Period(int Year, int Index, IndicatorFrequency Frequency) : IComparable<Period>
+{
+    public const string Pattern = "^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$";
+
+    /// <summary>Parses exactly one of the three spellings; null for anything else.</summary>
+    public static Period? TryParse(string? text)
+    {
+        if (text is null) return null;
+        var span = text.AsSpan();
+        if (span.Length < 4 || !int.TryParse(span[..4], NumberStyles.None, CultureInfo.InvariantCulture, out var year) || year < 1900 || year > 2999)
+            return null;
+        if (span.Length == 4) return new Period(year, 1, IndicatorFrequency.Yearly);
+        if (span.Length == 7 && span[4] == '-' && span[5] == 'Q' && span[6] is >= '1' and <= '4')
+            return new Period(year, span[6] - '0', IndicatorFrequency.Quarterly);
+        if (span.Length == 7 && span[4] == '-' && char.IsAsciiDigit(span[5]) && char.IsAsciiDigit(span[6]))
+        {
+            var month = (span[5] - '0') * 10 + (span[6] - '0');
+            if (month is >= 1 and <= 12) return new Period(year, month, IndicatorFrequency.Monthly);
+        }
+        return null;
+    }
+
+    /// <summary>Parses a period that must have <paramref name="frequency"/>; null when it is malformed or of another frequency.</summary>
+    public static Period? TryParse(string? text, IndicatorFrequency frequency)
+        => TryParse(text) is { } period && period.Frequency == frequency ? period : null;
+
+    public static string Example(IndicatorFrequency frequency) => frequency switch
+    {
+        IndicatorFrequency.Monthly => "YYYY-MM, e.g. 2025-09",
+        IndicatorFrequency.Quarterly => "YYYY-Qn, e.g. 2025-Q3",
+        _ => "YYYY, e.g. 2025",
+    };
+
+    int PerYear => Frequency switch { IndicatorFrequency.Monthly => 12, IndicatorFrequency.Quarterly => 4, _ => 1 };
+
+    public Period Next() => Index < PerYear ? this with { Index = Index + 1 } : new Period(Year + 1, 1, Frequency);
+
+    public Period Previous() => Index > 1 ? this with { Index = Index - 1 } : new Period(Year - 1, PerYear, Frequency);
+
+    public Period YearBefore() => this with { Year = Year - 1 };
+
+    public bool IsFirstOfYear => Index == 1;
+
+    /// <summary>The last day of the period.</summary>
+    public DateOnly LastDay => Frequency switch
+    {
+        IndicatorFrequency.Monthly => new DateOnly(Year, Index, DateTime.DaysInMonth(Year, Index)),
+        IndicatorFrequency.Quarterly => new DateOnly(Year, Index * 3, DateTime.DaysInMonth(Year, Index * 3)),
+        _ => new DateOnly(Year, 12, 31),
+    };
+
+    public int CompareTo(Period other) => (Year, Index).CompareTo((other.Year, other.Index));
+
+    public static bool operator <(Period a, Period b) => a.CompareTo(b) < 0;
+    public static bool operator >(Period a, Period b) => a.CompareTo(b) > 0;
+    public static bool operator <=(Period a, Period b) => a.CompareTo(b) <= 0;
+    public static bool operator >=(Period a, Period b) => a.CompareTo(b) >= 0;
+
+    public override string ToString() => Frequency switch
+    {
+        IndicatorFrequency.Monthly => $"{Year:D4}-{Index:D2}",
+        IndicatorFrequency.Quarterly => $"{Year:D4}-Q{Index}",
+        _ => $"{Year:D4}",
+    };
+}
