@@ -2,6 +2,7 @@ using Rectify.Api.DemoData;
 using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.Reporting;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
@@ -40,7 +41,9 @@ builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<JournalRepository>();
 builder.Services.AddScoped<IndicatorRepository>();
+builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImporter>();
+builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
@@ -56,6 +59,7 @@ app.MapMeasures();
 app.MapJournal();
 app.MapIndicators();
 app.MapDataValues();
+app.MapReporting();
 
 try
 {

@@ -20,6 +20,10 @@ public sealed class Clock(TimeProvider time, Microsoft.Extensions.Options.IOptio
 
     public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), _zone).DateTime);
 
+    /// <summary>The UTC instant at which <paramref name="date"/> begins in the configured time zone.</summary>
+    public DateTime StartOfDayUtc(DateOnly date)
+        => TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), _zone);
+
     /// <summary>Last day on which an unfinished measure is still only "due soon" (yellow) rather than green.</summary>
     public DateOnly DueSoonUntil => Today.AddDays(options.Value.DueSoonDays);
 }

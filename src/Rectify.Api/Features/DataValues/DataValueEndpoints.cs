@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.OpenApi;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 
@@ -11,6 +9,22 @@ public static class DataValueEndpoints
     public static IEndpointRouteBuilder MapDataValues(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/data-values").WithTags("Data values");
+
+        group.MapGet("/", List)
+            .WithName("ListDataValues")
+            .WithSummary("List indicator values")
+            .WithDescription("Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. With Accept: text/csv, every selected value is streamed as one CSV file (UTF-8 with BOM) instead of a page.")
+            .Produces<Page<DataValueResponse>>(StatusCodes.Status200OK, "application/json", "text/csv")
+            .WithCsvResponse("Every selected value (no paging), UTF-8 with BOM, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .ProducesValidationProblem()
+            .WithExample(response: new Page<DataValueResponse>([Examples.Value], null));
+
+        group.MapGet("/deletions", Deletions)
+            .WithName("ListDataValueDeletions")
+            .WithSummary("List deleted values")
+            .WithDescription("Values removed by delete pushes, oldest first, keyset paged, so that a system that copies values can drop them too.")
+            .ProducesValidationProblem()
+            .WithExample(response: new Page<DataValueDeletionResponse>([Examples.Deletion], null));
 
         group.MapPost("/import", Import)
             .WithName("ImportDataValues")
@@ -34,19 +48,23 @@ public static class DataValueEndpoints
             .WithEnumQueryParameter<ImportStrategy>("strategy")
             .WithMetadata(new AcceptsIdempotencyKey())
             .WithExample(Examples.Push, Examples.Summary)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                // The CSV form of the same push: a text body, not the JSON schema.
-                if (operation.RequestBody?.Content?.TryGetValue("text/csv", out var csv) == true)
-                {
-                    csv.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "CSV with the header indicator,unit,period,value,comment." };
-                    csv.Example = JsonValue.Create(Examples.Csv);
-                }
-                return Task.CompletedTask;
-            });
+            .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv);
 
         return routes;
     }
+
+    static async Task<IResult> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
+    {
+        if (!WantsCsv(http)) return TypedResults.Ok(await values.ListAsync(query, ct));
+        return Results.Stream(body => values.WriteCsvAsync(query, body, ct), "text/csv; charset=utf-8", "data-values.csv");
+    }
+
+    static bool WantsCsv(HttpContext http)
+        => http.Request.GetTypedHeaders().Accept.OrderByDescending(a => a.Quality ?? 1)
+            .FirstOrDefault(a => a.MediaType.Value is "text/csv" or "application/json") is { } best && best.MediaType.Value == "text/csv";
+
+    static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueRepository values, CancellationToken ct)
+        => TypedResults.Ok(await values.DeletionsAsync(query, ct));
 
     static Task<IResult> Import([AsParameters] ImportQuery query, DataValueImporter importer, HttpContext http, CancellationToken ct)
         => importer.ImportAsync(http, query, ct);
@@ -58,6 +76,14 @@ public static class DataValueEndpoints
             new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 0.81m, Comment = "全省福利彩票销售额" },
             new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460100", Period = "2025-09", Value = 21530m },
         ];
+
+        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 0.81m, "全省福利彩票销售额", "province-lottery-center",
+            new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc));
+
+        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460100", "2025-08", 21480m, "haikou-civil-affairs",
+            new DateTime(2025, 9, 9, 2, 30, 0, DateTimeKind.Utc));
+
+        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额,province-lottery-center,2025-10-08T01:00:00Z\r\n";
 
         public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额\r\nDIBAO-RECIPIENTS,460100,2025-09,21530,\r\n";
 

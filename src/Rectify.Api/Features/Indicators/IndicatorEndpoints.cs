@@ -26,6 +26,14 @@ public static class IndicatorEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Indicator);
 
+        group.MapGet("/{code}/series", Series)
+            .WithName("GetIndicatorSeries")
+            .WithSummary("Time series of an indicator at a unit")
+            .WithDescription("One point per period from from to to: the value, the change against the previous period, year on year (absolute and %), and progress towards the target. Missing periods are present with nulls. A parent region without its own value combines its children (sum or average, as the indicator says); a ratio indicator is numerator / denominator, computed here.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: Examples.Series);
+
         group.MapPost("/", Create)
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
@@ -48,8 +56,7 @@ public static class IndicatorEndpoints
             .WithSummary("Delete an indicator")
             .WithDescription("Removes an indicator that has no values and is no part of a ratio (409 otherwise). Requires If-Match.")
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesUpdateProblems()
-            .WithExample(response: null);
+            .ProducesUpdateProblems();
 
         return routes;
     }
@@ -63,6 +70,9 @@ public static class IndicatorEndpoints
         ETags.Set(http, version);
         return TypedResults.Ok(indicator);
     }
+
+    static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
+        => TypedResults.Ok(await series.ReadAsync(code, query, ct));
 
     static Task<IResult> Create(CreateIndicatorRequest request, IndicatorRepository indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
@@ -95,6 +105,13 @@ public static class IndicatorEndpoints
             Reporters = ["460000"], Issues = [7], Measures = [], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
             UpdatedAt = new DateTime(2025, 10, 10, 2, 0, 0, DateTimeKind.Utc),
         };
+
+        public static readonly SeriesResponse Series = new("LOTTERY-SALES", "460000", "亿元", IndicatorFrequency.Monthly, TimeAggregation.Flow,
+            RegionAggregation.Sum, null,
+            [
+                new SeriesPoint("2025-08", 0.79m, 0.02m, 0.12m, 17.91m, null),
+                new SeriesPoint("2025-09", 0.81m, 0.02m, 0.14m, 20.90m, null),
+            ]);
 
         public static readonly CreateIndicatorRequest Create = new()
         {

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.DataValues;
+
+public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource)
+{
+    public Task<Page<DataValueResponse>> ListAsync(DataValueListQuery query, CancellationToken ct)
+    {
+        var (afterIndicator, afterUnit, afterPeriod) = DecodeKey(query.Cursor);
+        var args = Filters(query, new { afterIndicator, afterUnit, afterPeriod, limit = query.EffectiveLimit + 1 });
+        return db.PageAsync(ListSql + " LIMIT @limit", args, query, (DataValueRow r) => (object)r.Key, r => r.ToResponse(), ct);
+    }
+
+    /// <summary>
+    /// Every value the filters select, as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese text),
+    /// streamed row by row from the database to the caller.
+    /// </summary>
+    public async Task WriteCsvAsync(DataValueListQuery query, Stream output, CancellationToken ct)
+    {
+        var args = Filters(query, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 1 << 16);
+        await writer.WriteAsync("indicator,unit,period,value,comment,source,updatedAt\r\n");
+        await foreach (var row in connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args).WithCancellation(ct))
+        {
+            await writer.WriteAsync(string.Join(',', Csv.Field(row.Indicator), Csv.Field(row.UnitCode), row.Period,
+                row.Value.ToString(CultureInfo.InvariantCulture), Csv.Field(row.Comment), Csv.Field(row.Source),
+                row.UpdatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)) + "\r\n");
+        }
+        await writer.FlushAsync(ct);
+    }
+
+    public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, CancellationToken ct)
+        => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1 }, query,
+            (DataValueDeletionResponse r) => (object)r.Id, r => r, ct);
+
+    static object Filters(DataValueListQuery q, object keyset)
+    {
+        foreach (var (name, period) in new[] { ("from", q.From), ("to", q.To) })
+        {
+            if (period is not null && Indicators.Period.TryParse(period) is null)
+                throw Problem.Validation(name, "Use a period: YYYY-MM, YYYY-Qn or YYYY.");
+        }
+        var parameters = new DynamicParameters(keyset);
+        parameters.AddDynamicParams(new { indicator = q.Indicator, unit = q.Unit, subtree = q.UnitSubtree, from = q.From, to = q.To, source = q.Source });
+        return parameters;
+    }
+
+    static (long Indicator, string Unit, string Period) DecodeKey(string? cursor)
+    {
+        if (cursor is null) return (0, "", "");
+        var parts = Cursors.Decode(cursor).Split('|');
+        return parts.Length == 3 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? (id, parts[1], parts[2])
+            : throw Cursors.Invalid();
+    }
+
+    // Keyset in primary-key order, so a page is an index range scan however many values there are.
+    const string ListSql = """
+        WITH RECURSIVE subtree AS (
+            SELECT code FROM units WHERE code = @subtree
+            UNION ALL
+            SELECT u.code FROM units u JOIN subtree s ON u.parent_code = s.code
+        )
+        SELECT d.indicator_id, i.code AS indicator, d.unit_code, d.period, d.value, d.comment, d.source, d.created_at, d.updated_at
+        FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+        WHERE (@indicator::text IS NULL OR i.code = @indicator)
+          AND (@unit::text IS NULL OR d.unit_code = @unit)
+          AND (@subtree::text IS NULL OR d.unit_code IN (SELECT code FROM subtree))
+          AND (@from::text IS NULL OR d.period >= @from)
+          AND (@to::text IS NULL OR d.period <= @to)
+          AND (@source::text IS NULL OR d.source = @source)
+          AND (d.indicator_id, d.unit_code, d.period) > (@afterIndicator, @afterUnit, @afterPeriod)
+        ORDER BY d.indicator_id, d.unit_code, d.period
+        """;
+
+    const string DeletionsSql = """
+        SELECT id, indicator_code AS indicator, unit_code AS unit, period, value, deleted_by AS deletedby, deleted_at AS deletedat
+        FROM data_value_deletions WHERE id > @after ORDER BY id LIMIT @limit
+        """;
+}
+
+/// <summary>RFC 4180 fields: quoted when they hold a comma, a quote or a line break.</summary>
+static class Csv
+{
+    public static string Field(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return "";
+        // A spreadsheet runs a cell that starts with = + - @ as a formula: free text is written so that it stays text.
+        if (text[0] is '=' or '+' or '-' or '@') text = "'" + text;
+        return text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
+}

@@ -1,0 +1,138 @@
+using System.ComponentModel;
+using Dapper;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Indicators;
+
+public sealed record SeriesQuery
+{
+    [Description("Unit (region) code. A parent region without its own value combines its children's as the indicator says (sum or average).")]
+    public string? Unit { get; init; }
+
+    [Description("First period (of the indicator's frequency); default: eleven periods before the last.")]
+    public string? From { get; init; }
+
+    [Description("Last period; default: the latest period with a value.")]
+    public string? To { get; init; }
+}
+
+/// <summary>One period of a series; a period without a value is present with nulls.</summary>
+public sealed record SeriesPoint(
+    string Period,
+    [property: Description("The value: the unit's own, or its children combined; for a ratio, numerator / denominator (× 100 when the unit of measure is %).")]
+    decimal? Value,
+    [property: Description("Against the previous period. For cumulative (year-to-date) indicators: the period's own amount (the first period of a year is its value).")]
+    decimal? Change,
+    [property: Description("Against the same period a year earlier.")]
+    decimal? YearOnYear,
+    [property: Description("yearOnYear as a percentage of the value a year earlier.")]
+    decimal? YearOnYearPercent,
+    [property: Description("Percent of the way from the baseline (or 0) to the target; null without a target.")]
+    decimal? TargetProgress);
+
+public sealed record SeriesResponse(
+    string Indicator, string Unit, string MeasureUnit, IndicatorFrequency Frequency, TimeAggregation TimeAggregation,
+    RegionAggregation RegionAggregation, decimal? TargetValue, IReadOnlyList<SeriesPoint> Points);
+
+/// <summary>
+/// The time series of one indicator at one unit, computed on read: children combined, ratios divided, missing
+/// periods kept as nulls, changes against the previous period and the same period a year earlier.
+/// </summary>
+public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
+{
+    const int MaxPeriods = 240;
+
+    public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
+    {
+        var indicator = await indicators.FindRowAsync(code, ct) ?? throw Problem.NotFound("indicator", code);
+        if (string.IsNullOrWhiteSpace(query.Unit)) throw Problem.Validation("unit", "Name the unit (region) code of the series, e.g. 460000.");
+        var frequency = indicator.FrequencyValue;
+        var from = ParseOrNull(query.From, "from", frequency);
+        var to = ParseOrNull(query.To, "to", frequency);
+        var ratio = indicator.ValueType == "ratio";
+
+        return await db.ReadAsync(async (connection, token) =>
+        {
+            var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit = query.Unit }, cancellationToken: token))).ToList();
+            if (units.Count == 0) throw Problem.NotFound("unit", query.Unit);
+            var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
+            var values = (await connection.QueryAsync<(string Indicator, string Unit, string Period, decimal Value)>(
+                new CommandDefinition(ValuesSql, new { codes = parts, units = units.Select(u => u.Code).ToArray() }, cancellationToken: token))).ToList();
+            var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
+
+            var known = values.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
+            var last = to ?? (known.Count > 0 ? known.Max() : throw Problem.Validation("to", "The indicator has no values here yet: name the periods with from and to."));
+            var first = from ?? Enumerable.Range(0, 11).Aggregate(last, (p, _) => p.Previous());
+            if (first > last) throw Problem.Validation("from", "from must not be after to.");
+            var periods = new List<Period>();
+            for (var p = first; p <= last; p = p.Next())
+            {
+                periods.Add(p);
+                if (periods.Count > MaxPeriods) throw Problem.Validation("from", $"A series has at most {MaxPeriods} periods.");
+            }
+
+            var tree = new UnitTree(units, aggregation);
+            var byPeriod = values.GroupBy(v => (v.Indicator, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));
+            var none = new Dictionary<string, decimal>();
+            decimal? At(string part, Period p) => tree.Value(query.Unit!, byPeriod.GetValueOrDefault((part, p.ToString()), none));
+            decimal? ValueAt(Period p) => ratio ? Divide(At(parts[0], p), At(parts[1], p), indicator.MeasureUnit == "%") : At(code, p);
+
+            var timeAggregation = EnumText.Parse<TimeAggregation>(indicator.TimeAggregation);
+            var points = periods.Select(p =>
+            {
+                var value = ValueAt(p);
+                var previous = timeAggregation == TimeAggregation.Cumulative && p.IsFirstOfYear ? 0 : ValueAt(p.Previous());
+                var yearBefore = ValueAt(p.YearBefore());
+                return new SeriesPoint(p.ToString(), value, value - previous, value - yearBefore,
+                    yearBefore is { } y && y != 0 && value is { } v ? Math.Round((v - y) / Math.Abs(y) * 100, 2) : null,
+                    Progress(indicator, value));
+            }).ToList();
+            return new SeriesResponse(code, query.Unit!, indicator.MeasureUnit, frequency, timeAggregation, aggregation, indicator.TargetValue, points);
+        }, ct);
+    }
+
+    static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
+        => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
+
+    static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
+        => numerator is { } n && denominator is { } d && d != 0 ? Math.Round(n / d * (percent ? 100 : 1), 4) : null;
+
+    static decimal? Progress(IndicatorRow indicator, decimal? value)
+    {
+        if (value is not { } v || indicator.TargetValue is not { } target) return null;
+        var start = indicator.BaselineValue ?? 0;
+        return target == start ? null : Math.Round((v - start) / (target - start) * 100, 2);
+    }
+
+    /// <summary>A unit's value: its own when reported, else its children's combined (recursively), else null.</summary>
+    sealed class UnitTree(IReadOnlyList<(string Code, string? Parent)> units, RegionAggregation aggregation)
+    {
+        readonly ILookup<string?, string> _children = units.ToLookup(u => u.Parent, u => u.Code);
+
+        public decimal? Value(string unit, IReadOnlyDictionary<string, decimal> own)
+        {
+            if (own.TryGetValue(unit, out var value)) return value;
+            if (aggregation == RegionAggregation.None) return null;
+            var parts = _children[unit].Select(child => Value(child, own)).OfType<decimal>().ToList();
+            if (parts.Count == 0) return null;
+            return aggregation == RegionAggregation.Sum ? parts.Sum() : Math.Round(parts.Average(), 4);
+        }
+    }
+
+    const string SubtreeSql = """
+        WITH RECURSIVE subtree AS (
+            SELECT code, parent_code FROM units WHERE code = @unit
+            UNION ALL
+            SELECT u.code, u.parent_code FROM units u JOIN subtree s ON u.parent_code = s.code
+        )
+        SELECT code, parent_code FROM subtree
+        """;
+
+    const string ValuesSql = """
+        SELECT i.code, d.unit_code, d.period, d.value
+        FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+        WHERE i.code = ANY (@codes) AND d.unit_code = ANY (@units)
+        """;
+}
