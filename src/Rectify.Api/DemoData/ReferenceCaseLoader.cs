@@ -7,8 +7,9 @@ namespace Rectify.Api.DemoData;
 
 /// <summary>
 /// Loads the reference case (the 2025-11 progress report of the Hainan civil-affairs department, see
-/// <c>reference-case.jsonc</c>) as demo data. Idempotent: every row is inserted only when its natural key is
-/// absent, so a second load changes nothing and a caller's edits to demo rows are kept.
+/// <c>reference-case.jsonc</c>) as demo data, with its indicators and their values (<c>indicators.jsonc</c>, see
+/// <see cref="IndicatorDemoLoader"/>). Idempotent: every row is inserted only when its natural key is absent, so a
+/// second load changes nothing and a caller's edits to demo rows are kept.
 /// </summary>
 public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCaseLoader> logger)
 {
@@ -19,6 +20,13 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
     public async Task<DemoLoadResult> LoadAsync(CancellationToken ct)
     {
         var data = Read();
+        // Both files are read and checked against each other before any connection is opened: a broken data file
+        // fails the start-up with the list of its mistakes, not half way through the transaction.
+        var indicators = IndicatorDemoLoader.Read();
+        IndicatorDemoLoader.Validate(indicators,
+            data.Units.Select(u => u.Code).ToHashSet(StringComparer.Ordinal),
+            data.Issues.Select(i => i.Code).ToHashSet(StringComparer.Ordinal),
+            data.Issues.SelectMany(i => i.Measures.Select(m => $"{i.Code}/{m.Code}")).ToHashSet(StringComparer.Ordinal));
         var result = await db.WriteAsync(async (tx, token) =>
         {
             // Two nodes starting together must not both insert: one waits for the other, then finds everything present.
@@ -81,7 +89,9 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
                 actor = Actor,
                 now = clock.UtcNow,
             }, token);
-            var loaded = new DemoLoadResult(units, rounds, issues, measureCount, evidenceCount);
+            // Same transaction and lock: the indicators link to the issues and measures inserted just above.
+            var (indicatorCount, valueCount) = await IndicatorDemoLoader.LoadAsync(tx, indicators, r.Code, clock.UtcNow, token);
+            var loaded = new DemoLoadResult(units, rounds, issues, measureCount, evidenceCount, indicatorCount, valueCount);
             if (loaded.Total > 0)
             {
                 await tx.ExecuteAsync(
@@ -181,7 +191,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
 }
 
 /// <summary>Rows inserted by one load of the demo data (all zero when it was already loaded).</summary>
-public sealed record DemoLoadResult(int Units, int Rounds, int Issues, int Measures, int Evidence)
+public sealed record DemoLoadResult(int Units, int Rounds, int Issues, int Measures, int Evidence, int Indicators, int Values)
 {
-    public int Total => Units + Rounds + Issues + Measures + Evidence;
+    public int Total => Units + Rounds + Issues + Measures + Evidence + Indicators + Values;
 }

@@ -87,9 +87,14 @@ public sealed class ReferenceCaseTests(RectifyAppWithDemoData app) : IClassFixtu
         Assert.Equal("load", entry["action"]!.GetValue<string>());
         // The API's JSON is camelCase, the journal's before/after included.
         var after = entry["after"]!.AsObject();
-        Assert.Equal(["evidence", "issues", "measures", "rounds", "total", "units"], after.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["evidence", "indicators", "issues", "measures", "rounds", "total", "units", "values"], after.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(43, after["units"]!.GetValue<int>());
         Assert.Equal(9, after["issues"]!.GetValue<int>());
         Assert.Equal(25, after["measures"]!.GetValue<int>());
+        // The indicators and their values (indicators.jsonc) are part of the same load and the same entry.
+        var indicators = IndicatorDemoLoader.Read().Indicators;
+        Assert.Equal(indicators.Count, after["indicators"]!.GetValue<int>());
+        Assert.Equal(indicators.Sum(i => i.Values.Count), after["values"]!.GetValue<int>());
+        Assert.Equal(43 + 1 + 9 + 25 + 38 + indicators.Count + indicators.Sum(i => i.Values.Count), after["total"]!.GetValue<int>());
     }
 }
