@@ -49,7 +49,7 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
         {
             Validate(request);
             var before = await Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, token);
-            await EnsureFrequencyKeptWithValuesAsync(tx, before, request, token);
+            await EnsureShapeKeptAsync(tx, before, request, token);
             var (numeratorId, denominatorId) = await RatioPartsAsync(tx, request, token);
             if (numeratorId == before.Id || denominatorId == before.Id)
                 throw Problem.Unprocessable(numeratorId == before.Id ? "numerator" : "denominator", "A ratio cannot be a part of itself.");
@@ -95,23 +95,34 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
     static async Task<(long? Numerator, long? Denominator)> RatioPartsAsync(Tx tx, IndicatorFields fields, CancellationToken ct)
     {
         if (fields.ValueType != IndicatorValueType.Ratio) return (null, null);
-        return (await PartAsync(tx, fields.Numerator!, "numerator", ct), await PartAsync(tx, fields.Denominator!, "denominator", ct));
+        return (await PartAsync(tx, fields.Numerator!, "numerator", fields.Frequency, ct),
+            await PartAsync(tx, fields.Denominator!, "denominator", fields.Frequency, ct));
     }
 
-    static async Task<long> PartAsync(Tx tx, string code, string field, CancellationToken ct)
+    static async Task<long> PartAsync(Tx tx, string code, string field, IndicatorFrequency frequency, CancellationToken ct)
     {
-        var part = await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType)>("SELECT id, value_type FROM indicators WHERE code = @code", new { code }, ct);
+        var part = await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(
+            "SELECT id, value_type, frequency FROM indicators WHERE code = @code", new { code }, ct);
         if (part.Id == 0) throw Problem.Unprocessable(field, $"No indicator '{code}' exists.");
         if (part.ValueType == "ratio") throw Problem.Unprocessable(field, $"'{code}' is a ratio itself: a ratio's parts are pushed indicators.");
+        // The ratio is divided period by period: parts of another frequency have no value in any of its periods.
+        if (part.Frequency != EnumText.Format(frequency))
+            throw Problem.Unprocessable(field, $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
         return part.Id;
     }
 
-    /// <summary>Values are stored under periods of the indicator's frequency: changing it would orphan them.</summary>
-    static async Task EnsureFrequencyKeptWithValuesAsync(Tx tx, IndicatorRow before, IndicatorFields after, CancellationToken ct)
+    /// <summary>
+    /// Values are stored under periods of the indicator's frequency, and a ratio divides parts of its own frequency
+    /// that are pushed: changing the frequency or whether it is a ratio would orphan the values or break the ratio.
+    /// </summary>
+    static async Task EnsureShapeKeptAsync(Tx tx, IndicatorRow before, IndicatorFields after, CancellationToken ct)
     {
         var changesShape = before.FrequencyValue != after.Frequency || (before.ValueType == "ratio") != (after.ValueType == IndicatorValueType.Ratio);
-        if (changesShape && await tx.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM data_values WHERE indicator_id = @id)", new { id = before.Id }, ct))
-            throw Problem.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
+        if (!changesShape) return;
+        var usage = await tx.QuerySingleAsync<(long Values, long Ratios)>(UsageSql, new { id = before.Id }, ct);
+        if (usage.Values > 0) throw Problem.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
+        if (usage.Ratios > 0)
+            throw Problem.Conflict($"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
     }
 
     static async Task SaveLinksAsync(Tx tx, long id, IndicatorFields fields, CancellationToken ct)

@@ -85,8 +85,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
                 var value = ValueAt(p);
                 var previous = timeAggregation == TimeAggregation.Cumulative && p.IsFirstOfYear ? 0 : ValueAt(p.Previous());
                 var yearBefore = ValueAt(p.YearBefore());
-                return new SeriesPoint(p.ToString(), value, value - previous, value - yearBefore,
-                    yearBefore is { } y && y != 0 && value is { } v ? Math.Round((v - y) / Math.Abs(y) * 100, 2) : null,
+                return new SeriesPoint(p.ToString(), value, Computed(() => value - previous), Computed(() => value - yearBefore),
+                    yearBefore is { } y && y != 0 && value is { } v ? Computed(() => Math.Round((v - y) / Math.Abs(y) * 100, 2)) : null,
                     Progress(indicator, value));
             }).ToList();
             return new SeriesResponse(code, query.Unit!, indicator.MeasureUnit, frequency, timeAggregation, aggregation, indicator.TargetValue, points);
@@ -97,13 +97,29 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
         => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
 
     static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
-        => numerator is { } n && denominator is { } d && d != 0 ? Math.Round(n / d * (percent ? 100 : 1), 4) : null;
+        => numerator is { } n && denominator is { } d && d != 0 ? Computed(() => Math.Round(n / d * (percent ? 100 : 1), 4)) : null;
 
     static decimal? Progress(IndicatorRow indicator, decimal? value)
     {
         if (value is not { } v || indicator.TargetValue is not { } target) return null;
         var start = indicator.BaselineValue ?? 0;
-        return target == start ? null : Math.Round((v - start) / (target - start) * 100, 2);
+        return target == start ? null : Computed(() => Math.Round((v - start) / (target - start) * 100, 2));
+    }
+
+    /// <summary>
+    /// Arithmetic on stored values can leave decimal's range (±7.9e28): children summed, a ratio or a percentage
+    /// with a tiny divisor. Such a figure cannot be given, so it is null, as a missing one is, rather than a 500.
+    /// </summary>
+    static decimal? Computed(Func<decimal?> compute)
+    {
+        try
+        {
+            return compute();
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A unit's value: its own when reported, else its children's combined (recursively), else null.</summary>
@@ -117,15 +133,19 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
             if (aggregation == RegionAggregation.None) return null;
             var parts = _children[unit].Select(child => Value(child, own)).OfType<decimal>().ToList();
             if (parts.Count == 0) return null;
-            return aggregation == RegionAggregation.Sum ? parts.Sum() : Math.Round(parts.Average(), 4);
+            return Computed(() => aggregation == RegionAggregation.Sum ? parts.Sum() : Math.Round(parts.Average(), 4));
         }
     }
 
+    // A region combines its sub-regions only: the department filed under the province is an organisation that
+    // reports province-wide figures, and adding (or averaging) them in would count the province twice. A
+    // department, in turn, combines its divisions.
     const string SubtreeSql = """
         WITH RECURSIVE subtree AS (
-            SELECT code, parent_code FROM units WHERE code = @unit
+            SELECT code, parent_code, kind FROM units WHERE code = @unit
             UNION ALL
-            SELECT u.code, u.parent_code FROM units u JOIN subtree s ON u.parent_code = s.code
+            SELECT u.code, u.parent_code, u.kind FROM units u JOIN subtree s ON u.parent_code = s.code
+            WHERE s.kind NOT IN ('province', 'city', 'district', 'county') OR u.kind IN ('province', 'city', 'district', 'county')
         )
         SELECT code, parent_code FROM subtree
         """;
