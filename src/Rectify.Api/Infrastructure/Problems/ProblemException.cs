@@ -40,12 +40,17 @@ public static class ProblemTypes
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string CommitOutcomeUnknown = Prefix + "commit-outcome-unknown";
     public const string ImportRejected = Prefix + "import-rejected";
+    public const string Unauthorized = Prefix + "unauthorized";
+    public const string Forbidden = Prefix + "forbidden";
+    public const string TooManyRequests = Prefix + "too-many-requests";
     public const string Internal = Prefix + "internal";
 
     /// <summary>The type used for a bare status code (routing, status code pages).</summary>
     public static string ForStatus(int status) => status switch
     {
         400 => MalformedRequest,
+        401 => Unauthorized,
+        403 => Forbidden,
         404 => NotFound,
         405 => MethodNotAllowed,
         406 => NotAcceptable,
@@ -55,6 +60,7 @@ public static class ProblemTypes
         415 => UnsupportedMediaType,
         422 => Validation,
         428 => PreconditionRequired,
+        429 => TooManyRequests,
         503 => DatabaseUnavailable,
         >= 500 => Internal,
         _ => Prefix + status.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -78,6 +84,9 @@ public static class Problem
     public static ProblemException Unprocessable(string field, string message) => new(
         StatusCodes.Status422UnprocessableEntity, ProblemTypes.Validation, "The request refers to something that does not fit",
         message, errors: new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>A valid key that may not act on this resource (a unit outside the client's units).</summary>
+    public static ProblemException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed", detail);
 
     public static ProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, ProblemTypes.Conflict, "Conflict", detail);
 

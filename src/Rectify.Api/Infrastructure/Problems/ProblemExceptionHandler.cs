@@ -44,6 +44,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     {
         ProblemException p => From(p),
         BadHttpRequestException bad => FromBadRequest(bad),
+        InvalidOperationException charset when IsUnreadableCharset(charset) => Problem(StatusCodes.Status415UnsupportedMediaType,
+            ProblemTypes.UnsupportedMediaType, "Unsupported media type", "The charset of the Content-Type is not one the service reads: send UTF-8."),
         JsonException json => MalformedJson(json),
         PostgresException pg => FromPostgres(pg),
         CommitOutcomeUnknownException => Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.CommitOutcomeUnknown,
@@ -68,6 +70,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         foreach (var (key, value) in p.Extensions) details.Extensions[key] = value;
         return details;
     }
+
+    /// <summary>
+    /// Minimal APIs read a JSON body in the charset the Content-Type names; an unknown one (<c>charset=nonsense</c>, a
+    /// quoted <c>charset="utf-8"</c>) fails with an InvalidOperationException, not a BadHttpRequestException.
+    /// </summary>
+    static bool IsUnreadableCharset(InvalidOperationException e)
+        => e.InnerException is ArgumentException
+            && (e.TargetSite?.DeclaringType?.Name == "HttpRequestJsonExtensions" || e.Message.Contains("content type charset", StringComparison.Ordinal));
 
     static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {
@@ -170,6 +180,8 @@ public static class ProblemSetup
             details.Extensions.Remove("exception"); // never echo developer exception details
             details.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
+        // After the default writer (which AddProblemDetails adds): writes the problems that one declines for their Accept.
+        services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
         return services;
     }
 }
