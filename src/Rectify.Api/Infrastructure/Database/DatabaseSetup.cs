@@ -34,7 +34,9 @@ public static class DatabaseSetup
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
         services.AddSingleton<DatabaseConnection>();
         services.AddSingleton(sp => sp.GetRequiredService<DatabaseConnection>().DataSource);
+        services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<Db>();
+        services.AddSingleton<DatabaseReadiness>();
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
@@ -54,6 +56,12 @@ public sealed class DatabaseConnection(
     static EmbeddedPostgres? _cluster;
 
     public NpgsqlDataSource DataSource => _dataSource.Value;
+
+    /// <summary>Whether the service runs on its embedded development cluster (no connection string configured).</summary>
+    public bool IsEmbedded => string.IsNullOrWhiteSpace(configuration.GetConnectionString(DatabaseSetup.ConnectionStringName));
+
+    /// <summary>Where the development admin key is written: next to the embedded cluster's data, git-ignored.</summary>
+    public string DevelopmentKeyFile => Path.Combine(environment.ContentRootPath, ".local", "dev-admin.key");
 
     static NpgsqlDataSource Create(IConfiguration configuration, DatabaseOptions options, IHostEnvironment environment, ILogger logger, out EmbeddedPostgres? cluster)
     {
@@ -98,24 +106,96 @@ public sealed class DatabaseConnection(
     }
 }
 
-/// <summary>Brings the database to the current schema (and the demo data) before the server takes requests.</summary>
+/// <summary>Whether the database has been brought to the current schema; requests wait for it (503) until then.</summary>
+public sealed class DatabaseReadiness
+{
+    volatile bool _ready;
+
+    public bool IsReady => _ready;
+
+    public void MarkReady() => _ready = true;
+}
+
+public sealed class StartupOptions
+{
+    /// <summary>Longest pause between attempts to reach the database at start-up.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Brings the database to the current schema (and the demo data). The first attempt runs before the server takes
+/// requests; when the database cannot be reached, the service starts anyway, answers 503 (not ready) and keeps
+/// trying with exponential back-off, saying so in the log, instead of crash-looping.
+/// </summary>
 public sealed class DatabaseStartup(
     DatabaseConnection connection,
     Microsoft.Extensions.Options.IOptions<DatabaseOptions> options,
+    Microsoft.Extensions.Options.IOptions<StartupOptions> startup,
+    DatabaseReadiness readiness,
     IServiceProvider services,
     ILogger<DatabaseStartup> logger) : IHostedService
 {
+    readonly CancellationTokenSource _stopping = new();
+    Task? _retrying;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var dataSource = connection.DataSource;
-        await Migrations.ApplyAsync(dataSource, logger, cancellationToken);
-        if (options.Value.LoadDemoData)
+        if (await TryPrepareAsync(cancellationToken)) return;
+        _retrying = Task.Run(() => RetryAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    async Task RetryAsync(CancellationToken ct)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 2; !ct.IsCancellationRequested; attempt++)
         {
-            await services.GetRequiredService<DemoData.ReferenceCaseLoader>().LoadAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(delay, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (await TryPrepareAsync(ct)) return;
+            logger.LogWarning("The database is still unreachable after {Attempts} attempts; next try in {Delay}", attempt, delay * 2);
+            delay = TimeSpan.FromTicks(Math.Min((delay * 2).Ticks, startup.Value.MaxRetryDelay.Ticks));
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    async Task<bool> TryPrepareAsync(CancellationToken ct)
+    {
+        try
+        {
+            var dataSource = connection.DataSource;
+            await Migrations.ApplyAsync(dataSource, logger, ct);
+            if (options.Value.LoadDemoData) await services.GetRequiredService<DemoData.ReferenceCaseLoader>().LoadAsync(ct);
+            if (connection.IsEmbedded) await Features.Clients.ClientCommands.EnsureDevelopmentKeyAsync(services, connection.DevelopmentKeyFile, logger, ct);
+            readiness.MarkReady();
+            logger.LogInformation("The database is ready");
+            return true;
+        }
+        catch (Exception e) when (IsUnreachable(e) && !ct.IsCancellationRequested)
+        {
+            logger.LogError("The database cannot be reached ({Reason}); the service answers 503 until it can", e.GetBaseException().Message);
+            return false;
+        }
+    }
+
+    /// <summary>The database is down or still starting: worth waiting for. A failing migration is not, and stops the service.</summary>
+    static bool IsUnreachable(Exception e) => e switch
+    {
+        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or Polly.CircuitBreaker.BrokenCircuitException
+            or Polly.Timeout.TimeoutRejectedException => true,
+        _ => e.InnerException is { } inner && IsUnreachable(inner),
+    };
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_retrying is not null) await _retrying.WaitAsync(cancellationToken);
+    }
 }
 
 /// <summary>Dapper 2.1 does not map <see cref="DateOnly"/>, which Npgsql returns for <c>date</c> columns.</summary>

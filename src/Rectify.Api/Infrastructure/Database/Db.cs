@@ -32,11 +32,30 @@ public sealed class Db
     readonly ResiliencePipeline _repeatable;
     readonly ResiliencePipeline _once;
     readonly ResiliencePipeline _bulk;
+    readonly CircuitBreakerStateProvider _circuit = new();
+    long _breakEndsTicks;
 
-    public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger)
+    /// <summary>Closed while the database answers; open (requests refused fast with 503) after repeated transient failures.</summary>
+    public CircuitState CircuitState => _circuit.CircuitState;
+
+    /// <summary>
+    /// Whether the circuit refuses work right now: isolated, or open and within its break. Polly reports an open
+    /// circuit as open until the next unit of work runs as the trial, however long ago the break ended; a readiness
+    /// probe that trusted that state would keep traffic away for good, and with it the trial that closes the circuit.
+    /// </summary>
+    public bool CircuitRefusing => CircuitState switch
+    {
+        CircuitState.Isolated => true,
+        // Polly's breaker reads the system clock (no TimeProvider is given to it), so the break's end is taken on it too.
+        CircuitState.Open => TimeProvider.System.GetUtcNow().UtcTicks < Interlocked.Read(ref _breakEndsTicks),
+        _ => false,
+    };
+
+    public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger, DatabaseMetrics metrics)
     {
         _dataSource = dataSource;
         var settings = options.Value;
+        metrics.ObserveCircuit(() => _circuit.CircuitState);
         // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried.
         var transient = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient);
         var breaker = new CircuitBreakerStrategyOptions
@@ -46,25 +65,33 @@ public sealed class Db
             MinimumThroughput = settings.BreakerMinimumThroughput,
             SamplingDuration = settings.BreakerSamplingDuration,
             BreakDuration = settings.BreakerBreakDuration,
-            OnOpened = args => { logger.LogWarning("Database circuit opened for {Duration}", args.BreakDuration); return default; },
+            StateProvider = _circuit,
+            OnOpened = args =>
+            {
+                Interlocked.Exchange(ref _breakEndsTicks, (TimeProvider.System.GetUtcNow() + args.BreakDuration).UtcTicks);
+                metrics.CircuitOpened();
+                logger.LogWarning("Database circuit opened for {Duration}", args.BreakDuration);
+                return default;
+            },
             OnClosed = _ => { logger.LogInformation("Database circuit closed"); return default; },
         };
         // One breaker instance, shared by every pipeline, so that reads, writes and pushes see the same database state.
         var sharedBreaker = new ResiliencePipelineBuilder().AddCircuitBreaker(breaker).Build();
 
-        _repeatable = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.UnitOfWorkTimeout), settings, transient, logger)
+        _repeatable = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.UnitOfWorkTimeout), settings, transient, logger, metrics)
             .AddPipeline(sharedBreaker)
             .Build();
         _once = new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
             .AddPipeline(sharedBreaker)
             .Build();
-        _bulk = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.BulkTimeout), settings, transient, logger)
+        _bulk = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.BulkTimeout), settings, transient, logger, metrics)
             .AddPipeline(sharedBreaker)
             .Build();
     }
 
-    static ResiliencePipelineBuilder Retrying(ResiliencePipelineBuilder builder, ResilienceOptions settings, PredicateBuilder<object> transient, ILogger logger)
+    static ResiliencePipelineBuilder Retrying(ResiliencePipelineBuilder builder, ResilienceOptions settings, PredicateBuilder<object> transient, ILogger logger,
+        DatabaseMetrics metrics)
         => builder.AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = transient,
@@ -72,7 +99,12 @@ public sealed class Db
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = settings.RetryBaseDelay,
-            OnRetry = args => { logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1); return default; },
+            OnRetry = args =>
+            {
+                metrics.Retried();
+                logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1);
+                return default;
+            },
         });
 
     /// <summary>Reads on one pooled connection; retried as a whole on transient errors.</summary>

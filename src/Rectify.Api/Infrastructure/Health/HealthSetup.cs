@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Polly.CircuitBreaker;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Infrastructure.Health;
+
+/// <summary>The overall status and each check's (healthy, degraded, unhealthy).</summary>
+public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, string> Checks);
+
+/// <summary>
+/// <c>/health/live</c>: the process is up. <c>/health/ready</c>: the database answers, the migrations are applied and
+/// the circuit is not refusing requests. Both are unauthenticated for load balancers and orchestrators, and name only
+/// the checks and their status — no connection details or exception text.
+/// </summary>
+public static class HealthSetup
+{
+    const string ReadyTag = "ready";
+
+    public static IServiceCollection AddRectifyHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "database", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<MigrationsCheck>("migrations", tags: [ReadyTag])
+            .AddCheck<CircuitCheck>("circuit", tags: [ReadyTag]);
+        return services;
+    }
+
+    public static WebApplication MapRectifyHealth(this WebApplication app)
+    {
+        var group = app.MapGroup("/health").WithTags("Health").AllowAnonymous().DisableRateLimiting();
+        group.MapGet("/live", () => TypedResults.Ok(new HealthResponse("healthy", new Dictionary<string, string>())))
+            .WithName("Live").WithSummary("Liveness")
+            .WithDescription("200 while the process runs. Unauthenticated, for load balancers and orchestrators.")
+            .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string>()));
+        group.MapGet("/ready", Ready)
+            .WithName("Ready").WithSummary("Readiness")
+            .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests (degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never connection details or errors.")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
+            .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string> { ["database"] = "healthy", ["migrations"] = "healthy", ["circuit"] = "healthy" }));
+        return app;
+    }
+
+    static async Task<IResult> Ready(HealthCheckService health, CancellationToken ct)
+    {
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag), ct);
+        var body = new HealthResponse(Text(report.Status), report.Entries.ToDictionary(e => e.Key, e => Text(e.Value.Status)));
+        // Degraded is ready: the circuit, its break over, waits for a request to try the database again.
+        return report.Status == HealthStatus.Unhealthy ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable) : TypedResults.Ok(body);
+    }
+
+    static string Text(HealthStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>Refuses API requests with a 503 problem until the database is migrated (it may be unreachable at start-up).</summary>
+    public static WebApplication UseReadinessGate(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/api") && !http.RequestServices.GetRequiredService<DatabaseReadiness>().IsReady)
+                throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "The service is starting",
+                    "The database is not reachable or not yet migrated. Retry after the time given in Retry-After.");
+            await next(http);
+        });
+        return app;
+    }
+
+    sealed class MigrationsCheck(DatabaseReadiness readiness) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+            => Task.FromResult(readiness.IsReady ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy());
+    }
+
+    /// <summary>
+    /// Unhealthy only while the circuit refuses work. Once its break is over it lets a trial through: degraded, which
+    /// still answers 200, so that traffic comes back and the first request that succeeds closes the circuit.
+    /// </summary>
+    sealed class CircuitCheck(Db db) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+            => Task.FromResult(db.CircuitRefusing ? HealthCheckResult.Unhealthy()
+                : db.CircuitState == CircuitState.Closed ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Degraded());
+    }
+}
