@@ -1,4 +1,5 @@
 using Rectify.Api.DemoData;
+using Rectify.Api.Features.Clients;
 using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
@@ -10,11 +11,13 @@ using Rectify.Api.Features.Units;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Health;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.ConfigureServerLimits();
 
 // Configuration and clock
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
@@ -32,7 +35,9 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 
 // Database and the features
 builder.Services.AddRectifyDatabase(builder.Configuration);
-builder.Services.AddScoped<Caller>();
+builder.Services.Configure<StartupOptions>(builder.Configuration.GetSection("Database:Startup"));
+builder.Services.AddRectifyHealth();
+builder.Services.AddRectifyAccess(builder.Configuration);
 builder.Services.AddScoped<Journal>();
 builder.Services.AddScoped<IdempotentCreates>();
 builder.Services.AddScoped<UnitRepository>();
@@ -44,13 +49,17 @@ builder.Services.AddScoped<IndicatorRepository>();
 builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImporter>();
 builder.Services.AddScoped<DataValueRepository>();
+builder.Services.AddScoped<ClientRepository>();
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.MapRectifyOpenApi();
+app.UseReadinessGate();
+app.MapRectifyOpenApi(); // before access control: the documents are public
+app.UseRectifyAccess();
+app.MapRectifyHealth();
 
 app.MapUnits();
 app.MapRounds();
@@ -60,9 +69,12 @@ app.MapJournal();
 app.MapIndicators();
 app.MapDataValues();
 app.MapReporting();
+app.MapClients();
 
 try
 {
+    // `keys create …`: the first admin key, from the command line, without starting the server.
+    if (args is ["keys", .. var command]) return await ClientCommands.RunAsync(app, command, CancellationToken.None);
     app.Run();
     return 0;
 }

@@ -39,7 +39,7 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         var (create, change) = (entries[0]!, entries[1]!);
 
         Assert.Equal("create", create["action"]!.GetValue<string>());
-        Assert.Equal("anonymous", create["actor"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, create["actor"]!.GetValue<string>());
         Assert.Equal("round", create["entity"]!.GetValue<string>());
         Assert.Equal(code, create["entityId"]!.GetValue<string>());
         Assert.Equal(at.UtcDateTime, create["occurredAt"]!.GetValue<DateTime>().ToUniversalTime());
@@ -49,7 +49,7 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal("rectifying", create["after"]!["state"]!.GetValue<string>());
 
         Assert.Equal("update", change["action"]!.GetValue<string>());
-        Assert.Equal("anonymous", change["actor"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, change["actor"]!.GetValue<string>());
         Assert.Equal(at.AddMinutes(30).UtcDateTime, change["occurredAt"]!.GetValue<DateTime>().ToUniversalTime());
         Assert.Equal("八届省委第六轮巡视", change["before"]!["name"]!.GetValue<string>());
         Assert.Equal("改名后的轮次", change["after"]!["name"]!.GetValue<string>());
@@ -79,10 +79,10 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task The_journal_filters_by_actor()
     {
         await _seed.RoundAsync();
-        var anonymous = Items(await _client.GetJsonAsync("/api/v1/journal?actor=anonymous&limit=200"));
-        Assert.NotEmpty(anonymous);
-        Assert.All(anonymous, e => Assert.Equal("anonymous", e!["actor"]!.GetValue<string>()));
-        Assert.Equal(await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE actor = 'anonymous'"), anonymous.Count);
+        var mine = Items(await _client.GetJsonAsync($"/api/v1/journal?actor={RectifyApp.ClientName}&limit=200"));
+        Assert.NotEmpty(mine);
+        Assert.All(mine, e => Assert.Equal(RectifyApp.ClientName, e!["actor"]!.GetValue<string>()));
+        Assert.Equal(await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE actor = @actor", new { actor = RectifyApp.ClientName }), mine.Count);
 
         Assert.Empty(Items(await _client.GetJsonAsync("/api/v1/journal?actor=hainan-supervision-platform")));
         Assert.Empty(Items(await _client.GetJsonAsync("/api/v1/journal?actor=demo-data")));

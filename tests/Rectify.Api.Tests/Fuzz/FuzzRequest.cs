@@ -179,7 +179,7 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             "q" => d.One(Phrases),
             "entity" => d.One(["rounds", "issues", "measures", "indicators", "data-values"]),
             "entityId" => keys.AllIds.Count > 0 ? d.One(keys.AllIds).ToString(System.Globalization.CultureInfo.InvariantCulture) : "1",
-            "actor" => "anonymous",
+            "actor" => Infrastructure.RectifyApp.ClientName,
             "revisionReason" => "更正上月数据",
             _ => ValidString(schema, name, d),
         };

@@ -300,7 +300,7 @@ public sealed class IndicatorCrudTests(RectifyApp app) : IClassFixture<RectifyAp
 
         var entries = (await Client.GetJsonAsync($"/api/v1/journal?entity=indicator&entityId={code}"))["items"]!.AsArray();
         Assert.Equal(["create", "update", "delete"], entries.Select(e => e!["action"]!.GetValue<string>()));
-        Assert.All(entries, e => Assert.Equal("anonymous", e!["actor"]!.GetValue<string>()));
+        Assert.All(entries, e => Assert.Equal(RectifyApp.ClientName, e!["actor"]!.GetValue<string>()));
 
         var (create, change, removal) = (entries[0]!, entries[1]!, entries[2]!);
         Assert.Null(create["before"]);

@@ -27,9 +27,16 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
 
     public string ConnectionString => _connectionString;
 
+    /// <summary>The calling system every client of this app authenticates as: every scope, every unit.</summary>
+    public const string ClientName = "test-suite";
+
+    /// <summary>The API key of <see cref="ClientName"/>, sent by every client <see cref="WebApplicationFactory{T}.CreateClient()"/> makes.</summary>
+    public string ApiKey { get; private set; } = "";
+
     public async ValueTask InitializeAsync()
     {
         _connectionString = await cluster.CreateDatabaseAsync();
+        ApiKey = await CreateClientAsync(ClientName, Rectify.Api.Infrastructure.Auth.Scopes.All);
         _ = Server; // start the host now, so that migrations and demo data are in place before the first test
     }
 
@@ -38,11 +45,33 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
         builder.UseSetting("ConnectionStrings:Rectify", _connectionString);
         builder.UseSetting("Database:LoadDemoData", LoadDemoData ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Tests send bursts far beyond a client's production rate; the rate limit has its own tests (LimitedApp).
+        builder.UseSetting("Rectify:Access:RequestsPerMinute", "1000000");
+        builder.UseSetting("Rectify:Access:PushesPerMinute", "1000000");
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
+    }
+
+    /// <summary>A calling system with its own key, straight in the database (as an admin would create it).</summary>
+    public async Task<string> CreateClientAsync(string name, IEnumerable<string> scopes, IEnumerable<string>? units = null, DateTime? expiresAt = null)
+    {
+        var (key, prefix, hash) = Rectify.Api.Infrastructure.Auth.ApiKeys.Generate();
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition("""
+            WITH c AS (INSERT INTO clients (name, scopes, units, created_at) VALUES (@name, @scopes, @units, now()) RETURNING id)
+            INSERT INTO api_keys (client_id, prefix, key_hash, created_at, expires_at) SELECT id, @prefix, @hash, now(), @expiresAt FROM c
+            """, new { name, scopes = scopes.ToArray(), units = units?.ToArray(), prefix, hash, expiresAt }, cancellationToken: TestContext.Current.CancellationToken));
+        return key;
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
     }
 
     public HttpClient Client()

@@ -87,7 +87,7 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         {
             var pending = await review.ShouldBeAsync(HttpStatusCode.OK);
             Assert.Equal("pending_review", IssueKit.State(pending));
-            Assert.Equal("anonymous", pending["review"]!["requestedBy"]!.GetValue<string>());
+            Assert.Equal(RectifyApp.ClientName, pending["review"]!["requestedBy"]!.GetValue<string>());
             Assert.Equal("各项措施已完成，制度已印发，申请销号。", pending["review"]!["note"]!.GetValue<string>());
             Assert.Equal(reviewedAt, pending["review"]!["requestedAt"]!.GetValue<DateTime>().ToUniversalTime());
             Assert.Null(pending["closure"]);
@@ -107,7 +107,7 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("经审议，整改到位，同意销号。", closure["conclusion"]!.GetValue<string>());
         Assert.Equal(closedAt, closure["closedAt"]!.GetValue<DateTime>().ToUniversalTime());
         var review2 = issue["review"]!;
-        Assert.Equal("anonymous", review2["requestedBy"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, review2["requestedBy"]!.GetValue<string>());
         Assert.Equal(reviewedAt, review2["requestedAt"]!.GetValue<DateTime>().ToUniversalTime());
         Assert.Equal("各项措施已完成，制度已印发，申请销号。", review2["note"]!.GetValue<string>());
         Assert.Equal(closedAt, issue["updatedAt"]!.GetValue<DateTime>().ToUniversalTime());

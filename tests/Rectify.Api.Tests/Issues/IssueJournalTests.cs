@@ -26,7 +26,7 @@ public sealed class IssueJournalTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("issue", Text(create, "entity"));
         Assert.Equal(idText, Text(create, "entityId"));
         Assert.Equal("create", Text(create, "action"));
-        Assert.Equal("anonymous", Text(create, "actor"));
+        Assert.Equal(RectifyApp.ClientName, Text(create, "actor"));
         Assert.Null(create["before"]);
         Assert.Equal("open", Text(create["after"], "state"));
         Assert.Equal(id, create["after"]!["id"]!.GetValue<long>());
@@ -52,7 +52,7 @@ public sealed class IssueJournalTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("in_progress", Text(review["before"], "state"));
         Assert.Null(review["before"]!["review"]);
         Assert.Equal("pending_review", Text(review["after"], "state"));
-        Assert.Equal("anonymous", Text(review["after"]!["review"], "requestedBy"));
+        Assert.Equal(RectifyApp.ClientName, Text(review["after"]!["review"], "requestedBy"));
 
         await _kit.MoveAsync(id, "closed");
         entries = await _kit.JournalAsync(id);

@@ -235,7 +235,7 @@ public sealed class MeasureCreateTests(RectifyApp app) : IClassFixture<RectifyAp
         Assert.Equal("2025-05-31", entries[0]!["reportedOn"]!.GetValue<string>());
         Assert.Equal(20m, entries[0]!["percent"]!.GetValue<decimal>());
         Assert.Equal("完成摸底排查。", entries[0]!["note"]!.GetValue<string>());
-        Assert.Equal("anonymous", entries[0]!["recordedBy"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, entries[0]!["recordedBy"]!.GetValue<string>());
         Assert.Equal("截至6月中旬，项目主体完成65%。", entries[1]!["note"]!.GetValue<string>());
 
         var items = measure["evidence"]!.AsArray();

@@ -29,7 +29,7 @@ public sealed class MeasureEvidenceTests(RectifyApp app) : IClassFixture<Rectify
         Assert.Equal(number, evidence["documentNumber"]!.GetValue<string>());
         Assert.Equal("2025-06-30", evidence["issuedOn"]!.GetValue<string>());
         Assert.Equal(url, evidence["url"]!.GetValue<string>());
-        Assert.Equal("anonymous", evidence["recordedBy"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, evidence["recordedBy"]!.GetValue<string>());
 
         // The raw answer carries the Chinese characters themselves, not \u escapes.
         using var raw = await Client.GetAsync($"/api/v1/measures/{id}", TestContext.Current.CancellationToken);

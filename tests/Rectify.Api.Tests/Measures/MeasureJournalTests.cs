@@ -26,7 +26,7 @@ public sealed class MeasureJournalTests(RectifyApp app) : IClassFixture<RectifyA
         var (id, _, created) = await _api.CreateAsync(issueId);
         Assert.Equal(1, await _api.JournalRowsAsync(id));
         Assert.Equal("create", await LastActionAsync(id));
-        Assert.Equal("anonymous", await app.ScalarAsync<string>(
+        Assert.Equal(RectifyApp.ClientName, await app.ScalarAsync<string>(
             "SELECT actor FROM journal WHERE entity = 'measure' AND entity_id = @id", new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
         Assert.Equal(created["code"]!.GetValue<string>(), (await LastJournalAsync(id, "after"))["code"]!.GetValue<string>());
 

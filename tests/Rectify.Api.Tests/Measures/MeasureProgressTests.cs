@@ -28,7 +28,7 @@ public sealed class MeasureProgressTests(RectifyApp app) : IClassFixture<Rectify
         Assert.Equal("2025-06-10", entry["reportedOn"]!.GetValue<string>());
         Assert.Equal(35.5m, entry["percent"]!.GetValue<decimal>());
         Assert.Equal("已完成14个县的殡葬乱象排查。", entry["note"]!.GetValue<string>());
-        Assert.Equal("anonymous", entry["recordedBy"]!.GetValue<string>());
+        Assert.Equal(RectifyApp.ClientName, entry["recordedBy"]!.GetValue<string>());
         Assert.Equal(RectifyApp.Start.UtcDateTime, entry["recordedAt"]!.GetValue<DateTime>().ToUniversalTime());
 
         var (measure, readEtag) = await _api.GetAsync(id);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 
@@ -10,7 +11,7 @@ public static class DataValueEndpoints
     {
         var group = routes.MapGroup("/api/v1/data-values").WithTags("Data values");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListDataValues")
             .WithSummary("List indicator values")
             .WithDescription("Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. With Accept: text/csv, every selected value is streamed as one CSV file (UTF-8 with BOM) instead of a page.")
@@ -19,14 +20,14 @@ public static class DataValueEndpoints
             .ProducesValidationProblem()
             .WithExample(response: new Page<DataValueResponse>([Examples.Value], null));
 
-        group.MapGet("/deletions", Deletions)
+        group.MapGet("/deletions", Deletions).RequireScope(Scopes.Read)
             .WithName("ListDataValueDeletions")
             .WithSummary("List deleted values")
             .WithDescription("Values removed by delete pushes, oldest first, keyset paged, so that a system that copies values can drop them too.")
             .ProducesValidationProblem()
             .WithExample(response: new Page<DataValueDeletionResponse>([Examples.Deletion], null));
 
-        group.MapPost("/import", Import)
+        group.MapPost("/import", Import).RequireScope(Scopes.Push)
             .WithName("ImportDataValues")
             .WithSummary("Push indicator values (monthly push)")
             .WithDescription("""

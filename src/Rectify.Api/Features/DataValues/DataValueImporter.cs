@@ -35,7 +35,6 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
     IOptions<ImportOptions> options, IOptions<JsonOptions> json, ILogger<DataValueImporter> logger)
 {
     const long PushLock = 0x5245_4354_4946_0003;
-    static readonly string[] CsvTypes = ["text/csv", "application/csv"];
 
     public async Task<IResult> ImportAsync(HttpContext http, ImportQuery query, CancellationToken ct)
     {
@@ -46,9 +45,11 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         var revising = !string.IsNullOrWhiteSpace(query.RevisionReason);
         var key = IdempotentCreates.KeyOf(http);
         var csv = IsCsv(http.Request.ContentType);
+        // Kestrel then refuses a declared Content-Length over the cap before reading; the body stream below counts
+        // too, for a chunked body and for servers without the feature (the in-memory test server).
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = settings.MaxBodyBytes;
 
-        var catalogue = await ImportCatalogue.LoadAsync(db, ct);
+        var catalogue = await ImportCatalogue.LoadAsync(db, caller, ct);
         var importId = Guid.NewGuid();
         var rejections = new Rejections(settings.MaxReportedErrors);
         await using var spool = ImportSpool.Create();
@@ -56,7 +57,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         hash.AppendData(Encoding.UTF8.GetBytes($"{http.Request.ContentType}\n{http.Request.QueryString}\n"));
 
         // The whole body is read and checked before the database is touched (see ImportSpool).
-        var body = new HashingStream(http.Request.Body, hash);
+        var body = new BodyStream(http.Request.Body, hash, settings.MaxBodyBytes);
         long received = 0;
         var rows = csv ? ImportReaders.ReadCsvAsync(body, ct) : ImportReaders.ReadJsonAsync(body, json.Value.SerializerOptions, ct);
         await foreach (var raw in rows)
@@ -70,22 +71,25 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         }
         var requestHash = hash.GetHashAndReset();
 
-        ImportSummary Summary(bool applied, Counts counts) => new()
+        ImportSummary Summary(bool applied, Counts counts, Rejections errors) => new()
         {
             ImportId = importId, DryRun = dryRun, Strategy = strategy, Atomic = atomic, Applied = applied, Received = received,
             Inserted = counts.Inserted, Updated = counts.Updated, Unchanged = counts.Unchanged, Deleted = counts.Deleted,
-            Rejected = rejections.Count, Errors = rejections.Listed, ErrorsTruncated = rejections.Truncated,
+            Rejected = errors.Count, Errors = errors.Listed, ErrorsTruncated = errors.Truncated,
         };
 
-        // Nothing can be written: answer without a transaction.
-        if ((atomic && rejections.Count > 0 && !dryRun) || (spool.Count == 0 && key is null))
-            return Answer(Summary(false, default));
+        // Nothing can be written: answer without touching data_values. With an Idempotency-Key the key is looked up
+        // first, so that the retry of an applied push gets its first answer even if its rows would now be refused
+        // (a period locked since); the claim is rolled back, so a refused push does not use up its key.
+        var nothingToWrite = (atomic && rejections.Count > 0 && !dryRun) || spool.Count == 0;
+        if (nothingToWrite && key is null) return Answer(Summary(false, default, rejections));
 
         var operation = $"POST {http.Request.Path}";
         return await db.BulkAsync(async (tx, token) =>
         {
             if (key is not null && !dryRun && await idempotency.ClaimAsync<ImportSummary>(tx, http, key, operation, requestHash, token) is { } replay)
                 return (replay, false);
+            if (nothingToWrite) return (Answer(Summary(false, default, rejections)), false);
             await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)settings.LockWait.TotalMilliseconds}", null, token);
             try
             {
@@ -98,14 +102,16 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             }
             await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, token);
 
+            // A retried attempt starts again from the body's rejections.
+            var errors = rejections.Copy();
             await StageAsync(tx, spool, token);
-            if (strategy == ImportStrategy.Create) await RejectExistingAsync(tx, rejections, token);
-            var refused = atomic && rejections.Count > 0;
+            if (strategy == ImportStrategy.Create) await RejectExistingAsync(tx, errors, token);
+            var refused = atomic && errors.Count > 0;
             var counts = refused && !dryRun ? default
                 : dryRun ? await PreviewAsync(tx, strategy, token)
                 : await MergeAsync(tx, strategy, token);
             var applied = !dryRun && !refused && spool.Count > 0;
-            var summary = Summary(applied, counts);
+            var summary = Summary(applied, counts, errors);
             if (!applied) return (Answer(summary), false);
 
             await journal.RecordAsync(tx, "data-values", importId, "import", null, new
@@ -123,7 +129,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
     static bool IsCsv(string? contentType)
     {
         var media = contentType?.Split(';')[0].Trim();
-        if (CsvTypes.Contains(media, StringComparer.OrdinalIgnoreCase)) return true;
+        if (string.Equals(media, "text/csv", StringComparison.OrdinalIgnoreCase)) return true;
         if (string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase)) return false;
         throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
             "Send the push as text/csv (header indicator,unit,period,value,comment) or application/json.");
@@ -144,16 +150,19 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         await using (var copy = await tx.Connection.BeginBinaryImportAsync(
             "COPY push_rows (row_no, indicator_id, unit_code, period, value, comment) FROM STDIN (FORMAT BINARY)", ct))
         {
+            // Synchronous writes: they fill Npgsql's buffer and only block when it is sent; the async ones cost an
+            // await per field, which dominated the copy of a million rows.
             foreach (var row in spool.Rows())
             {
-                await copy.StartRowAsync(ct);
-                await copy.WriteAsync(row.Row, NpgsqlDbType.Bigint, ct);
-                await copy.WriteAsync(row.IndicatorId, NpgsqlDbType.Bigint, ct);
-                await copy.WriteAsync(row.Unit, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(row.Period, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(row.Value, NpgsqlDbType.Numeric, ct);
-                if (row.Comment is null) await copy.WriteNullAsync(ct);
-                else await copy.WriteAsync(row.Comment, NpgsqlDbType.Text, ct);
+                ct.ThrowIfCancellationRequested();
+                copy.StartRow();
+                copy.Write(row.Row, NpgsqlDbType.Bigint);
+                copy.Write(row.IndicatorId, NpgsqlDbType.Bigint);
+                copy.Write(row.Unit, NpgsqlDbType.Text);
+                copy.Write(row.Period, NpgsqlDbType.Text);
+                copy.Write(row.Value, NpgsqlDbType.Numeric);
+                if (row.Comment is null) copy.WriteNull();
+                else copy.Write(row.Comment, NpgsqlDbType.Text);
             }
             await copy.CompleteAsync(ct);
         }
@@ -216,7 +225,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         bool _sorted = true;
 
         public long Count { get; private set; }
-        public bool Truncated => Count > _listed.Count;
+        public bool Truncated => Count > Math.Min(_listed.Count, max);
 
         public IReadOnlyList<RowError> Listed
         {
@@ -228,6 +237,13 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             }
         }
 
+        public Rejections Copy()
+        {
+            var copy = new Rejections(max) { Count = Count, _sorted = _sorted };
+            copy._listed.AddRange(_listed);
+            return copy;
+        }
+
         public void Add(RowError error)
         {
             Count++;
@@ -237,23 +253,29 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         }
     }
 
-    /// <summary>Passes the body through while hashing it, for the Idempotency-Key check.</summary>
-    sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    /// <summary>Passes the body through while hashing it, for the Idempotency-Key check, and counting it against the body cap.</summary>
+    sealed class BodyStream(Stream inner, IncrementalHash hash, long maxBytes) : Stream
     {
+        long _read;
+
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
-            hash.AppendData(buffer.Span[..read]);
-            return read;
+            return Passed(buffer.Span, read);
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(byte[] buffer, int offset, int count) => Passed(buffer.AsSpan(offset, count), inner.Read(buffer, offset, count));
+
+        int Passed(ReadOnlySpan<byte> buffer, int read)
         {
-            var read = inner.Read(buffer, offset, count);
-            hash.AppendData(buffer, offset, read);
+            _read += read;
+            if (_read > maxBytes)
+                throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "The request body is too large",
+                    $"A push may be at most {maxBytes} bytes: split it into several pushes.");
+            hash.AppendData(buffer[..read]);
             return read;
         }
 

@@ -24,10 +24,13 @@ sealed class ImportCatalogue
     // Key of each staged row (indicator, unit, period packed in 64 bits) → its row number, to name the first of a duplicate.
     readonly Dictionary<long, long> _seen = [];
 
-    ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string> lockedPeriods)
-        => (_indicators, _units, _lockedPeriods) = (indicators, units, lockedPeriods);
+    // The units the calling client may write for (its units and those below them); null: every unit.
+    readonly HashSet<string>? _writable;
 
-    public static Task<ImportCatalogue> LoadAsync(Db db, CancellationToken ct)
+    ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string> lockedPeriods, HashSet<string>? writable)
+        => (_indicators, _units, _lockedPeriods, _writable) = (indicators, units, lockedPeriods, writable);
+
+    public static Task<ImportCatalogue> LoadAsync(Db db, Infrastructure.Auth.Caller caller, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
         {
             var indicators = (await connection.QueryAsync<(long Id, string Code, string Frequency, string ValueType)>(
@@ -39,7 +42,8 @@ sealed class ImportCatalogue
                 .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
             var locked = (await connection.QueryAsync<string>(new CommandDefinition("SELECT period FROM period_locks", cancellationToken: token)))
                 .ToHashSet(StringComparer.Ordinal);
-            return new ImportCatalogue(indicators, units, locked);
+            var writable = await Infrastructure.Auth.UnitScope.WritableUnitsAsync(connection, caller, token);
+            return new ImportCatalogue(indicators, units, locked, writable);
         }, ct);
 
     /// <summary>Checks one row: a staged row, or the first reason it is rejected.</summary>
@@ -58,6 +62,8 @@ sealed class ImportCatalogue
         var unitCode = raw.Unit?.Trim();
         if (string.IsNullOrEmpty(unitCode)) return (default, Reject("unit", "The unit code is required."));
         if (!_units.TryGetValue(unitCode, out var unitIndex)) return (default, Reject("unit", $"Unknown unit '{Clip(unitCode)}'."));
+        if (_writable is not null && !_writable.Contains(unitCode))
+            return (default, Reject("unit", $"Unit '{unitCode}' is outside the units this client may write for."));
 
         var periodText = raw.Period?.Trim();
         if (Period.TryParse(periodText, indicator.Frequency) is not { } period)
@@ -75,6 +81,9 @@ sealed class ImportCatalogue
 
         var comment = string.IsNullOrEmpty(raw.Comment) ? null : raw.Comment;
         if (comment is { Length: > 2000 }) return (default, Reject("comment", "The comment is longer than 2000 characters."));
+        // PostgreSQL text cannot hold NUL: let through, it would fail the COPY and with it the whole push.
+        if (comment is not null && comment.Contains('\0', StringComparison.Ordinal))
+            return (default, Reject("comment", "The comment contains a NUL character."));
 
         if (!revising && _lockedPeriods.Contains(periodKey))
             return (default, Reject("period", $"Period {periodKey} is locked by a published snapshot: send revisionReason to revise it."));

@@ -138,7 +138,7 @@ static class ImportReaders
                         break;
                     }
                     SawBody = true;
-                    if (!Step(ref reader, rows))
+                    if (!Step(ref reader, data, rows))
                     {
                         reader = before; // the element is not complete yet: read it again with more data
                         break;
@@ -153,7 +153,7 @@ static class ImportReaders
             return (int)reader.BytesConsumed;
         }
 
-        bool Step(ref Utf8JsonReader reader, List<RawRow> rows)
+        bool Step(ref Utf8JsonReader reader, ReadOnlySpan<byte> data, List<RawRow> rows)
         {
             switch (_phase)
             {
@@ -173,7 +173,7 @@ static class ImportReaders
                     _phase = _wrapped ? Phase.AfterArray : Phase.Done;
                     return true;
                 case Phase.Elements:
-                    return Element(ref reader, rows);
+                    return Element(ref reader, data, rows);
                 case Phase.AfterArray when reader.TokenType == JsonTokenType.EndObject:
                     _phase = Phase.Done;
                     return true;
@@ -182,10 +182,14 @@ static class ImportReaders
             }
         }
 
-        bool Element(ref Utf8JsonReader reader, List<RawRow> rows)
+        bool Element(ref Utf8JsonReader reader, ReadOnlySpan<byte> data, List<RawRow> rows)
         {
             var element = reader;
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()) return false;
+            // The reader checks structure, not the bytes inside strings: text that is not UTF-8 would otherwise surface
+            // as "wrong type" for one field, where CSV answers a 400 for the body.
+            if (!System.Text.Unicode.Utf8.IsValid(data[(int)element.TokenStartIndex..(int)reader.BytesConsumed]))
+                throw Unreadable("The body is not valid UTF-8 text.");
             var row = ++_row;
             if (element.TokenType != JsonTokenType.StartObject)
             {

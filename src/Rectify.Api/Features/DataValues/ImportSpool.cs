@@ -19,8 +19,19 @@ sealed class ImportSpool : IAsyncDisposable
     }
 
     public static ImportSpool Create()
-        => new(new FileStream(Path.Combine(Path.GetTempPath(), $"rectify-push-{Guid.NewGuid():N}.spool"), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous));
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"rectify-push-{Guid.NewGuid():N}.spool");
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 << 16,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // pushed data is for this process only
+        var file = new FileStream(path, options);
+        // Unlinked at once where the system allows it: the open handle keeps working, and a process killed mid-push leaves no file behind.
+        if (!OperatingSystem.IsWindows()) File.Delete(path);
+        return new ImportSpool(file);
+    }
 
     public void Write(in StagedRow row)
     {

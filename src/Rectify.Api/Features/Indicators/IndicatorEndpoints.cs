@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -11,7 +12,7 @@ public static class IndicatorEndpoints
     {
         var group = routes.MapGroup("/api/v1/indicators").WithTags("Indicators");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIndicators")
             .WithSummary("List indicators")
             .WithDescription("The indicator catalogue (指标), oldest first, keyset paged. Filter by linked issue or measure, value type, or text in code and names (e.g. q=彩票).")
@@ -19,14 +20,14 @@ public static class IndicatorEndpoints
             .WithEnumQueryParameter<IndicatorValueType>("valueType")
             .WithExample(response: new Page<IndicatorResponse>([Examples.Indicator], null));
 
-        group.MapGet("/{code}", Get)
+        group.MapGet("/{code}", Get).RequireScope(Scopes.Read)
             .WithName("GetIndicator")
             .WithSummary("Get an indicator")
             .WithDescription("One indicator by its code, with its reporters and links. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Indicator);
 
-        group.MapGet("/{code}/series", Series)
+        group.MapGet("/{code}/series", Series).RequireScope(Scopes.Read)
             .WithName("GetIndicatorSeries")
             .WithSummary("Time series of an indicator at a unit")
             .WithDescription("One point per period from from to to: the value, the change against the previous period, year on year (absolute and %), and progress towards the target. Missing periods are present with nulls. A parent region without its own value combines its children (sum or average, as the indicator says); a ratio indicator is numerator / denominator, computed here.")
@@ -34,7 +35,7 @@ public static class IndicatorEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Series);
 
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireScope(Scopes.Write)
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
             .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
@@ -44,14 +45,14 @@ public static class IndicatorEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Indicator);
 
-        group.MapPut("/{code}", Update)
+        group.MapPut("/{code}", Update).RequireScope(Scopes.Write)
             .WithName("UpdateIndicator")
             .WithSummary("Update an indicator")
             .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether it is a ratio cannot change (409).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Indicator);
 
-        group.MapDelete("/{code}", Delete)
+        group.MapDelete("/{code}", Delete).RequireScope(Scopes.Write)
             .WithName("DeleteIndicator")
             .WithSummary("Delete an indicator")
             .WithDescription("Removes an indicator that has no values and is no part of a ratio (409 otherwise). Requires If-Match.")

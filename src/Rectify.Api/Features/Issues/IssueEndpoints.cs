@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Measures;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -12,7 +13,7 @@ public static class IssueEndpoints
     {
         var group = routes.MapGroup("/api/v1/issues").WithTags("Issues");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIssues")
             .WithSummary("List issues")
             .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬).")
@@ -20,14 +21,14 @@ public static class IssueEndpoints
             .WithEnumQueryParameter<IssueState>("state")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
 
-        group.MapGet("/{id:long}", Get)
+        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read)
             .WithName("GetIssue")
             .WithSummary("Get an issue with its sub-issues and measures")
             .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [] });
 
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireScope(Scopes.Write)
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
             .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe.")
@@ -37,21 +38,21 @@ public static class IssueEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0 });
 
-        group.MapPut("/{id:long}", Update)
+        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write)
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
             .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones.")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
-        group.MapPost("/{id:long}/review", Review)
+        group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Review)
             .WithName("RequestIssueReview")
             .WithSummary("Request sign-off (申请销号)")
             .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked and when. If-Match is optional; when sent it must match.")
             .ProducesActionProblems()
             .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
 
-        group.MapPost("/{id:long}/close", Close)
+        group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review)
             .WithName("CloseIssue")
             .WithSummary("Sign off an issue (销号)")
             .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 
@@ -10,7 +11,7 @@ public static class JournalEndpoints
     public static IEndpointRouteBuilder MapJournal(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/api/v1/journal").WithTags("Journal")
-            .MapGet("/", List)
+            .MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListJournal")
             .WithSummary("Read the journal of changes")
             .WithDescription("Every create, update, transition, progress report and evidence entry, oldest first, with the caller and the entity before and after. Append-only. Filter by entity, entity id, caller and time range [from, to).")

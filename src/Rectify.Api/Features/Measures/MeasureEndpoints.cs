@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -11,7 +12,7 @@ public static class MeasureEndpoints
     {
         var group = routes.MapGroup("/api/v1/measures").WithTags("Measures");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListMeasures")
             .WithSummary("List measures")
             .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light.")
@@ -20,14 +21,14 @@ public static class MeasureEndpoints
             .WithEnumQueryParameter<TrafficLight>("trafficLight")
             .WithExample(response: new Page<MeasureResponse>([Examples.Measure], null));
 
-        group.MapGet("/{id:long}", Get)
+        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read)
             .WithName("GetMeasure")
             .WithSummary("Get a measure with its progress entries and evidence")
             .WithDescription("One measure with derived overdue flag and traffic light, its progress entries and its evidence. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Measure with { ProgressEntries = [Examples.Progress], Evidence = [Examples.Evidence] });
 
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireScope(Scopes.Write)
             .WithName("CreateMeasure")
             .WithSummary("Create a measure")
             .WithDescription("Adds a measure to an issue; it starts planned at 0%. Refused (409) under a closed issue. Send an Idempotency-Key header to make retries safe.")
@@ -37,14 +38,14 @@ public static class MeasureEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Measure with { State = MeasureState.Planned, Progress = 0 });
 
-        group.MapPut("/{id:long}", Update)
+        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write)
             .WithName("UpdateMeasure")
             .WithSummary("Update a measure")
             .WithDescription("Replaces the measure's fields and may change its state (planned → in_progress → done; cancelled with a reason; done reopened to in_progress). Requires If-Match.")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Measure);
 
-        group.MapPost("/{id:long}/progress", AddProgress)
+        group.MapPost("/{id:long}/progress", AddProgress).RequireScope(Scopes.Write)
             .WithName("AddMeasureProgress")
             .WithSummary("Report progress")
             .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
@@ -53,7 +54,7 @@ public static class MeasureEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(new AddProgressRequest { ReportedOn = new DateOnly(2025, 10, 15), Percent = 65, Note = "截至2025年10月中旬，项目主体完成65%。" }, Examples.Progress);
 
-        group.MapPost("/{id:long}/evidence", AddEvidence)
+        group.MapPost("/{id:long}/evidence", AddEvidence).RequireScope(Scopes.Write)
             .WithName("AddMeasureEvidence")
             .WithSummary("Add evidence")
             .WithDescription("Records a document or output that proves the measure, e.g. a regulation issued (《海南省公墓管理办法》). Titles are unique per measure (409). Idempotency-Key is honoured.")

@@ -53,6 +53,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         var issueState = await tx.QuerySingleOrDefaultAsync<string>("SELECT state FROM issues WHERE id = @issueId FOR SHARE", new { request.IssueId }, ct)
             ?? throw Problem.Unprocessable("issueId", $"No issue {request.IssueId} exists.");
         EnsureIssueOpen(issueState);
+        await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, "The new measure", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
             request.IssueId, request.Code, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate, now = clock.UtcNow,
@@ -67,6 +68,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         {
             EnsureDatesConsistent(request);
             var before = await LockAsync(tx, id, expectedVersion, token);
+            if (request.OwnerUnit != before.OwnerUnitCode) await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, $"The new owner of measure {id}", token);
             MeasureStates.EnsureAllowed(before.StateValue, request.State);
             if (request.State == MeasureState.Cancelled && string.IsNullOrWhiteSpace(request.CancelReason))
                 throw Problem.Validation("cancelReason", "A cancelled measure needs a cancelReason.");
@@ -115,6 +117,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     async Task<MeasureRow> LockAsync(Tx tx, long id, int? expectedVersion, CancellationToken ct)
     {
         var row = await Versioned.LockAsync<MeasureRow>(tx, LockSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, expectedVersion, "measure", id, ct);
+        await UnitScope.EnsureMayWriteAsync(tx, caller, row.OwnerUnitCode, $"Measure {id}", ct);
         EnsureIssueOpen(row.IssueState);
         return row;
     }

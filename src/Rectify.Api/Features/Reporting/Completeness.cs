@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -45,7 +46,7 @@ public static class Completeness
 
     public static IEndpointRouteBuilder MapReporting(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/v1/reporting/completeness", Get)
+        routes.MapGet("/api/v1/reporting/completeness", Get).RequireScope(Scopes.Read)
             .WithTags("Reporting")
             .WithName("GetReportingCompleteness")
             .WithSummary("Reporting completeness of a month (or months)")

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -11,7 +12,7 @@ public static class RoundEndpoints
     {
         var group = routes.MapGroup("/api/v1/rounds").WithTags("Rounds");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListRounds")
             .WithSummary("List inspection rounds")
             .WithDescription("Inspection rounds (巡视轮次), oldest first, keyset paged. Filter by state or inspected unit.")
@@ -19,14 +20,14 @@ public static class RoundEndpoints
             .WithEnumQueryParameter<RoundState>("state")
             .WithExample(response: new Page<RoundResponse>([Examples.Round], null));
 
-        group.MapGet("/{code}", Get)
+        group.MapGet("/{code}", Get).RequireScope(Scopes.Read)
             .WithName("GetRound")
             .WithSummary("Get a round")
             .WithDescription("One inspection round by its code. The ETag header is the version to send in If-Match when updating.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Round);
 
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireScope(Scopes.Write)
             .WithName("CreateRound")
             .WithSummary("Create a round")
             .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe.")
@@ -36,7 +37,7 @@ public static class RoundEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Round);
 
-        group.MapPut("/{code}", Update)
+        group.MapPut("/{code}", Update).RequireScope(Scopes.Write)
             .WithName("UpdateRound")
             .WithSummary("Update a round")
             .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 without it.")

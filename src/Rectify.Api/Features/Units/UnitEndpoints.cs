@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -12,7 +13,7 @@ public static class UnitEndpoints
     {
         var group = routes.MapGroup("/api/v1/units").WithTags("Units");
 
-        group.MapGet("/", List)
+        group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListUnits")
             .WithSummary("List units")
             .WithDescription("Organisations and regions in a tree (行政区划 and 部门/处室). Filter by parent code or kind; keyset paged by code.")
@@ -20,7 +21,7 @@ public static class UnitEndpoints
             .WithEnumQueryParameter<UnitKind>("kind")
             .WithExample(response: new Page<UnitResponse>([Examples.Haikou], null));
 
-        group.MapGet("/{code}", Get)
+        group.MapGet("/{code}", Get).RequireScope(Scopes.Read)
             .WithName("GetUnit")
             .WithSummary("Get a unit")
             .WithDescription("One unit by its code: a GB/T 2260 division code such as 460100, or a department code such as HNMZT.")

@@ -1,12 +1,30 @@
+using System.Security.Claims;
+
 namespace Rectify.Api.Infrastructure.Auth;
 
 /// <summary>
-/// The system on whose behalf a request runs, as the journal and idempotency records name it. Until API clients
-/// are authenticated every request is <c>anonymous</c>; access control replaces this one scoped service.
+/// The calling system on whose behalf a request runs: the authenticated client, as the journal, the idempotency
+/// records and the values' source name it, and the units it may write for.
 /// </summary>
-public sealed class Caller
+public sealed class Caller(IHttpContextAccessor http)
 {
     public const string Anonymous = "anonymous";
 
-    public string Name { get; init; } = Anonymous;
+    ClaimsPrincipal? User => http.HttpContext?.User;
+
+    /// <summary>Work outside a request (start-up, the command line, background jobs).</summary>
+    public const string System = "system";
+
+    public string Name => http.HttpContext is null ? System
+        : User?.Identity?.IsAuthenticated == true ? User.Identity.Name ?? Anonymous : Anonymous;
+
+    /// <summary>The authenticated client's id, or null.</summary>
+    public long? ClientId => long.TryParse(User?.FindFirst(ApiKeyAuthentication.ClientIdClaim)?.Value, out var id) ? id : null;
+
+    /// <summary>The prefix of the key this request came with, or null.</summary>
+    public string? KeyPrefix => User?.FindFirst(ApiKeyAuthentication.KeyPrefixClaim)?.Value;
+
+    /// <summary>The units (with everything below them) this client may write for; null when it may write for every unit.</summary>
+    public IReadOnlyList<string>? Units
+        => User?.FindAll(ApiKeyAuthentication.UnitClaim).Select(c => c.Value).ToArray() is { Length: > 0 } units ? units : null;
 }

@@ -15,6 +15,8 @@ public sealed record OpenApiExample(object? Request, object? Response);
 
 public static class OpenApiSetup
 {
+    const string BearerScheme = "ApiKey";
+
     public const string DocumentPath = "/openapi/v1.json";
 
     public static IServiceCollection AddRectifyOpenApi(this IServiceCollection services)
@@ -50,6 +52,27 @@ public static class OpenApiSetup
                 {
                     if (parameter.In == ParameterLocation.Query && parameter.Name is { Length: > 0 } name && char.IsUpper(name[0]))
                         parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
+                }
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http, Scheme = "bearer", BearerFormat = "API key",
+                    Description = "The calling system's API key (rfy_…), issued by an admin. Also accepted as the X-Api-Key header.",
+                };
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                // Each operation names the one scope it needs; bearer schemes carry no scopes, so the description says it too.
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Auth.RequiredScope>().FirstOrDefault() is { } required)
+                {
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [required.Scope] }];
+                    operation.Description = $"{operation.Description}\n\nRequires scope `{required.Scope}`.";
                 }
                 return Task.CompletedTask;
             });
@@ -133,9 +156,12 @@ public static class OpenApiSetup
     public static RouteHandlerBuilder WithExample(this RouteHandlerBuilder builder, object? request = null, object? response = null)
         => builder.WithMetadata(new OpenApiExample(request, response));
 
+    /// <summary>The document and Swagger UI, unauthenticated; outside Development only when Rectify:Access:ServeApiDocs is true.</summary>
     public static WebApplication MapRectifyOpenApi(this WebApplication app)
     {
-        app.MapOpenApi(DocumentPath).ExcludeFromDescription();
+        var serve = app.Environment.IsDevelopment() || app.Services.GetRequiredService<IOptions<Auth.AccessOptions>>().Value.ServeApiDocs;
+        if (!serve) return app;
+        app.MapOpenApi(DocumentPath).ExcludeFromDescription().AllowAnonymous();
         app.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "swagger";

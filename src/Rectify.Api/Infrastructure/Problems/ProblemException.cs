@@ -43,6 +43,7 @@ public static class ProblemTypes
     public const string Unauthorized = Prefix + "unauthorized";
     public const string Forbidden = Prefix + "forbidden";
     public const string TooManyRequests = Prefix + "too-many-requests";
+    public const string RequestTimeout = Prefix + "request-timeout";
     public const string Internal = Prefix + "internal";
 
     /// <summary>The type used for a bare status code (routing, status code pages).</summary>
@@ -54,6 +55,7 @@ public static class ProblemTypes
         404 => NotFound,
         405 => MethodNotAllowed,
         406 => NotAcceptable,
+        408 => RequestTimeout,
         409 => Conflict,
         412 => PreconditionFailed,
         413 => PayloadTooLarge,

@@ -87,7 +87,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
             StatusCodes.Status415UnsupportedMediaType => Problem(415, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
                 "Send the body as application/json."),
-            _ => ParameterProblem(bad),
+            StatusCodes.Status408RequestTimeout => Problem(408, ProblemTypes.RequestTimeout, "The request arrived too slowly",
+                "The body was sent slower than the server accepts. Send it again on a faster connection."),
+            // Only binding failures name a parameter; other protocol errors keep their own status.
+            _ when bad.Message.StartsWith("Failed to bind parameter", StringComparison.Ordinal) || bad.Message.StartsWith("Required parameter", StringComparison.Ordinal)
+                => ParameterProblem(bad),
+            _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
         };
     }
 

@@ -1,0 +1,119 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Infrastructure.Auth;
+
+/// <summary>
+/// Authenticates a calling system by its API key, sent as <c>Authorization: Bearer …</c> or <c>X-Api-Key</c>.
+/// The key's prefix finds the stored hash; the comparison is constant-time, and an unknown prefix is compared
+/// against a dummy hash so that timing does not tell a valid prefix from an invalid one.
+/// </summary>
+public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Db db, Clock clock)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public const string ScopeClaim = "scope";
+    public const string UnitClaim = "unit";
+    public const string ClientIdClaim = "client_id";
+    public const string KeyPrefixClaim = "key_prefix";
+
+    static readonly byte[] DummyHash = SHA256.HashData("no such key"u8);
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = KeyOf(Request);
+        // Open endpoints (health, the OpenAPI document) never look a key up: they must answer while the database is down.
+        if (key is null || Context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null) return AuthenticateResult.NoResult();
+
+        var prefix = ApiKeys.PrefixOf(key);
+        var stored = prefix is null ? null : await db.ReadAsync(async (connection, token) =>
+            await connection.QuerySingleOrDefaultAsync<StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)), Context.RequestAborted);
+        var matches = CryptographicOperations.FixedTimeEquals(ApiKeys.Hash(key), stored?.KeyHash ?? DummyHash);
+        if (stored is null || !matches) return AuthenticateResult.Fail("The API key is not valid.");
+        if (stored.RevokedAt is not null || stored.ClientRevokedAt is not null) return AuthenticateResult.Fail("The API key has been revoked.");
+        if (stored.ExpiresAt is { } expires && expires <= clock.UtcNow) return AuthenticateResult.Fail("The API key has expired.");
+
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Name, stored.Name), new(ClientIdClaim, stored.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(KeyPrefixClaim, prefix!),
+        };
+        claims.AddRange(stored.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        claims.AddRange((stored.Units ?? []).Select(u => new Claim(UnitClaim, u)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    static string? KeyOf(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return authorization["Bearer ".Length..].Trim();
+        var header = request.Headers[HeaderName].ToString().Trim();
+        return header.Length > 0 ? header : null;
+    }
+
+    sealed class StoredKey
+    {
+        public long ClientId { get; init; }
+        public string Name { get; init; } = "";
+        public string[] Scopes { get; init; } = [];
+        public string[]? Units { get; init; }
+        public byte[] KeyHash { get; init; } = [];
+        public DateTime? ExpiresAt { get; init; }
+        public DateTime? RevokedAt { get; init; }
+        public DateTime? ClientRevokedAt { get; init; }
+    }
+
+    const string KeySql = """
+        SELECT c.id AS client_id, c.name, c.scopes, c.units, k.key_hash, k.expires_at, k.revoked_at, c.revoked_at AS client_revoked_at
+        FROM api_keys k JOIN clients c ON c.id = k.client_id
+        WHERE k.prefix = @prefix
+        """;
+}
+
+/// <summary>401 and 403 as problems: 401 with <c>WWW-Authenticate</c>, 403 naming the scope the key lacks.</summary>
+public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext http, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Challenged)
+        {
+            var failure = http.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+            http.Response.Headers.WWWAuthenticate = failure is null
+                ? "Bearer realm=\"rectify\""
+                : "Bearer realm=\"rectify\", error=\"invalid_token\"";
+            await WriteAsync(http, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Authentication required",
+                failure ?? $"Send an API key as 'Authorization: Bearer <key>' or '{ApiKeyAuthentication.HeaderName}: <key>'.");
+            return;
+        }
+        if (result.Forbidden)
+        {
+            var missing = result.AuthorizationFailure?.FailedRequirements.OfType<ScopeRequirement>().Select(r => r.Scope).ToArray() ?? [];
+            await WriteAsync(http, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed",
+                missing.Length > 0 ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : "This key may not do this.");
+            return;
+        }
+        await _default.HandleAsync(next, http, policy, result);
+    }
+
+    Task WriteAsync(HttpContext http, int status, string type, string title, string detail)
+    {
+        http.Response.StatusCode = status;
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = title, Detail = detail },
+        }).AsTask();
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace Rectify.Api.Infrastructure.Auth;
+
+/// <summary>What a client may do. Every endpoint declares the one scope it needs.</summary>
+public static class Scopes
+{
+    /// <summary>Read rounds, issues, measures, indicators, values, the journal.</summary>
+    public const string Read = "read";
+    /// <summary>Create and change rounds, issues, measures, indicators; report progress and evidence.</summary>
+    public const string Write = "write";
+    /// <summary>Push data values (and month-end snapshots).</summary>
+    public const string Push = "push";
+    /// <summary>Review and close issues (销号), publish snapshots.</summary>
+    public const string Review = "review";
+    /// <summary>Manage clients and keys.</summary>
+    public const string Admin = "admin";
+
+    public static readonly string[] All = [Read, Write, Push, Review, Admin];
+
+    /// <summary>Requires <paramref name="scope"/> of the caller's key (401 without a valid key, 403 naming the scope).</summary>
+    public static RouteHandlerBuilder RequireScope(this RouteHandlerBuilder builder, string scope)
+        => builder.RequireAuthorization(PolicyName(scope)).WithMetadata(new RequiredScope(scope))
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+    public static string PolicyName(string scope) => $"scope:{scope}";
+
+    public static void AddPolicies(AuthorizationOptions options)
+    {
+        foreach (var scope in All)
+        {
+            options.AddPolicy(PolicyName(scope), policy => policy.RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
+        }
+    }
+}
+
+/// <summary>Endpoint metadata: the scope an operation needs (read by the OpenAPI document).</summary>
+public sealed record RequiredScope(string Scope);
+
+/// <summary>The scope an endpoint needs; met by a key whose client holds it.</summary>
+public sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
