@@ -55,17 +55,26 @@ Database__LoadDemoData=false Logging__LogLevel__Default=Warning ASPNETCORE_ENVIR
   dotnet "$work/api/Rectify.Api.dll" --urls "http://127.0.0.1:$api_port" >"$work/api.log" 2>&1 &
 api_pid=$!
 for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$api_port/api/v1/units?limit=1" >/dev/null 2>&1 && break
+  curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null 2>&1 && break
   sleep 0.5
 done
-curl -fs "http://127.0.0.1:$api_port/api/v1/units?limit=1" >/dev/null || { cat "$work/api.log"; exit 1; }
+curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null || { cat "$work/api.log"; exit 1; }
 
-echo "== catalogue: $INDICATORS indicators, $UNITS units; floor table with the same keys"
+# A push key for the benchmark client, in the service's format (rfy_<prefix>_<secret>), stored as its SHA-256.
+read -r key_prefix api_key key_hash < <(python3 -c '
+import secrets, base64, hashlib
+prefix = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
+key = "rfy_" + prefix + "_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+print(prefix, key, hashlib.sha256(key.encode()).hexdigest())')
+echo "== catalogue: $INDICATORS indicators, $UNITS units, a push client; floor table with the same keys"
 "${psql[@]}" <<SQL
 INSERT INTO units (code, name, kind) SELECT 'B' || lpad(u::text, 4, '0'), '基准单位' || u, 'county' FROM generate_series(1, $UNITS) u;
 INSERT INTO indicators (code, name, measure_unit, value_type, frequency, region_aggregation, time_aggregation, direction)
 SELECT 'BENCH-' || lpad(i::text, 3, '0'), '基准指标' || i, '人', 'count', 'monthly', 'sum', 'flow', 'higher_is_better'
 FROM generate_series(1, $INDICATORS) i;
+INSERT INTO clients (name, scopes, created_at) VALUES ('benchmark', ARRAY['push', 'read'], now());
+INSERT INTO api_keys (client_id, prefix, key_hash, created_at)
+SELECT id, '$key_prefix', decode('$key_hash', 'hex'), now() FROM clients WHERE name = 'benchmark';
 CREATE TABLE floor_values (LIKE data_values INCLUDING ALL);
 ALTER TABLE floor_values ADD FOREIGN KEY (indicator_id) REFERENCES indicators (id), ADD FOREIGN KEY (unit_code) REFERENCES units (code);
 SQL
@@ -88,7 +97,7 @@ PY
 ls -l "$work"/v1.csv "$work"/v2.csv | awk '{print "   " $5 " bytes  " $9}'
 
 n_tup_upd() {
-  sleep 1.5 # the statistics collector reports with a short delay
+  sleep 11 # a backend reports its statistics within 10 s of going idle
   "${psql[@]}" -At -c "SELECT pg_stat_clear_snapshot(); SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'data_values'" | tail -n 1
 }
 
@@ -114,7 +123,7 @@ SQL
 push() { # $1 csv file, $2 label → prints the line for this push
   local out seconds summary floor_seconds
   floor_seconds=$(floor "$1")
-  out=$(curl -s -o "$work/summary.json" -w '%{http_code} %{time_total}' -X POST -H 'Content-Type: text/csv' \
+  out=$(curl -s -o "$work/summary.json" -w '%{http_code} %{time_total}' -X POST -H 'Content-Type: text/csv' -H "Authorization: Bearer $api_key" \
     --data-binary @"$1" "http://127.0.0.1:$api_port/api/v1/data-values/import")
   seconds=${out#* }
   summary=$(python3 -c "import json,sys; s=json.load(open('$work/summary.json')); print(f\"inserted={s['inserted']} updated={s['updated']} unchanged={s['unchanged']} rejected={s['rejected']}\")" 2>/dev/null || cat "$work/summary.json")
@@ -126,10 +135,11 @@ push() { # $1 csv file, $2 label → prints the line for this push
 echo "== pushes (each preceded by its floor on the same database)"
 push "$work/v1.csv" "new"
 push "$work/v2.csv" "changed"
-before=$(n_tup_upd)
+xmins() { "${psql[@]}" -At -c "SELECT md5(string_agg(xmin::text, ',' ORDER BY indicator_id, unit_code, period)) FROM data_values"; }
+before=$(n_tup_upd); before_xmin=$(xmins)
 push "$work/v2.csv" "unchanged"
-after=$(n_tup_upd)
-echo "unchanged push: data_values n_tup_upd $before → $after ($((after - before)) rows rewritten)"
+after=$(n_tup_upd); after_xmin=$(xmins)
+echo "unchanged push: data_values n_tup_upd $before → $after ($((after - before)) rows rewritten); row versions (xmin) $([ "$before_xmin" = "$after_xmin" ] && echo unchanged || echo CHANGED)"
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$api_pid/status")
 echo "API peak memory (VmHWM): $((peak_kb / 1024)) MB"
 echo "rows in data_values: $("${psql[@]}" -At -c 'SELECT count(*) FROM data_values')"
