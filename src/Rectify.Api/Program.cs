@@ -74,7 +74,12 @@ app.MapClients();
 try
 {
     // `keys create …`: the first admin key, from the command line, without starting the server.
-    if (args is ["keys", .. var command]) return await ClientCommands.RunAsync(app, command, CancellationToken.None);
+    if (args is ["keys", .. var command])
+    {
+        var exitCode = await ClientCommands.RunAsync(app, command, CancellationToken.None);
+        await app.DisposeAsync(); // stops the embedded cluster if the command started it
+        return exitCode;
+    }
     app.Run();
     return 0;
 }
