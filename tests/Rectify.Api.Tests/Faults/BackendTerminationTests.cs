@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Rectify.Api.Tests.Infrastructure;
 using Rectify.Api.Tests.Measures;
 
@@ -39,11 +41,22 @@ public sealed class BackendTerminationTests(RectifyApp app) : IClassFixture<Rect
     [Fact(Timeout = 30_000)]
     public async Task A_read_whose_backend_is_terminated_is_retried_and_answered_200()
     {
+        // The retry is counted on the Rectify.Database meter of this app (not of the other test apps in the process).
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        long retries = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "rectify.db.retries") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref retries, value));
+        listener.Start();
         using var client = app.Client();
         var (response, retried) = await TerminateWhileWaitingAsync(() => client.GetAsync("/api/v1/rounds", Ct),
             "LOCK TABLE rounds IN ACCESS EXCLUSIVE MODE", null);
         using (response) await response.ShouldBeAsync(HttpStatusCode.OK);
         Assert.True(retried);
+        Assert.True(Interlocked.Read(ref retries) >= 1, "the retry was not counted on rectify.db.retries");
         FaultApi.Figure("pg_terminate_backend during a read (GET /api/v1/rounds waiting on a table lock): retried on a new connection, answered 200.");
     }
 
