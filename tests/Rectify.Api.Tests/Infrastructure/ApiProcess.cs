@@ -191,7 +191,7 @@ public sealed class ApiProcess : IAsyncDisposable
     /// the service's own output (artifacts layout <c>bin/Rectify.Api/debug</c>, or <c>src/Rectify.Api/bin/Debug/net10.0</c>),
     /// else it is built into a temporary folder.
     /// </summary>
-    static string LocateApi()
+    internal static string LocateApi()
     {
         const string name = "Rectify.Api.dll";
         static bool Runnable(string dir) => File.Exists(Path.Combine(dir, name)) && File.Exists(Path.Combine(dir, "Rectify.Api.runtimeconfig.json"));
