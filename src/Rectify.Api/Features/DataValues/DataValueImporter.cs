@@ -109,7 +109,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             var refused = atomic && errors.Count > 0;
             var counts = refused && !dryRun ? default
                 : dryRun ? await PreviewAsync(tx, strategy, token)
-                : await MergeAsync(tx, strategy, token);
+                : await MergeAsync(tx, strategy, spool.Count, token);
             var applied = !dryRun && !refused && spool.Count > 0;
             var summary = Summary(applied, counts, errors);
             if (!applied) return (Answer(summary), false);
@@ -177,14 +177,13 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             rejections.Add(new RowError(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
     }
 
-    async Task<Counts> MergeAsync(Tx tx, ImportStrategy strategy, CancellationToken ct)
+    async Task<Counts> MergeAsync(Tx tx, ImportStrategy strategy, long staged, CancellationToken ct)
     {
         var args = new { source = caller.Name, now = clock.UtcNow };
         switch (strategy)
         {
             case ImportStrategy.Delete:
             {
-                var staged = await tx.QuerySingleAsync<long>("SELECT count(*) FROM push_rows", null, ct);
                 var deleted = await tx.ExecuteAsync(DeleteSql, args, ct);
                 return new Counts(0, 0, staged - deleted, deleted);
             }

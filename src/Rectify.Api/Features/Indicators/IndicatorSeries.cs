@@ -58,13 +58,15 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
             var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit = query.Unit }, cancellationToken: token))).ToList();
             if (units.Count == 0) throw Problem.NotFound("unit", query.Unit);
             var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
-            var values = (await connection.QueryAsync<(string Indicator, string Unit, string Period, decimal Value)>(
-                new CommandDefinition(ValuesSql, new { codes = parts, units = units.Select(u => u.Code).ToArray() }, cancellationToken: token))).ToList();
+            // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
+            var oldest = (from ?? (to is { } end ? Back(end, 11) : null))?.YearBefore().Previous();
+            var values = (await connection.QueryAsync<(string Indicator, string Unit, string Period, decimal Value)>(new CommandDefinition(ValuesSql,
+                new { codes = parts, units = units.Select(u => u.Code).ToArray(), oldest = oldest?.ToString(), newest = to?.ToString() }, cancellationToken: token))).ToList();
             var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
 
             var known = values.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
             var last = to ?? (known.Count > 0 ? known.Max() : throw Problem.Validation("to", "The indicator has no values here yet: name the periods with from and to."));
-            var first = from ?? Enumerable.Range(0, 11).Aggregate(last, (p, _) => p.Previous());
+            var first = from ?? Back(last, 11);
             if (first > last) throw Problem.Validation("from", "from must not be after to.");
             var periods = new List<Period>();
             for (var p = first; p <= last; p = p.Next())
@@ -92,6 +94,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
             return new SeriesResponse(code, query.Unit!, indicator.MeasureUnit, frequency, timeAggregation, aggregation, indicator.TargetValue, points);
         }, ct);
     }
+
+    static Period Back(Period period, int count) => Enumerable.Range(0, count).Aggregate(period, (p, _) => p.Previous());
 
     static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
         => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
@@ -154,5 +158,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
         SELECT i.code, d.unit_code, d.period, d.value
         FROM data_values d JOIN indicators i ON i.id = d.indicator_id
         WHERE i.code = ANY (@codes) AND d.unit_code = ANY (@units)
+          AND (@oldest::text IS NULL OR d.period >= @oldest)
+          AND (@newest::text IS NULL OR d.period <= @newest)
         """;
 }
