@@ -7,6 +7,7 @@ using Rectify.Api.Features.Reporting;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
+using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Features.Units;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
@@ -50,6 +51,7 @@ builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImporter>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
+builder.Services.AddSnapshots(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
@@ -69,6 +71,7 @@ app.MapJournal();
 app.MapIndicators();
 app.MapDataValues();
 app.MapReporting();
+app.MapSnapshots();
 app.MapClients();
 
 try

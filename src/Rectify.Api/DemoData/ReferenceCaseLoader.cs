@@ -11,7 +11,7 @@ namespace Rectify.Api.DemoData;
 /// <see cref="IndicatorDemoLoader"/>). Idempotent: every row is inserted only when its natural key is absent, so a
 /// second load changes nothing and a caller's edits to demo rows are kept.
 /// </summary>
-public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCaseLoader> logger)
+public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory scopes, ILogger<ReferenceCaseLoader> logger)
 {
     const string ResourceName = "Rectify.Api.DemoData.reference-case.jsonc";
     const string Actor = "demo-data";
@@ -91,6 +91,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
             }, token);
             // Same transaction and lock: the indicators link to the issues and measures inserted just above.
             var (indicatorCount, valueCount) = await IndicatorDemoLoader.LoadAsync(tx, indicators, r.Code, clock.UtcNow, token);
+            await PublishReportedMonthAsync(tx, r, token);
             var loaded = new DemoLoadResult(units, rounds, issues, measureCount, evidenceCount, indicatorCount, valueCount);
             if (loaded.Total > 0)
             {
@@ -103,6 +104,26 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, ILogger<ReferenceCas
         logger.LogInformation("Demo data (reference case {Round}): {Result}", data.Round.Code, result.Total == 0 ? "already loaded" : result.ToString());
         return result;
     }
+
+    /// <summary>
+    /// The report is the office's publication for the month before its date (2025-10 for a report of 2025-11-05): that
+    /// month's snapshot is drafted from the data just loaded and published, as the office would have. Skipped while
+    /// that month is not over (a test clock in the past) and when the round already has it.
+    /// </summary>
+    async Task PublishReportedMonthAsync(Tx tx, DemoRound round, CancellationToken ct)
+    {
+        var reported = new Features.Indicators.Period(round.ReportDate.Year, round.ReportDate.Month, Features.Indicators.IndicatorFrequency.Monthly).Previous();
+        if (reported.LastDay >= clock.Today) return;
+        await using var scope = scopes.CreateAsyncScope();
+        var snapshots = scope.ServiceProvider.GetRequiredService<Features.Snapshots.SnapshotRepository>();
+        var found = await Features.Snapshots.SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, round.Code, ct);
+        if (found is null || !await snapshots.DraftIfMissingAsync(tx, found, reported, ct, Actor, ReportNarrative)) return;
+        await snapshots.PublishLatestAsync(tx, found, reported, ifMatch: null, note: "据整改进展情况通报", ct);
+    }
+
+    // Condensed from part 一 of the report (the office's own account of how it organised the work).
+    const string ReportNarrative = "省民政厅党组将巡视整改作为检验“四个意识”的重要标尺，成立由厅党组书记、厅长“双牵头”的巡视整改工作专班，"
+        + "每月召开专班会议通报进展、研究举措，实行“清单化管理、项目化推进、销号制落实”，推动巡视反馈问题整改落地见效。";
 
     static ReferenceCase Read()
     {

@@ -35,7 +35,8 @@ public sealed class EndpointAccessTests(RectifyApp app) : IClassFixture<RectifyA
         return operations;
     }
 
-    static string Concrete(string path) => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh");
+    static string Concrete(string path)
+        => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh").Replace("{round}", "X").Replace("{period}", "2025-05");
 
     static HttpRequestMessage Request(string method, string path)
     {

@@ -56,13 +56,9 @@ public static class DataValueEndpoints
 
     static async Task<IResult> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
     {
-        if (!WantsCsv(http)) return TypedResults.Ok(await values.ListAsync(query, ct));
-        return Results.Stream(body => values.WriteCsvAsync(query, body, ct), "text/csv; charset=utf-8", "data-values.csv");
+        if (!CsvExport.WantsCsv(http)) return TypedResults.Ok(await values.ListAsync(query, ct));
+        return Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
     }
-
-    static bool WantsCsv(HttpContext http)
-        => http.Request.GetTypedHeaders().Accept.OrderByDescending(a => a.Quality ?? 1)
-            .FirstOrDefault(a => a.MediaType.Value is "text/csv" or "application/json") is { } best && best.MediaType.Value == "text/csv";
 
     static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueRepository values, CancellationToken ct)
         => TypedResults.Ok(await values.DeletionsAsync(query, ct));

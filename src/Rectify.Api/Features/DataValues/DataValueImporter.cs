@@ -90,17 +90,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             if (key is not null && !dryRun && await idempotency.ClaimAsync<ImportSummary>(tx, http, key, operation, requestHash, token) is { } replay)
                 return (replay, false);
             if (nothingToWrite) return (Answer(Summary(false, default, rejections)), false);
-            await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)settings.LockWait.TotalMilliseconds}", null, token);
-            try
-            {
-                await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@lock)", new { @lock = PushLock }, token);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
-            {
-                throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "Another push is being applied",
-                    "Pushes are applied one at a time and the one before this took too long. Retry after the time given in Retry-After.");
-            }
-            await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, token);
+            await AcquirePushLockAsync(tx, settings.LockWait, token);
 
             // A retried attempt starts again from the body's rejections.
             var errors = rejections.Copy();
@@ -124,6 +114,25 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
                 importId, caller.Name, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected);
             return (Answer(summary), true);
         }, ct);
+    }
+
+    /// <summary>
+    /// Every writer of data_values (pushes, snapshot pushes) holds this transaction lock, so that counts are exact and
+    /// two pushes over the same keys end as one or the other. Waiting longer than <paramref name="wait"/> is a 503.
+    /// </summary>
+    internal static async Task AcquirePushLockAsync(Tx tx, TimeSpan wait, CancellationToken ct)
+    {
+        await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)wait.TotalMilliseconds}", null, ct);
+        try
+        {
+            await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@lock)", new { @lock = PushLock }, ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "Another push is being applied",
+                "Pushes are applied one at a time and the one before this took too long. Retry after the time given in Retry-After.");
+        }
+        await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, ct);
     }
 
     static bool IsCsv(string? contentType)

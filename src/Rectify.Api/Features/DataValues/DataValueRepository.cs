@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Dapper;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
@@ -16,24 +15,19 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
         return db.PageAsync(ListSql + " LIMIT @limit", args, query, (DataValueRow r) => (object)r.Key, r => r.ToResponse(), ct);
     }
 
-    /// <summary>
-    /// Every value the filters select, as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese text),
-    /// streamed row by row from the database to the caller.
-    /// </summary>
+    /// <summary>Every value the filters select, as CSV, streamed row by row from the database to the caller.</summary>
     public async Task WriteCsvAsync(DataValueListQuery query, Stream output, CancellationToken ct)
     {
         var args = Filters(query, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 1 << 16);
-        await writer.WriteAsync("indicator,unit,period,value,comment,source,updatedAt\r\n");
-        await foreach (var row in connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args).WithCancellation(ct))
-        {
-            await writer.WriteAsync(string.Join(',', Csv.Field(row.Indicator), Csv.Field(row.UnitCode), row.Period,
-                row.Value.ToString(CultureInfo.InvariantCulture), Csv.Field(row.Comment), Csv.Field(row.Source),
-                row.UpdatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)) + "\r\n");
-        }
-        await writer.FlushAsync(ct);
+        await CsvExport.WriteAsync(output, CsvColumns, connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args), ct);
     }
+
+    static readonly CsvColumn<DataValueRow>[] CsvColumns =
+    [
+        new("indicator", r => r.Indicator), new("unit", r => r.UnitCode), new("period", r => r.Period), new("value", r => r.Value),
+        new("comment", r => r.Comment), new("source", r => r.Source), new("updatedAt", r => r.UpdatedAt),
+    ];
 
     public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, CancellationToken ct)
         => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1 }, query,
@@ -83,16 +77,4 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
         SELECT id, indicator_code AS indicator, unit_code AS unit, period, value, deleted_by AS deletedby, deleted_at AS deletedat
         FROM data_value_deletions WHERE id > @after ORDER BY id LIMIT @limit
         """;
-}
-
-/// <summary>RFC 4180 fields: quoted when they hold a comma, a quote or a line break.</summary>
-static class Csv
-{
-    public static string Field(string? text)
-    {
-        if (string.IsNullOrEmpty(text)) return "";
-        // A spreadsheet runs a cell that starts with = + - @ as a formula: free text is written so that it stays text.
-        if (text[0] is '=' or '+' or '-' or '@') text = "'" + text;
-        return text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
 }

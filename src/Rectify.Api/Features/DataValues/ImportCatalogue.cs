@@ -46,6 +46,9 @@ sealed class ImportCatalogue
             return new ImportCatalogue(indicators, units, locked, writable);
         }, ct);
 
+    /// <summary>Whether the calling client may write values for <paramref name="unit"/>.</summary>
+    public bool MayWrite(string unit) => _writable is null || _writable.Contains(unit);
+
     /// <summary>Checks one row: a staged row, or the first reason it is rejected.</summary>
     public (StagedRow Row, RowError? Error) Check(in RawRow raw, ImportStrategy strategy, bool revising)
     {

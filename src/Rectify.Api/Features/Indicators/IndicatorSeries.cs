@@ -100,10 +100,10 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
     static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
         => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
 
-    static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
+    internal static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
         => numerator is { } n && denominator is { } d && d != 0 ? Computed(() => Math.Round(n / d * (percent ? 100 : 1), 4)) : null;
 
-    static decimal? Progress(IndicatorRow indicator, decimal? value)
+    internal static decimal? Progress(IndicatorRow indicator, decimal? value)
     {
         if (value is not { } v || indicator.TargetValue is not { } target) return null;
         var start = indicator.BaselineValue ?? 0;
@@ -114,7 +114,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
     /// Arithmetic on stored values can leave decimal's range (±7.9e28): children summed, a ratio or a percentage
     /// with a tiny divisor. Such a figure cannot be given, so it is null, as a missing one is, rather than a 500.
     /// </summary>
-    static decimal? Computed(Func<decimal?> compute)
+    internal static decimal? Computed(Func<decimal?> compute)
     {
         try
         {
@@ -127,7 +127,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
     }
 
     /// <summary>A unit's value: its own when reported, else its children's combined (recursively), else null.</summary>
-    sealed class UnitTree(IReadOnlyList<(string Code, string? Parent)> units, RegionAggregation aggregation)
+    internal sealed class UnitTree(IReadOnlyList<(string Code, string? Parent)> units, RegionAggregation aggregation)
     {
         readonly ILookup<string?, string> _children = units.ToLookup(u => u.Parent, u => u.Code);
 
@@ -144,7 +144,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
     // A region combines its sub-regions only: the department filed under the province is an organisation that
     // reports province-wide figures, and adding (or averaging) them in would count the province twice. A
     // department, in turn, combines its divisions.
-    const string SubtreeSql = """
+    internal const string SubtreeSql = """
         WITH RECURSIVE subtree AS (
             SELECT code, parent_code, kind FROM units WHERE code = @unit
             UNION ALL

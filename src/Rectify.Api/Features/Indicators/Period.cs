@@ -52,6 +52,14 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
     public bool IsFirstOfYear => Index == 1;
 
     /// <summary>The last day of the period.</summary>
+    /// <summary>The period of <paramref name="frequency"/> that holds this month: the month itself, its quarter or its year.</summary>
+    public Period Containing(IndicatorFrequency frequency) => frequency switch
+    {
+        IndicatorFrequency.Monthly => this,
+        IndicatorFrequency.Quarterly => new Period(Year, (LastDay.Month + 2) / 3, frequency),
+        _ => new Period(Year, 1, frequency),
+    };
+
     public DateOnly LastDay => Frequency switch
     {
         IndicatorFrequency.Monthly => new DateOnly(Year, Index, DateTime.DaysInMonth(Year, Index)),

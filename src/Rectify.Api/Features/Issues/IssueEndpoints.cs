@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Measures;
+using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
@@ -16,7 +17,10 @@ public static class IssueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIssues")
             .WithSummary("List issues")
-            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬).")
+            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬). With Accept: text/csv, every selected issue is streamed as one CSV file (issues.csv, UTF-8 with BOM) instead of a page.")
+            .Produces<Page<IssueResponse>>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
+            .WithCsvResponse($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Examples.Issue))
             .ProducesValidationProblem()
             .WithEnumQueryParameter<IssueState>("state")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
@@ -63,8 +67,25 @@ public static class IssueEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueRepository issues, CancellationToken ct)
-        => TypedResults.Ok(await issues.ListAsync(query, ct));
+    static async Task<IResult> List([AsParameters] IssueListQuery query, IssueRepository issues, HttpContext http, CancellationToken ct)
+        => CsvExport.WantsCsv(http)
+            ? CsvExport.File("issues.csv", CsvColumns, issues.ExportAsync(query, ct), ct)
+            : TypedResults.Ok(await issues.ListAsync(query, ct));
+
+    /// <summary>
+    /// The CSV export's columns: the list item's scalar fields in its order and names, the review and the sign-off
+    /// flattened into their own columns, without the arrays (allowedTransitions).
+    /// </summary>
+    static readonly CsvColumn<IssueResponse>[] CsvColumns =
+    [
+        new("id", i => i.Id), new("round", i => i.Round), new("parentId", i => i.ParentId), new("code", i => i.Code), new("title", i => i.Title),
+        new("description", i => i.Description), new("category", i => i.Category), new("leadUnit", i => i.LeadUnit),
+        new("responsibleLeader", i => i.ResponsibleLeader), new("state", i => EnumText.Format(i.State)), new("dueDate", i => i.DueDate),
+        new("overdue", i => i.Overdue), new("progress", i => i.Progress), new("measureCount", i => i.MeasureCount),
+        new("reviewRequestedAt", i => i.Review?.RequestedAt), new("reviewRequestedBy", i => i.Review?.RequestedBy), new("reviewNote", i => i.Review?.Note),
+        new("closedOn", i => i.Closure?.ClosedOn), new("reviewer", i => i.Closure?.Reviewer), new("conclusion", i => i.Closure?.Conclusion),
+        new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
+    ];
 
     static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, MeasureRepository measures, HttpContext http, CancellationToken ct)
     {

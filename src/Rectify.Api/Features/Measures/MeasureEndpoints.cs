@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
@@ -15,7 +16,10 @@ public static class MeasureEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListMeasures")
             .WithSummary("List measures")
-            .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light.")
+            .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light. With Accept: text/csv, every selected measure is streamed as one CSV file (measures.csv, UTF-8 with BOM) instead of a page.")
+            .Produces<Page<MeasureResponse>>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
+            .WithCsvResponse($"Every selected measure (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Examples.Measure))
             .ProducesValidationProblem()
             .WithEnumQueryParameter<MeasureState>("state")
             .WithEnumQueryParameter<TrafficLight>("trafficLight")
@@ -67,8 +71,21 @@ public static class MeasureEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureRepository measures, CancellationToken ct)
-        => TypedResults.Ok(await measures.ListAsync(query, ct));
+    static async Task<IResult> List([AsParameters] MeasureListQuery query, MeasureRepository measures, HttpContext http, CancellationToken ct)
+        => CsvExport.WantsCsv(http)
+            ? CsvExport.File("measures.csv", CsvColumns, measures.ExportAsync(query, ct), ct)
+            : TypedResults.Ok(await measures.ListAsync(query, ct));
+
+    /// <summary>The CSV export's columns: the list item's scalar fields in its order and names, without the arrays (allowedTransitions).</summary>
+    static readonly CsvColumn<MeasureResponse>[] CsvColumns =
+    [
+        new("id", m => m.Id), new("issueId", m => m.IssueId), new("round", m => m.Round), new("code", m => m.Code), new("title", m => m.Title),
+        new("description", m => m.Description), new("ownerUnit", m => m.OwnerUnit), new("state", m => EnumText.Format(m.State)),
+        new("progress", m => m.Progress), new("startDate", m => m.StartDate), new("dueDate", m => m.DueDate), new("completedOn", m => m.CompletedOn),
+        new("cancelReason", m => m.CancelReason), new("overdue", m => m.Overdue),
+        new("trafficLight", m => m.TrafficLight is { } light ? EnumText.Format(light) : null),
+        new("createdAt", m => m.CreatedAt), new("updatedAt", m => m.UpdatedAt),
+    ];
 
     static async Task<Ok<MeasureResponse>> Get(long id, MeasureRepository measures, HttpContext http, CancellationToken ct)
     {

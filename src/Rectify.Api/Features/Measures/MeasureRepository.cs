@@ -10,23 +10,44 @@ namespace Rectify.Api.Features.Measures;
 public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
 {
     public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
+        => db.PageAsync(ListSql, ListArgs(Filters(query), query.After, query.EffectiveLimit + 1), query, (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
+
+    /// <summary>
+    /// Every measure the filters select, in id order, for an export. The query is checked now, so that a bad filter is a
+    /// problem answer before the file starts; the rows are read in keyset pages as the export consumes them.
+    /// </summary>
+    public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
     {
-        var args = new
-        {
-            today = clock.Today,
-            dueSoon = clock.DueSoonUntil,
-            issue = query.Issue,
-            round = query.Round,
-            ownerUnit = query.OwnerUnit,
-            state = QueryEnums.Checked<MeasureState>(query.State, "state"),
-            dueBefore = query.DueBefore,
-            dueAfter = query.DueAfter,
-            overdue = query.Overdue,
-            light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
-            after = query.After,
-            limit = query.EffectiveLimit + 1,
-        };
-        return db.PageAsync(ListSql, args, query, (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
+        var filters = Filters(query);
+        // An export is every row, so cursor and limit do not apply; a malformed one is refused all the same, as on the list.
+        _ = query.After;
+        _ = query.EffectiveLimit;
+        return CsvExport.KeysetAsync((after, limit, token) => db.ReadAsync<IReadOnlyList<MeasureResponse>>(async (connection, t) =>
+            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ListSql, ListArgs(filters, after, limit), cancellationToken: t)))
+                .Select(r => r.ToResponse()).ToList(), token), measure => measure.Id, ct);
+    }
+
+    /// <summary>The list's filters, checked, with "today" taken once so that every page of an export derives from the same day.</summary>
+    object Filters(MeasureListQuery query) => new
+    {
+        today = clock.Today,
+        dueSoon = clock.DueSoonUntil,
+        issue = query.Issue,
+        round = query.Round,
+        ownerUnit = query.OwnerUnit,
+        state = QueryEnums.Checked<MeasureState>(query.State, "state"),
+        dueBefore = query.DueBefore,
+        dueAfter = query.DueAfter,
+        overdue = query.Overdue,
+        light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
+    };
+
+    static DynamicParameters ListArgs(object filters, long after, int limit)
+    {
+        var args = new DynamicParameters(filters);
+        args.Add("after", after);
+        args.Add("limit", limit);
+        return args;
     }
 
     /// <summary>Every measure of one issue, for the issue's detail.</summary>

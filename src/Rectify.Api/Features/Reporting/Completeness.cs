@@ -68,28 +68,33 @@ public static class Completeness
             if (months.Count > MaxMonths) throw Problem.Validation("to", $"At most {MaxMonths} months at a time.");
         }
 
-        var rows = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Indicator, string Unit, string Period, short? ReportingDay, DateTime? ReportedAt)>(
-            new CommandDefinition(ExpectedSql, new { periods = months.Select(m => m.ToString()).ToArray() }, cancellationToken: token))).ToList(), ct);
+        var reports = await db.ReadAsync((connection, token) => ReadReportsAsync(connection, months, clock, token), ct);
 
-        var reports = rows.Select(r =>
+        return TypedResults.Ok(new CompletenessResponse(from.ToString(), to.ToString(), Totals("all", reports),
+            reports.GroupBy(r => r.Unit).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Totals(g.Key, g)).ToList(),
+            reports.GroupBy(r => r.Indicator).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Totals(g.Key, g)).ToList(),
+            reports));
+    }
+
+    /// <summary>Every expected report of the months: reported or not, on time or late.</summary>
+    internal static async Task<IReadOnlyList<ExpectedReport>> ReadReportsAsync(System.Data.IDbConnection connection, IEnumerable<Period> months, Clock clock, CancellationToken ct)
+    {
+        var rows = await connection.QueryAsync<(string Indicator, string Unit, string Period, short? ReportingDay, DateTime? ReportedAt)>(
+            new CommandDefinition(ExpectedSql, new { periods = months.Select(m => m.ToString()).ToArray() }, cancellationToken: ct));
+        return rows.Select(r =>
         {
             var month = Period.TryParse(r.Period, IndicatorFrequency.Monthly)!.Value;
             DateOnly? deadline = r.ReportingDay is { } day ? new DateOnly(month.Next().Year, month.Next().Index, day) : null;
             bool? onTime = r.ReportedAt is { } at && deadline is { } last ? at < clock.StartOfDayUtc(last.AddDays(1)) : null;
             return new ExpectedReport(r.Indicator, r.Unit, r.Period, deadline, r.ReportedAt is not null, r.ReportedAt, onTime);
         }).ToList();
+    }
 
-        static CompletenessTotals Totals(string key, IEnumerable<ExpectedReport> group)
-        {
-            var list = group.ToList();
-            return new CompletenessTotals(key, list.Count, list.Count(r => r.Reported), list.Count(r => r.OnTime == true), list.Count(r => r.OnTime == false),
-                list.Count(r => !r.Reported));
-        }
-
-        return TypedResults.Ok(new CompletenessResponse(from.ToString(), to.ToString(), Totals("all", reports),
-            reports.GroupBy(r => r.Unit).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Totals(g.Key, g)).ToList(),
-            reports.GroupBy(r => r.Indicator).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Totals(g.Key, g)).ToList(),
-            reports));
+    internal static CompletenessTotals Totals(string key, IEnumerable<ExpectedReport> group)
+    {
+        var list = group.ToList();
+        return new CompletenessTotals(key, list.Count, list.Count(r => r.Reported), list.Count(r => r.OnTime == true), list.Count(r => r.OnTime == false),
+            list.Count(r => !r.Reported));
     }
 
     const string ExpectedSql = """

@@ -23,6 +23,12 @@ public sealed class AccessOptions
 
     /// <summary>Whether Swagger UI and the OpenAPI document are served outside Development.</summary>
     public bool ServeApiDocs { get; set; } = true;
+
+    /// <summary>
+    /// Public read for a disclosure site: published snapshots and the progress report can be read without a key
+    /// (only what is published). Off by default.
+    /// </summary>
+    public bool PublicRead { get; set; }
 }
 
 /// <summary>
@@ -48,13 +54,14 @@ public static class AccessSetup
             options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
         });
         services.AddSingleton<IAuthorizationHandler, ScopeHandler>();
+        services.AddSingleton<IAuthorizationHandler, PublicReadHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
-                var push = http.Request.Path.StartsWithSegments("/api/v1/data-values/import");
+                var push = IsPush(http.Request);
                 var client = http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name! : "ip:" + http.Connection.RemoteIpAddress;
                 var perMinute = push ? access.PushesPerMinute : access.RequestsPerMinute;
                 return RateLimitPartition.GetFixedWindowLimiter($"{(push ? "push" : "request")}:{client}", _ => new FixedWindowRateLimiterOptions
@@ -107,11 +114,32 @@ public static class AccessSetup
         return app;
     }
 
+    /// <summary>Pushes (data-value imports and month-end snapshot pushes) count against their own, smaller limit.</summary>
+    static bool IsPush(HttpRequest request)
+        => request.Path.StartsWithSegments("/api/v1/data-values/import")
+           || (HttpMethods.IsPut(request.Method) && request.Path.StartsWithSegments("/api/v1/rounds") && request.Path.Value!.Contains("/snapshots/", StringComparison.Ordinal));
+
     sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
     {
         protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
         {
             if (context.User.HasClaim(ApiKeyAuthentication.ScopeClaim, requirement.Scope)) context.Succeed(requirement);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A key with the scope, or — when public read is on — no key at all. A key that is sent must be valid: a bad
+    /// key is still a 401, so that a misconfigured system learns of it instead of silently reading the public view.
+    /// </summary>
+    sealed class PublicReadHandler(Microsoft.Extensions.Options.IOptionsMonitor<AccessOptions> options) : AuthorizationHandler<PublicOrScopeRequirement>
+    {
+        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PublicOrScopeRequirement requirement)
+        {
+            if (context.User.HasClaim(ApiKeyAuthentication.ScopeClaim, requirement.Scope)) context.Succeed(requirement);
+            else if (options.CurrentValue.PublicRead && context.User.Identity?.IsAuthenticated != true
+                     && context.Resource is HttpContext http && ApiKeyAuthentication.KeyOf(http.Request) is null)
+                context.Succeed(requirement);
             return Task.CompletedTask;
         }
     }

@@ -53,7 +53,7 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    static string? KeyOf(HttpRequest request)
+    internal static string? KeyOf(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return authorization["Bearer ".Length..].Trim();
@@ -99,7 +99,8 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         }
         if (result.Forbidden)
         {
-            var missing = result.AuthorizationFailure?.FailedRequirements.OfType<ScopeRequirement>().Select(r => r.Scope).ToArray() ?? [];
+            var missing = result.AuthorizationFailure?.FailedRequirements
+                .Select(r => r switch { ScopeRequirement s => s.Scope, PublicOrScopeRequirement p => p.Scope, _ => null }).OfType<string>().ToArray() ?? [];
             await WriteAsync(http, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed",
                 missing.Length > 0 ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : "This key may not do this.");
             return;

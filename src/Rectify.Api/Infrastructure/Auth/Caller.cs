@@ -18,6 +18,9 @@ public sealed class Caller(IHttpContextAccessor http)
     public string Name => http.HttpContext is null ? System
         : User?.Identity?.IsAuthenticated == true ? User.Identity.Name ?? Anonymous : Anonymous;
 
+    /// <summary>Whether a client is identified (false for an open endpoint called without a key).</summary>
+    public bool IsAuthenticated => http.HttpContext is null || User?.Identity?.IsAuthenticated == true;
+
     /// <summary>The authenticated client's id, or null.</summary>
     public long? ClientId => long.TryParse(User?.FindFirst(ApiKeyAuthentication.ClientIdClaim)?.Value, out var id) ? id : null;
 

@@ -10,7 +10,7 @@ namespace Rectify.Api.Infrastructure.OpenApi;
 /// </summary>
 public static class CsvDocumentation
 {
-    const string MediaType = "text/csv";
+    const string MediaType = Http.CsvExport.MediaType;
 
     public static RouteHandlerBuilder WithCsvRequest(this RouteHandlerBuilder builder, string description, string example)
         => builder.AddOpenApiOperationTransformer((operation, _, _) =>

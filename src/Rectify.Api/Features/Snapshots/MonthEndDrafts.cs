@@ -1,0 +1,107 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Database;
+
+namespace Rectify.Api.Features.Snapshots;
+
+public sealed class SnapshotOptions
+{
+    public const string Section = "Rectify:Snapshots";
+
+    /// <summary>Whether this node takes part in drafting the month just ended (one node does it; see <see cref="MonthEndDrafts"/>).</summary>
+    public bool MonthEndDrafts { get; set; } = true;
+
+    /// <summary>How long after month end (midnight of the 1st in the configured time zone) the drafts are made.</summary>
+    public TimeSpan DraftAfter { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How often a node looks whether the drafts are due (they are also made at start-up when overdue).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>What one run of the month-end job did.</summary>
+public sealed record MonthEndRun(string Period, bool Due, bool LockHeldElsewhere, IReadOnlyList<string> Drafted);
+
+/// <summary>
+/// The month-end job: some time after a month ends, every round under rectification that has no snapshot of that
+/// month gets one drafted from live data (origin drafted), to be reviewed and published. Several API nodes may run
+/// it: a PostgreSQL advisory lock lets one of them do the work, and a month that already has a snapshot is skipped,
+/// so a second run, on this node or another, changes nothing.
+/// </summary>
+public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, TimeProvider time, IOptions<SnapshotOptions> options,
+    DatabaseReadiness readiness, ILogger<MonthEndDrafts> logger) : BackgroundService
+{
+    const long JobLock = 0x5245_4354_4946_0004;
+    string? _doneFor;
+
+    /// <summary>Drafts the month just ended if its time has come; safe to call any number of times from any node.</summary>
+    public async Task<MonthEndRun> RunOnceAsync(CancellationToken ct)
+    {
+        var today = clock.Today;
+        var thisMonth = new Period(today.Year, today.Month, IndicatorFrequency.Monthly);
+        var month = thisMonth.Previous();
+        var due = clock.StartOfDayUtc(new DateOnly(today.Year, today.Month, 1)) + options.Value.DraftAfter;
+        if (clock.UtcNow < due) return new MonthEndRun(month.ToString(), false, false, []);
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Db>();
+        var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotRepository>();
+        return await db.WriteAsync(async (tx, token) =>
+        {
+            if (!await tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = JobLock }, token))
+                return new MonthEndRun(month.ToString(), true, true, []);
+            var drafted = new List<string>();
+            foreach (var code in await tx.QueryAsync<string>(RoundsSql, new { monthEnd = month.LastDay }, token))
+            {
+                var round = await SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, code, token);
+                if (round is not null && await snapshots.DraftIfMissingAsync(tx, round, month, token)) drafted.Add(code);
+            }
+            return new MonthEndRun(month.ToString(), true, false, drafted);
+        }, ct, repeatable: true);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.MonthEndDrafts) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var pause = options.Value.CheckInterval;
+            try
+            {
+                if (!readiness.IsReady) pause = TimeSpan.FromSeconds(1); // migrations first
+                else await DraftUnlessDoneAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The database may be down or starting: the next check tries again; nothing is half done (one transaction).
+                logger.LogWarning("Month-end drafts failed, will retry: {Message}", e.Message);
+                pause = TimeSpan.FromMinutes(1);
+            }
+            try
+            {
+                await Task.Delay(pause, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    async Task DraftUnlessDoneAsync(CancellationToken ct)
+    {
+        var month = new Period(clock.Today.Year, clock.Today.Month, IndicatorFrequency.Monthly).Previous().ToString();
+        if (_doneFor == month) return;
+        var run = await RunOnceAsync(ct);
+        if (run.Due) _doneFor = run.Period;
+        if (run.Drafted.Count > 0) logger.LogInformation("Month-end drafts for {Period}: {Rounds}", run.Period, string.Join(", ", run.Drafted));
+    }
+
+    // Rounds under rectification whose feedback came before the month ended: the ones with a month to report.
+    const string RoundsSql = """
+        SELECT code FROM rounds
+        WHERE state IN ('rectifying', 'consolidating') AND (feedback_date IS NULL OR feedback_date <= @monthEnd)
+        ORDER BY code
+        """;
+}

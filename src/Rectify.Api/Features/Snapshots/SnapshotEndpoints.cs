@@ -1,0 +1,272 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.Measures;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Http;
+using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Snapshots;
+
+public static class SnapshotEndpoints
+{
+    public static IServiceCollection AddSnapshots(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<SnapshotOptions>(configuration.GetSection(SnapshotOptions.Section));
+        services.AddScoped<SnapshotBuilder>();
+        services.AddScoped<SnapshotRepository>();
+        services.AddSingleton<MonthEndDrafts>();
+        services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapSnapshots(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/rounds/{round}/snapshots").WithTags("Snapshots");
+
+        group.MapGet("/", List).RequireScope(Scopes.Read)
+            .WithName("ListSnapshots")
+            .WithSummary("List a round's monthly snapshots")
+            .WithDescription("Every month with a snapshot, newest first: its latest revision and status, the latest published revision, and the completion rate.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: new SnapshotList("HN-8-6-6", [Examples.ListItem]));
+
+        group.MapGet("/{period}", Get).RequireScopeOrPublicRead(Scopes.Read)
+            .WithName("GetSnapshot")
+            .WithSummary("Get a monthly snapshot")
+            .WithDescription("""
+                The latest revision of the month's snapshot (a draft correction included), or ?revision=N. The ETag changes with every change of a
+                draft; send it in If-None-Match to get 304 when nothing changed. A published revision never changes and is cacheable.
+                Where public read is configured, callers without a key get published revisions only. With Accept: text/csv, the
+                snapshot's measures as one CSV file (one row per measure with its issue).
+                """)
+            .Produces<SnapshotResponse>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
+            .Produces(StatusCodes.Status304NotModified)
+            .WithCsvResponse($"The snapshot's measures, one row each with its issue, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Rows(Examples.Snapshot)))
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: Examples.Snapshot);
+
+        group.MapPut("/{period}", Push).RequireScope(Scopes.Push)
+            .WithName("PushSnapshot")
+            .WithSummary("Push the month's progress and values into its draft snapshot")
+            .WithDescription("""
+                What a scheduled job sends at month end: progress of the round's measures, indicator values of the month, and the narrative.
+                Applied all or nothing: the progress and values land, and the month's state is read back into the draft snapshot. The same
+                push again changes nothing (changed: false). Once the month is published, a push needs revisionReason and makes the next
+                revision as a draft; values of a published month are locked and need revisionReason too. Units outside the client's are 403.
+                """)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithExample(Examples.Push, Examples.PushAnswer);
+
+        group.MapPost("/{period}/publish", Publish).RequireScope(Scopes.Review)
+            .WithName("PublishSnapshot")
+            .WithSummary("Publish (freeze) the month's snapshot")
+            .WithDescription("""
+                Freezes the latest draft revision: it never changes again, whatever the live data does, and the month's indicator values are
+                locked (pushes for it need a revision reason). The month must be over, and the month before it must be published first
+                (unless the round has no earlier snapshot). Send If-Match with the ETag you reviewed to publish exactly that draft.
+                """)
+            .ProducesActionProblems()
+            .WithExample(new PublishSnapshotRequest { Note = "专班会议审定" }, Examples.Snapshot);
+
+        group.MapGet("/{period}/diff", Diff).RequireScope(Scopes.Read)
+            .WithName("DiffSnapshots")
+            .WithSummary("What changed between two months")
+            .WithDescription("Compares the latest revisions of two months' snapshots: issue and measure state changes, measures completed, newly overdue, measures added or removed, indicator changes, and the completion rate.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(response: Examples.Diff);
+
+        return routes;
+    }
+
+    static async Task<Ok<SnapshotList>> List(string round, SnapshotRepository snapshots, CancellationToken ct)
+        => TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
+
+    static async Task<IResult> Get(string round, string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+        HttpContext http, CancellationToken ct)
+    {
+        var month = Month(period);
+        if (query.Revision is < 1) throw Problem.Validation("revision", "revision is 1 or more.");
+        var (snapshot, version) = await snapshots.FindAsync(round, month, query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
+            ?? throw Problem.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
+        var csv = CsvExport.WantsCsv(http);
+        // Each representation has its own tag: a cached JSON answer must not validate a CSV request.
+        var tag = csv ? $"\"{snapshot.Revision}.{version}.csv\"" : Tag(snapshot.Revision, version);
+        http.Response.Headers.ETag = tag;
+        http.Response.Headers.CacheControl = CacheControl(snapshot, query.Revision is not null, caller.IsAuthenticated);
+        if (Matches(http.Request.Headers.IfNoneMatch, tag)) return Results.StatusCode(StatusCodes.Status304NotModified);
+        return csv
+            ? CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct)
+            : TypedResults.Ok(snapshot);
+    }
+
+    /// <summary>A snapshot as a table: its measures, each with the snapshot's identity and its issue's state.</summary>
+    static IEnumerable<SnapshotCsvRow> Rows(SnapshotResponse snapshot)
+    {
+        var issues = snapshot.Content.Issues.ToDictionary(i => i.Code, StringComparer.Ordinal);
+        return snapshot.Content.Measures.Select(m => new SnapshotCsvRow(snapshot, issues.GetValueOrDefault(m.IssueCode), m));
+    }
+
+    sealed record SnapshotCsvRow(SnapshotResponse Snapshot, SnapshotIssue? Issue, SnapshotMeasure Measure);
+
+    static readonly CsvColumn<SnapshotCsvRow>[] CsvColumns =
+    [
+        new("round", r => r.Snapshot.Round),
+        new("period", r => r.Snapshot.Period),
+        new("revision", r => r.Snapshot.Revision),
+        new("status", r => EnumText.Format(r.Snapshot.Status)),
+        new("issueCode", r => r.Measure.IssueCode),
+        new("issueTitle", r => r.Issue?.Title),
+        new("category", r => r.Issue?.Category),
+        new("issueState", r => r.Issue is null ? null : EnumText.Format(r.Issue.State)),
+        new("measureId", r => r.Measure.Id),
+        new("measureCode", r => r.Measure.Code),
+        new("title", r => r.Measure.Title),
+        new("ownerUnit", r => r.Measure.OwnerUnit),
+        new("state", r => EnumText.Format(r.Measure.State)),
+        new("progress", r => r.Measure.Progress),
+        new("startDate", r => r.Measure.StartDate),
+        new("dueDate", r => r.Measure.DueDate),
+        new("completedOn", r => r.Measure.CompletedOn),
+        new("overdue", r => r.Measure.Overdue),
+        new("trafficLight", r => r.Measure.TrafficLight is { } light ? EnumText.Format(light) : null),
+        new("latestNote", r => r.Measure.LatestNote),
+    ];
+
+    static async Task<Ok<PushSnapshotResponse>> Push(string round, string period, PushSnapshotRequest request, SnapshotRepository snapshots,
+        HttpContext http, CancellationToken ct)
+    {
+        var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
+        http.Response.Headers.ETag = Tag(answer.Snapshot.Revision, version);
+        return TypedResults.Ok(answer);
+    }
+
+    static async Task<Ok<SnapshotResponse>> Publish(string round, string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
+        HttpContext http, CancellationToken ct)
+    {
+        var ifMatch = http.Request.Headers.IfMatch;
+        var (snapshot, version) = await snapshots.PublishAsync(round, Month(period),
+            ifMatch.Count == 0 ? null : tag => Matches(ifMatch, tag), request ?? new PublishSnapshotRequest(), ct);
+        http.Response.Headers.ETag = Tag(snapshot.Revision, version);
+        return TypedResults.Ok(snapshot);
+    }
+
+    static async Task<Ok<SnapshotDiff>> Diff(string round, string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
+        CancellationToken ct)
+    {
+        var to = Month(period);
+        var from = query.Against is null ? throw Problem.Validation("against", "Name the month to compare with: against=YYYY-MM.")
+            : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", "Use a month: YYYY-MM, e.g. 2025-09.");
+        var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{from}");
+        var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{to}");
+        return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
+    }
+
+    internal static Period Month(string period)
+        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", "Use a month: YYYY-MM, e.g. 2025-10.");
+
+    static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
+
+    static bool Matches(Microsoft.Extensions.Primitives.StringValues header, string tag)
+        => EntityTagHeaderValue.TryParseList(header, out var tags)
+           && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag.Equals(tag, StringComparison.Ordinal));
+
+    // A published revision asked for by number never changes; the latest may still be corrected, so it is kept briefly.
+    // Keyed answers stay private: shared caches must not hand them to callers without a key.
+    static string CacheControl(SnapshotResponse snapshot, bool byRevision, bool keyed)
+    {
+        if (snapshot.Status == SnapshotStatus.Draft) return "no-cache";
+        var audience = keyed ? "private" : "public";
+        return byRevision ? $"{audience}, max-age=31536000, immutable" : $"{audience}, max-age=300";
+    }
+
+    static class Examples
+    {
+        static readonly SnapshotContent Content = new()
+        {
+            Round = "HN-8-6-6", RoundName = "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", Period = "2025-10", MonthEnd = new DateOnly(2025, 10, 31),
+            TakenAt = new DateTime(2025, 11, 1, 0, 0, 0, DateTimeKind.Utc), Region = "460000",
+            Summary = new SnapshotSummary
+            {
+                IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
+                MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 15, ["done"] = 10, ["cancelled"] = 0 },
+                Issues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, IssuesClosedThisMonth = 0, MeasuresCompletedThisMonth = 2,
+                CompletionRate = 40m, Reporting = new SnapshotCompleteness(2, 2, 2, 0, 0, 100m),
+            },
+            Issues =
+            [
+                new SnapshotIssue
+                {
+                    Id = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", State = IssueState.InProgress,
+                    DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green, Progress = 88.5m,
+                },
+            ],
+            Measures =
+            [
+                new SnapshotMeasure
+                {
+                    Id = 1, IssueCode = "1", Code = "1.1", Title = "整治殡葬乱象", OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85m,
+                    StartDate = new DateOnly(2025, 3, 1), DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
+                    LatestNote = "跨部门综合监管实施意见正在办理会签",
+                },
+            ],
+            Indicators =
+            [
+                new SnapshotIndicator
+                {
+                    Code = "LOTTERY-SALES", Name = "福利彩票销售额", MeasureUnit = "亿元", Period = "2025-10", Value = 0.83m, PreviousPeriod = "2025-09",
+                    PreviousValue = 0.81m, Change = 0.02m, Issues = ["5"],
+                },
+            ],
+        };
+
+        public static readonly SnapshotResponse Snapshot = new()
+        {
+            Round = "HN-8-6-6", Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Pushed,
+            Narrative = "10月，专班召开会议通报整改进展……", CreatedBy = "province-office-job", CreatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
+            UpdatedBy = "province-office-job", UpdatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
+            PublishedBy = "rectification-office", PublishedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), Content = Content,
+        };
+
+        public static readonly SnapshotListItem ListItem = new()
+        {
+            Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Pushed, PublishedRevision = 1,
+            PublishedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
+            CompletionRate = 40m,
+        };
+
+        public static readonly PushSnapshotRequest Push = new()
+        {
+            Narrative = "10月，专班召开会议通报整改进展……",
+            Progress = [new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }],
+            Values = [new SnapshotValue { Indicator = "LOTTERY-SALES", Unit = "460000", Value = 0.83m, Comment = "全省福利彩票销售额" }],
+        };
+
+        public static readonly PushSnapshotResponse PushAnswer = new()
+        {
+            Changed = true, ProgressApplied = 1, ProgressUnchanged = 0, ValuesInserted = 1, ValuesUpdated = 0, ValuesUnchanged = 0,
+            Snapshot = Snapshot with { Status = SnapshotStatus.Draft, PublishedBy = null, PublishedAt = null },
+        };
+
+        public static readonly SnapshotDiff Diff = new()
+        {
+            Round = "HN-8-6-6", From = "2025-09", FromRevision = 1, To = "2025-10", ToRevision = 1,
+            IssueStates = [new StateChange(4, "4", "关心关爱困难群众力度不足", "in_progress", "pending_review")],
+            MeasureStates = [new StateChange(7, "3.1", "补齐养老服务设施短板", "in_progress", "done", 90m, 100m)],
+            MeasuresCompleted = [new SnapshotItemRef(7, "3.1", "补齐养老服务设施短板")],
+            NewlyOverdue = [], MeasuresAdded = [], MeasuresRemoved = [],
+            Indicators = [new IndicatorChange("LOTTERY-SALES", "福利彩票销售额", "亿元", "2025-09", 0.81m, "2025-10", 0.83m, 0.02m)],
+            CompletionRateFrom = 36m, CompletionRateTo = 40m,
+        };
+    }
+}
