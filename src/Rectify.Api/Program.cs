@@ -1,5 +1,6 @@
 using Rectify.Api.DemoData;
 using Rectify.Api.Features.Clients;
+using Rectify.Api.Features.Dashboard;
 using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
@@ -43,6 +44,7 @@ builder.Services.AddScoped<Journal>();
 builder.Services.AddScoped<IdempotentCreates>();
 builder.Services.AddScoped<UnitRepository>();
 builder.Services.AddScoped<RoundRepository>();
+builder.Services.AddScoped<DashboardRepository>();
 builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<JournalRepository>();
@@ -65,6 +67,7 @@ app.MapRectifyHealth();
 
 app.MapUnits();
 app.MapRounds();
+app.MapDashboard();
 app.MapIssues();
 app.MapMeasures();
 app.MapJournal();

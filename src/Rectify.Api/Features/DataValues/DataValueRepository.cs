@@ -6,7 +6,7 @@ using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.DataValues;
 
-public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource)
+public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource, Infrastructure.Auth.Caller caller)
 {
     public Task<Page<DataValueResponse>> ListAsync(DataValueListQuery query, CancellationToken ct)
     {
@@ -30,10 +30,10 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
     ];
 
     public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, CancellationToken ct)
-        => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1 }, query,
+        => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1, readable = caller.ReadableUnits }, query,
             (DataValueDeletionResponse r) => (object)r.Id, r => r, ct);
 
-    static object Filters(DataValueListQuery q, object keyset)
+    object Filters(DataValueListQuery q, object keyset)
     {
         foreach (var (name, period) in new[] { ("from", q.From), ("to", q.To) })
         {
@@ -41,7 +41,10 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
                 throw Problem.Validation(name, "Use a period: YYYY-MM, YYYY-Qn or YYYY.");
         }
         var parameters = new DynamicParameters(keyset);
-        parameters.AddDynamicParams(new { indicator = q.Indicator, unit = q.Unit, subtree = q.UnitSubtree, from = q.From, to = q.To, source = q.Source });
+        parameters.AddDynamicParams(new
+        {
+            indicator = q.Indicator, unit = q.Unit, subtree = q.UnitSubtree, from = q.From, to = q.To, source = q.Source, readable = caller.ReadableUnits,
+        });
         return parameters;
     }
 
@@ -69,12 +72,15 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
           AND (@from::text IS NULL OR d.period >= @from)
           AND (@to::text IS NULL OR d.period <= @to)
           AND (@source::text IS NULL OR d.source = @source)
+          AND (@readable::text[] IS NULL OR d.unit_code IN (SELECT units_under(@readable))) -- see Caller.ReadableUnits
           AND (d.indicator_id, d.unit_code, d.period) > (@afterIndicator, @afterUnit, @afterPeriod)
         ORDER BY d.indicator_id, d.unit_code, d.period
         """;
 
     const string DeletionsSql = """
         SELECT id, indicator_code AS indicator, unit_code AS unit, period, value, deleted_by AS deletedby, deleted_at AS deletedat
-        FROM data_value_deletions WHERE id > @after ORDER BY id LIMIT @limit
+        FROM data_value_deletions
+        WHERE id > @after AND (@readable::text[] IS NULL OR unit_code IN (SELECT units_under(@readable)))
+        ORDER BY id LIMIT @limit
         """;
 }

@@ -40,7 +40,7 @@ public sealed record SeriesResponse(
 /// The time series of one indicator at one unit, computed on read: children combined, ratios divided, missing
 /// periods kept as nulls, changes against the previous period and the same period a year earlier.
 /// </summary>
-public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
+public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infrastructure.Auth.Caller caller)
 {
     const int MaxPeriods = 240;
 
@@ -57,6 +57,9 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators)
         {
             var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit = query.Unit }, cancellationToken: token))).ToList();
             if (units.Count == 0) throw Problem.NotFound("unit", query.Unit);
+            if (caller.ReadableUnits is { } readable && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    "SELECT @unit IN (SELECT units_under(@readable))", new { unit = query.Unit, readable }, cancellationToken: token)))
+                throw Problem.Forbidden($"Unit '{query.Unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
             var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
             // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
             var oldest = (from ?? (to is { } end ? Back(end, 11) : null))?.YearBefore().Previous();

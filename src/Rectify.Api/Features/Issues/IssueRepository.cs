@@ -39,6 +39,7 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         topLevel = query.TopLevel,
         overdue = query.Overdue,
         pattern = TextSearch.ContainsPattern(query.Q),
+        readable = caller.ReadableUnits,
     };
 
     static DynamicParameters ListArgs(object filters, long after, int limit)
@@ -53,8 +54,8 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
     public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, CancellationToken ct)
         => db.ReadAsync<(IssueResponse, int)?>(async (connection, token) =>
         {
-            var args = new { id, today = clock.Today };
-            var row = await connection.QuerySingleOrDefaultAsync<IssueRow>(new CommandDefinition(FindSql, args, cancellationToken: token));
+            var args = new { id, today = clock.Today, readable = caller.ReadableUnits };
+            var row = await connection.QuerySingleOrDefaultAsync<IssueRow>(new CommandDefinition(ReadableFindSql, args, cancellationToken: token));
             if (row is null) return null;
             var children = await connection.QueryAsync<IssueRow>(new CommandDefinition(ChildrenSql, args, cancellationToken: token));
             return (row.ToResponse() with { SubIssues = children.Select(c => c.ToResponse()).ToList() }, row.Version);
@@ -161,13 +162,21 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
           AND (@topLevel::boolean IS NULL OR (i.parent_id IS NULL) = @topLevel)
           AND (@overdue::boolean IS NULL OR coalesce(i.due_date < @today AND i.state IN ('open', 'in_progress'), false) = @overdue)
           AND (@pattern::text IS NULL OR i.code ILIKE @pattern OR i.title ILIKE @pattern OR i.description ILIKE @pattern)
+          AND {Readable}
           AND i.id > @after
         ORDER BY i.id
         LIMIT @limit
         """;
 
+    // A client whose reads are limited to its units sees the issues its units lead or own a measure of (see Caller.ReadableUnits).
+    const string Readable = """
+        (@readable::text[] IS NULL OR i.lead_unit_code IN (SELECT units_under(@readable))
+         OR EXISTS (SELECT 1 FROM measures rm WHERE rm.issue_id = i.id AND rm.owner_unit_code IN (SELECT units_under(@readable))))
+        """;
+
     const string FindSql = $"{Select} WHERE i.id = @id";
-    const string ChildrenSql = $"{Select} WHERE i.parent_id = @id ORDER BY i.id";
+    const string ReadableFindSql = $"{Select} WHERE i.id = @id AND {Readable}";
+    const string ChildrenSql = $"{Select} WHERE i.parent_id = @id AND {Readable} ORDER BY i.id";
     const string LockSql = $"{Select} WHERE i.id = @id FOR UPDATE OF i";
 
     const string PlacementSql = """

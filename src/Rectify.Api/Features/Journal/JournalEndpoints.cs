@@ -20,8 +20,11 @@ public static class JournalEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<JournalEntryResponse>>> List([AsParameters] JournalQuery query, JournalRepository journal, CancellationToken ct)
-        => TypedResults.Ok(await journal.ListAsync(query, ct));
+    static async Task<Ok<Page<JournalEntryResponse>>> List([AsParameters] JournalQuery query, JournalRepository journal, Caller caller, CancellationToken ct)
+    {
+        caller.EnsureReadsEverything("The journal");
+        return TypedResults.Ok(await journal.ListAsync(query, ct));
+    }
 
     static readonly JournalEntryResponse Example = new(
         42, new DateTime(2025, 10, 15, 8, 0, 0, DateTimeKind.Utc), "hainan-supervision-platform", "measure", "2", "progress",

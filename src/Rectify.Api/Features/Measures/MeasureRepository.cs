@@ -40,6 +40,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         dueAfter = query.DueAfter,
         overdue = query.Overdue,
         light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
+        readable = caller.ReadableUnits,
     };
 
     static DynamicParameters ListArgs(object filters, long after, int limit)
@@ -53,7 +54,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     /// <summary>Every measure of one issue, for the issue's detail.</summary>
     public Task<IReadOnlyList<MeasureResponse>> ForIssueAsync(long issueId, CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<MeasureResponse>>(async (connection, token) =>
-            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql, new { issueId, today = clock.Today, dueSoon = clock.DueSoonUntil }, cancellationToken: token)))
+            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql, new { issueId, today = clock.Today, dueSoon = clock.DueSoonUntil, readable = caller.ReadableUnits }, cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
 
     /// <summary>One measure with its progress entries and evidence, or null.</summary>
@@ -61,7 +62,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         => db.ReadAsync<(MeasureResponse, int)?>(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"{FindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, cancellationToken: token));
+                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = clock.Today, dueSoon = clock.DueSoonUntil, readable = caller.ReadableUnits }, cancellationToken: token));
             var row = await results.ReadSingleOrDefaultAsync<MeasureRow>();
             var progress = (await results.ReadAsync<ProgressEntryResponse>()).ToList();
             var evidence = (await results.ReadAsync<EvidenceResponse>()).ToList();
@@ -192,6 +193,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
               AND (@state::text IS NULL OR m.state = @state)
               AND (@dueBefore::date IS NULL OR m.due_date <= @dueBefore)
               AND (@dueAfter::date IS NULL OR m.due_date >= @dueAfter)
+              AND {Readable}
               AND m.id > @after) AS measure
         WHERE (@overdue::boolean IS NULL OR overdue = @overdue)
           AND (@light::text IS NULL OR traffic_light = @light)
@@ -199,8 +201,12 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         LIMIT @limit
         """;
 
+    // A client whose reads are limited to its units sees only the measures they own (see Caller.ReadableUnits).
+    const string Readable = "(@readable::text[] IS NULL OR m.owner_unit_code IN (SELECT units_under(@readable)))";
+
     const string FindSql = $"{Select} WHERE m.id = @id";
-    const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId ORDER BY m.id";
+    const string ReadableFindSql = $"{Select} WHERE m.id = @id AND {Readable}";
+    const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId AND {Readable} ORDER BY m.id";
     const string LockSql = $"{Select} WHERE m.id = @id FOR UPDATE OF m";
 
     const string ProgressSql = """

@@ -56,7 +56,7 @@ public static class Completeness
         return routes;
     }
 
-    static async Task<Ok<CompletenessResponse>> Get([AsParameters] CompletenessQuery query, Db db, Clock clock, CancellationToken ct)
+    static async Task<Ok<CompletenessResponse>> Get([AsParameters] CompletenessQuery query, Db db, Clock clock, Infrastructure.Auth.Caller caller, CancellationToken ct)
     {
         var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", "Name the month: YYYY-MM, e.g. 2025-09.");
         var to = query.To is null ? from : Period.TryParse(query.To, IndicatorFrequency.Monthly) ?? throw Problem.Validation("to", "Use YYYY-MM.");
@@ -68,7 +68,7 @@ public static class Completeness
             if (months.Count > MaxMonths) throw Problem.Validation("to", $"At most {MaxMonths} months at a time.");
         }
 
-        var reports = await db.ReadAsync((connection, token) => ReadReportsAsync(connection, months, clock, token), ct);
+        var reports = await db.ReadAsync((connection, token) => ReadReportsAsync(connection, months, clock, token, caller.ReadableUnits), ct);
 
         return TypedResults.Ok(new CompletenessResponse(from.ToString(), to.ToString(), Totals("all", reports),
             reports.GroupBy(r => r.Unit).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Totals(g.Key, g)).ToList(),
@@ -77,10 +77,11 @@ public static class Completeness
     }
 
     /// <summary>Every expected report of the months: reported or not, on time or late.</summary>
-    internal static async Task<IReadOnlyList<ExpectedReport>> ReadReportsAsync(System.Data.IDbConnection connection, IEnumerable<Period> months, Clock clock, CancellationToken ct)
+    internal static async Task<IReadOnlyList<ExpectedReport>> ReadReportsAsync(System.Data.IDbConnection connection, IEnumerable<Period> months, Clock clock,
+        CancellationToken ct, string[]? readable = null)
     {
         var rows = await connection.QueryAsync<(string Indicator, string Unit, string Period, short? ReportingDay, DateTime? ReportedAt)>(
-            new CommandDefinition(ExpectedSql, new { periods = months.Select(m => m.ToString()).ToArray() }, cancellationToken: ct));
+            new CommandDefinition(ExpectedSql, new { periods = months.Select(m => m.ToString()).ToArray(), readable }, cancellationToken: ct));
         return rows.Select(r =>
         {
             var month = Period.TryParse(r.Period, IndicatorFrequency.Monthly)!.Value;
@@ -104,6 +105,7 @@ public static class Completeness
         CROSS JOIN unnest(@periods::text[]) AS p(period)
         LEFT JOIN data_values d ON d.indicator_id = i.id AND d.unit_code = r.unit_code AND d.period = p.period
         WHERE i.frequency = 'monthly' AND i.value_type <> 'ratio'
+          AND (@readable::text[] IS NULL OR r.unit_code IN (SELECT units_under(@readable))) -- see Caller.ReadableUnits
         ORDER BY i.code, r.unit_code, p.period
         """;
 

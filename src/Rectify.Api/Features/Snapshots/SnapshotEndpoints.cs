@@ -89,12 +89,16 @@ public static class SnapshotEndpoints
         return routes;
     }
 
-    static async Task<Ok<SnapshotList>> List(string round, SnapshotRepository snapshots, CancellationToken ct)
-        => TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
+    static async Task<Ok<SnapshotList>> List(string round, SnapshotRepository snapshots, Caller caller, CancellationToken ct)
+    {
+        caller.EnsureReadsEverything("A round's snapshots");
+        return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
+    }
 
     static async Task<IResult> Get(string round, string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
+        caller.EnsureReadsEverything("A round's snapshot");
         var month = Month(period);
         if (query.Revision is < 1) throw Problem.Validation("revision", "revision is 1 or more.");
         var (snapshot, version) = await snapshots.FindAsync(round, month, query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
@@ -162,8 +166,9 @@ public static class SnapshotEndpoints
     }
 
     static async Task<Ok<SnapshotDiff>> Diff(string round, string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
-        CancellationToken ct)
+        Caller caller, CancellationToken ct)
     {
+        caller.EnsureReadsEverything("A round's snapshots");
         var to = Month(period);
         var from = query.Against is null ? throw Problem.Validation("against", "Name the month to compare with: against=YYYY-MM.")
             : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", "Use a month: YYYY-MM, e.g. 2025-09.");

@@ -29,6 +29,13 @@ public sealed class AccessOptions
     /// (only what is published). Off by default.
     /// </summary>
     public bool PublicRead { get; set; }
+
+    /// <summary>
+    /// Whether a client limited to units (for writing) also reads only their rows: measures they own, issues they
+    /// lead or own a measure of, values of their units. Off by default: the systems of one administration share
+    /// this data, and a unit-limited client reads everything.
+    /// </summary>
+    public bool ReadsLimitedToUnits { get; set; }
 }
 
 /// <summary>

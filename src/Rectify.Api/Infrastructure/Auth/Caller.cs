@@ -6,7 +6,7 @@ namespace Rectify.Api.Infrastructure.Auth;
 /// The calling system on whose behalf a request runs: the authenticated client, as the journal, the idempotency
 /// records and the values' source name it, and the units it may write for.
 /// </summary>
-public sealed class Caller(IHttpContextAccessor http)
+public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Options.IOptions<AccessOptions> access)
 {
     public const string Anonymous = "anonymous";
 
@@ -30,4 +30,18 @@ public sealed class Caller(IHttpContextAccessor http)
     /// <summary>The units (with everything below them) this client may write for; null when it may write for every unit.</summary>
     public IReadOnlyList<string>? Units
         => User?.FindAll(ApiKeyAuthentication.UnitClaim).Select(c => c.Value).ToArray() is { Length: > 0 } units ? units : null;
+
+    /// <summary>
+    /// The units whose rows this client may read: its units when reads are limited to them
+    /// (Rectify:Access:ReadsLimitedToUnits) and it has any; null when it reads everything. Queries pass it as
+    /// <c>@readable</c> and keep rows with <c>unit IN (SELECT units_under(@readable))</c>.
+    /// </summary>
+    public string[]? ReadableUnits => access.Value.ReadsLimitedToUnits && Units is { } units ? units.ToArray() : null;
+
+    /// <summary>403 for a client whose reads are limited to units: views of a whole round mix every unit's rows.</summary>
+    public void EnsureReadsEverything(string what)
+    {
+        if (ReadableUnits is { } units)
+            throw Problems.Problem.Forbidden($"{what} covers every unit, and this client reads only its units ({string.Join(", ", units)}).");
+    }
 }

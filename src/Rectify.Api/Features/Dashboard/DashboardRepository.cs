@@ -1,0 +1,419 @@
+using System.Data;
+using Dapper;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.Measures;
+using Rectify.Api.Features.Snapshots;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Database;
+
+namespace Rectify.Api.Features.Dashboard;
+
+/// <summary>
+/// Reads a round's dashboard in one round trip: one batch of set-based statements, each aggregating in the database,
+/// so that the work grows with the size of the answer (capped lists, one row per area and indicator), not with the
+/// number of measures.
+/// </summary>
+public sealed class DashboardRepository(Db db, Clock clock)
+{
+    /// <summary>Longest overdue and due-soon lists; the totals count every one.</summary>
+    public const int ListCap = 50;
+
+    /// <summary>Months of the completion-rate trend.</summary>
+    public const int TrendPeriods = 24;
+
+    /// <summary>The dashboard of the round, or null when there is no such round.</summary>
+    public Task<DashboardResponse?> ReadAsync(string round, CancellationToken ct)
+    {
+        var today = clock.Today;
+        var dueSoon = clock.DueSoonUntil;
+        var args = new { round, today, dueSoon, cap = ListCap, trendPeriods = TrendPeriods };
+        return db.ReadAsync(async (connection, token) =>
+        {
+            // Repeatable read: the statements of the batch see one snapshot, so that the counts, the lists and the
+            // areas agree with each other while measures change underneath. Npgsql sends BEGIN with the batch.
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, token);
+            DashboardResponse? dashboard;
+            using (var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, args, transaction, cancellationToken: token)))
+            {
+                var head = await results.ReadSingleOrDefaultAsync<HeadRow>();
+                var issueStates = (await results.ReadAsync<IssueStateRow>()).AsList();
+                var measureStates = (await results.ReadAsync<MeasureStateRow>()).AsList();
+                var overdue = (await results.ReadAsync<ListedMeasureRow>()).AsList();
+                var dueSoonList = (await results.ReadAsync<ListedMeasureRow>()).AsList();
+                var areas = (await results.ReadAsync<AreaRow>()).AsList();
+                var definitions = (await results.ReadAsync<IndicatorRow>()).AsList();
+                var subtree = (await results.ReadAsync<(string Code, string? Parent)>()).AsList();
+                var values = (await results.ReadAsync<ValueRow>()).AsList();
+                var trend = (await results.ReadAsync<TrendRow>()).AsList();
+                dashboard = head is null ? null : Compose(head, today, dueSoon, issueStates, measureStates, overdue, dueSoonList, areas,
+                    Indicators(head.RegionCode, definitions, subtree, values), trend);
+            }
+            await transaction.CommitAsync(token);
+            return dashboard;
+        }, ct);
+    }
+
+    static DashboardResponse Compose(HeadRow head, DateOnly today, DateOnly dueSoon, List<IssueStateRow> issueStates, List<MeasureStateRow> measureStates,
+        List<ListedMeasureRow> overdue, List<ListedMeasureRow> dueSoonList, List<AreaRow> areas, List<DashboardIndicator> indicators, List<TrendRow> trend)
+    {
+        var measuresByState = ByState<MeasureState>(measureStates.ToDictionary(r => r.State, r => r.Count));
+        // Overdue and due soon concern unfinished measures only; the statement counts them per state.
+        var unfinished = measureStates.Where(r => r.State is not ("done" or "cancelled")).ToList();
+        var done = measuresByState[EnumText.Format(MeasureState.Done)];
+        var cancelled = measuresByState[EnumText.Format(MeasureState.Cancelled)];
+        var measures = measureStates.Sum(r => r.Count);
+        var overdueTotal = unfinished.Sum(r => r.Overdue);
+        var dueSoonTotal = unfinished.Sum(r => r.DueSoon);
+        return new DashboardResponse
+        {
+            Round = head.Code,
+            RoundName = head.Name,
+            AsOf = today,
+            DueSoonUntil = dueSoon,
+            Region = head.RegionCode,
+            RegionName = head.RegionName,
+            Totals = new DashboardTotals
+            {
+                Issues = issueStates.Sum(r => r.Count),
+                TopLevelIssues = areas.Count,
+                Measures = measures,
+                OverdueIssues = issueStates.Sum(r => r.Overdue),
+                OverdueMeasures = overdueTotal,
+                DueSoonMeasures = dueSoonTotal,
+            },
+            IssuesByState = ByState<IssueState>(issueStates.ToDictionary(r => r.State, r => r.Count)),
+            MeasuresByState = measuresByState,
+            CompletionRate = Rate(done, measures - cancelled),
+            Overdue = new DashboardList<OverdueMeasure>
+            {
+                Total = overdueTotal,
+                Items = overdue.Select(r => r.ToOverdue()).ToList(),
+            },
+            DueSoon = new DashboardList<DueSoonMeasure>
+            {
+                Total = dueSoonTotal,
+                Items = dueSoonList.Select(r => r.ToDueSoon()).ToList(),
+            },
+            Areas = areas.Select(a => a.ToArea()).ToList(),
+            Indicators = indicators,
+            Trend = trend.Select(t => new CompletionTrendPoint
+            {
+                Period = t.Period, Revision = t.Revision, Status = EnumText.Parse<SnapshotStatus>(t.Status), CompletionRate = t.CompletionRate,
+            }).ToList(),
+        };
+    }
+
+    /// <summary>Every state of <typeparamref name="T"/> as its snake_case name, with zeros for the states nobody is in.</summary>
+    static Dictionary<string, int> ByState<T>(Dictionary<string, int> counts) where T : struct, Enum
+        => Enum.GetValues<T>().Select(EnumText.Format).ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+
+    /// <summary>part / whole in percent, two decimals rounded half away from zero as PostgreSQL's round() does; null for an empty whole.</summary>
+    internal static decimal? Rate(int part, int whole)
+        => whole <= 0 ? null : Math.Round(part * 100m / whole, 2, MidpointRounding.AwayFromZero);
+
+    /// <summary>
+    /// Each indicator at the region as its series gives it (its own value, else its sub-regions combined as the
+    /// indicator says; a ratio divides its parts), in the latest candidate period where that value exists.
+    /// </summary>
+    static List<DashboardIndicator> Indicators(string? region, List<IndicatorRow> definitions, List<(string Code, string? Parent)> subtree, List<ValueRow> values)
+    {
+        var byIndicator = values.ToLookup(v => v.IndicatorId);
+        var none = new Dictionary<string, decimal>();
+        return definitions.Select(d =>
+        {
+            var tree = new IndicatorSeries.UnitTree(subtree, EnumText.Parse<RegionAggregation>(d.RegionAggregation));
+            var own = byIndicator[d.Id].GroupBy(v => (v.Part, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));
+            decimal? At(string part, string period) => region is null ? null : tree.Value(region, own.GetValueOrDefault((part, period), none));
+            decimal? ValueAt(string period) => d.ValueType == "ratio"
+                ? IndicatorSeries.Divide(At(d.NumeratorCode!, period), At(d.DenominatorCode!, period), d.MeasureUnit == "%")
+                : At(d.Code, period);
+            var (period, value) = byIndicator[d.Id].Select(v => v.Period).Distinct().OrderDescending(StringComparer.Ordinal)
+                .Select(p => (Period: (string?)p, Value: ValueAt(p))).FirstOrDefault(x => x.Value is not null);
+            return new DashboardIndicator
+            {
+                Code = d.Code, Name = d.Name, MeasureUnit = d.MeasureUnit, ValueType = EnumText.Parse<IndicatorValueType>(d.ValueType),
+                Direction = EnumText.Parse<IndicatorDirection>(d.Direction), BaselineValue = d.BaselineValue, TargetValue = d.TargetValue ?? 0,
+                TargetDate = d.TargetDate, Period = period, Value = value, Progress = IndicatorSeries.Progress(d, value),
+            };
+        }).ToList();
+    }
+
+    sealed class HeadRow
+    {
+        public string Code { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string? RegionCode { get; init; }
+        public string? RegionName { get; init; }
+    }
+
+    sealed class IssueStateRow
+    {
+        public string State { get; init; } = "";
+        public int Count { get; init; }
+        public int Overdue { get; init; }
+    }
+
+    sealed class MeasureStateRow
+    {
+        public string State { get; init; } = "";
+        public int Count { get; init; }
+        public int Overdue { get; init; }
+        public int DueSoon { get; init; }
+    }
+
+    sealed class ListedMeasureRow
+    {
+        public long Id { get; init; }
+        public long IssueId { get; init; }
+        public string IssueCode { get; init; } = "";
+        public string Code { get; init; } = "";
+        public string Title { get; init; } = "";
+        public string OwnerUnitCode { get; init; } = "";
+        public string OwnerUnitName { get; init; } = "";
+        public string State { get; init; } = "";
+        public decimal Progress { get; init; }
+        public DateOnly DueDate { get; init; }
+        public int Days { get; init; }
+
+        public OverdueMeasure ToOverdue() => new()
+        {
+            Id = Id, IssueId = IssueId, IssueCode = IssueCode, Code = Code, Title = Title, OwnerUnit = OwnerUnitCode, OwnerUnitName = OwnerUnitName,
+            State = EnumText.Parse<MeasureState>(State), Progress = Progress, DueDate = DueDate, DaysOverdue = Days,
+        };
+
+        public DueSoonMeasure ToDueSoon() => new()
+        {
+            Id = Id, IssueId = IssueId, IssueCode = IssueCode, Code = Code, Title = Title, OwnerUnit = OwnerUnitCode, OwnerUnitName = OwnerUnitName,
+            State = EnumText.Parse<MeasureState>(State), Progress = Progress, DueDate = DueDate, DaysLeft = Days,
+        };
+    }
+
+    sealed class AreaRow
+    {
+        public long IssueId { get; init; }
+        public string Code { get; init; } = "";
+        public string Title { get; init; } = "";
+        public string? Category { get; init; }
+        public string State { get; init; } = "";
+        public int SubIssues { get; init; }
+        public int Measures { get; init; }
+        public int Done { get; init; }
+        public int Cancelled { get; init; }
+        public int Overdue { get; init; }
+        public decimal? Progress { get; init; }
+
+        public DashboardArea ToArea() => new()
+        {
+            IssueId = IssueId, Code = Code, Title = Title, Category = Category, State = EnumText.Parse<IssueState>(State), SubIssues = SubIssues,
+            Measures = Measures, Done = Done, Cancelled = Cancelled, Overdue = Overdue, Progress = Progress, CompletionRate = Rate(Done, Measures - Cancelled),
+        };
+    }
+
+    /// <summary>A stored value of one part of a linked indicator (the indicator itself, or a ratio's numerator or denominator).</summary>
+    sealed class ValueRow
+    {
+        public long IndicatorId { get; init; }
+        public string Part { get; init; } = "";
+        public string Unit { get; init; } = "";
+        public string Period { get; init; } = "";
+        public decimal Value { get; init; }
+    }
+
+    sealed class TrendRow
+    {
+        public string Period { get; init; } = "";
+        public int Revision { get; init; }
+        public string Status { get; init; } = "";
+        public decimal? CompletionRate { get; init; }
+    }
+
+    // The round's region: the top-most region above (or at) the inspected unit. A department sits under the province
+    // it serves, and its figures are reported province-wide. The depth bound stops a cycle in the unit tree.
+    const string RegionCtes = """
+        up AS (
+            SELECT u.code, u.name, u.kind, u.parent_code, 0 AS depth
+            FROM units u JOIN rounds r ON r.inspected_unit_code = u.code
+            WHERE r.code = @round
+            UNION ALL
+            SELECT p.code, p.name, p.kind, p.parent_code, up.depth + 1
+            FROM units p JOIN up ON p.code = up.parent_code
+            WHERE up.depth < 32
+        ),
+        region AS (
+            SELECT code, name FROM up
+            WHERE kind IN ('province', 'city', 'district', 'county')
+            ORDER BY depth DESC
+            LIMIT 1
+        )
+        """;
+
+    // The region and the regions under it, as the indicator's series walks them (IndicatorSeries.SubtreeSql): from a
+    // region only to regions, so that a department filed under the province is never added to the province's figure.
+    const string SubtreeCte = """
+        subtree AS (
+            SELECT u.code, u.parent_code, u.kind, 0 AS depth
+            FROM units u JOIN region ON region.code = u.code
+            UNION ALL
+            SELECT u.code, u.parent_code, u.kind, s.depth + 1
+            FROM units u JOIN subtree s ON u.parent_code = s.code
+            WHERE (s.kind NOT IN ('province', 'city', 'district', 'county') OR u.kind IN ('province', 'city', 'district', 'county'))
+              AND s.depth < 32
+        )
+        """;
+
+    // The indicators linked to the round, through its issues or its measures.
+    const string Linked = """
+        linked AS (
+            SELECT ii.indicator_id
+            FROM indicator_issues ii JOIN issues i ON i.id = ii.issue_id JOIN rounds r ON r.id = i.round_id
+            WHERE r.code = @round
+            UNION
+            SELECT im.indicator_id
+            FROM indicator_measures im JOIN measures m ON m.id = im.measure_id JOIN issues i ON i.id = m.issue_id JOIN rounds r ON r.id = i.round_id
+            WHERE r.code = @round
+        )
+        """;
+
+    const string RoundMeasures = """
+        measures m
+        JOIN issues i ON i.id = m.issue_id
+        JOIN rounds r ON r.id = i.round_id
+        """;
+
+    // Overdue and due soon as the measure's own traffic light has them: red before today, yellow from today through dueSoon.
+    const string ListedColumns = """
+        SELECT m.id, m.issue_id, i.code AS issue_code, m.code, m.title, m.owner_unit_code, u.name AS owner_unit_name,
+               m.state, m.progress, m.due_date
+        """;
+
+    const string Sql = $"""
+        WITH RECURSIVE {RegionCtes}
+        SELECT r.code, r.name, region.code AS region_code, region.name AS region_name
+        FROM rounds r LEFT JOIN region ON true
+        WHERE r.code = @round;
+
+        SELECT i.state, count(*)::int AS count,
+               count(*) FILTER (WHERE i.due_date < @today AND i.state IN ('open', 'in_progress'))::int AS overdue
+        FROM issues i JOIN rounds r ON r.id = i.round_id
+        WHERE r.code = @round
+        GROUP BY i.state;
+
+        SELECT m.state, count(*)::int AS count,
+               count(*) FILTER (WHERE m.due_date < @today)::int AS overdue,
+               count(*) FILTER (WHERE m.due_date BETWEEN @today AND @dueSoon)::int AS due_soon
+        FROM {RoundMeasures}
+        WHERE r.code = @round
+        GROUP BY m.state;
+
+        {ListedColumns}, (@today - m.due_date) AS days
+        FROM {RoundMeasures}
+        JOIN units u ON u.code = m.owner_unit_code
+        WHERE r.code = @round AND m.state NOT IN ('done', 'cancelled') AND m.due_date < @today
+        ORDER BY m.due_date, m.id
+        LIMIT @cap;
+
+        {ListedColumns}, (m.due_date - @today) AS days
+        FROM {RoundMeasures}
+        JOIN units u ON u.code = m.owner_unit_code
+        WHERE r.code = @round AND m.state NOT IN ('done', 'cancelled') AND m.due_date BETWEEN @today AND @dueSoon
+        ORDER BY m.due_date, m.id
+        LIMIT @cap;
+
+        WITH RECURSIVE tree AS (
+            SELECT i.id, i.id AS area_id, 0 AS depth
+            FROM issues i JOIN rounds r ON r.id = i.round_id
+            WHERE r.code = @round AND i.parent_id IS NULL
+            UNION ALL
+            SELECT c.id, t.area_id, t.depth + 1
+            FROM issues c JOIN tree t ON c.parent_id = t.id
+        ),
+        subs AS (
+            SELECT area_id, (count(*) - 1)::int AS sub_issues FROM tree GROUP BY area_id
+        ),
+        figures AS (
+            SELECT t.area_id, count(*)::int AS measures,
+                   count(*) FILTER (WHERE m.state = 'done')::int AS done,
+                   count(*) FILTER (WHERE m.state = 'cancelled')::int AS cancelled,
+                   count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today)::int AS overdue,
+                   round(avg(m.progress) FILTER (WHERE m.state <> 'cancelled'), 2) AS progress
+            FROM tree t JOIN measures m ON m.issue_id = t.id
+            GROUP BY t.area_id
+        )
+        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, s.sub_issues,
+               coalesce(f.measures, 0) AS measures, coalesce(f.done, 0) AS done, coalesce(f.cancelled, 0) AS cancelled,
+               coalesce(f.overdue, 0) AS overdue, f.progress
+        FROM subs s
+        JOIN issues a ON a.id = s.area_id
+        LEFT JOIN figures f ON f.area_id = s.area_id
+        ORDER BY a.id;
+
+        WITH {Linked}
+        SELECT ind.id, ind.code, ind.name, ind.measure_unit, ind.value_type, ind.frequency, ind.region_aggregation, ind.time_aggregation,
+               ind.direction, ind.target_value, ind.target_date, ind.baseline_value, ind.baseline_period,
+               n.code AS numerator_code, d.code AS denominator_code
+        FROM indicators ind
+        JOIN linked l ON l.indicator_id = ind.id
+        LEFT JOIN indicators n ON n.id = ind.numerator_id
+        LEFT JOIN indicators d ON d.id = ind.denominator_id
+        WHERE ind.target_value IS NOT NULL
+        ORDER BY ind.code;
+
+        WITH RECURSIVE {RegionCtes},
+        {SubtreeCte}
+        SELECT code, parent_code FROM subtree;
+
+        WITH RECURSIVE {RegionCtes},
+        {SubtreeCte},
+        {Linked},
+        parts AS (
+            SELECT ind.id AS indicator_id, ind.region_aggregation, part.id AS part_id
+            FROM indicators ind
+            JOIN linked l ON l.indicator_id = ind.id
+            JOIN LATERAL (
+                SELECT ind.id WHERE ind.value_type <> 'ratio'
+                UNION SELECT ind.numerator_id WHERE ind.value_type = 'ratio'
+                UNION SELECT ind.denominator_id WHERE ind.value_type = 'ratio'
+            ) part (id) ON true
+            WHERE ind.target_value IS NOT NULL
+        ),
+        -- The periods in which a part has a value that can reach the region: its own, or (when the indicator combines
+        -- regions) a sub-region's. Index lookups on (indicator, unit): no scan of the table.
+        stored AS (
+            SELECT DISTINCT p.indicator_id, p.part_id, v.period
+            FROM parts p
+            JOIN subtree s ON p.region_aggregation <> 'none' OR s.depth = 0
+            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code
+        ),
+        -- The latest periods in which every part has such a value. Three, because a combined value can still come to
+        -- nothing there (a ratio whose divisor is 0); the figure is the first of them that does not.
+        candidates AS (
+            SELECT indicator_id, period
+            FROM (
+                SELECT st.indicator_id, st.period, row_number() OVER (PARTITION BY st.indicator_id ORDER BY st.period DESC) AS recency
+                FROM stored st
+                GROUP BY st.indicator_id, st.period
+                HAVING count(*) = (SELECT count(*) FROM parts p WHERE p.indicator_id = st.indicator_id)
+            ) ranked
+            WHERE recency <= 3
+        )
+        SELECT c.indicator_id, i.code AS part, v.unit_code AS unit, v.period, v.value
+        FROM candidates c
+        JOIN parts p ON p.indicator_id = c.indicator_id
+        JOIN indicators i ON i.id = p.part_id
+        JOIN subtree s ON true
+        JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code AND v.period = c.period;
+
+        SELECT period, revision, status, completion_rate
+        FROM (
+            SELECT DISTINCT ON (s.period) s.period, s.revision, s.status,
+                   CASE WHEN jsonb_typeof(s.content -> 'summary' -> 'completionRate') = 'number'
+                        THEN (s.content -> 'summary' ->> 'completionRate')::numeric END AS completion_rate
+            FROM snapshots s JOIN rounds r ON r.id = s.round_id
+            WHERE r.code = @round
+            ORDER BY s.period DESC, s.revision DESC
+            LIMIT @trendPeriods
+        ) latest
+        ORDER BY period
+        """;
+}
