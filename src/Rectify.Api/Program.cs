@@ -4,6 +4,7 @@ using Rectify.Api.Features.Dashboard;
 using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.Report;
 using Rectify.Api.Features.Reporting;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Features.Measures;
@@ -53,6 +54,7 @@ builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImporter>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
+builder.Services.AddScoped<ProgressReportBuilder>();
 builder.Services.AddSnapshots(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
@@ -75,6 +77,7 @@ app.MapIndicators();
 app.MapDataValues();
 app.MapReporting();
 app.MapSnapshots();
+app.MapProgressReport();
 app.MapClients();
 
 try

@@ -67,7 +67,8 @@ public sealed class ReadScopeTests(ReadScopeTests.App app) : IClassFixture<ReadS
             await own.ShouldBeAsync(HttpStatusCode.OK);
 
         await _kit.PushOkAsync(round, "2025-04", new { narrative = "x" });
-        foreach (var url in new[] { round.Url("2025-04"), $"/api/v1/rounds/{round.Code}/snapshots", $"/api/v1/rounds/{round.Code}/dashboard", "/api/v1/journal" })
+        foreach (var url in new[] { round.Url("2025-04"), $"/api/v1/rounds/{round.Code}/snapshots", $"/api/v1/rounds/{round.Code}/dashboard",
+                     $"/api/v1/rounds/{round.Code}/report?period=2025-04", "/api/v1/journal" })
         {
             using var refused = await haikou.GetAsync(url, Ct);
             await refused.ShouldBeProblemAsync(HttpStatusCode.Forbidden);

@@ -105,10 +105,20 @@ public sealed class PublicReadTests(PublicReadTests.App app) : IClassFixture<Pub
         using var badKey = await app.ClientWith("rfy_abcdefgh_" + new string('x', 43)).GetAsync(round.Url("2025-05"), Ct);
         await badKey.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
 
+        // The progress report: the published month for everybody, a draft month not at all.
+        using var report = await anonymous.GetAsync($"/api/v1/rounds/{round.Code}/report?period=2025-05&format=md", Ct);
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.Contains("已发布", await report.Content.ReadAsStringAsync(Ct));
+        Assert.True(report.Headers.CacheControl is { Public: true }, report.Headers.CacheControl?.ToString());
+        using var draftReport = await anonymous.GetAsync($"/api/v1/rounds/{round.Code}/report?period=2025-06", Ct);
+        await draftReport.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
         // Everything else still needs a key.
         using var list = await anonymous.GetAsync($"/api/v1/rounds/{round.Code}/snapshots", Ct);
         await list.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         using var push = await anonymous.PutJsonAsync(round.Url("2025-06"), new { narrative = "x" }, ifMatch: null);
         await push.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        using var dashboard = await anonymous.GetAsync($"/api/v1/rounds/{round.Code}/dashboard", Ct);
+        await dashboard.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
 }

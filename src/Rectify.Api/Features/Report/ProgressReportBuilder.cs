@@ -1,0 +1,112 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Features.Rounds;
+using Rectify.Api.Features.Snapshots;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Report;
+
+/// <summary>
+/// Reads what a month's progress report is made of — the round, the month's snapshot (the latest published revision,
+/// else the latest draft, else a live preview), the completion-rate trend and the key indicators' series — and
+/// composes it. Callers without a key see published snapshots only.
+/// </summary>
+public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, SnapshotRepository snapshots, IndicatorSeries series, Caller caller,
+    Clock clock, IOptions<RectifyOptions> options)
+{
+    readonly TimeZoneInfo _zone = TimeZoneInfo.FindSystemTimeZoneById(options.Value.TimeZone);
+
+    /// <summary>Charts of indicators beside the completion rate: a page, not a dashboard.</summary>
+    public const int MaxKeyIndicators = 4;
+
+    public async Task<ProgressReport> BuildAsync(string round, Period month, CancellationToken ct)
+    {
+        var (found, _) = await rounds.FindAsync(round, ct) ?? throw Problem.NotFound("round", round);
+        if (month > new Period(clock.Today.Year, clock.Today.Month, IndicatorFrequency.Monthly))
+            throw Problem.Validation("period", $"{month} has not begun (today is {clock.Today:yyyy-MM-dd}): there is nothing to report yet.");
+
+        var (content, source, snapshot) = await MonthStateAsync(found.Code, month, ct);
+        var trend = await TrendAsync(found.Code, month, content, source, ct);
+        var keySeries = await KeySeriesAsync(content, month, ct);
+        var codes = content.Measures.Select(m => m.OwnerUnit).Concat(content.Issues.Select(i => i.LeadUnit)).Append(found.InspectedUnit).Append(content.Region)
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var names = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, string Name)>(
+            new CommandDefinition(UnitNamesSql, new { codes }, cancellationToken: token))).ToDictionary(u => u.Code, u => u.Name, StringComparer.Ordinal), ct);
+
+        return ReportComposer.Compose(new ReportSources
+        {
+            Round = found,
+            Content = content,
+            Source = source,
+            Revision = snapshot?.Revision,
+            PublishedOn = snapshot?.PublishedAt is { } at ? DateOnly.FromDateTime(Local(at)) : null,
+            Narrative = snapshot?.Narrative,
+            RevisionReason = snapshot?.Reason,
+            TakenAt = Local(content.TakenAt),
+            Trend = trend,
+            KeySeries = keySeries,
+            UnitNames = names,
+        });
+    }
+
+    async Task<(SnapshotContent Content, ReportSource Source, SnapshotResponse? Snapshot)> MonthStateAsync(string round, Period month, CancellationToken ct)
+    {
+        if (await snapshots.FindAsync(round, month, revision: null, publishedOnly: true, ct) is { } published)
+            return (published.Snapshot.Content, ReportSource.Published, published.Snapshot);
+        // Drafts and live data are work in progress: only callers with a key may see them.
+        if (!caller.IsAuthenticated) throw Problem.NotFound("published report", $"{round}/{month}");
+        if (await snapshots.FindAsync(round, month, revision: null, publishedOnly: false, ct) is { } draft)
+            return (draft.Snapshot.Content, ReportSource.Draft, draft.Snapshot);
+        return (await snapshots.PreviewAsync(round, month, ct), ReportSource.Preview, null);
+    }
+
+    /// <summary>
+    /// The completion rate of each month's snapshot, the report's own month taken from what the report shows (a published
+    /// revision may have a draft correction above it; a preview has no snapshot at all).
+    /// </summary>
+    async Task<IReadOnlyList<ReportPoint>> TrendAsync(string round, Period month, SnapshotContent content, ReportSource source, CancellationToken ct)
+    {
+        var points = (await snapshots.CompletionTrendAsync(round, until: month, ct))
+            .Where(p => caller.IsAuthenticated || p.Status == SnapshotStatus.Published)
+            .Where(p => p.Period != content.Period)
+            .Select(p => new ReportPoint(p.Period, p.CompletionRate, p.Status == SnapshotStatus.Published))
+            .ToList();
+        points.Add(new ReportPoint(content.Period, content.Summary.CompletionRate, source == ReportSource.Published));
+        return points;
+    }
+
+    /// <summary>
+    /// Up to <see cref="MaxKeyIndicators"/> monthly indicators with a figure this month or the month before, those with the
+    /// most months of data in the chart's twelve first (a chart of one point says little), then those with a value this
+    /// month, then those with a target. Every candidate's series is read to count its months: a report is rendered once
+    /// a month, not on a hot path.
+    /// </summary>
+    async Task<IReadOnlyList<(SnapshotIndicator, SeriesResponse)>> KeySeriesAsync(SnapshotContent content, Period month, CancellationToken ct)
+    {
+        if (content.Region is null) return [];
+        var query = new SeriesQuery { Unit = content.Region, From = ReportComposer.Back(month, ReportComposer.ChartMonths - 1).ToString(), To = month.ToString() };
+        var read = new List<(SnapshotIndicator Indicator, SeriesResponse Series, int Points)>();
+        foreach (var indicator in content.Indicators.Where(i => i.Period == content.Period && (i.Value is not null || i.PreviousValue is not null)))
+        {
+            var found = await series.ReadAsync(indicator.Code, query, ct);
+            read.Add((indicator, found, found.Points.Count(p => p.Value is not null)));
+        }
+        return read
+            .OrderByDescending(r => r.Points)
+            .ThenByDescending(r => r.Indicator.Value is not null)
+            .ThenByDescending(r => r.Indicator.TargetValue is not null)
+            .ThenBy(r => r.Indicator.Code, StringComparer.Ordinal)
+            .Take(MaxKeyIndicators)
+            .Select(r => (r.Indicator, r.Series))
+            .ToList();
+    }
+
+    /// <summary>An instant as the office's clock shows it: a publication on 5 November in Shanghai is dated 5 November.</summary>
+    DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
+
+    const string UnitNamesSql = "SELECT code, name FROM units WHERE code = ANY (@codes)";
+}

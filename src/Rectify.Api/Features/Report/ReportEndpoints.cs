@@ -1,0 +1,146 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
+using Rectify.Api.Features.Indicators;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.Report;
+
+public sealed record ReportQuery
+{
+    [Description("The month reported on, YYYY-MM (required).")]
+    public string? Period { get; init; }
+
+    [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
+    public string? Format { get; init; }
+}
+
+public static class ReportEndpoints
+{
+    const string Html = "text/html", Markdown = "text/markdown";
+
+    public static IEndpointRouteBuilder MapProgressReport(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/v1/rounds/{round}/report", Get).RequireScopeOrPublicRead(Scopes.Read)
+            .WithTags("Reports")
+            .WithName("GetProgressReport")
+            .WithSummary("Render the month's public progress report")
+            .WithDescription("""
+                The progress report (整改进展情况通报) of the round for one month, in Chinese, in the shape of a published report:
+                the round and its inspection; 一、总体进展 (issues and measures by state, completion rate, overdue, completed this
+                month, reporting completeness, with charts of the completion rate and of up to four key indicators over the last
+                twelve months); 二、 per problem area the measures taken, their progress, narrative, latest note and the linked
+                indicators' figures; 三、 every unfinished measure with its owner, due date and traffic light, then the month's
+                narrative. It is made from the month's latest published snapshot, else its latest draft, else live data (a preview),
+                and says which (已发布 / 草稿 / 实时数据预览). Where public read is configured, callers without a key get published months only.
+                format=html is one page with inline CSS and SVG, no script and no external resource (served with a strict
+                Content-Security-Policy); format=md is plain Markdown for diffs.
+                """)
+            .Produces(StatusCodes.Status200OK, typeof(string), Html, Markdown)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The generator gives both media types the schema of a JSON string: describe them as the documents they are.
+                foreach (var response in operation.Responses?.Where(r => r.Key.StartsWith('2')).Select(r => r.Value) ?? [])
+                {
+                    if (response.Content?.TryGetValue(Html, out var html) == true) Describe(html, "A complete HTML page (UTF-8).", Examples.Html);
+                    if (response.Content?.TryGetValue(Markdown, out var md) == true) Describe(md, "Markdown (UTF-8).", Examples.Markdown);
+                }
+                return Task.CompletedTask;
+            });
+        return routes;
+    }
+
+    static async Task<IResult> Get(string round, [AsParameters] ReportQuery query, ProgressReportBuilder reports, Caller caller, HttpContext http,
+        CancellationToken ct)
+    {
+        caller.EnsureReadsEverything("A round's progress report");
+        var (month, markdown) = Parse(query);
+        var report = await reports.BuildAsync(round, month, ct);
+
+        var headers = http.Response.Headers;
+        var name = $"{FileName(report.Round)}-{report.Period}-progress-report.{(markdown ? "md" : "html")}";
+        headers.ContentDisposition = new ContentDispositionHeaderValue("inline") { FileName = name, FileNameStar = name }.ToString();
+        // A published month is final until corrected; anything else may change with the next push.
+        // Answers to a keyed caller stay private; the public view (public read, no key) may be kept by shared caches.
+        headers.CacheControl = report.Source != ReportSource.Published ? "no-cache" : caller.IsAuthenticated ? "private, max-age=300" : "public, max-age=300";
+        if (markdown) return Results.Content(MarkdownReport.Render(report), MarkdownReport.ContentType);
+        headers.ContentSecurityPolicy = HtmlReport.ContentSecurityPolicy;
+        return Results.Content(HtmlReport.Render(report), HtmlReport.ContentType);
+    }
+
+    static (Period Month, bool Markdown) Parse(ReportQuery query)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var month = Period.TryParse(query.Period, IndicatorFrequency.Monthly);
+        if (month is null)
+            errors["period"] = [query.Period is null ? "Name the month of the report: period=YYYY-MM, e.g. 2025-10." : "Use a month: YYYY-MM, e.g. 2025-10."];
+        var markdown = query.Format switch
+        {
+            null or "html" => false,
+            "md" => true,
+            _ => (bool?)null,
+        };
+        if (markdown is null) errors["format"] = ["Use html (the default) or md."];
+        if (errors.Count > 0) throw Problem.Validation(errors);
+        return (month!.Value, markdown!.Value);
+    }
+
+    /// <summary>The round's code as a file name: letters, digits, - and _ only (a code is data, and headers are not the place for the rest).</summary>
+    static string FileName(string code)
+    {
+        var safe = new string(code.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+        return safe.Length == 0 ? "round" : safe;
+    }
+
+    static void Describe(OpenApiMediaType media, string description, string example)
+    {
+        media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = description };
+        media.Example = JsonValue.Create(example);
+    }
+
+    static class Examples
+    {
+        public const string Html = """
+            <!DOCTYPE html>
+            <html lang="zh-CN">
+            <head><meta charset="utf-8"/><title>「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）</title><style>…</style></head>
+            <body><main class="report">
+            <header><p class="kicker">巡视整改进展情况通报</p><h1>「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）</h1>
+            <p class="status status-published">数据状态：已发布（第1版，2025年11月5日发布）</p></header>
+            <section id="overview"><h2>一、总体进展</h2>…<svg class="chart completion" viewBox="0 0 340 184" role="img" aria-label="整改措施完成率…">…</svg></section>
+            <section id="areas"><h2>二、各问题整改落实情况</h2><article class="area"><h3>（一）关于“殡葬改革推行不力”的问题</h3>…</article>…</section>
+            <section id="next"><h2>三、下一步整改工作安排</h2>…</section>
+            </main></body>
+            </html>
+            """;
+
+        public const string Markdown = """
+            # 「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）
+
+            **数据状态：已发布（第1版，2025年11月5日发布）**
+
+            ## 一、总体进展
+
+            截至2025年10月底，巡视反馈问题共9个，其中未启动0个、推进中5个、待销号2个、已销号0个、长期坚持2个；逾期未完成问题0个，本月销号0个。
+
+            ## 二、各问题整改落实情况
+
+            ### （一）关于“殡葬改革推行不力”的问题
+
+            #### 1. 整治殡葬乱象（推进中，进度85%，正常）
+
+            …
+
+            ## 三、下一步整改工作安排
+
+            | 序号 | 整改措施 | 所属问题 | 责任单位 | 完成时限 | 进度 | 状态 |
+            | ---: | --- | --- | --- | --- | ---: | --- |
+            | 1 | 1.1 整治殡葬乱象 | 殡葬改革推行不力 | 社会事务处 | 2025年12月31日 | 85% | 正常 |
+            """;
+    }
+}
