@@ -16,54 +16,20 @@ cd "$(dirname "$0")/../.."
 MEASURES=${MEASURES:-1000}
 REQUESTS=${REQUESTS:-300}
 
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$bin/initdb" ] || bin=$(dirname "$(command -v initdb)")
 work=$(mktemp -d /tmp/rectify-dashboard-bench-XXXXXX)
-chmod 755 "$work"
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_postgres=()
-[ "$(id -u)" = 0 ] && as_postgres=(runuser -u postgres --)
-api_pid=""
-
-cleanup() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  "${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+source tests/Benchmarks/bench-env.sh
 
 echo "== cluster on 127.0.0.1:$pg_port, API on 127.0.0.1:$api_port, $MEASURES measures, $REQUESTS requests each"
-mkdir -p "$work/data"
-[ "$(id -u)" = 0 ] && chown postgres "$work" "$work/data"
-"${as_postgres[@]}" "$bin/initdb" -D "$work/data" -U postgres -A trust >/dev/null
-"${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work" start >/dev/null
-psql=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d rectify_bench)
-psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE rectify_bench"
+start_cluster
 
 echo "== building the API (Release, artifacts under $work)"
 timeout 900 dotnet build src/Rectify.Api -c Release --artifacts-path "$work/artifacts" -v quiet -nologo >/dev/null
 dll=$(ls "$work"/artifacts/bin/Rectify.Api/release*/Rectify.Api.dll | head -n 1)
 
 echo "== starting the API (migrations)"
-ConnectionStrings__Rectify="Host=127.0.0.1;Port=$pg_port;Database=rectify_bench;Username=postgres" \
-Database__LoadDemoData=false Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-Rectify__Access__RequestsPerMinute=100000000 \
-  dotnet "$dll" --urls "http://127.0.0.1:$api_port" >"$work/api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null || { cat "$work/api.log"; exit 1; }
+start_api "$dll" Rectify__Access__RequestsPerMinute=100000000
 
-# A read key for the benchmark client, in the service's format (rfy_<prefix>_<secret>), stored as its SHA-256.
-read -r key_prefix api_key key_hash < <(python3 -c '
-import secrets, base64, hashlib
-prefix = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
-key = "rfy_" + prefix + "_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-print(prefix, key, hashlib.sha256(key.encode()).hexdigest())')
+new_key
 
 echo "== data: rounds BENCH-LARGE ($MEASURES measures) and BENCH-SMALL (10), indicators, snapshots"
 "${psql[@]}" <<SQL

@@ -20,52 +20,19 @@ UNITS=${UNITS:-200}
 MONTHS=${1:-10}
 ROWS=$((INDICATORS * UNITS * MONTHS))
 
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$bin/initdb" ] || bin=$(dirname "$(command -v initdb)")
 work=$(mktemp -d /tmp/rectify-bench-XXXXXX)
-chmod 755 "$work"
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_postgres=()
-[ "$(id -u)" = 0 ] && as_postgres=(runuser -u postgres --)
-api_pid=""
-
-cleanup() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  "${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+source tests/Benchmarks/bench-env.sh
 
 echo "== cluster on 127.0.0.1:$pg_port, API on 127.0.0.1:$api_port, $ROWS values per push"
-mkdir -p "$work/data"
-[ "$(id -u)" = 0 ] && chown postgres "$work" "$work/data"
-"${as_postgres[@]}" "$bin/initdb" -D "$work/data" -U postgres -A trust >/dev/null
-"${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work -c shared_buffers=512MB -c max_wal_size=4GB -c fsync=on -c log_min_duration_statement=${LOG_MS:--1}" start >/dev/null
-psql=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d rectify_bench)
-psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE rectify_bench"
+start_cluster -c shared_buffers=512MB -c max_wal_size=4GB -c fsync=on -c log_min_duration_statement=${LOG_MS:--1}
 
 echo "== building the API (Release)"
 dotnet build src/Rectify.Api -c Release -o "$work/api" -v quiet -nologo >/dev/null
 
 echo "== starting the API (migrations)"
-ConnectionStrings__Rectify="Host=127.0.0.1;Port=$pg_port;Database=rectify_bench;Username=postgres" \
-Database__LoadDemoData=false Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  dotnet "$work/api/Rectify.Api.dll" --urls "http://127.0.0.1:$api_port" >"$work/api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null || { cat "$work/api.log"; exit 1; }
+start_api "$work/api/Rectify.Api.dll"
 
-# A push key for the benchmark client, in the service's format (rfy_<prefix>_<secret>), stored as its SHA-256.
-read -r key_prefix api_key key_hash < <(python3 -c '
-import secrets, base64, hashlib
-prefix = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
-key = "rfy_" + prefix + "_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-print(prefix, key, hashlib.sha256(key.encode()).hexdigest())')
+new_key
 echo "== catalogue: $INDICATORS indicators, $UNITS units, a push client; floor table with the same keys"
 "${psql[@]}" <<SQL
 INSERT INTO units (code, name, kind) SELECT 'B' || lpad(u::text, 4, '0'), '基准单位' || u, 'county' FROM generate_series(1, $UNITS) u;

@@ -10,22 +10,11 @@ namespace Rectify.Api.Features.Issues;
 public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => db.PageAsync(ListSql, ListArgs(Filters(query), query.After, query.EffectiveLimit + 1), query, (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
+        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query), query.After, query.EffectiveLimit + 1), query, (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
 
-    /// <summary>
-    /// Every issue the filters select, in id order, for an export. The query is checked now, so that a bad filter is a
-    /// problem answer before the file starts; the rows are read in keyset pages as the export consumes them.
-    /// </summary>
+    /// <summary>Every issue the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
-    {
-        var filters = Filters(query);
-        // An export is every row, so cursor and limit do not apply; a malformed one is refused all the same, as on the list.
-        _ = query.After;
-        _ = query.EffectiveLimit;
-        return CsvExport.KeysetAsync((after, limit, token) => db.ReadAsync<IReadOnlyList<IssueResponse>>(async (connection, t) =>
-            (await connection.QueryAsync<IssueRow>(new CommandDefinition(ListSql, ListArgs(filters, after, limit), cancellationToken: t)))
-                .Select(r => r.ToResponse()).ToList(), token), issue => issue.Id, ct);
-    }
+        => db.ExportAsync(ListSql, Filters(query), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
 
     /// <summary>The list's filters, checked, with "today" taken once so that every page of an export derives from the same day.</summary>
     object Filters(IssueListQuery query) => new
@@ -41,14 +30,6 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         pattern = TextSearch.ContainsPattern(query.Q),
         readable = caller.ReadableUnits,
     };
-
-    static DynamicParameters ListArgs(object filters, long after, int limit)
-    {
-        var args = new DynamicParameters(filters);
-        args.Add("after", after);
-        args.Add("limit", limit);
-        return args;
-    }
 
     /// <summary>One issue with its sub-issues, or null.</summary>
     public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, CancellationToken ct)

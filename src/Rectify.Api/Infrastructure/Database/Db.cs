@@ -127,6 +127,30 @@ public sealed class Db
         }, ct);
 
     /// <summary>
+    /// Every row of a keyset list for an export, read page by page as the consumer asks (see <see cref="Http.CsvExport.KeysetAsync{T}"/>).
+    /// <paramref name="sql"/> is the list's own query: <paramref name="filters"/> plus <c>@after</c> and <c>@limit</c>.
+    /// Everything is checked now, so that a bad filter, cursor or limit is a problem before the file starts.
+    /// </summary>
+    public IAsyncEnumerable<T> ExportAsync<TRow, T>(string sql, object filters, Http.PageRequest request, Func<TRow, T> map, Func<T, long> key, CancellationToken ct)
+    {
+        // An export is every row, so cursor and limit do not apply; a malformed one is refused all the same, as on the list.
+        _ = request.After;
+        _ = request.EffectiveLimit;
+        return Http.CsvExport.KeysetAsync((after, limit, token) => ReadAsync<IReadOnlyList<T>>(async (connection, t) =>
+            (await connection.QueryAsync<TRow>(new CommandDefinition(sql, KeysetArgs(filters, after, limit), cancellationToken: t))).Select(map).ToList(),
+            token), key, ct);
+    }
+
+    /// <summary>A keyset list's parameters: its filters, the key to start after, and how many rows to read.</summary>
+    public static DynamicParameters KeysetArgs(object filters, long after, int limit)
+    {
+        var args = new DynamicParameters(filters);
+        args.Add("after", after);
+        args.Add("limit", limit);
+        return args;
+    }
+
+    /// <summary>
     /// A long unit of work that is safe to repeat as a whole (its input is spooled, its writes are merges): one
     /// transaction under the bulk timeout, retried on transient errors, committed only when <paramref name="work"/>
     /// says so (a dry run or a refused push rolls back).
