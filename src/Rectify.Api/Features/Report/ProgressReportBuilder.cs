@@ -89,8 +89,14 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
     {
         if (content.Region is null) return [];
         var query = new SeriesQuery { Unit = content.Region, From = ReportComposer.Back(month, ReportComposer.ChartMonths - 1).ToString(), To = month.ToString() };
+        var candidates = content.Indicators.Where(i => i.Period == content.Period && (i.Value is not null || i.PreviousValue is not null)).ToList();
+        // One query ranks the candidates by the months with a value anywhere in the region; only the best few series are
+        // then read and ranked exactly, instead of one series per linked indicator on every request.
+        var months = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, int Months)>(new CommandDefinition(
+                RankSql, new { codes = candidates.Select(c => c.Code).ToArray(), region = content.Region, from = query.From, to = query.To }, cancellationToken: token)))
+            .ToDictionary(r => r.Code, r => r.Months, StringComparer.Ordinal), ct);
         var read = new List<(SnapshotIndicator Indicator, SeriesResponse Series, int Points)>();
-        foreach (var indicator in content.Indicators.Where(i => i.Period == content.Period && (i.Value is not null || i.PreviousValue is not null)))
+        foreach (var indicator in candidates.OrderByDescending(c => months.GetValueOrDefault(c.Code)).ThenBy(c => c.Code, StringComparer.Ordinal).Take(MaxKeyIndicators * 2))
         {
             var found = await series.ReadAsync(indicator.Code, query, ct);
             read.Add((indicator, found, found.Points.Count(p => p.Value is not null)));
@@ -109,4 +115,18 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
     DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
 
     const string UnitNamesSql = "SELECT code, name FROM units WHERE code = ANY (@codes)";
+
+    // A ratio is ranked by its numerator's values.
+    const string RankSql = """
+        WITH RECURSIVE subtree AS (
+            SELECT code FROM units WHERE code = @region
+            UNION ALL
+            SELECT u.code FROM units u JOIN subtree s ON u.parent_code = s.code
+        )
+        SELECT i.code, count(DISTINCT d.period)::int AS months
+        FROM indicators i
+        JOIN data_values d ON d.indicator_id = coalesce(i.numerator_id, i.id)
+        WHERE i.code = ANY (@codes) AND d.period BETWEEN @from AND @to AND d.unit_code IN (SELECT code FROM subtree)
+        GROUP BY i.code
+        """;
 }
