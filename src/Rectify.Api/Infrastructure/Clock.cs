@@ -20,6 +20,9 @@ public sealed class Clock(TimeProvider time, Microsoft.Extensions.Options.IOptio
 
     public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), _zone).DateTime);
 
+    /// <summary>An instant as the office's clock shows it: a publication on 5 November in Shanghai is dated 5 November.</summary>
+    public DateTime ToLocal(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
+
     /// <summary>The UTC instant at which <paramref name="date"/> begins in the configured time zone.</summary>
     public DateTime StartOfDayUtc(DateOnly date)
         => TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), _zone);

@@ -121,4 +121,24 @@ public sealed class PublicReadTests(PublicReadTests.App app) : IClassFixture<Pub
         using var dashboard = await anonymous.GetAsync($"/api/v1/rounds/{round.Code}/dashboard", Ct);
         await dashboard.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
+
+    [Fact]
+    public async Task The_public_report_charts_each_month_as_published_even_under_a_draft_correction()
+    {
+        var kit = new SnapshotKit(app);
+        var round = await kit.RoundAsync();
+        await kit.PushOkAsync(round, "2025-03", new { narrative = "3月" });
+        await kit.PublishOkAsync(round, "2025-03"); // 0 of 3 measures done: 0%
+        await kit.PushOkAsync(round, "2025-03", new
+        {
+            revisionReason = "补报完成情况", progress = new object[] { new { measureId = round.Measures[0], percent = 100m, reportedOn = "2025-03-31" } },
+        }); // a draft correction at 33.33%, not public
+        await kit.PushOkAsync(round, "2025-04", new { narrative = "4月" });
+        await kit.PublishOkAsync(round, "2025-04");
+
+        using var report = await app.ClientWith(null).GetAsync($"/api/v1/rounds/{round.Code}/report?period=2025-04&format=md", Ct);
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        var march = (await report.Content.ReadAsStringAsync(Ct)).Split('\n').Single(line => line.StartsWith("| 2025-03 |", StringComparison.Ordinal));
+        Assert.StartsWith("| 2025-03 | 0 |", march);
+    }
 }

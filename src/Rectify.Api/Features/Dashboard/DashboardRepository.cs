@@ -3,6 +3,7 @@ using Dapper;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Measures;
+using Rectify.Api.Features.Rounds;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
@@ -27,7 +28,7 @@ public sealed class DashboardRepository(Db db, Clock clock)
     {
         var today = clock.Today;
         var dueSoon = clock.DueSoonUntil;
-        var args = new { round, today, dueSoon, cap = ListCap, trendPeriods = TrendPeriods };
+        var args = new { round, today, dueSoon, cap = ListCap, trendPeriods = TrendPeriods, until = (string?)null, publishedOnly = false };
         return db.ReadAsync(async (connection, token) =>
         {
             // Repeatable read: the statements of the batch see one snapshot, so that the counts, the lists and the
@@ -84,7 +85,7 @@ public sealed class DashboardRepository(Db db, Clock clock)
             },
             IssuesByState = ByState<IssueState>(issueStates.ToDictionary(r => r.State, r => r.Count)),
             MeasuresByState = measuresByState,
-            CompletionRate = Rate(done, measures - cancelled),
+            CompletionRate = Percent.Of(done, measures - cancelled),
             Overdue = new DashboardList<OverdueMeasure>
             {
                 Total = overdueTotal,
@@ -108,10 +109,6 @@ public sealed class DashboardRepository(Db db, Clock clock)
     static Dictionary<string, int> ByState<T>(Dictionary<string, int> counts) where T : struct, Enum
         => Enum.GetValues<T>().Select(EnumText.Format).ToDictionary(s => s, s => counts.GetValueOrDefault(s));
 
-    /// <summary>part / whole in percent, two decimals rounded half away from zero as PostgreSQL's round() does; null for an empty whole.</summary>
-    internal static decimal? Rate(int part, int whole)
-        => whole <= 0 ? null : Math.Round(part * 100m / whole, 2, MidpointRounding.AwayFromZero);
-
     /// <summary>
     /// Each indicator at the region as its series gives it (its own value, else its sub-regions combined as the
     /// indicator says; a ratio divides its parts), in the latest candidate period where that value exists.
@@ -119,17 +116,13 @@ public sealed class DashboardRepository(Db db, Clock clock)
     static List<DashboardIndicator> Indicators(string? region, List<IndicatorRow> definitions, List<(string Code, string? Parent)> subtree, List<ValueRow> values)
     {
         var byIndicator = values.ToLookup(v => v.IndicatorId);
-        var none = new Dictionary<string, decimal>();
+        // A part shared by two indicators (a ratio's numerator) comes once per indicator: one copy is enough.
+        var atRegion = new IndicatorSeries.UnitValues(subtree, region,
+            values.Select(v => (v.Part, v.Unit, v.Period, v.Value)).Distinct());
         return definitions.Select(d =>
         {
-            var tree = new IndicatorSeries.UnitTree(subtree, EnumText.Parse<RegionAggregation>(d.RegionAggregation));
-            var own = byIndicator[d.Id].GroupBy(v => (v.Part, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));
-            decimal? At(string part, string period) => region is null ? null : tree.Value(region, own.GetValueOrDefault((part, period), none));
-            decimal? ValueAt(string period) => d.ValueType == "ratio"
-                ? IndicatorSeries.Divide(At(d.NumeratorCode!, period), At(d.DenominatorCode!, period), d.MeasureUnit == "%")
-                : At(d.Code, period);
             var (period, value) = byIndicator[d.Id].Select(v => v.Period).Distinct().OrderDescending(StringComparer.Ordinal)
-                .Select(p => (Period: (string?)p, Value: ValueAt(p))).FirstOrDefault(x => x.Value is not null);
+                .Select(p => (Period: (string?)p, Value: atRegion.Of(d, p))).FirstOrDefault(x => x.Value is not null);
             return new DashboardIndicator
             {
                 Code = d.Code, Name = d.Name, MeasureUnit = d.MeasureUnit, ValueType = EnumText.Parse<IndicatorValueType>(d.ValueType),
@@ -206,7 +199,7 @@ public sealed class DashboardRepository(Db db, Clock clock)
         public DashboardArea ToArea() => new()
         {
             IssueId = IssueId, Code = Code, Title = Title, Category = Category, State = EnumText.Parse<IssueState>(State), SubIssues = SubIssues,
-            Measures = Measures, Done = Done, Cancelled = Cancelled, Overdue = Overdue, Progress = Progress, CompletionRate = Rate(Done, Measures - Cancelled),
+            Measures = Measures, Done = Done, Cancelled = Cancelled, Overdue = Overdue, Progress = Progress, CompletionRate = Percent.Of(Done, Measures - Cancelled),
         };
     }
 
@@ -227,26 +220,6 @@ public sealed class DashboardRepository(Db db, Clock clock)
         public string Status { get; init; } = "";
         public decimal? CompletionRate { get; init; }
     }
-
-    // The round's region: the top-most region above (or at) the inspected unit. A department sits under the province
-    // it serves, and its figures are reported province-wide. The depth bound stops a cycle in the unit tree.
-    const string RegionCtes = """
-        up AS (
-            SELECT u.code, u.name, u.kind, u.parent_code, 0 AS depth
-            FROM units u JOIN rounds r ON r.inspected_unit_code = u.code
-            WHERE r.code = @round
-            UNION ALL
-            SELECT p.code, p.name, p.kind, p.parent_code, up.depth + 1
-            FROM units p JOIN up ON p.code = up.parent_code
-            WHERE up.depth < 32
-        ),
-        region AS (
-            SELECT code, name FROM up
-            WHERE kind IN ('province', 'city', 'district', 'county')
-            ORDER BY depth DESC
-            LIMIT 1
-        )
-        """;
 
     // The region and the regions under it, as the indicator's series walks them (IndicatorSeries.SubtreeSql): from a
     // region only to regions, so that a department filed under the province is never added to the province's figure.
@@ -288,7 +261,7 @@ public sealed class DashboardRepository(Db db, Clock clock)
         """;
 
     const string Sql = $"""
-        WITH RECURSIVE {RegionCtes}
+        WITH RECURSIVE {RoundRegion.Ctes}
         SELECT r.code, r.name, region.code AS region_code, region.name AS region_name
         FROM rounds r LEFT JOIN region ON true
         WHERE r.code = @round;
@@ -359,11 +332,11 @@ public sealed class DashboardRepository(Db db, Clock clock)
         WHERE ind.target_value IS NOT NULL
         ORDER BY ind.code;
 
-        WITH RECURSIVE {RegionCtes},
+        WITH RECURSIVE {RoundRegion.Ctes},
         {SubtreeCte}
         SELECT code, parent_code FROM subtree;
 
-        WITH RECURSIVE {RegionCtes},
+        WITH RECURSIVE {RoundRegion.Ctes},
         {SubtreeCte},
         {Linked},
         parts AS (
@@ -404,16 +377,6 @@ public sealed class DashboardRepository(Db db, Clock clock)
         JOIN subtree s ON true
         JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code AND v.period = c.period;
 
-        SELECT period, revision, status, completion_rate
-        FROM (
-            SELECT DISTINCT ON (s.period) s.period, s.revision, s.status,
-                   CASE WHEN jsonb_typeof(s.content -> 'summary' -> 'completionRate') = 'number'
-                        THEN (s.content -> 'summary' ->> 'completionRate')::numeric END AS completion_rate
-            FROM snapshots s JOIN rounds r ON r.id = s.round_id
-            WHERE r.code = @round
-            ORDER BY s.period DESC, s.revision DESC
-            LIMIT @trendPeriods
-        ) latest
-        ORDER BY period
+        {SnapshotRepository.TrendSql}
         """;
 }

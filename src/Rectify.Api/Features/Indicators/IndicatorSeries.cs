@@ -62,14 +62,14 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
                 throw Problem.Forbidden($"Unit '{query.Unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
             var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
             // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
-            var oldest = (from ?? (to is { } end ? Back(end, 11) : null))?.YearBefore().Previous();
+            var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
             var values = (await connection.QueryAsync<(string Indicator, string Unit, string Period, decimal Value)>(new CommandDefinition(ValuesSql,
                 new { codes = parts, units = units.Select(u => u.Code).ToArray(), oldest = oldest?.ToString(), newest = to?.ToString() }, cancellationToken: token))).ToList();
             var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
 
             var known = values.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
             var last = to ?? (known.Count > 0 ? known.Max() : throw Problem.Validation("to", "The indicator has no values here yet: name the periods with from and to."));
-            var first = from ?? Back(last, 11);
+            var first = from ?? last.Back(11);
             if (first > last) throw Problem.Validation("from", "from must not be after to.");
             var periods = new List<Period>();
             for (var p = first; p <= last; p = p.Next())
@@ -78,11 +78,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
                 if (periods.Count > MaxPeriods) throw Problem.Validation("from", $"A series has at most {MaxPeriods} periods.");
             }
 
-            var tree = new UnitTree(units, aggregation);
-            var byPeriod = values.GroupBy(v => (v.Indicator, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));
-            var none = new Dictionary<string, decimal>();
-            decimal? At(string part, Period p) => tree.Value(query.Unit!, byPeriod.GetValueOrDefault((part, p.ToString()), none));
-            decimal? ValueAt(Period p) => ratio ? Divide(At(parts[0], p), At(parts[1], p), indicator.MeasureUnit == "%") : At(code, p);
+            var atUnit = new UnitValues(units, query.Unit, values);
+            decimal? ValueAt(Period p) => atUnit.Of(indicator, p.ToString());
 
             var timeAggregation = EnumText.Parse<TimeAggregation>(indicator.TimeAggregation);
             var points = periods.Select(p =>
@@ -98,12 +95,10 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         }, ct);
     }
 
-    static Period Back(Period period, int count) => Enumerable.Range(0, count).Aggregate(period, (p, _) => p.Previous());
-
     static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
         => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
 
-    internal static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
+    static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
         => numerator is { } n && denominator is { } d && d != 0 ? Computed(() => Math.Round(n / d * (percent ? 100 : 1), 4)) : null;
 
     internal static decimal? Progress(IndicatorRow indicator, decimal? value)
@@ -129,8 +124,40 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         }
     }
 
+    /// <summary>
+    /// Indicators' values at one unit, from the stored values of its subtree (parts' values for ratios): the unit's own,
+    /// else its sub-units combined as the indicator says; a ratio divides its parts. The series, the snapshots and the
+    /// dashboard all compute figures this one way.
+    /// </summary>
+    internal sealed class UnitValues
+    {
+        readonly IReadOnlyList<(string Code, string? Parent)> _units;
+        readonly string? _unit;
+        readonly Dictionary<(string Part, string Period), Dictionary<string, decimal>> _stored;
+        readonly Dictionary<RegionAggregation, UnitTree> _trees = [];
+
+        /// <param name="unit">The unit the figures are for; null gives no figures (a round without a region).</param>
+        /// <param name="stored">Stored values of the indicators (or ratio parts) by indicator code, unit and period.</param>
+        public UnitValues(IReadOnlyList<(string Code, string? Parent)> units, string? unit, IEnumerable<(string Indicator, string Unit, string Period, decimal Value)> stored)
+        {
+            (_units, _unit) = (units, unit);
+            _stored = stored.GroupBy(v => (v.Indicator, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));
+        }
+
+        public decimal? Of(IndicatorRow indicator, string period)
+        {
+            if (_unit is not { } unit) return null;
+            var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
+            if (!_trees.TryGetValue(aggregation, out var tree)) _trees[aggregation] = tree = new UnitTree(_units, aggregation);
+            decimal? At(string part) => _stored.TryGetValue((part, period), out var own) ? tree.Value(unit, own) : null;
+            return indicator.ValueType == "ratio"
+                ? Divide(At(indicator.NumeratorCode!), At(indicator.DenominatorCode!), indicator.MeasureUnit == "%")
+                : At(indicator.Code);
+        }
+    }
+
     /// <summary>A unit's value: its own when reported, else its children's combined (recursively), else null.</summary>
-    internal sealed class UnitTree(IReadOnlyList<(string Code, string? Parent)> units, RegionAggregation aggregation)
+    sealed class UnitTree(IReadOnlyList<(string Code, string? Parent)> units, RegionAggregation aggregation)
     {
         readonly ILookup<string?, string> _children = units.ToLookup(u => u.Parent, u => u.Code);
 
@@ -147,15 +174,16 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     // A region combines its sub-regions only: the department filed under the province is an organisation that
     // reports province-wide figures, and adding (or averaging) them in would count the province twice. A
     // department, in turn, combines its divisions.
-    internal const string SubtreeSql = """
-        WITH RECURSIVE subtree AS (
+    internal const string SubtreeCte = """
+        subtree AS (
             SELECT code, parent_code, kind FROM units WHERE code = @unit
             UNION ALL
             SELECT u.code, u.parent_code, u.kind FROM units u JOIN subtree s ON u.parent_code = s.code
             WHERE s.kind NOT IN ('province', 'city', 'district', 'county') OR u.kind IN ('province', 'city', 'district', 'county')
         )
-        SELECT code, parent_code FROM subtree
         """;
+
+    internal const string SubtreeSql = $"WITH RECURSIVE {SubtreeCte}\nSELECT code, parent_code FROM subtree";
 
     const string ValuesSql = """
         SELECT i.code, d.unit_code, d.period, d.value

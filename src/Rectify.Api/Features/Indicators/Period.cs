@@ -45,6 +45,12 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
 
     public Period Next() => Index < PerYear ? this with { Index = Index + 1 } : new Period(Year + 1, 1, Frequency);
 
+    /// <summary>The period <paramref name="count"/> periods before this one.</summary>
+    public Period Back(int count) => Enumerable.Range(0, count).Aggregate(this, (p, _) => p.Previous());
+
+    /// <summary>The month that holds <paramref name="day"/>.</summary>
+    public static Period MonthOf(DateOnly day) => new(day.Year, day.Month, IndicatorFrequency.Monthly);
+
     public Period Previous() => Index > 1 ? this with { Index = Index - 1 } : new Period(Year - 1, PerYear, Frequency);
 
     public Period YearBefore() => this with { Year = Year - 1 };

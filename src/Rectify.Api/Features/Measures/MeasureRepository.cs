@@ -152,15 +152,10 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct);
 
     // Overdue and the traffic light are derived from "today" in the configured time zone at read time.
-    const string Select = """
+    const string Select = $"""
         SELECT m.id, m.issue_id, i.state AS issue_state, r.code AS round_code, m.code, m.title, m.description, m.owner_unit_code,
                m.state, m.progress, m.start_date, m.due_date, m.completed_on, m.cancel_reason, m.version, m.created_at, m.updated_at,
-               (m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
-               CASE WHEN m.state = 'cancelled' THEN NULL
-                    WHEN m.state = 'done' THEN 'green'
-                    WHEN m.due_date < @today THEN 'red'
-                    WHEN m.due_date <= @dueSoon THEN 'yellow'
-                    ELSE 'green' END AS traffic_light
+               {MeasureStates.DerivedColumns}
         FROM measures m
         JOIN issues i ON i.id = m.issue_id
         JOIN rounds r ON r.id = i.round_id

@@ -16,17 +16,15 @@ namespace Rectify.Api.Features.Report;
 /// composes it. Callers without a key see published snapshots only.
 /// </summary>
 public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, SnapshotRepository snapshots, IndicatorSeries series, Caller caller,
-    Clock clock, IOptions<RectifyOptions> options)
+    Clock clock)
 {
-    readonly TimeZoneInfo _zone = TimeZoneInfo.FindSystemTimeZoneById(options.Value.TimeZone);
-
     /// <summary>Charts of indicators beside the completion rate: a page, not a dashboard.</summary>
     public const int MaxKeyIndicators = 4;
 
     public async Task<ProgressReport> BuildAsync(string round, Period month, CancellationToken ct)
     {
         var (found, _) = await rounds.FindAsync(round, ct) ?? throw Problem.NotFound("round", round);
-        if (month > new Period(clock.Today.Year, clock.Today.Month, IndicatorFrequency.Monthly))
+        if (month > Period.MonthOf(clock.Today))
             throw Problem.Validation("period", $"{month} has not begun (today is {clock.Today:yyyy-MM-dd}): there is nothing to report yet.");
 
         var (content, source, snapshot) = await MonthStateAsync(found.Code, month, ct);
@@ -39,14 +37,15 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
 
         return ReportComposer.Compose(new ReportSources
         {
+            Month = month,
             Round = found,
             Content = content,
             Source = source,
             Revision = snapshot?.Revision,
-            PublishedOn = snapshot?.PublishedAt is { } at ? DateOnly.FromDateTime(Local(at)) : null,
+            PublishedOn = snapshot?.PublishedAt is { } at ? DateOnly.FromDateTime(clock.ToLocal(at)) : null,
             Narrative = snapshot?.Narrative,
             RevisionReason = snapshot?.Reason,
-            TakenAt = Local(content.TakenAt),
+            TakenAt = clock.ToLocal(content.TakenAt),
             Trend = trend,
             KeySeries = keySeries,
             UnitNames = names,
@@ -70,8 +69,8 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
     /// </summary>
     async Task<IReadOnlyList<ReportPoint>> TrendAsync(string round, Period month, SnapshotContent content, ReportSource source, CancellationToken ct)
     {
-        var points = (await snapshots.CompletionTrendAsync(round, until: month, ct))
-            .Where(p => caller.IsAuthenticated || p.Status == SnapshotStatus.Published)
+        // Callers without a key see each month as published, also where a draft correction stands above it.
+        var points = (await snapshots.CompletionTrendAsync(round, until: month, publishedOnly: !caller.IsAuthenticated, ReportComposer.ChartMonths, ct))
             .Where(p => p.Period != content.Period)
             .Select(p => new ReportPoint(p.Period, p.CompletionRate, p.Status == SnapshotStatus.Published))
             .ToList();
@@ -88,12 +87,12 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
     async Task<IReadOnlyList<(SnapshotIndicator, SeriesResponse)>> KeySeriesAsync(SnapshotContent content, Period month, CancellationToken ct)
     {
         if (content.Region is null) return [];
-        var query = new SeriesQuery { Unit = content.Region, From = ReportComposer.Back(month, ReportComposer.ChartMonths - 1).ToString(), To = month.ToString() };
+        var query = new SeriesQuery { Unit = content.Region, From = month.Back(ReportComposer.ChartMonths - 1).ToString(), To = month.ToString() };
         var candidates = content.Indicators.Where(i => i.Period == content.Period && (i.Value is not null || i.PreviousValue is not null)).ToList();
         // One query ranks the candidates by the months with a value anywhere in the region; only the best few series are
         // then read and ranked exactly, instead of one series per linked indicator on every request.
         var months = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, int Months)>(new CommandDefinition(
-                RankSql, new { codes = candidates.Select(c => c.Code).ToArray(), region = content.Region, from = query.From, to = query.To }, cancellationToken: token)))
+                RankSql, new { codes = candidates.Select(c => c.Code).ToArray(), unit = content.Region, from = query.From, to = query.To }, cancellationToken: token)))
             .ToDictionary(r => r.Code, r => r.Months, StringComparer.Ordinal), ct);
         var read = new List<(SnapshotIndicator Indicator, SeriesResponse Series, int Points)>();
         foreach (var indicator in candidates.OrderByDescending(c => months.GetValueOrDefault(c.Code)).ThenBy(c => c.Code, StringComparer.Ordinal).Take(MaxKeyIndicators * 2))
@@ -111,18 +110,11 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
             .ToList();
     }
 
-    /// <summary>An instant as the office's clock shows it: a publication on 5 November in Shanghai is dated 5 November.</summary>
-    DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
-
     const string UnitNamesSql = "SELECT code, name FROM units WHERE code = ANY (@codes)";
 
-    // A ratio is ranked by its numerator's values.
-    const string RankSql = """
-        WITH RECURSIVE subtree AS (
-            SELECT code FROM units WHERE code = @region
-            UNION ALL
-            SELECT u.code FROM units u JOIN subtree s ON u.parent_code = s.code
-        )
+    // The region's subtree as the series combines it; a ratio is ranked by its numerator's values.
+    const string RankSql = $"""
+        WITH RECURSIVE {IndicatorSeries.SubtreeCte}
         SELECT i.code, count(DISTINCT d.period)::int AS months
         FROM indicators i
         JOIN data_values d ON d.indicator_id = coalesce(i.numerator_id, i.id)

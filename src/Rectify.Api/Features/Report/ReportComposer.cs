@@ -21,6 +21,7 @@ public sealed record ReportSources
     /// <summary>When the content was read from live data, in the configured time zone.</summary>
     public required DateTime TakenAt { get; init; }
     /// <summary>Completion rate per month up to the report's month, oldest first; Final is false for drafts and previews.</summary>
+    public required Period Month { get; init; }
     public required IReadOnlyList<ReportPoint> Trend { get; init; }
     public required IReadOnlyList<(SnapshotIndicator Indicator, SeriesResponse Series)> KeySeries { get; init; }
     /// <summary>Names of the units the content names by code (owners, lead units, the inspected unit).</summary>
@@ -36,8 +37,9 @@ public static class ReportComposer
     public static ProgressReport Compose(ReportSources sources)
     {
         var content = sources.Content;
-        var month = Period.TryParse(content.Period, IndicatorFrequency.Monthly) ?? throw new ArgumentException($"Not a month: {content.Period}.", nameof(sources));
-        var months = Enumerable.Range(0, ChartMonths).Select(back => Back(month, ChartMonths - 1 - back)).ToList();
+        var month = sources.Month;
+        var status = StatusLine(sources);
+        var months = Enumerable.Range(0, ChartMonths).Select(back => month.Back(ChartMonths - 1 - back)).ToList();
         string Unit(string? code) => code is null ? "—" : sources.UnitNames.GetValueOrDefault(code, code);
 
         var issuesByCode = content.Issues.ToDictionary(i => i.Code, StringComparer.Ordinal);
@@ -49,6 +51,7 @@ public static class ReportComposer
             return issue;
         }
         var areaOfIssue = content.Issues.ToDictionary(i => i.Code, i => AreaOf(i).Code, StringComparer.Ordinal);
+        var pending = Pending(content, areaOfIssue, issuesByCode, Unit);
 
         return new ProgressReport
         {
@@ -56,7 +59,7 @@ public static class ReportComposer
             Period = content.Period,
             Title = $"「{OneLine(content.RoundName)}」整改进展情况（截至{PeriodName(month)}）",
             Source = sources.Source,
-            StatusLine = StatusLine(sources),
+            StatusLine = status,
             RevisionReason = sources.Source == ReportSource.Published && sources.Revision > 1 ? OneLine(sources.RevisionReason) : null,
             Preamble = Preamble(sources.Round, Unit(sources.Round.InspectedUnit), month),
             Stats = Stats(content.Summary),
@@ -64,13 +67,13 @@ public static class ReportComposer
             CompletionTrend = TrendChart(sources.Trend, months),
             KeyIndicators = sources.KeySeries.Select(k => IndicatorChart(k.Indicator, k.Series, months)).ToList(),
             Areas = areas.Select((area, index) => Area(area, index + 1, content, areaOfIssue, issuesByCode, Unit)).ToList(),
-            Pending = Pending(content, areaOfIssue, issuesByCode, Unit),
-            PendingSummary = PendingSummary(content),
+            Pending = pending,
+            PendingSummary = PendingSummary(pending),
             Narrative = Paragraphs(sources.Narrative),
             Closing = "对尚未完成的整改事项，逐项明确责任单位和完成时限，对推进缓慢的及时提醒预警，严格执行对账销号制度，做到整改一项、审议一项、销号一项、巩固一项。",
             Signatory = sources.UnitNames.GetValueOrDefault(sources.Round.InspectedUnit),
             SignedOn = sources.PublishedOn is { } day ? Date(day) : null,
-            SourceNote = $"本通报由整改台账数据生成：{content.Round} {content.Period}，{StatusLine(sources)}；数据读取于{Instant(sources.TakenAt)}" +
+            SourceNote = $"本通报由整改台账数据生成：{content.Round} {content.Period}，{status}；数据读取于{Instant(sources.TakenAt)}" +
                          (content.Region is { } region ? $"；指标数据地区：{Unit(region)}。" : "；未关联地区，不列指标走势。"),
         };
     }
@@ -132,7 +135,6 @@ public static class ReportComposer
         var measures = content.Measures.Where(m => members.Contains(m.IssueCode)).Select((m, index) => new ReportMeasure
         {
             Number = index + 1,
-            Code = m.Code,
             Title = OneLine(m.Title),
             SubIssue = m.IssueCode == area.Code ? null : $"{m.IssueCode} {OneLine(issues[m.IssueCode].Title)}",
             State = m.State,
@@ -158,9 +160,7 @@ public static class ReportComposer
 
         return new ReportArea
         {
-            Number = $"（{Chinese(number)}）",
             Code = area.Code,
-            Title = OneLine(area.Title),
             Heading = $"（{Chinese(number)}）关于“{OneLine(area.Title)}”的问题",
             Meta = string.Join("；", meta),
             Measures = measures,
@@ -208,13 +208,12 @@ public static class ReportComposer
                 Light(m.TrafficLight)))
             .ToList();
 
-    static string PendingSummary(SnapshotContent content)
+    static string PendingSummary(IReadOnlyList<ReportPending> pending)
     {
-        var open = content.Measures.Where(m => m.State is MeasureState.Planned or MeasureState.InProgress).ToList();
-        if (open.Count == 0) return "整改措施均已完成或依规取消，转入常态化巩固。";
-        var red = open.Count(m => m.TrafficLight == TrafficLight.Red);
-        var yellow = open.Count(m => m.TrafficLight == TrafficLight.Yellow);
-        return $"尚有{Integer(open.Count)}项整改措施未完成，其中逾期{Integer(red)}项、临期{Integer(yellow)}项，按紧迫程度列示如下。";
+        if (pending.Count == 0) return "整改措施均已完成或依规取消，转入常态化巩固。";
+        var red = pending.Count(m => m.Light == TrafficLight.Red);
+        var yellow = pending.Count(m => m.Light == TrafficLight.Yellow);
+        return $"尚有{Integer(pending.Count)}项整改措施未完成，其中逾期{Integer(red)}项、临期{Integer(yellow)}项，按紧迫程度列示如下。";
     }
 
     static ReportChart TrendChart(IReadOnlyList<ReportPoint> trend, IReadOnlyList<Period> months)
@@ -245,5 +244,4 @@ public static class ReportComposer
         };
     }
 
-    public static Period Back(Period period, int months) => Enumerable.Range(0, months).Aggregate(period, (p, _) => p.Previous());
 }

@@ -47,9 +47,7 @@ public sealed record ReportStat(string Label, string Value, string? Note = null,
 /// <summary>（一）（二）…: one top-level issue with the measures of it and of its sub-issues.</summary>
 public sealed record ReportArea
 {
-    public required string Number { get; init; }
     public required string Code { get; init; }
-    public required string Title { get; init; }
     public required string Heading { get; init; }
     public required string Meta { get; init; }
     public required IReadOnlyList<ReportMeasure> Measures { get; init; }
@@ -60,7 +58,6 @@ public sealed record ReportArea
 public sealed record ReportMeasure
 {
     public required int Number { get; init; }
-    public required string Code { get; init; }
     public required string Title { get; init; }
     /// <summary>The sub-issue the measure belongs to, when it is not the area's own.</summary>
     public string? SubIssue { get; init; }

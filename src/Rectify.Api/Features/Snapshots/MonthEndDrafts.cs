@@ -39,8 +39,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
     public async Task<MonthEndRun> RunOnceAsync(CancellationToken ct)
     {
         var today = clock.Today;
-        var thisMonth = new Period(today.Year, today.Month, IndicatorFrequency.Monthly);
-        var month = thisMonth.Previous();
+        var month = Period.MonthOf(today).Previous();
         var due = clock.StartOfDayUtc(new DateOnly(today.Year, today.Month, 1)) + options.Value.DraftAfter;
         if (clock.UtcNow < due) return new MonthEndRun(month.ToString(), false, false, []);
 
@@ -91,7 +90,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
 
     async Task DraftUnlessDoneAsync(CancellationToken ct)
     {
-        var month = new Period(clock.Today.Year, clock.Today.Month, IndicatorFrequency.Monthly).Previous().ToString();
+        var month = Period.MonthOf(clock.Today).Previous().ToString();
         if (_doneFor == month) return;
         var run = await RunOnceAsync(ct);
         if (run.Due) _doneFor = run.Period;

@@ -26,7 +26,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
     {
         var monthEnd = month.LastDay;
         var asOf = Min(monthEnd.AddDays(1), clock.Today);
-        var args = new { roundId = round.Id, asOf, dueSoon = asOf.AddDays(options.Value.DueSoonDays), monthEnd };
+        var args = new { roundId = round.Id, today = asOf, dueSoon = asOf.AddDays(options.Value.DueSoonDays), monthEnd };
         CommandDefinition Command(string sql, object parameters) => new(sql, parameters, tx, cancellationToken: ct);
 
         var issues = (await connection.QueryAsync<SnapshotIssueRow>(Command(IssuesSql, args))).Select(r => r.ToItem()).ToList();
@@ -55,9 +55,9 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             OverdueMeasures = measures.Count(m => m.Overdue),
             IssuesClosedThisMonth = issues.Count(i => InMonth(i.ClosedOn)),
             MeasuresCompletedThisMonth = measures.Count(m => m.State == MeasureState.Done && InMonth(m.CompletedOn)),
-            CompletionRate = counted == 0 ? null : Math.Round(done * 100m / counted, 2),
+            CompletionRate = Percent.Of(done, counted),
             Reporting = new SnapshotCompleteness(totals.Expected, totals.Reported, totals.OnTime, totals.Late, totals.Missing,
-                totals.Expected == 0 ? null : Math.Round(totals.Reported * 100m / totals.Expected, 2)),
+                Percent.Of(totals.Reported, totals.Expected)),
         };
 
         return new SnapshotContent
@@ -89,17 +89,12 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             units = (await results.ReadAsync<(string Code, string? Parent)>()).ToList();
             values = (await results.ReadAsync<(string Indicator, string Unit, string Period, decimal Value)>()).ToList();
         }
-        var byKey = values.GroupBy(v => (v.Indicator, v.Period)).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, decimal>)g.ToDictionary(v => v.Unit, v => v.Value));
-        var none = new Dictionary<string, decimal>();
+        var atRegion = new IndicatorSeries.UnitValues(units, region, values);
         var issueCodes = links.ToLookup(l => l.IndicatorId, l => l.IssueCode);
 
         return definitions.Select(d =>
         {
-            var tree = new IndicatorSeries.UnitTree(units, EnumText.Parse<RegionAggregation>(d.RegionAggregation));
-            decimal? At(string code, Period p) => region is null ? null : tree.Value(region, byKey.GetValueOrDefault((code, p.ToString()), none));
-            decimal? ValueAt(Period p) => d.ValueType == "ratio"
-                ? IndicatorSeries.Divide(At(d.NumeratorCode!, p), At(d.DenominatorCode!, p), d.MeasureUnit == "%")
-                : At(d.Code, p);
+            decimal? ValueAt(Period p) => atRegion.Of(d, p.ToString());
             var period = month.Containing(d.FrequencyValue);
             var value = ValueAt(period);
             var previous = ValueAt(period.Previous());
@@ -166,26 +161,19 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         };
     }
 
-    // The region is the top-most region (province, city, district, county) among the inspected unit and its parents:
-    // a department filed under the province reports province-wide figures.
-    const string RoundSql = """
-        WITH RECURSIVE up AS (
-            SELECT u.code, u.parent_code, u.kind, 0 AS depth
-            FROM rounds r JOIN units u ON u.code = r.inspected_unit_code WHERE r.code = @round
-            UNION ALL
-            SELECT p.code, p.parent_code, p.kind, up.depth + 1 FROM units p JOIN up ON p.code = up.parent_code WHERE up.depth < 32
-        )
-        SELECT r.id, r.code, r.name,
-               (SELECT code FROM up WHERE kind IN ('province', 'city', 'district', 'county') ORDER BY depth DESC LIMIT 1) AS region
-        FROM rounds r WHERE r.code = @round
+    const string RoundSql = $"""
+        WITH RECURSIVE {Rounds.RoundRegion.Ctes}
+        SELECT r.id, r.code, r.name, region.code AS region
+        FROM rounds r LEFT JOIN region ON true
+        WHERE r.code = @round
         """;
 
     const string IssuesSql = """
         SELECT i.id, i.code, p.code AS parent_code, i.title, i.category, i.lead_unit_code AS lead_unit, i.responsible_leader, i.state,
                i.due_date, i.closed_on,
-               coalesce(i.state IN ('open', 'in_progress') AND i.due_date < @asOf, false) AS overdue,
+               coalesce(i.state IN ('open', 'in_progress') AND i.due_date < @today, false) AS overdue,
                CASE WHEN i.state = 'closed' THEN NULL
-                    WHEN i.state IN ('open', 'in_progress') AND i.due_date < @asOf THEN 'red'
+                    WHEN i.state IN ('open', 'in_progress') AND i.due_date < @today THEN 'red'
                     WHEN i.state IN ('open', 'in_progress') AND i.due_date <= @dueSoon THEN 'yellow'
                     ELSE 'green' END AS traffic_light,
                s.progress
@@ -197,15 +185,9 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         WHERE i.round_id = @roundId
         """;
 
-    const string MeasuresSql = """
+    const string MeasuresSql = $"""
         SELECT m.id, i.code AS issue_code, m.code, m.title, m.description, m.owner_unit_code AS owner_unit, m.state, m.progress, m.start_date, m.due_date,
-               m.completed_on,
-               (m.state NOT IN ('done', 'cancelled') AND m.due_date < @asOf) AS overdue,
-               CASE WHEN m.state = 'cancelled' THEN NULL
-                    WHEN m.state = 'done' THEN 'green'
-                    WHEN m.due_date < @asOf THEN 'red'
-                    WHEN m.due_date <= @dueSoon THEN 'yellow'
-                    ELSE 'green' END AS traffic_light,
+               m.completed_on, {MeasureStates.DerivedColumns},
                n.note AS latest_note
         FROM measures m
         JOIN issues i ON i.id = m.issue_id

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Measures;
@@ -108,7 +107,7 @@ public static class SnapshotEndpoints
         var tag = csv ? $"\"{snapshot.Revision}.{version}.csv\"" : Tag(snapshot.Revision, version);
         http.Response.Headers.ETag = tag;
         http.Response.Headers.CacheControl = CacheControl(snapshot, query.Revision is not null, caller.IsAuthenticated);
-        if (Matches(http.Request.Headers.IfNoneMatch, tag)) return Results.StatusCode(StatusCodes.Status304NotModified);
+        if (ETags.Matches(http.Request.Headers.IfNoneMatch, tag)) return Results.StatusCode(StatusCodes.Status304NotModified);
         return csv
             ? CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct)
             : TypedResults.Ok(snapshot);
@@ -160,7 +159,7 @@ public static class SnapshotEndpoints
     {
         var ifMatch = http.Request.Headers.IfMatch;
         var (snapshot, version) = await snapshots.PublishAsync(round, Month(period),
-            ifMatch.Count == 0 ? null : tag => Matches(ifMatch, tag), request ?? new PublishSnapshotRequest(), ct);
+            ifMatch.Count == 0 ? null : tag => ETags.Matches(ifMatch, tag), request ?? new PublishSnapshotRequest(), ct);
         http.Response.Headers.ETag = Tag(snapshot.Revision, version);
         return TypedResults.Ok(snapshot);
     }
@@ -182,9 +181,6 @@ public static class SnapshotEndpoints
 
     static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
 
-    static bool Matches(Microsoft.Extensions.Primitives.StringValues header, string tag)
-        => EntityTagHeaderValue.TryParseList(header, out var tags)
-           && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag.Equals(tag, StringComparison.Ordinal));
 
     // A published revision asked for by number never changes; the latest may still be corrected, so it is kept briefly.
     // Keyed answers stay private: shared caches must not hand them to callers without a key.

@@ -48,11 +48,15 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             return await builder.BuildAsync(connection, null, found, month, token);
         }, ct);
 
-    /// <summary>Completion rate of the latest revision of each month, oldest first.</summary>
-    public Task<IReadOnlyList<(string Period, decimal? CompletionRate, SnapshotStatus Status)>> CompletionTrendAsync(string round, Period? until, CancellationToken ct)
+    /// <summary>
+    /// Completion rate of each month's latest revision (latest published one when <paramref name="publishedOnly"/>),
+    /// the last <paramref name="months"/> months up to <paramref name="until"/> (every month when null), oldest first.
+    /// </summary>
+    public Task<IReadOnlyList<(string Period, decimal? CompletionRate, SnapshotStatus Status)>> CompletionTrendAsync(string round, Period? until,
+        bool publishedOnly, int months, CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<(string, decimal?, SnapshotStatus)>>(async (connection, token) =>
-            (await connection.QueryAsync<(string Period, decimal? Rate, string Status)>(new CommandDefinition(TrendSql,
-                new { round, until = until?.ToString() }, cancellationToken: token)))
+            (await connection.QueryAsync<(string Period, int Revision, string Status, decimal? Rate)>(new CommandDefinition(TrendSql,
+                new { round, until = until?.ToString(), publishedOnly, trendPeriods = months }, cancellationToken: token)))
             .Select(r => (r.Period, r.Rate, EnumText.Parse<SnapshotStatus>(r.Status))).ToList(), ct);
 
     /// <summary>
@@ -157,7 +161,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     void EnsureMonthStarted(Period month)
     {
         var today = clock.Today;
-        if (month > new Period(today.Year, today.Month, IndicatorFrequency.Monthly))
+        if (month > Period.MonthOf(today))
             throw Problem.Validation("period", $"{month} has not begun (today is {today:yyyy-MM-dd}).");
     }
 
@@ -323,11 +327,23 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         ORDER BY s.period DESC, s.revision DESC
         """;
 
-    const string TrendSql = """
-        SELECT DISTINCT ON (s.period) s.period, (s.content -> 'summary' ->> 'completionRate')::numeric AS rate, s.status
-        FROM snapshots s JOIN rounds r ON r.id = s.round_id
-        WHERE r.code = @round AND (@until::text IS NULL OR s.period <= @until)
-        ORDER BY s.period, s.revision DESC
+    /// <summary>
+    /// The completion-rate trend of <c>@round</c> (see <see cref="CompletionTrendAsync"/>; the dashboard runs it in its
+    /// batch): the newest <c>@trendPeriods</c> months up to <c>@until</c>, each at its latest revision (latest published
+    /// revision with <c>@publishedOnly</c>), oldest first.
+    /// </summary>
+    internal const string TrendSql = """
+        SELECT period, revision, status, completion_rate
+        FROM (
+            SELECT DISTINCT ON (s.period) s.period, s.revision, s.status,
+                   CASE WHEN jsonb_typeof(s.content -> 'summary' -> 'completionRate') = 'number'
+                        THEN (s.content -> 'summary' ->> 'completionRate')::numeric END AS completion_rate
+            FROM snapshots s JOIN rounds r ON r.id = s.round_id
+            WHERE r.code = @round AND (@until::text IS NULL OR s.period <= @until) AND (NOT @publishedOnly OR s.status = 'published')
+            ORDER BY s.period DESC, s.revision DESC
+            LIMIT @trendPeriods
+        ) latest
+        ORDER BY period
         """;
 
     const string MeasuresSql = """

@@ -32,6 +32,11 @@ public static class ETags
         throw Problem.PreconditionFailed();
     }
 
+    /// <summary>Whether an If-Match or If-None-Match header names <paramref name="tag"/> (or is <c>*</c>).</summary>
+    public static bool Matches(Microsoft.Extensions.Primitives.StringValues header, string tag)
+        => EntityTagHeaderValue.TryParseList(header, out var tags)
+           && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag.Equals(tag, StringComparison.Ordinal));
+
     /// <summary>For actions (review, close, progress): If-Match is checked when sent, not required.</summary>
     public static int? OptionalVersion(HttpContext http)
         => http.Request.Headers.IfMatch.Count == 0 ? null : RequiredVersion(http);
