@@ -41,7 +41,7 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/keys", IssueKey).RequireScope(Scopes.Admin)
             .WithName("IssueClientKey")
             .WithSummary("Issue an API key")
-            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold two live keys at a time for rotation: issue the new one, switch, revoke the old one.")
+            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: issue the new one, switch, revoke the old one.")
             .Produces<IssuedKeyResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)

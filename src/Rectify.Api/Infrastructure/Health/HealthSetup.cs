@@ -38,6 +38,7 @@ public static class HealthSetup
         group.MapGet("/ready", Ready)
             .WithName("Ready").WithSummary("Readiness")
             .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests (degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never connection details or errors.")
+            .Produces<HealthResponse>(StatusCodes.Status200OK)
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string> { ["database"] = "healthy", ["migrations"] = "healthy", ["circuit"] = "healthy" }));
         return app;
