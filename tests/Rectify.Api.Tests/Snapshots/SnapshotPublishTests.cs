@@ -139,16 +139,16 @@ public sealed class SnapshotPublishTests(RectifyApp app) : IClassFixture<Rectify
     public async Task Publish_checks_if_match_against_the_reviewed_draft()
     {
         var round = await _kit.RoundAsync();
-        using var pushed = await _kit.PushAsync(round, "2025-05", new { narrative = "审阅稿" });
+        using var pushed = await _kit.PushAsync(round, "2024-12", new { narrative = "审阅稿" });
         await pushed.ShouldBeAsync(HttpStatusCode.OK);
         var reviewed = pushed.ETag();
-        await _kit.PushOkAsync(round, "2025-05", new { narrative = "审阅后又改了" });
+        await _kit.PushOkAsync(round, "2024-12", new { narrative = "审阅后又改了" });
 
-        using var stale = await _kit.Client.PostJsonAsync($"{round.Url("2025-05")}/publish", new { }, ifMatch: reviewed);
+        using var stale = await _kit.Client.PostJsonAsync($"{round.Url("2024-12")}/publish", new { }, ifMatch: reviewed);
         await stale.ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
 
-        var current = (await _kit.Client.GetAsync(round.Url("2025-05"), TestContext.Current.CancellationToken)).ETag();
-        using var fresh = await _kit.Client.PostJsonAsync($"{round.Url("2025-05")}/publish", new { }, ifMatch: current);
+        var current = (await _kit.Client.GetAsync(round.Url("2024-12"), TestContext.Current.CancellationToken)).ETag();
+        using var fresh = await _kit.Client.PostJsonAsync($"{round.Url("2024-12")}/publish", new { }, ifMatch: current);
         var published = await fresh.ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal("审阅后又改了", published["narrative"]!.GetValue<string>());
     }
