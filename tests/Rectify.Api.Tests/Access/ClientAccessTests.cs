@@ -108,13 +108,16 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
     [Fact]
     public async Task An_admin_cannot_revoke_its_own_key_or_client()
     {
-        var prefix = app.ApiKey.Substring(4, 8);
+        // An admin of its own, so that a broken guard cannot revoke the key the other tests here use.
+        var adminKey = await app.CreateClientAsync(Seed.Unique("self-admin"), Scopes.All);
+        var admin = app.ClientWith(adminKey);
+        var prefix = adminKey.Substring(4, 8);
         var self = await app.ScalarAsync<long>("SELECT client_id FROM api_keys WHERE prefix = @prefix", new { prefix });
-        using var key = await app.Client().DeleteAsync($"/api/v1/clients/{self}/keys/{prefix}", Ct);
+        using var key = await admin.DeleteAsync($"/api/v1/clients/{self}/keys/{prefix}", Ct);
         await key.ShouldBeProblemAsync(HttpStatusCode.Conflict);
-        using var client = await app.Client().PostAsync($"/api/v1/clients/{self}/revoke", null, Ct);
+        using var client = await admin.PostAsync($"/api/v1/clients/{self}/revoke", null, Ct);
         await client.ShouldBeProblemAsync(HttpStatusCode.Conflict);
-        using var still = await app.Client().GetAsync("/api/v1/units", Ct);
+        using var still = await admin.GetAsync("/api/v1/units", Ct);
         Assert.Equal(HttpStatusCode.OK, still.StatusCode);
     }
 }

@@ -79,7 +79,7 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task The_journal_filters_by_actor()
     {
         await _seed.RoundAsync();
-        var mine = Items(await _client.GetJsonAsync($"/api/v1/journal?actor={RectifyApp.ClientName}&limit=200"));
+        var mine = await Exports.ExportKit.AllItemsAsync(_client, $"/api/v1/journal?actor={RectifyApp.ClientName}");
         Assert.NotEmpty(mine);
         Assert.All(mine, e => Assert.Equal(RectifyApp.ClientName, e!["actor"]!.GetValue<string>()));
         Assert.Equal(await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE actor = @actor", new { actor = RectifyApp.ClientName }), mine.Count);
@@ -219,10 +219,10 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         using var read = await _client.GetAsync($"/api/v1/rounds/{code}", Ct);
         var rows = await JournalRowsAsync();
         // The journal refuses the next round update: the change must not land without its entry.
-        await app.ScalarAsync<int>("""
+        await app.ScalarAsync<int>($$"""
             CREATE FUNCTION refuse_round_update() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF NEW.entity = 'round' AND NEW.action = 'update' THEN RAISE EXCEPTION 'journal unavailable'; END IF;
+                IF NEW.entity = 'round' AND NEW.entity_id = '{{code}}' AND NEW.action = 'update' THEN RAISE EXCEPTION 'journal unavailable'; END IF;
                 RETURN NEW;
             END $$;
             CREATE TRIGGER refuse_round_update BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION refuse_round_update();

@@ -198,7 +198,7 @@ public sealed class DataValueListTests(RectifyApp app) : IClassFixture<RectifyAp
     public async Task Csv_export_has_a_bom_the_header_and_quotes_what_needs_quoting()
     {
         var indicator = await _kit.IndicatorAsync();
-        app.Clock.Advance(TimeSpan.FromSeconds(1.5));
+        app.Clock.Advance(TimeSpan.FromSeconds(1.5) - TimeSpan.FromTicks(_kit.Now.Ticks % TimeSpan.TicksPerSecond)); // to an instant at .5 s
         var at = _kit.Now;
         await ImportKit.AppliedAsync(await _kit.PushJsonAsync(new object[]
         {

@@ -56,7 +56,9 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         var measure = IssueKit.Id(await Seed.MeasureAsync(measured));
         await _kit.ReportProgressAsync(measure, 37.5m);
         await Seed.MeasureAsync(measured);
-        app.Clock.Advance(TimeSpan.FromMilliseconds(1234.5)); // instants with a fraction
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        app.Clock.Advance(TimeSpan.FromMilliseconds(1234.5) - TimeSpan.FromTicks(now.Ticks % TimeSpan.TicksPerSecond)); // an instant at .2345 s
+        var movedAt = app.Clock.GetUtcNow().UtcDateTime;
         await _kit.MoveAsync(measured, "in_progress");
 
         var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
@@ -81,7 +83,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal("整改到位，同意销号。", byId[closed]["conclusion"]);
         Assert.Equal("2", byId[measured]["measureCount"]);
         Assert.Equal("18.8", byId[measured]["progress"]); // (37.5 + 0) / 2, rounded to one place as in JSON
-        Assert.Matches(@"^2025-06-15T04:00:\d\d\.\d+Z$", byId[measured]["updatedAt"]);
+        Assert.Equal(movedAt.ToString("yyyy-MM-dd'T'HH:mm:ss'.2345Z'", System.Globalization.CultureInfo.InvariantCulture), byId[measured]["updatedAt"]);
     }
 
     /// <summary>The JSON value behind a CSV column: the item's own field, or a field of its review or closure.</summary>
