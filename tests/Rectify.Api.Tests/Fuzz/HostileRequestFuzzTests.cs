@@ -51,6 +51,7 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
         var document = JsonNode.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), ct))!;
         var api = ApiDescription.Parse(document);
         Assert.NotEmpty(api.Operations);
+        var documented = new OpenApi.DocumentedAnswers(document);
         var keys = await KnownKeys.LoadAsync(client, api, ct);
         Assert.NotEmpty(keys.Rounds);
         Assert.NotEmpty(keys.Issues);
@@ -104,6 +105,7 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
             var serverLog = log.Drain();
 
             var violations = AnswerRules.Check(request, outcome);
+            if (outcome.Error is null) violations.AddRange(documented.Check(request.Method, request.Url, outcome.Status, outcome.MediaType, outcome.Body));
             if (outcome.Status is >= 400 and < 500 && written is not null) violations.Add($"refused with {outcome.Status} but wrote: {written}");
             if (outcome.Status is >= 200 and < 300 && written is not null) writesSeen++;
 

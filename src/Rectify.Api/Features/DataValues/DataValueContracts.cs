@@ -10,6 +10,13 @@ public enum ImportStrategy { Upsert, Create, Delete }
 /// <summary>Why one row of a push was not taken. <c>row</c> counts as a spreadsheet does for CSV (the header is row 1), and from 1 in a JSON array.</summary>
 public sealed record RowError(long Row, string Field, string Message);
 
+/// <summary>The 422 problem of a refused push, as documented: an atomic push with rejected rows carries the summary.</summary>
+public sealed class ImportRejectedProblem : Microsoft.AspNetCore.Mvc.ProblemDetails
+{
+    [Description("The push's summary, with the rejected rows in errors. Absent when the Idempotency-Key was used before with another body.")]
+    public ImportSummary? Summary { get; init; }
+}
+
 /// <summary>
 /// What a push did. Counts are exact: an unchanged value is counted as unchanged and is not rewritten. When
 /// <c>applied</c> is false nothing was written (a dry run, or an atomic push that was refused).

@@ -44,7 +44,7 @@ public static class DataValueEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .Produces<ImportRejectedProblem>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithEnumQueryParameter<ImportStrategy>("strategy")
             .WithMetadata(new AcceptsIdempotencyKey())

@@ -43,6 +43,13 @@ public static class OpenApiSetup
                 };
                 // The document is committed and compared in tests: it must not depend on the host that served it.
                 document.Servers = [];
+                // The journal's before and after are objects of any shape; left untyped, their "null or JSON" (oneOf)
+                // would be ambiguous, as null would match both.
+                if (document.Components?.Schemas?.TryGetValue("JsonElement", out var json) == true && json is OpenApiSchema anyJson)
+                {
+                    anyJson.Type = JsonSchemaType.Object;
+                    anyJson.Description = "The resource as JSON, as it was before or after the change.";
+                }
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, _, _) =>
@@ -79,16 +86,22 @@ public static class OpenApiSetup
             options.AddOperationTransformer((operation, context, _) =>
             {
                 DocumentHeaders(operation, context);
+                if (context.Description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true)
+                    ProblemResponses.DocumentCommonProblems(operation, context.Document!);
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {
+                if (typeof(Microsoft.AspNetCore.Mvc.ProblemDetails).IsAssignableFrom(context.JsonTypeInfo.Type))
+                    ProblemResponses.DescribeProblem(schema, context.JsonTypeInfo.Type);
                 // Data numbers are decimals (numeric in PostgreSQL), never binary floating point: say so.
                 if (context.JsonTypeInfo.Type == typeof(decimal) || context.JsonTypeInfo.Type == typeof(decimal?)) schema.Format = "decimal";
                 // States and kinds go through StrictEnumConverter, which the schema generator cannot see into: name the values.
                 if ((Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type) is { IsEnum: true } enumType)
                 {
-                    DescribeEnum(schema, enumType, nullable: Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) is not null);
+                    // The component is shared by nullable and plain uses; the generator wraps a nullable use in
+                    // oneOf [null, $ref] itself, and a nullable component would make that oneOf match null twice.
+                    DescribeEnum(schema, enumType, nullable: false);
                 }
                 else if (schema.Items is null && ElementType(context.JsonTypeInfo.Type) is { IsEnum: true } elementType)
                 {

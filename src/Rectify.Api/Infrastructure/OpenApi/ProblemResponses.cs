@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+
 namespace Rectify.Api.Infrastructure.OpenApi;
 
 /// <summary>The error answers shared by families of operations, documented in one place.</summary>
@@ -15,4 +18,90 @@ public static class ProblemResponses
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+    /// <summary>
+    /// Describes a problem schema as the service writes it (see ProblemSetup): type, title, status, instance and traceId
+    /// always, detail nearly always, errors on invalid fields, from/to/allowed on a refused state move, the blocking
+    /// items on a refused close.
+    /// </summary>
+    public static void DescribeProblem(OpenApiSchema schema, Type type)
+    {
+        var properties = schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+        properties["type"] = Text("Stable identifier of the kind of problem (urn:rectify:problem:…): integrators switch on it.");
+        properties["title"] = Text("Short summary of the kind of problem.");
+        properties["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code of the answer." };
+        properties["detail"] = Text("What went wrong in this case, and what to do about it.");
+        properties["instance"] = Text("The path of the request.");
+        properties["traceId"] = Text("The trace id of the request, as the service logged it: quote it when reporting a fault.");
+        var validation = type == typeof(HttpValidationProblemDetails);
+        properties["errors"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = validation
+                ? "The fields to correct (JSON paths such as values[3].unit, or query parameter names), each with its messages; absent when no field can be named (a body that breaks a limit, a value the database cannot store)."
+                : "On 422: the field that refers to something that does not exist or does not fit, with its message.",
+            AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Text("A message.") },
+        };
+        if (!validation)
+        {
+            properties["blockingMeasures"] = Blocking("On a refused close (409, closing-blocked): the measures neither done nor cancelled.");
+            properties["blockingSubIssues"] = Blocking("On a refused close (409, closing-blocked): the sub-issues not closed.");
+            properties["from"] = Text("On a refused state move (409): the current state.");
+            properties["to"] = Text("On a refused state move (409): the state asked for.");
+            properties["allowed"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array, Items = Text("A state."), Description = "On a refused state move (409): the states that may follow the current one.",
+            };
+        }
+        schema.Required = new HashSet<string>(["type", "title", "status", "instance", "traceId"]);
+        schema.AdditionalPropertiesAllowed = false;
+    }
+
+    /// <summary>
+    /// Documents on every API operation the problems any request can meet whatever the operation: 400 (a request that
+    /// breaks the protocol or a limit), 503 (the database unreachable, with Retry-After), and on operations with a body
+    /// 413 (over the operation's size limit) and 415 (a content type the operation does not take).
+    /// </summary>
+    public static void DocumentCommonProblems(OpenApiOperation operation, OpenApiDocument document)
+    {
+        var responses = operation.Responses ??= [];
+        Add(400, "The request is malformed or a field is invalid.", "HttpValidationProblemDetails");
+        Add(503, "The database is unreachable: retry after the time given in Retry-After.", "ProblemDetails");
+        if (operation.RequestBody is null) return;
+        Add(413, "The body is over the operation's size limit.", "ProblemDetails");
+        Add(415, "The body's Content-Type is not one the operation takes.", "ProblemDetails");
+
+        void Add(int status, string description, string schema)
+        {
+            var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (responses.ContainsKey(key)) return;
+            responses[key] = new OpenApiResponse
+            {
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(schema, document) },
+                },
+            };
+        }
+    }
+
+    static OpenApiSchema Text(string description) => new() { Type = JsonSchemaType.String, Description = description };
+
+    static OpenApiSchema Blocking(string description) => new()
+    {
+        Type = JsonSchemaType.Array, Description = description,
+        Items = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object, AdditionalPropertiesAllowed = false,
+            Required = new HashSet<string>(["id", "code", "title", "state"]),
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["id"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+                ["code"] = Text("The measure's or sub-issue's code."),
+                ["title"] = Text("Its title."),
+                ["state"] = Text("Its state."),
+            },
+        },
+    };
 }

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+
+namespace Rectify.Api.Tests.OpenApi;
+
+/// <summary>
+/// What the OpenAPI document promises an operation answers, checked against what the service sent: the status is
+/// documented for the operation, the media type for that status, and a JSON body is valid against its schema. Object
+/// schemas are made closed (<c>unevaluatedProperties: false</c>) where the document leaves them open, so that a field
+/// the document does not name is reported too: an integrator generating a client from the document would not see it.
+/// </summary>
+public sealed class DocumentedAnswers
+{
+    static readonly string[] Methods = ["get", "post", "put", "delete", "patch"];
+
+    readonly JsonObject _paths;
+    readonly string _definitions;
+    readonly ConcurrentDictionary<string, JsonSchema> _schemas = new(StringComparer.Ordinal);
+
+    public DocumentedAnswers(JsonNode document)
+    {
+        _paths = document["paths"]!.AsObject();
+        var definitions = (document["components"]?["schemas"]?.DeepClone() as JsonObject) ?? [];
+        foreach (var (_, schema) in definitions) Close(schema);
+        _definitions = Rebased(definitions.ToJsonString());
+    }
+
+    /// <summary>Every operation of the document, as "METHOD /path/{template}".</summary>
+    public IEnumerable<string> Operations()
+        => _paths.SelectMany(p => Methods.Where(m => p.Value?[m] is JsonObject).Select(m => $"{m.ToUpperInvariant()} {p.Key}"));
+
+    /// <summary>
+    /// The document's path that a request path falls on: the template whose segments match, the one with the most
+    /// literal segments first (as routing chooses). Null for a path the document does not have.
+    /// </summary>
+    public string? Template(string requestPath)
+    {
+        // As the client sends it: dot segments resolved.
+        var sent = new Uri(new Uri("http://rectify.test"), requestPath.Split('?', 2)[0]).AbsolutePath;
+        var segments = sent.Trim('/').Split('/');
+        return _paths.Select(p => p.Key)
+            .Select(template => (template, parts: template.Trim('/').Split('/')))
+            .Where(t => t.parts.Length == segments.Length && t.parts.Zip(segments).All(p => IsParameter(p.First) ? p.Second.Length > 0 : p.First == p.Second))
+            .OrderByDescending(t => t.parts.Count(part => !IsParameter(part)))
+            .Select(t => t.template)
+            .FirstOrDefault();
+
+        static bool IsParameter(string part) => part.StartsWith('{') && part.EndsWith('}');
+    }
+
+    /// <summary>
+    /// Every way the answer to a request departs from the document; empty when it keeps to it. A request on a path or
+    /// method the document does not have is not judged here: its 404 or 405 is the point.
+    /// </summary>
+    public IReadOnlyList<string> Check(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body)
+    {
+        if (!Methods.Contains(method.ToLowerInvariant()) || Template(requestPath) is not { } pathTemplate
+            || _paths[pathTemplate]?[method.ToLowerInvariant()] is not JsonObject operation) return [];
+        var responses = operation["responses"]?.AsObject() ?? [];
+        var response = responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            ?? responses[$"{status / 100}XX"] ?? responses["default"];
+        if (response is null) return [$"status {status} is not documented for {method} {pathTemplate} (documented: {string.Join(", ", responses.Select(r => r.Key))})"];
+
+        var content = response["content"]?.AsObject();
+        if (content is null || content.Count == 0)
+            return body.Length == 0 ? [] : [$"{status} has a body ({mediaType}) but the document describes none"];
+        if (mediaType is null) return body.Length == 0 && status == 204 ? [] : [$"{status} has no Content-Type; documented: {string.Join(", ", content.Select(c => c.Key))}"];
+        var media = content.FirstOrDefault(c => c.Key.Equals(mediaType, StringComparison.OrdinalIgnoreCase)).Value;
+        if (media is null) return [$"{status} answered {mediaType}; documented: {string.Join(", ", content.Select(c => c.Key))}"];
+        if (!mediaType.Contains("json", StringComparison.OrdinalIgnoreCase) || media["schema"] is not JsonObject schema) return [];
+
+        JsonDocument parsed;
+        try
+        {
+            parsed = JsonDocument.Parse(body.ToArray());
+        }
+        catch (JsonException)
+        {
+            return [$"{status} {mediaType} body is not JSON"];
+        }
+        using (parsed)
+        {
+            var results = SchemaFor(schema).Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            return results.IsValid ? [] : Failures(results).Select(f => $"{status} body {f}").Distinct().Take(10).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Why an evaluation failed, without the noise of alternatives that did not match under a oneOf or anyOf that
+    /// passed: the failing nodes with their errors, and failing nodes without errors of their own whose parts all
+    /// passed (a oneOf matched twice).
+    /// </summary>
+    static IEnumerable<string> Failures(EvaluationResults results)
+    {
+        var details = results.Details ?? [results];
+        var passed = details.Where(d => d.IsValid).Select(d => d.EvaluationPath.ToString()).ToHashSet(StringComparer.Ordinal);
+        bool Under(string path, string ancestor) => path.Length > ancestor.Length && path.StartsWith(ancestor + "/", StringComparison.Ordinal);
+        var failing = details.Where(d => !d.IsValid && !passed.Any(p => Under(d.EvaluationPath.ToString(), p))).ToList();
+        foreach (var d in failing)
+        {
+            var path = d.EvaluationPath.ToString();
+            if (d.Errors is { Count: > 0 } errors)
+            {
+                foreach (var (keyword, message) in errors) yield return $"at '{d.InstanceLocation}' ({keyword}, schema {path}): {message}";
+            }
+            else if (!failing.Any(other => Under(other.EvaluationPath.ToString(), path)))
+            {
+                yield return $"at '{d.InstanceLocation}': not valid against schema {path} (a oneOf matching more than one alternative?)";
+            }
+        }
+    }
+
+    JsonSchema SchemaFor(JsonObject schema)
+    {
+        var text = schema.ToJsonString();
+        return _schemas.GetOrAdd(text, _ =>
+        {
+            // One self-contained schema per response schema: the document's components as $defs beside it.
+            var node = JsonNode.Parse(Rebased(text))!.AsObject();
+            Close(node);
+            node["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+            node["$defs"] = JsonNode.Parse(_definitions);
+            var id = new Uri($"https://rectify.test/answers/{Guid.NewGuid():N}"); // schemas register globally: never twice under one id
+            return JsonSchema.FromText(node.ToJsonString(), new BuildOptions(), id);
+        });
+    }
+
+    static string Rebased(string json) => json.Replace("\"#/components/schemas/", "\"#/$defs/", StringComparison.Ordinal);
+
+    /// <summary>Closes every object schema that lists properties and says nothing about others.</summary>
+    static void Close(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                if (o["properties"] is JsonObject && o["additionalProperties"] is null && o["unevaluatedProperties"] is null)
+                    o["unevaluatedProperties"] = false;
+                foreach (var (_, child) in o.ToList()) Close(child);
+                break;
+            case JsonArray a:
+                foreach (var child in a) Close(child);
+                break;
+        }
+    }
+}

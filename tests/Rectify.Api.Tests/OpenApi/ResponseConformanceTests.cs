@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Rectify.Api.Tests.Infrastructure;
+
+namespace Rectify.Api.Tests.OpenApi;
+
+/// <summary>
+/// The OpenAPI document against the live answers, as an integrator generating a client from it would meet them: a
+/// round's whole life, through every operation of the document, on the reference case. Every answer (successes and
+/// the ordinary refusals) must be documented for its operation, with its media type, and its JSON must be valid
+/// against the documented schema with no field the document does not name. The request bodies are the document's
+/// own examples wherever the data allows, so the examples are checked too. The hostile fuzz runs the same check.
+/// </summary>
+public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClassFixture<RectifyAppWithDemoData>
+{
+    const string Round = "HN-8-6-6";
+
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_operation_answers_as_the_document_says()
+    {
+        using var documentClient = app.Client();
+        var document = await documentClient.GetJsonAsync("/openapi/v1.json");
+        var recorder = new AnswerRecorder(new DocumentedAnswers(document));
+        using var client = app.CreateDefaultClient(recorder);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        JsonObject Example(string method, string path)
+            => document["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone().AsObject();
+
+        // Reading the reference case.
+        await OkAsync(client, "/health/live");
+        await OkAsync(client, "/health/ready");
+        await OkAsync(client, "/api/v1/units?limit=5");
+        await OkAsync(client, "/api/v1/units/460000");
+        await OkAsync(client, "/api/v1/rounds");
+        await OkAsync(client, $"/api/v1/rounds/{Round}");
+        var issues = await OkAsync(client, $"/api/v1/issues?round={Round}&limit=50");
+        var demoIssue = issues["items"]![0]!["id"]!.GetValue<long>();
+        await OkAsync(client, $"/api/v1/issues/{demoIssue}");
+        var measures = await OkAsync(client, $"/api/v1/measures?round={Round}&limit=50");
+        await OkAsync(client, $"/api/v1/measures/{measures["items"]![0]!["id"]!.GetValue<long>()}");
+        var indicators = await OkAsync(client, "/api/v1/indicators?limit=200");
+        var indicator = indicators["items"]!.AsArray().First(i => i!["code"]!.GetValue<string>() == "LOTTERY-SALES")!["code"]!.GetValue<string>();
+        await OkAsync(client, $"/api/v1/indicators/{indicator}");
+        await OkAsync(client, $"/api/v1/indicators/{indicator}/series?unit=460000&from=2024-01&to=2025-12");
+        await OkAsync(client, $"/api/v1/data-values?indicator={indicator}");
+        await OkAsync(client, "/api/v1/data-values/deletions");
+        await OkAsync(client, "/api/v1/reporting/completeness?period=2025-05");
+        await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard");
+        await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=html", "text/html");
+        await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=md", "text/markdown");
+        await TextAsync(client, $"/api/v1/issues?round={Round}", "text/csv");
+        await TextAsync(client, $"/api/v1/measures?round={Round}", "text/csv");
+        await TextAsync(client, $"/api/v1/data-values?indicator={indicator}", "text/csv");
+        await OkAsync(client, "/api/v1/journal?limit=20");
+
+        // A round of one's own, from the examples: create, read, update.
+        var round = Example("post", "/api/v1/rounds");
+        round["code"] = "R-CONFORMANCE";
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created);
+        var roundUpdate = Example("put", "/api/v1/rounds/{code}");
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
+
+        // An issue and a measure through their whole life.
+        var issue = Example("post", "/api/v1/issues");
+        issue["round"] = "R-CONFORMANCE";
+        var issueId = (await SendAsync(client, HttpMethod.Post, "/api/v1/issues", issue, HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var issueUpdate = Example("put", "/api/v1/issues/{id}");
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/issues/{issueId}", issueUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/issues/{issueId}"));
+        var measure = Example("post", "/api/v1/measures");
+        measure["issueId"] = issueId;
+        var measureId = (await SendAsync(client, HttpMethod.Post, "/api/v1/measures", measure, HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var measureUpdate = Example("put", "/api/v1/measures/{id}");
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+        var progress = Example("post", "/api/v1/measures/{id}/progress");
+        progress["reportedOn"] = "2025-06-10";
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"), HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
+        var close = Example("post", "/api/v1/issues/{id}/close");
+        close["closedOn"] = "2025-06-15";
+        // The measure is still running: the close is refused with the blocking measure named.
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = "2025-06-14", percent = 100 }, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK);
+        measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
+            ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+
+        // Indicators and their values.
+        var created = Example("post", "/api/v1/indicators");
+        created["code"] = "CONFORMANCE-SALES";
+        created["issues"] = new JsonArray(issueId);
+        created["measures"] = new JsonArray();
+        await SendAsync(client, HttpMethod.Post, "/api/v1/indicators", created, HttpStatusCode.Created);
+        var indicatorUpdate = Example("put", "/api/v1/indicators/{code}");
+        indicatorUpdate["issues"] = new JsonArray(issueId);
+        indicatorUpdate["measures"] = new JsonArray();
+        await SendAsync(client, HttpMethod.Put, "/api/v1/indicators/CONFORMANCE-SALES", indicatorUpdate, HttpStatusCode.OK,
+            ifMatch: await ETagAsync(client, "/api/v1/indicators/CONFORMANCE-SALES"));
+        var values = new JsonArray(
+            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 0.81m },
+            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460100", ["period"] = "2025-05", ["value"] = 0.2m, ["comment"] = "海口" });
+        await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", values, HttpStatusCode.OK);
+        var rejected = new JsonArray(new JsonObject { ["indicator"] = "NO-SUCH-INDICATOR", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 1 });
+        await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", rejected, HttpStatusCode.UnprocessableEntity);
+        var doomed = Example("post", "/api/v1/indicators");
+        doomed["code"] = "CONFORMANCE-DOOMED";
+        await SendAsync(client, HttpMethod.Post, "/api/v1/indicators", doomed, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Delete, "/api/v1/indicators/CONFORMANCE-DOOMED", null, HttpStatusCode.NoContent,
+            ifMatch: await ETagAsync(client, "/api/v1/indicators/CONFORMANCE-DOOMED"));
+
+        // Monthly snapshots: push, read (and 304), publish, diff, export.
+        var push = Example("put", "/api/v1/rounds/{round}/snapshots/{period}");
+        push["progress"] = new JsonArray();
+        push["values"] = new JsonArray(new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460000", ["value"] = 0.83m });
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-04", push, HttpStatusCode.OK);
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05", new { narrative = "5月进展" }, HttpStatusCode.OK);
+        await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots");
+        var tag = await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05");
+        using (var notModified = new HttpRequestMessage(HttpMethod.Get, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05"))
+        {
+            notModified.Headers.TryAddWithoutValidation("If-None-Match", tag);
+            using var answer = await client.SendAsync(notModified, Ct);
+            Assert.Equal(HttpStatusCode.NotModified, answer.StatusCode);
+        }
+        var publish = Example("post", "/api/v1/rounds/{round}/snapshots/{period}/publish");
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.Conflict); // April first
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-04/publish", publish, HttpStatusCode.OK);
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.OK);
+        await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05?revision=1");
+        await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/diff?against=2025-04");
+        await TextAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05", "text/csv");
+
+        // Calling systems and their keys.
+        await OkAsync(client, "/api/v1/clients");
+        var newClient = Example("post", "/api/v1/clients");
+        var clientId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", newClient, HttpStatusCode.Created))["id"]!.GetValue<long>();
+        await OkAsync(client, $"/api/v1/clients/{clientId}");
+        var issued = await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"), HttpStatusCode.Created);
+        var prefix = issued["prefix"]!.GetValue<string>();
+        await SendAsync(client, HttpMethod.Delete, $"/api/v1/clients/{clientId}/keys/{prefix}", null, HttpStatusCode.NoContent);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/revoke", null, HttpStatusCode.OK);
+
+        // Ordinary refusals: not found, invalid, stale, missing If-Match, without a key.
+        await SendAsync(client, HttpMethod.Get, "/api/v1/issues/999999", null, HttpStatusCode.NotFound);
+        await SendAsync(client, HttpMethod.Get, "/api/v1/issues?limit=0", null, HttpStatusCode.BadRequest);
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.PreconditionFailed, ifMatch: "\"stale\"");
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, (HttpStatusCode)428);
+        using (var anonymous = new HttpClient(recorder.Before(app.Server.CreateHandler())) { BaseAddress = client.BaseAddress })
+        {
+            using var refused = await anonymous.GetAsync($"/api/v1/rounds/{Round}", Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        Assert.True(!recorder.Violations.Any(), "Answers the document does not describe:\n" + string.Join("\n", recorder.Violations));
+        Assert.True(!recorder.NeverSucceeded.Any(), "Operations never seen to succeed: " + string.Join(", ", recorder.NeverSucceeded));
+    }
+
+    static async Task<JsonNode> OkAsync(HttpClient client, string url) => await SendAsync(client, HttpMethod.Get, url, null, HttpStatusCode.OK);
+
+    static async Task TextAsync(HttpClient client, string url, string mediaType)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        using var response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+    }
+
+    static async Task<string> ETagAsync(HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(url, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.ETag();
+    }
+
+    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body, options: Http.Json);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await client.SendAsync(request, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"{method} {url}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+    }
+}
+
+/// <summary>Checks every answer that passes through it against the document, and remembers which operations succeeded.</summary>
+public sealed class AnswerRecorder : DelegatingHandler
+{
+    readonly DocumentedAnswers _answers;
+    readonly ConcurrentQueue<string> _violations;
+    readonly ConcurrentQueue<string> _succeeded;
+
+    public AnswerRecorder(DocumentedAnswers answers) : this(answers, new(), new())
+    {
+    }
+
+    AnswerRecorder(DocumentedAnswers answers, ConcurrentQueue<string> violations, ConcurrentQueue<string> succeeded)
+        => (_answers, _violations, _succeeded) = (answers, violations, succeeded);
+
+    public IEnumerable<string> Violations => _violations;
+
+    /// <summary>The operations of the document ("GET /api/v1/rounds") not yet seen to succeed.</summary>
+    public IEnumerable<string> NeverSucceeded => _answers.Operations().Except(_succeeded);
+
+    /// <summary>Another recorder into the same records, in front of the given handler (a client without the suite's key).</summary>
+    public AnswerRecorder Before(HttpMessageHandler inner) => new(_answers, _violations, _succeeded) { InnerHandler = inner };
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken); // buffered: the caller reads it again
+        var path = request.RequestUri!.IsAbsoluteUri ? request.RequestUri.PathAndQuery : request.RequestUri.OriginalString;
+        var method = request.Method.Method;
+        foreach (var violation in _answers.Check(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body))
+            _violations.Enqueue($"{method} {path} → {(int)response.StatusCode}: {violation}");
+        if ((int)response.StatusCode is >= 200 and < 300 && _answers.Template(path) is { } template)
+            _succeeded.Enqueue($"{method} {template}");
+        return response;
+    }
+}
