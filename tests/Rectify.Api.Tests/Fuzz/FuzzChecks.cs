@@ -9,7 +9,7 @@ using Npgsql;
 namespace Rectify.Api.Tests.Fuzz;
 
 /// <summary>What came back for one request.</summary>
-public sealed record Outcome(int Status, string? MediaType, byte[] Body, string? Error, TimeSpan Elapsed)
+public sealed record Outcome(int Status, string? MediaType, byte[] Body, string? Error, TimeSpan Elapsed, IReadOnlyCollection<string>? HeaderNames = null)
 {
     public string BodyText => Encoding.UTF8.GetString(Body);
 }

@@ -105,7 +105,7 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
             var serverLog = log.Drain();
 
             var violations = AnswerRules.Check(request, outcome);
-            if (outcome.Error is null) violations.AddRange(documented.Check(request.Method, request.Url, outcome.Status, outcome.MediaType, outcome.Body));
+            if (outcome.Error is null) violations.AddRange(documented.Check(request.Method, request.Url, outcome.Status, outcome.MediaType, outcome.Body, outcome.HeaderNames));
             if (outcome.Status is >= 400 and < 500 && written is not null) violations.Add($"refused with {outcome.Status} but wrote: {written}");
             if (outcome.Status is >= 200 and < 300 && written is not null) writesSeen++;
 
@@ -224,7 +224,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
         {
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
             var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return new Outcome((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, null, Stopwatch.GetElapsedTime(started));
+            return new Outcome((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, null, Stopwatch.GetElapsedTime(started),
+                [.. response.Headers.Select(h => h.Key), .. response.Content.Headers.Select(h => h.Key)]);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

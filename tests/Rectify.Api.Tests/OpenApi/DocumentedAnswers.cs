@@ -54,14 +54,48 @@ public sealed class DocumentedAnswers
     /// Every way the answer to a request departs from the document; empty when it keeps to it. A request on a path or
     /// method the document does not have is not judged here: its 404 or 405 is the point.
     /// </summary>
-    public IReadOnlyList<string> Check(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body)
+    public IReadOnlyList<string> Check(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body, IEnumerable<string>? headers = null)
     {
-        if (!Methods.Contains(method.ToLowerInvariant()) || Template(requestPath) is not { } pathTemplate
-            || _paths[pathTemplate]?[method.ToLowerInvariant()] is not JsonObject operation) return [];
-        var responses = operation["responses"]?.AsObject() ?? [];
-        var response = responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)]
-            ?? responses[$"{status / 100}XX"] ?? responses["default"];
-        if (response is null) return [$"status {status} is not documented for {method} {pathTemplate} (documented: {string.Join(", ", responses.Select(r => r.Key))})"];
+        var headerProblems = headers is null ? [] : CheckHeaders(method, requestPath, status, headers);
+        var bodyProblems = CheckBody(method, requestPath, status, mediaType, body);
+        return [.. headerProblems, .. bodyProblems];
+    }
+
+    /// <summary>The headers an integrator acts on: present only where documented, and present where documented as required.</summary>
+    IReadOnlyList<string> CheckHeaders(string method, string requestPath, int status, IEnumerable<string> headers)
+    {
+        if (Response(method, requestPath, status) is not { } response) return [];
+        var documented = response["headers"]?.AsObject() ?? [];
+        var sent = headers.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var problems = new List<string>();
+        foreach (var name in TrackedHeaders.Where(sent.Contains).Where(n => !documented.Any(d => d.Key.Equals(n, StringComparison.OrdinalIgnoreCase))))
+            problems.Add($"{status} carries {name}, which the document does not name for it");
+        foreach (var (name, header) in documented)
+        {
+            if (header?["required"]?.GetValue<bool>() == true && !sent.Contains(name)) problems.Add($"{status} lacks the {name} header the document requires");
+        }
+        return problems;
+    }
+
+    static readonly string[] TrackedHeaders = ["ETag", "Location", "Retry-After", "WWW-Authenticate", "Idempotent-Replayed"];
+
+    /// <summary>The operation a request falls on, with its documented responses; null when the document has none.</summary>
+    (string Template, JsonObject Responses)? Find(string method, string requestPath)
+        => Methods.Contains(method.ToLowerInvariant()) && Template(requestPath) is { } template
+            && _paths[template]?[method.ToLowerInvariant()] is JsonObject operation
+                ? (template, operation["responses"]?.AsObject() ?? [])
+                : null;
+
+    static JsonNode? Pick(JsonObject responses, int status)
+        => responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] ?? responses[$"{status / 100}XX"] ?? responses["default"];
+
+    JsonNode? Response(string method, string requestPath, int status) => Find(method, requestPath) is { } found ? Pick(found.Responses, status) : null;
+
+    IReadOnlyList<string> CheckBody(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body)
+    {
+        if (Find(method, requestPath) is not var (pathTemplate, responses)) return [];
+        if (Pick(responses, status) is not { } response)
+            return [$"status {status} is not documented for {method} {pathTemplate} (documented: {string.Join(", ", responses.Select(r => r.Key))})"];
 
         var content = response["content"]?.AsObject();
         if (content is null || content.Count == 0)

@@ -11,7 +11,7 @@ public sealed class DocumentedAnswersTests
           "paths": {
             "/api/v1/things/{id}": {
               "get": { "responses": {
-                "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
+                "200": { "headers": { "ETag": { "required": true } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
                 "404": { "content": { "application/problem+json": { "schema": { "type": "object" } } } }
               } }
             },
@@ -52,6 +52,15 @@ public sealed class DocumentedAnswersTests
     {
         Assert.Contains(Check(409, "application/problem+json", "{}"), v => v.Contains("409 is not documented", StringComparison.Ordinal));
         Assert.Contains(Check(404, "text/html", "<p>"), v => v.Contains("text/html", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_required_header_missing_and_an_undocumented_one_sent_are_reported()
+    {
+        var body = """{"id":7}"""u8.ToArray();
+        Assert.Empty(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["ETag", "Content-Type"]));
+        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["Content-Type"]), v => v.Contains("lacks the ETag", StringComparison.Ordinal));
+        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["ETag", "Location"]), v => v.Contains("carries Location", StringComparison.Ordinal));
     }
 
     [Fact]

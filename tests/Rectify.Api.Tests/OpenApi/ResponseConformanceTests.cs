@@ -218,7 +218,8 @@ public sealed class AnswerRecorder : DelegatingHandler
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken); // buffered: the caller reads it again
         var path = request.RequestUri!.IsAbsoluteUri ? request.RequestUri.PathAndQuery : request.RequestUri.OriginalString;
         var method = request.Method.Method;
-        foreach (var violation in _answers.Check(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body))
+        var headers = response.Headers.Select(h => h.Key).Concat(response.Content.Headers.Select(h => h.Key));
+        foreach (var violation in _answers.Check(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, headers))
             _violations.Enqueue($"{method} {path} → {(int)response.StatusCode}: {violation}");
         if ((int)response.StatusCode is >= 200 and < 300 && _answers.Template(path) is { } template)
             _succeeded.Enqueue($"{method} {template}");

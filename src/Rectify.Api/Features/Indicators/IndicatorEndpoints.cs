@@ -20,7 +20,7 @@ public static class IndicatorEndpoints
             .WithEnumQueryParameter<IndicatorValueType>("valueType")
             .WithExample(response: new Page<IndicatorResponse>([Examples.Indicator], null));
 
-        group.MapGet("/{code}", Get).RequireScope(Scopes.Read)
+        group.MapGet("/{code}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIndicator")
             .WithSummary("Get an indicator")
             .WithDescription("One indicator by its code, with its reporters and links. The ETag header is the version for If-Match.")
@@ -35,7 +35,7 @@ public static class IndicatorEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Series);
 
-        group.MapPost("/", Create).RequireScope(Scopes.Write)
+        group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
             .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
@@ -45,7 +45,7 @@ public static class IndicatorEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Indicator);
 
-        group.MapPut("/{code}", Update).RequireScope(Scopes.Write)
+        group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIndicator")
             .WithSummary("Update an indicator")
             .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether it is a ratio cannot change (409).")

@@ -25,14 +25,14 @@ public static class IssueEndpoints
             .WithEnumQueryParameter<IssueState>("state")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
 
-        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read)
+        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIssue")
             .WithSummary("Get an issue with its sub-issues and measures")
             .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [] });
 
-        group.MapPost("/", Create).RequireScope(Scopes.Write)
+        group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
             .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe.")
@@ -42,21 +42,21 @@ public static class IssueEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0 });
 
-        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write)
+        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
             .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones.")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
-        group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Review)
+        group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Review).ProducesETag()
             .WithName("RequestIssueReview")
             .WithSummary("Request sign-off (申请销号)")
             .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked and when. If-Match is optional; when sent it must match.")
             .ProducesActionProblems()
             .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
 
-        group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review)
+        group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review).ProducesETag()
             .WithName("CloseIssue")
             .WithSummary("Sign off an issue (销号)")
             .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")

@@ -25,14 +25,14 @@ public static class MeasureEndpoints
             .WithEnumQueryParameter<TrafficLight>("trafficLight")
             .WithExample(response: new Page<MeasureResponse>([Examples.Measure], null));
 
-        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read)
+        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetMeasure")
             .WithSummary("Get a measure with its progress entries and evidence")
             .WithDescription("One measure with derived overdue flag and traffic light, its progress entries and its evidence. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Measure with { ProgressEntries = [Examples.Progress], Evidence = [Examples.Evidence] });
 
-        group.MapPost("/", Create).RequireScope(Scopes.Write)
+        group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateMeasure")
             .WithSummary("Create a measure")
             .WithDescription("Adds a measure to an issue; it starts planned at 0%. Refused (409) under a closed issue. Send an Idempotency-Key header to make retries safe.")
@@ -42,14 +42,14 @@ public static class MeasureEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Measure with { State = MeasureState.Planned, Progress = 0 });
 
-        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write)
+        group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateMeasure")
             .WithSummary("Update a measure")
             .WithDescription("Replaces the measure's fields and may change its state (planned → in_progress → done; cancelled with a reason; done reopened to in_progress). Requires If-Match.")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Measure);
 
-        group.MapPost("/{id:long}/progress", AddProgress).RequireScope(Scopes.Write)
+        group.MapPost("/{id:long}/progress", AddProgress).RequireScope(Scopes.Write).ProducesETag()
             .WithName("AddMeasureProgress")
             .WithSummary("Report progress")
             .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")

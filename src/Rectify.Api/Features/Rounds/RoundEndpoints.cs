@@ -20,14 +20,14 @@ public static class RoundEndpoints
             .WithEnumQueryParameter<RoundState>("state")
             .WithExample(response: new Page<RoundResponse>([Examples.Round], null));
 
-        group.MapGet("/{code}", Get).RequireScope(Scopes.Read)
+        group.MapGet("/{code}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetRound")
             .WithSummary("Get a round")
             .WithDescription("One inspection round by its code. The ETag header is the version to send in If-Match when updating.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Round);
 
-        group.MapPost("/", Create).RequireScope(Scopes.Write)
+        group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateRound")
             .WithSummary("Create a round")
             .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe.")
@@ -37,7 +37,7 @@ public static class RoundEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Round);
 
-        group.MapPut("/{code}", Update).RequireScope(Scopes.Write)
+        group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateRound")
             .WithSummary("Update a round")
             .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 without it.")

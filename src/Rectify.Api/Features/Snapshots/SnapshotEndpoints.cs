@@ -33,7 +33,7 @@ public static class SnapshotEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new SnapshotList("HN-8-6-6", [Examples.ListItem]));
 
-        group.MapGet("/{period}", Get).RequireScopeOrPublicRead(Scopes.Read)
+        group.MapGet("/{period}", Get).RequireScopeOrPublicRead(Scopes.Read).ProducesETag()
             .WithName("GetSnapshot")
             .WithSummary("Get a monthly snapshot")
             .WithDescription("""
@@ -50,7 +50,7 @@ public static class SnapshotEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Snapshot);
 
-        group.MapPut("/{period}", Push).RequireScope(Scopes.Push)
+        group.MapPut("/{period}", Push).RequireScope(Scopes.Push).ProducesETag()
             .WithName("PushSnapshot")
             .WithSummary("Push the month's progress and values into its draft snapshot")
             .WithDescription("""
@@ -66,7 +66,7 @@ public static class SnapshotEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Push, Examples.PushAnswer);
 
-        group.MapPost("/{period}/publish", Publish).RequireScope(Scopes.Review)
+        group.MapPost("/{period}/publish", Publish).RequireScope(Scopes.Review).ProducesETag()
             .WithName("PublishSnapshot")
             .WithSummary("Publish (freeze) the month's snapshot")
             .WithDescription("""

@@ -41,8 +41,15 @@ public static class OpenApiSetup
                         `traceId`, and for invalid fields an `errors` map of field → messages.
                         """,
                 };
-                // The document is committed and compared in tests: it must not depend on the host that served it.
-                document.Servers = [];
+                // The document is committed and compared in tests: it must not depend on the host that served it, so
+                // the server is the one that serves the document.
+                document.Servers = [new OpenApiServer { Url = "/", Description = "The host that serves this document." }];
+                document.Tags ??= new HashSet<OpenApiTag>();
+                foreach (var (name, description) in TagDescriptions)
+                {
+                    if (document.Tags.FirstOrDefault(t => t.Name == name) is { } tag) tag.Description = description;
+                    else document.Tags.Add(new OpenApiTag { Name = name, Description = description });
+                }
                 // The journal's before and after are objects of any shape; left untyped, their "null or JSON" (oneOf)
                 // would be ambiguous, as null would match both.
                 if (document.Components?.Schemas?.TryGetValue("JsonElement", out var json) == true && json is OpenApiSchema anyJson)
@@ -75,6 +82,9 @@ public static class OpenApiSetup
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
+                // Said outright for the unauthenticated operations (health): an empty requirement, no key needed.
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+                    operation.Security = [new OpenApiSecurityRequirement()];
                 // Each operation names the one scope it needs; bearer schemes carry no scopes, so the description says it too.
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Auth.RequiredScope>().FirstOrDefault() is { } required)
                 {
@@ -88,6 +98,7 @@ public static class OpenApiSetup
                 DocumentHeaders(operation, context);
                 if (context.Description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true)
                     ProblemResponses.DocumentCommonProblems(operation, context.Document!);
+                ResponseHeaders.Document(operation, context.Description.ActionDescriptor.EndpointMetadata);
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>
@@ -130,6 +141,23 @@ public static class OpenApiSetup
         });
         return services;
     }
+
+    static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Units"] = "The administrative units (province, cities, counties, the department and its divisions) that own work and report figures.",
+        ["Rounds"] = "Inspection rounds (巡视): who inspected whom, when, and the rectification deadline.",
+        ["Issues"] = "The problems a round found (问题), their sub-issues, state, review (申请销号) and closing (销号).",
+        ["Measures"] = "The rectification measures (整改措施) of an issue: owner unit, dates, progress entries and evidence.",
+        ["Journal"] = "Every change, with the calling system that made it, before and after.",
+        ["Indicators"] = "Indicators (指标) linked to issues and measures, with their targets and monthly series.",
+        ["Data values"] = "Indicator values per unit and period, and the monthly push that brings them.",
+        ["Reporting"] = "Reporting completeness: who reported which indicator for a period, on time, late or not at all.",
+        ["Snapshots"] = "The state of a round at the end of each month: pushed or drafted, published (frozen), revised, compared.",
+        ["Dashboard"] = "A round at a glance: counts, overdue and due-soon work, progress per area, indicators, trend.",
+        ["Reports"] = "The public progress report of a month, in Chinese, as HTML or Markdown.",
+        ["Clients"] = "The calling systems, their scopes and units, and their API keys (scope admin).",
+        ["Health"] = "Liveness and readiness, without a key, for load balancers and orchestrators.",
+    };
 
     /// <summary>
     /// Documents the concurrency and idempotency headers an operation takes, read off what it does: a handler that
