@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Dapper;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
@@ -12,9 +13,11 @@ public sealed record SeriesQuery
     public string? Unit { get; init; }
 
     [Description("First period (of the indicator's frequency); default: eleven periods before the last.")]
+    [RegularExpression(Period.Pattern, ErrorMessage = Period.PeriodMessage)]
     public string? From { get; init; }
 
     [Description("Last period; default: the latest period with a value.")]
+    [RegularExpression(Period.Pattern, ErrorMessage = Period.PeriodMessage)]
     public string? To { get; init; }
 }
 

@@ -10,7 +10,14 @@ public enum IndicatorFrequency { Monthly, Quarterly, Yearly }
 /// </summary>
 public readonly record struct Period(int Year, int Index, IndicatorFrequency Frequency) : IComparable<Period>
 {
-    public const string Pattern = "^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$";
+    /// <summary>Any period (years 1900–2999), as the OpenAPI document and request validation state it.</summary>
+    public const string Pattern = "^(19[0-9]{2}|2[0-9]{3})(-(0[1-9]|1[0-2])|-Q[1-4])?$";
+
+    /// <summary>A month, YYYY-MM: snapshots, reports and completeness are monthly.</summary>
+    public const string MonthPattern = "^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$";
+
+    public const string MonthMessage = "Use a month: YYYY-MM, e.g. 2025-10.";
+    public const string PeriodMessage = "Use a period: YYYY-MM, YYYY-Qn or YYYY, e.g. 2025-09.";
 
     /// <summary>Parses exactly one of the three spellings; null for anything else.</summary>
     public static Period? TryParse(string? text)

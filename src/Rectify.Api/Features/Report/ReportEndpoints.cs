@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
@@ -12,9 +13,11 @@ namespace Rectify.Api.Features.Report;
 public sealed record ReportQuery
 {
     [Description("The month reported on, YYYY-MM (required).")]
+    [RegularExpression(Indicators.Period.MonthPattern, ErrorMessage = Indicators.Period.MonthMessage)]
     public string? Period { get; init; }
 
     [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
+    [AllowedValues("html", "md", null, ErrorMessage = "Use html (the default) or md.")]
     public string? Format { get; init; }
 }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Indicators;
@@ -13,9 +14,11 @@ namespace Rectify.Api.Features.Reporting;
 public sealed record CompletenessQuery
 {
     [Description("The month (YYYY-MM), or the first month of a range.")]
+    [RegularExpression(Indicators.Period.MonthPattern, ErrorMessage = Indicators.Period.MonthMessage)]
     public string? Period { get; init; }
 
     [Description("Last month of the range (inclusive); default: period.")]
+    [RegularExpression(Indicators.Period.MonthPattern, ErrorMessage = Indicators.Period.MonthMessage)]
     public string? To { get; init; }
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
@@ -94,7 +95,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
     }
 
-    static async Task<IResult> Get(string round, string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+    static async Task<IResult> Get(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's snapshot");
@@ -146,7 +147,7 @@ public static class SnapshotEndpoints
         new("latestNote", r => r.Measure.LatestNote),
     ];
 
-    static async Task<Ok<PushSnapshotResponse>> Push(string round, string period, PushSnapshotRequest request, SnapshotRepository snapshots,
+    static async Task<Ok<PushSnapshotResponse>> Push(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, PushSnapshotRequest request, SnapshotRepository snapshots,
         HttpContext http, CancellationToken ct)
     {
         var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
@@ -154,7 +155,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(answer);
     }
 
-    static async Task<Ok<SnapshotResponse>> Publish(string round, string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
+    static async Task<Ok<SnapshotResponse>> Publish(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
         HttpContext http, CancellationToken ct)
     {
         var ifMatch = http.Request.Headers.IfMatch;
@@ -164,7 +165,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(snapshot);
     }
 
-    static async Task<Ok<SnapshotDiff>> Diff(string round, string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
+    static async Task<Ok<SnapshotDiff>> Diff(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
         Caller caller, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's snapshots");

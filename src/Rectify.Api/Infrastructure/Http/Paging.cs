@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Rectify.Api.Infrastructure.Problems;
 
@@ -15,6 +16,7 @@ public record PageRequest
 
     [Description("Largest number of items to return (1–200).")]
     [DefaultValue(DefaultLimit)]
+    [Range(1, MaxLimit, ErrorMessage = "limit must be between 1 and 200.")]
     public int? Limit { get; init; }
 
     [Description("Opaque cursor from the previous page's nextCursor; omit for the first page.")]

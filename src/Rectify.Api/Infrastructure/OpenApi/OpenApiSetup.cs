@@ -59,7 +59,7 @@ public static class OpenApiSetup
                 }
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, _, _) =>
+            options.AddOperationTransformer((operation, context, _) =>
             {
                 // [AsParameters] records bind query names case-insensitively; document them in the API's camelCase.
                 foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
@@ -67,6 +67,7 @@ public static class OpenApiSetup
                     if (parameter.In == ParameterLocation.Query && parameter.Name is { Length: > 0 } name && char.IsUpper(name[0]))
                         parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
                 }
+                DocumentAllowedValues(operation, context);
                 return Task.CompletedTask;
             });
             options.AddDocumentTransformer((document, _, _) =>
@@ -190,6 +191,24 @@ public static class OpenApiSetup
                     : "The ETag last read. Optional: when sent, 412 if the resource changed since.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
+        }
+    }
+
+    /// <summary>A parameter limited by [AllowedValues] (validated before the handler runs) lists them as its enum.</summary>
+    static void DocumentAllowedValues(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        foreach (var description in context.Description.ParameterDescriptions)
+        {
+            var attributes = description.ParameterDescriptor switch
+            {
+                Microsoft.AspNetCore.Mvc.Infrastructure.IPropertyInfoParameterDescriptor p => p.PropertyInfo.GetCustomAttributes(true),
+                Microsoft.AspNetCore.Mvc.Infrastructure.IParameterInfoParameterDescriptor p => p.ParameterInfo.GetCustomAttributes(true),
+                _ => [],
+            };
+            if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is not { } allowed) continue;
+            var parameter = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name?.Equals(description.Name, StringComparison.OrdinalIgnoreCase) == true);
+            if (parameter?.Schema is OpenApiSchema schema)
+                schema.Enum = [.. allowed.Values.OfType<string>().Select(value => (JsonNode)JsonValue.Create(value))];
         }
     }
 

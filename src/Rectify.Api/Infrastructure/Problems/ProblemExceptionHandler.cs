@@ -183,10 +183,28 @@ public static class ProblemSetup
                 details.Type = details is HttpValidationProblemDetails && status == 400 ? ProblemTypes.Validation : ProblemTypes.ForStatus(status);
             details.Instance ??= context.HttpContext.Request.Path;
             details.Extensions.Remove("exception"); // never echo developer exception details
+            if (details is HttpValidationProblemDetails validation) NameFieldsAsTheApiDoes(validation.Errors);
             details.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
         // After the default writer (which AddProblemDetails adds): writes the problems that one declines for their Accept.
         services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
         return services;
+    }
+
+    /// <summary>
+    /// Request validation names a field by its C# property (<c>RevisionReason</c>, <c>Items[0].Name</c>); the API's
+    /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it.
+    /// </summary>
+    static void NameFieldsAsTheApiDoes(IDictionary<string, string[]> errors)
+    {
+        foreach (var key in errors.Keys.Where(k => k.Split('.').Any(IsPropertyName)).ToList())
+        {
+            var name = string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? char.ToLowerInvariant(part[0]) + part[1..] : part));
+            errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(errors[key])] : errors[key];
+            errors.Remove(key);
+        }
+
+        // A C# property (Limit, Items[0]); header names (Idempotency-Key) keep their spelling.
+        static bool IsPropertyName(string part) => part.Length > 0 && char.IsUpper(part[0]) && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '[' or ']');
     }
 }
