@@ -11,7 +11,9 @@ namespace Rectify.Api.Tests.OpenApi;
 /// round's whole life, through every operation of the document, on the reference case. Every answer (successes and
 /// the ordinary refusals) must be documented for its operation, with its media type, and its JSON must be valid
 /// against the documented schema with no field the document does not name. The request bodies are the document's
-/// own examples wherever the data allows, so the examples are checked too. The hostile fuzz runs the same check.
+/// own examples wherever the data allows, so the examples are checked too. The walk runs twice: on the in-memory
+/// server under the fixed clock, and on the service as a real process behind Kestrel on today's date. The hostile
+/// fuzz runs the same check on its answers.
 /// </summary>
 public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClassFixture<RectifyAppWithDemoData>
 {
@@ -23,12 +25,42 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
     public async Task Every_operation_answers_as_the_document_says()
     {
         using var documentClient = app.Client();
-        var document = await documentClient.GetJsonAsync("/openapi/v1.json");
-        var recorder = new AnswerRecorder(new DocumentedAnswers(document));
+        var recorder = new AnswerRecorder(new DocumentedAnswers(await documentClient.GetJsonAsync("/openapi/v1.json")));
         using var client = app.CreateDefaultClient(recorder);
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var anonymous = new HttpClient(recorder.Before(app.Server.CreateHandler())) { BaseAddress = client.BaseAddress };
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(app.Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+        await WalkAsync(client, anonymous, recorder, today);
+    }
+
+    /// <summary>The same walk against the service as a real process behind Kestrel, on today's date, as an integrator meets it.</summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Every_operation_answers_as_the_document_says_behind_kestrel()
+    {
+        var connectionString = await app.TestCluster.CreateDatabaseAsync();
+        var key = await TestKeys.CreateAsync(connectionString, Ct);
+        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Rectify"] = connectionString,
+            ["Database__LoadDemoData"] = "true",
+        }, Ct);
+        using var plain = api.Client();
+        var recorder = new AnswerRecorder(new DocumentedAnswers(await plain.GetJsonAsync("/openapi/v1.json")));
+        using var client = new HttpClient(recorder.Before(new SocketsHttpHandler())) { BaseAddress = api.BaseAddress };
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var anonymous = new HttpClient(recorder.Before(new SocketsHttpHandler())) { BaseAddress = api.BaseAddress };
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+        await WalkAsync(client, anonymous, recorder, today);
+    }
+
+    /// <summary>A round's whole life through every operation; <paramref name="today"/> is the service's date.</summary>
+    static async Task WalkAsync(HttpClient client, HttpClient anonymous, AnswerRecorder recorder, DateOnly today)
+    {
+        var document = await client.GetJsonAsync("/openapi/v1.json");
         JsonObject Example(string method, string path)
             => document["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone().AsObject();
+        string Day(int daysBefore) => today.AddDays(-daysBefore).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         // Reading the reference case.
         await OkAsync(client, "/health/live");
@@ -76,15 +108,15 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         var measureUpdate = Example("put", "/api/v1/measures/{id}");
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
         var progress = Example("post", "/api/v1/measures/{id}/progress");
-        progress["reportedOn"] = "2025-06-10";
+        progress["reportedOn"] = Day(5);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"), HttpStatusCode.Created);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
         var close = Example("post", "/api/v1/issues/{id}/close");
-        close["closedOn"] = "2025-06-15";
+        close["closedOn"] = Day(0);
         // The measure is still running: the close is refused with the blocking measure named.
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = "2025-06-14", percent = 100 }, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
@@ -150,11 +182,8 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await SendAsync(client, HttpMethod.Get, "/api/v1/issues?limit=0", null, HttpStatusCode.BadRequest);
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.PreconditionFailed, ifMatch: "\"stale\"");
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, (HttpStatusCode)428);
-        using (var anonymous = new HttpClient(recorder.Before(app.Server.CreateHandler())) { BaseAddress = client.BaseAddress })
-        {
-            using var refused = await anonymous.GetAsync($"/api/v1/rounds/{Round}", Ct);
+        using (var refused = await anonymous.GetAsync($"/api/v1/rounds/{Round}", Ct))
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        }
 
         Assert.True(!recorder.Violations.Any(), "Answers the document does not describe:\n" + string.Join("\n", recorder.Violations));
         Assert.True(!recorder.NeverSucceeded.Any(), "Operations never seen to succeed: " + string.Join(", ", recorder.NeverSucceeded));
