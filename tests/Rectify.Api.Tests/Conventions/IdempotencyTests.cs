@@ -43,6 +43,7 @@ public sealed class IdempotencyTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal(["true"], replay.Headers.GetValues("Idempotent-Replayed"));
         Assert.Equal($"/api/v1/rounds/{code}", first.Headers.Location?.ToString());
         Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal(first.ETag(), replay.ETag()); // the retrying caller can go on to update with If-Match
         Assert.Equal("application/json", replay.Content.Headers.ContentType?.MediaType);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(firstBody), JsonNode.Parse(replayBody)), $"first: {firstBody}\nreplay: {replayBody}");
         Assert.Equal(firstBody, replayBody);
@@ -67,6 +68,7 @@ public sealed class IdempotencyTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal(["true"], replay.Headers.GetValues("Idempotent-Replayed"));
         Assert.Equal($"/api/v1/issues/{created["id"]}", first.Headers.Location?.ToString());
         Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal(first.ETag(), replay.ETag()); // the retrying caller can go on to update with If-Match
         Assert.True(JsonNode.DeepEquals(created, replayed), $"first: {created.ToJsonString()}\nreplay: {replayed.ToJsonString()}");
         Assert.Equal(1L, await app.ScalarAsync<long>(
             "SELECT count(*) FROM issues i JOIN rounds r ON r.id = i.round_id WHERE r.code = @round AND i.code = '1'", new { round }));

@@ -92,7 +92,9 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         // A round of one's own, from the examples: create, read, update.
         var round = Example("post", "/api/v1/rounds");
         round["code"] = "R-CONFORMANCE";
-        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created);
+        var roundKey = Guid.NewGuid().ToString();
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey);
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey); // replayed
         var roundUpdate = Example("put", "/api/v1/rounds/{code}");
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
 
@@ -207,9 +209,11 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         return response.ETag();
     }
 
-    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null)
+    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null,
+        string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, url);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body, options: Http.Json);
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         using var response = await client.SendAsync(request, Ct);

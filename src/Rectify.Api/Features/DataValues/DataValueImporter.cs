@@ -109,7 +109,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
                 summary.Strategy, summary.Atomic, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected,
                 revisionReason = revising ? query.RevisionReason : null, contentType = csv ? "text/csv" : "application/json",
             }, token);
-            if (key is not null) await idempotency.StoreAsync(tx, key, StatusCodes.Status200OK, null, summary, token);
+            if (key is not null) await idempotency.StoreAsync(tx, key, StatusCodes.Status200OK, null, null, summary, token);
             logger.LogInformation("Push {ImportId} by {Caller}: {Received} received, {Inserted} inserted, {Updated} updated, {Unchanged} unchanged, {Deleted} deleted, {Rejected} rejected",
                 importId, caller.Name, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected);
             return (Answer(summary), true);

@@ -33,7 +33,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
             if (await ClaimAsync<TResponse>(tx, http, key, operation, hash, token) is { } replay) return replay;
 
             var created = await create(tx, token);
-            await StoreAsync(tx, key, created.StatusCode, created.Location, created.Value, token);
+            await StoreAsync(tx, key, created.StatusCode, created.Location, http.Response.Headers.ETag.ToString(), created.Value, token);
             return created;
         }, ct, repeatable: true);
     }
@@ -51,10 +51,11 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
     }
 
     /// <summary>Stores the answer to a claimed key, in the same transaction as the work it answers.</summary>
-    public Task StoreAsync<T>(Tx tx, string key, int? status, string? location, T answer, CancellationToken ct)
+    public Task StoreAsync<T>(Tx tx, string key, int? status, string? location, string? etag, T answer, CancellationToken ct)
         => tx.ExecuteAsync(StoreSql, new
         {
-            caller = caller.Name, key, status, location, body = JsonSerializer.Serialize(answer, json.Value.SerializerOptions),
+            caller = caller.Name, key, status, location, etag = string.IsNullOrEmpty(etag) ? null : etag,
+            body = JsonSerializer.Serialize(answer, json.Value.SerializerOptions),
         }, ct);
 
     /// <summary>The key of this request, or null when none was sent; a 400 when it is not a usable key.</summary>
@@ -75,6 +76,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
                 "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.");
         http.Response.Headers[ReplayedHeader] = "true";
         if (stored.Location is not null) http.Response.Headers.Location = stored.Location;
+        if (stored.ETag is not null) http.Response.Headers.ETag = stored.ETag;
         var status = stored.Status ?? StatusCodes.Status201Created;
         // jsonb keeps the values but not the text (it reorders keys and adds spaces): read the answer back into its
         // type and write it as the first answer was written, so that a replay is byte for byte the first answer.
@@ -101,13 +103,13 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         """;
 
     const string StoredSql = """
-        SELECT operation, request_hash AS RequestHash, status, location, response::text AS response
+        SELECT operation, request_hash AS RequestHash, status, location, etag, response::text AS response
         FROM idempotency_keys
         WHERE caller = @caller AND key = @key
         """;
 
     const string StoreSql = """
-        UPDATE idempotency_keys SET status = @status, location = @location, response = @body::jsonb
+        UPDATE idempotency_keys SET status = @status, location = @location, etag = @etag, response = @body::jsonb
         WHERE caller = @caller AND key = @key
         """;
 
@@ -117,6 +119,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         public byte[] RequestHash { get; init; } = [];
         public int? Status { get; init; }
         public string? Location { get; init; }
+        public string? ETag { get; init; }
         public string? Response { get; init; }
     }
 }
