@@ -42,7 +42,8 @@ public sealed class DocumentedAnswers
         var segments = sent.Trim('/').Split('/');
         return _paths.Select(p => p.Key)
             .Select(template => (template, parts: template.Trim('/').Split('/')))
-            .Where(t => t.parts.Length == segments.Length && t.parts.Zip(segments).All(p => IsParameter(p.First) ? p.Second.Length > 0 : p.First == p.Second))
+            .Where(t => t.parts.Length == segments.Length
+                && t.parts.Zip(segments).All(p => IsParameter(p.First) ? p.Second.Length > 0 : p.First.Equals(p.Second, StringComparison.OrdinalIgnoreCase)))
             .OrderByDescending(t => t.parts.Count(part => !IsParameter(part)))
             .Select(t => t.template)
             .FirstOrDefault();
@@ -116,7 +117,7 @@ public sealed class DocumentedAnswers
         }
         using (parsed)
         {
-            var results = SchemaFor(schema).Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            var results = SchemaFor(schema).Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
             return results.IsValid ? [] : Failures(results).Select(f => $"{status} body {f}").Distinct().Take(10).ToList();
         }
     }
@@ -128,20 +129,24 @@ public sealed class DocumentedAnswers
     /// </summary>
     static IEnumerable<string> Failures(EvaluationResults results)
     {
+        // A node is one schema applied at one place in the answer: items[0] and items[1] are apart under the same schema.
         var details = results.Details ?? [results];
-        var passed = details.Where(d => d.IsValid).Select(d => d.EvaluationPath.ToString()).ToHashSet(StringComparer.Ordinal);
-        bool Under(string path, string ancestor) => path.Length > ancestor.Length && path.StartsWith(ancestor + "/", StringComparison.Ordinal);
-        var failing = details.Where(d => !d.IsValid && !passed.Any(p => Under(d.EvaluationPath.ToString(), p))).ToList();
+        static string Node(EvaluationResults d) => $"{d.EvaluationPath}@{d.InstanceLocation}";
+        static bool Under(EvaluationResults d, EvaluationResults ancestor)
+            => d.EvaluationPath.ToString().StartsWith(ancestor.EvaluationPath + "/", StringComparison.Ordinal)
+                && (d.InstanceLocation.ToString() == ancestor.InstanceLocation.ToString()
+                    || d.InstanceLocation.ToString().StartsWith(ancestor.InstanceLocation + "/", StringComparison.Ordinal));
+        var passed = details.Where(d => d.IsValid).ToList();
+        var failing = details.Where(d => !d.IsValid && !passed.Any(p => Under(d, p))).ToList();
         foreach (var d in failing)
         {
-            var path = d.EvaluationPath.ToString();
             if (d.Errors is { Count: > 0 } errors)
             {
-                foreach (var (keyword, message) in errors) yield return $"at '{d.InstanceLocation}' ({keyword}, schema {path}): {message}";
+                foreach (var (keyword, message) in errors) yield return $"at '{d.InstanceLocation}' ({keyword}, schema {d.EvaluationPath}): {message}";
             }
-            else if (!failing.Any(other => Under(other.EvaluationPath.ToString(), path)))
+            else if (!failing.Any(other => other != d && Node(other) != Node(d) && Under(other, d)))
             {
-                yield return $"at '{d.InstanceLocation}': not valid against schema {path} (a oneOf matching more than one alternative?)";
+                yield return $"at '{d.InstanceLocation}': not valid against schema {d.EvaluationPath} (a oneOf matching more than one alternative?)";
             }
         }
     }
@@ -163,7 +168,11 @@ public sealed class DocumentedAnswers
 
     static string Rebased(string json) => json.Replace("\"#/components/schemas/", "\"#/$defs/", StringComparison.Ordinal);
 
-    /// <summary>Closes every object schema that lists properties and says nothing about others.</summary>
+    /// <summary>
+    /// Closes every object schema that lists properties and says nothing about others, and drops the formats that
+    /// are OpenAPI's own (int32, decimal…), which JSON Schema does not know, so that the ones it knows (date,
+    /// date-time, uuid, uri) are asserted. Values (examples, defaults, enums) are left as they are.
+    /// </summary>
     static void Close(JsonNode? node)
     {
         switch (node)
@@ -171,11 +180,17 @@ public sealed class DocumentedAnswers
             case JsonObject o:
                 if (o["properties"] is JsonObject && o["additionalProperties"] is null && o["unevaluatedProperties"] is null)
                     o["unevaluatedProperties"] = false;
-                foreach (var (_, child) in o.ToList()) Close(child);
+                if (o["format"] is JsonValue format && !JsonSchemaFormats.Contains(format.ToString())) o.Remove("format");
+                foreach (var (key, child) in o.ToList())
+                {
+                    if (key is not ("example" or "examples" or "default" or "enum" or "const")) Close(child);
+                }
                 break;
             case JsonArray a:
                 foreach (var child in a) Close(child);
                 break;
         }
     }
+
+    static readonly HashSet<string> JsonSchemaFormats = ["date", "date-time", "uuid", "uri"];
 }

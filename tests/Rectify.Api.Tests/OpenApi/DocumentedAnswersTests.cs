@@ -19,7 +19,9 @@ public sealed class DocumentedAnswersTests
           },
           "components": { "schemas": {
             "Thing": { "type": "object", "required": ["id"], "properties": {
-              "id": { "type": "integer" },
+              "id": { "type": "integer", "format": "int64" },
+              "day": { "type": "string", "format": "date" },
+              "amount": { "type": "string", "format": "decimal" },
               "light": { "oneOf": [ { "type": "null" }, { "$ref": "#/components/schemas/Light" } ] } } },
             "Light": { "type": ["null", "string"], "enum": ["green", "red", null] }
           } }
@@ -46,6 +48,13 @@ public sealed class DocumentedAnswersTests
     [Fact]
     public void A_null_matching_both_alternatives_of_a_one_of_is_reported()
         => Assert.Contains(Check(200, "application/json", """{"id":7,"light":null}"""), v => v.Contains("/light", StringComparison.Ordinal));
+
+    [Fact]
+    public void A_bad_format_is_reported_and_openapi_formats_are_not_asserted()
+    {
+        Assert.Empty(Check(200, "application/json", """{"id":7,"day":"2025-06-15","amount":"12.50"}"""));
+        Assert.Contains(Check(200, "application/json", """{"id":7,"day":"15/06/2025"}"""), v => v.Contains("/day", StringComparison.Ordinal));
+    }
 
     [Fact]
     public void An_undocumented_status_or_media_type_is_reported()

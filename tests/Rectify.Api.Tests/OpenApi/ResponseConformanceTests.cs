@@ -29,8 +29,7 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         using var client = app.CreateDefaultClient(recorder);
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var anonymous = new HttpClient(recorder.Before(app.Server.CreateHandler())) { BaseAddress = client.BaseAddress };
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(app.Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
-        await WalkAsync(client, anonymous, recorder, today);
+        await WalkAsync(client, anonymous, recorder);
     }
 
     /// <summary>The same walk against the service as a real process behind Kestrel, on today's date, as an integrator meets it.</summary>
@@ -50,16 +49,16 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         using var anonymous = new HttpClient(recorder.Before(new SocketsHttpHandler())) { BaseAddress = api.BaseAddress };
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
-        await WalkAsync(client, anonymous, recorder, today);
+        await WalkAsync(client, anonymous, recorder);
     }
 
-    /// <summary>A round's whole life through every operation; <paramref name="today"/> is the service's date.</summary>
-    static async Task WalkAsync(HttpClient client, HttpClient anonymous, AnswerRecorder recorder, DateOnly today)
+    /// <summary>A round's whole life through every operation, dated by the service's own today.</summary>
+    static async Task WalkAsync(HttpClient client, HttpClient anonymous, AnswerRecorder recorder)
     {
         var document = await client.GetJsonAsync("/openapi/v1.json");
         JsonObject Example(string method, string path)
             => document["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone().AsObject();
+        var today = DateOnly.Parse((await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard"))["asOf"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
         string Day(int daysBefore) => today.AddDays(-daysBefore).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         // Reading the reference case.
@@ -81,7 +80,6 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await OkAsync(client, $"/api/v1/data-values?indicator={indicator}");
         await OkAsync(client, "/api/v1/data-values/deletions");
         await OkAsync(client, "/api/v1/reporting/completeness?period=2025-05");
-        await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard");
         await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=html", "text/html");
         await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=md", "text/markdown");
         await TextAsync(client, $"/api/v1/issues?round={Round}", "text/csv");

@@ -38,7 +38,7 @@ public static class ClientEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Create, Examples.Client with { Keys = [] });
 
-        group.MapPost("/{id:long}/keys", IssueKey).RequireScope(Scopes.Admin)
+        group.MapPost("/{id:long}/keys", IssueKey).RequireScope(Scopes.Admin).WithLocation("The client the key was issued to.")
             .WithName("IssueClientKey")
             .WithSummary("Issue an API key")
             .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: issue the new one, switch, revoke the old one.")

@@ -94,11 +94,11 @@ public sealed record DataValueListQuery : PageRequest
     public string? UnitSubtree { get; init; }
 
     [Description("Only periods from this one on (YYYY-MM, YYYY-Qn or YYYY; compared within the same frequency).")]
-    [RegularExpression(Indicators.Period.Pattern, ErrorMessage = Indicators.Period.PeriodMessage)]
+    [Indicators.PeriodText]
     public string? From { get; init; }
 
     [Description("Only periods up to this one (inclusive).")]
-    [RegularExpression(Indicators.Period.Pattern, ErrorMessage = Indicators.Period.PeriodMessage)]
+    [Indicators.PeriodText]
     public string? To { get; init; }
 
     [Description("Only values last written by this calling system.")]

@@ -13,11 +13,11 @@ public sealed record SeriesQuery
     public string? Unit { get; init; }
 
     [Description("First period (of the indicator's frequency); default: eleven periods before the last.")]
-    [RegularExpression(Period.Pattern, ErrorMessage = Period.PeriodMessage)]
+    [PeriodText]
     public string? From { get; init; }
 
     [Description("Last period; default: the latest period with a value.")]
-    [RegularExpression(Period.Pattern, ErrorMessage = Period.PeriodMessage)]
+    [PeriodText]
     public string? To { get; init; }
 }
 

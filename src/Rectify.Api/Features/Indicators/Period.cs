@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
 namespace Rectify.Api.Features.Indicators;
@@ -93,4 +94,18 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
         IndicatorFrequency.Quarterly => $"{Year:D4}-Q{Index}",
         _ => $"{Year:D4}",
     };
+}
+
+/// <summary>A month, YYYY-MM, in a query or path: validated before the handler runs and stated in the OpenAPI document.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class MonthAttribute() : RegularExpressionAttribute(Period.MonthPattern)
+{
+    public override string FormatErrorMessage(string name) => Period.MonthMessage;
+}
+
+/// <summary>A period of any frequency (YYYY-MM, YYYY-Qn, YYYY), as <see cref="MonthAttribute"/> for months.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class PeriodTextAttribute() : RegularExpressionAttribute(Period.Pattern)
+{
+    public override string FormatErrorMessage(string name) => Period.PeriodMessage;
 }

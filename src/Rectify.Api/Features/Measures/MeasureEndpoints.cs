@@ -49,7 +49,9 @@ public static class MeasureEndpoints
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Measure);
 
-        group.MapPost("/{id:long}/progress", AddProgress).RequireScope(Scopes.Write).ProducesETag()
+        group.MapPost("/{id:long}/progress", AddProgress).RequireScope(Scopes.Write)
+            .ProducesETag("The measure's new version (the entry moves its progress): send it in If-Match to change the measure.")
+            .WithLocation("The measure the entry was added to.")
             .WithName("AddMeasureProgress")
             .WithSummary("Report progress")
             .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
@@ -58,7 +60,7 @@ public static class MeasureEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(new AddProgressRequest { ReportedOn = new DateOnly(2025, 10, 15), Percent = 65, Note = "截至2025年10月中旬，项目主体完成65%。" }, Examples.Progress);
 
-        group.MapPost("/{id:long}/evidence", AddEvidence).RequireScope(Scopes.Write)
+        group.MapPost("/{id:long}/evidence", AddEvidence).RequireScope(Scopes.Write).WithLocation("The measure the evidence was added to.")
             .WithName("AddMeasureEvidence")
             .WithSummary("Add evidence")
             .WithDescription("Records a document or output that proves the measure, e.g. a regulation issued (《海南省公墓管理办法》). Titles are unique per measure (409). Idempotency-Key is honoured.")

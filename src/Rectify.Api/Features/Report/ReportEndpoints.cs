@@ -13,7 +13,7 @@ namespace Rectify.Api.Features.Report;
 public sealed record ReportQuery
 {
     [Description("The month reported on, YYYY-MM (required).")]
-    [RegularExpression(Indicators.Period.MonthPattern, ErrorMessage = Indicators.Period.MonthMessage)]
+    [Indicators.Month]
     public string? Period { get; init; }
 
     [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
@@ -81,7 +81,7 @@ public static class ReportEndpoints
         var errors = new Dictionary<string, string[]>();
         var month = Period.TryParse(query.Period, IndicatorFrequency.Monthly);
         if (month is null)
-            errors["period"] = [query.Period is null ? "Name the month of the report: period=YYYY-MM, e.g. 2025-10." : "Use a month: YYYY-MM, e.g. 2025-10."];
+            errors["period"] = [query.Period is null ? "Name the month of the report: period=YYYY-MM, e.g. 2025-10." : Period.MonthMessage];
         var markdown = query.Format switch
         {
             null or "html" => false,

@@ -238,14 +238,14 @@ public sealed record PublishSnapshotRequest
 public sealed record SnapshotQuery
 {
     [Description("A given revision; default the latest.")]
-    [Range(1, int.MaxValue, ErrorMessage = "revision counts from 1.")]
+    [Range(1, int.MaxValue, ErrorMessage = "revision is 1 or more.")]
     public int? Revision { get; init; }
 }
 
 public sealed record SnapshotDiffQuery
 {
     [Description("The month to compare with (YYYY-MM), usually the one before.")]
-    [RegularExpression(Indicators.Period.MonthPattern, ErrorMessage = Indicators.Period.MonthMessage)]
+    [Indicators.Month]
     public string? Against { get; init; }
 }
 

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
@@ -95,7 +94,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
     }
 
-    static async Task<IResult> Get(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+    static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's snapshot");
@@ -147,7 +146,7 @@ public static class SnapshotEndpoints
         new("latestNote", r => r.Measure.LatestNote),
     ];
 
-    static async Task<Ok<PushSnapshotResponse>> Push(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, PushSnapshotRequest request, SnapshotRepository snapshots,
+    static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] string period, PushSnapshotRequest request, SnapshotRepository snapshots,
         HttpContext http, CancellationToken ct)
     {
         var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
@@ -155,7 +154,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(answer);
     }
 
-    static async Task<Ok<SnapshotResponse>> Publish(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
+    static async Task<Ok<SnapshotResponse>> Publish(string round, [Month] string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
         HttpContext http, CancellationToken ct)
     {
         var ifMatch = http.Request.Headers.IfMatch;
@@ -165,20 +164,20 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(snapshot);
     }
 
-    static async Task<Ok<SnapshotDiff>> Diff(string round, [RegularExpression(Period.MonthPattern, ErrorMessage = Period.MonthMessage)] string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
+    static async Task<Ok<SnapshotDiff>> Diff(string round, [Month] string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
         Caller caller, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's snapshots");
         var to = Month(period);
         var from = query.Against is null ? throw Problem.Validation("against", "Name the month to compare with: against=YYYY-MM.")
-            : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", "Use a month: YYYY-MM, e.g. 2025-09.");
+            : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
         var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{from}");
         var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{to}");
         return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
     }
 
     internal static Period Month(string period)
-        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", "Use a month: YYYY-MM, e.g. 2025-10.");
+        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", Period.MonthMessage);
 
     static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
 

@@ -96,7 +96,7 @@ public static class AccessSetup
             if (access.CorsOrigins.Length > 0)
                 options.AddPolicy(CorsPolicy, policy => policy.WithOrigins(access.CorsOrigins).AllowAnyMethod()
                     .WithHeaders("Authorization", ApiKeyAuthentication.HeaderName, "Content-Type", "If-Match", "If-None-Match", Http.IdempotentCreates.Header)
-                    .WithExposedHeaders("ETag", "Location", "Retry-After", Http.IdempotentCreates.ReplayedHeader));
+                    .WithExposedHeaders("ETag", "Location", "Retry-After", "WWW-Authenticate", Http.IdempotentCreates.ReplayedHeader));
         });
         return services;
     }

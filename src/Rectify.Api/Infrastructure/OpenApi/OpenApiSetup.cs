@@ -44,11 +44,9 @@ public static class OpenApiSetup
                 // The document is committed and compared in tests: it must not depend on the host that served it, so
                 // the server is the one that serves the document.
                 document.Servers = [new OpenApiServer { Url = "/", Description = "The host that serves this document." }];
-                document.Tags ??= new HashSet<OpenApiTag>();
-                foreach (var (name, description) in TagDescriptions)
+                foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
                 {
-                    if (document.Tags.FirstOrDefault(t => t.Name == name) is { } tag) tag.Description = description;
-                    else document.Tags.Add(new OpenApiTag { Name = name, Description = description });
+                    if (TagDescriptions.TryGetValue(tag.Name ?? "", out var description)) tag.Description = description;
                 }
                 // The journal's before and after are objects of any shape; left untyped, their "null or JSON" (oneOf)
                 // would be ambiguous, as null would match both.

@@ -59,14 +59,17 @@ public static class ProblemResponses
 
     /// <summary>
     /// Documents on every API operation the problems any request can meet whatever the operation: 400 (a request that
-    /// breaks the protocol or a limit), 503 (the database unreachable, with Retry-After), and on operations with a body
-    /// 413 (over the operation's size limit) and 415 (a content type the operation does not take).
+    /// breaks the protocol or a limit), 503 (the database unreachable, with Retry-After), 422 where an Idempotency-Key
+    /// is taken (the key reused), and on operations with a body 413 (over the operation's size limit) and 415 (a
+    /// content type the operation does not take).
     /// </summary>
     public static void DocumentCommonProblems(OpenApiOperation operation, OpenApiDocument document)
     {
         var responses = operation.Responses ??= [];
         Add(400, "The request is malformed or a field is invalid.", "HttpValidationProblemDetails");
         Add(503, "The database is unreachable: retry after the time given in Retry-After.", "ProblemDetails");
+        if (operation.Parameters?.Any(p => p.Name == Http.IdempotentCreates.Header) == true)
+            Add(422, "The Idempotency-Key was used before with another body or operation.", "ProblemDetails");
         if (operation.RequestBody is null) return;
         Add(413, "The body is over the operation's size limit.", "ProblemDetails");
         Add(415, "The body's Content-Type is not one the operation takes.", "ProblemDetails");

@@ -2,8 +2,11 @@ using Microsoft.OpenApi;
 
 namespace Rectify.Api.Infrastructure.OpenApi;
 
-/// <summary>Marks an operation whose success answer carries the resource's version as its ETag.</summary>
-public sealed record AnswersWithETag;
+/// <summary>Marks an operation whose success answer carries a version as its ETag, saying whose.</summary>
+public sealed record AnswersWithETag(string Description);
+
+/// <summary>Where the Location of a 201 points when it is not the created resource (a progress entry: its measure).</summary>
+public sealed record CreatedLocation(string Description);
 
 /// <summary>
 /// The response headers an integrator acts on, documented per answer: ETag (the version for If-Match), Location
@@ -12,22 +15,28 @@ public sealed record AnswersWithETag;
 /// </summary>
 public static class ResponseHeaders
 {
-    public const string IdempotentReplayed = "Idempotent-Replayed";
+    const string ResourceVersion = "The version of the resource returned: send it in If-Match to change it.";
 
-    /// <summary>Declares that the operation's success answer carries the ETag of the resource it returns.</summary>
-    public static RouteHandlerBuilder ProducesETag(this RouteHandlerBuilder builder) => builder.WithMetadata(new AnswersWithETag());
+    /// <summary>Declares that the operation's success answer carries an ETag: the returned resource's version unless said otherwise.</summary>
+    public static RouteHandlerBuilder ProducesETag(this RouteHandlerBuilder builder, string description = ResourceVersion)
+        => builder.WithMetadata(new AnswersWithETag(description));
+
+    /// <summary>Declares where the Location of the operation's 201 points, when not at the created resource itself.</summary>
+    public static RouteHandlerBuilder WithLocation(this RouteHandlerBuilder builder, string description) => builder.WithMetadata(new CreatedLocation(description));
 
     public static void Document(OpenApiOperation operation, IList<object> metadata)
     {
-        var withETag = metadata.OfType<AnswersWithETag>().Any();
+        var etag = metadata.OfType<AnswersWithETag>().FirstOrDefault();
+        var location = metadata.OfType<CreatedLocation>().FirstOrDefault()?.Description ?? "The path of the created resource.";
         var idempotent = operation.Parameters?.Any(p => p.Name == Http.IdempotentCreates.Header) == true;
         foreach (var (status, response) in operation.Responses ?? [])
         {
             if (response is not OpenApiResponse answer) continue;
             var success = status.StartsWith('2') && status != "204";
-            if ((success || status == "304") && withETag) Add(answer, "ETag", true, "The version of the resource returned: send it in If-Match to change it.");
-            if (status == "201") Add(answer, "Location", true, "The path of the created resource.");
-            if (success && idempotent) Add(answer, IdempotentReplayed, false, "true when this is the stored answer to an earlier request with the same Idempotency-Key.");
+            if ((success || status == "304") && etag is not null) Add(answer, "ETag", true, etag.Description);
+            if (status == "201") Add(answer, "Location", true, location);
+            if (success && idempotent)
+                Add(answer, Http.IdempotentCreates.ReplayedHeader, false, "true when this is the stored answer to an earlier request with the same Idempotency-Key.");
             if (status == "401") Add(answer, "WWW-Authenticate", true, "Bearer, with the reason when a key was sent but is not valid.");
             if (status == "429") Add(answer, "Retry-After", true, "Seconds to wait before the next request.");
             if (status == "503" && answer.Content?.ContainsKey("application/problem+json") == true)

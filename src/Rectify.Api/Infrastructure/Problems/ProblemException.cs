@@ -78,9 +78,11 @@ public static class Problem
 
     public static ProblemException Validation(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
 
+    public const string ValidationTitle = "One or more fields are invalid";
+    public const string ValidationDetail = "See errors for the fields to correct.";
+
     public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) => new(
-        StatusCodes.Status400BadRequest, ProblemTypes.Validation, "One or more fields are invalid",
-        "See errors for the fields to correct.", errors: errors);
+        StatusCodes.Status400BadRequest, ProblemTypes.Validation, ValidationTitle, ValidationDetail, errors: errors);
 
     /// <summary>A well-formed request that refers to something that does not exist (an unknown unit, a parent in another round).</summary>
     public static ProblemException Unprocessable(string field, string message) => new(

@@ -108,7 +108,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             Status = StatusCodes.Status400BadRequest,
             Type = ProblemTypes.Validation,
-            Title = "One or more fields are invalid",
+            Title = Problems.Problem.ValidationTitle,
             Detail = $"Parameter '{name}': {message}",
         };
     }
@@ -183,7 +183,16 @@ public static class ProblemSetup
                 details.Type = details is HttpValidationProblemDetails && status == 400 ? ProblemTypes.Validation : ProblemTypes.ForStatus(status);
             details.Instance ??= context.HttpContext.Request.Path;
             details.Extensions.Remove("exception"); // never echo developer exception details
-            if (details is HttpValidationProblemDetails validation) NameFieldsAsTheApiDoes(validation.Errors);
+            if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest)
+            {
+                NameFieldsAsTheApiDoes(validation.Errors);
+                // Request validation (attributes) answers in the same words as the handlers' own checks.
+                if (details.Title is null || details.Title.StartsWith("One or more validation errors", StringComparison.Ordinal))
+                {
+                    details.Title = Problems.Problem.ValidationTitle;
+                    details.Detail ??= Problems.Problem.ValidationDetail;
+                }
+            }
             details.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
         // After the default writer (which AddProblemDetails adds): writes the problems that one declines for their Accept.
@@ -193,18 +202,18 @@ public static class ProblemSetup
 
     /// <summary>
     /// Request validation names a field by its C# property (<c>RevisionReason</c>, <c>Items[0].Name</c>); the API's
-    /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it.
+    /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it. JSON paths
+    /// (<c>$.Titel</c>) quote the caller's own body and header names (<c>Idempotency-Key</c>) keep their spelling.
     /// </summary>
     static void NameFieldsAsTheApiDoes(IDictionary<string, string[]> errors)
     {
-        foreach (var key in errors.Keys.Where(k => k.Split('.').Any(IsPropertyName)).ToList())
+        foreach (var key in errors.Keys.Where(k => !k.StartsWith('$') && k.Split('.').Any(IsPropertyName)).ToList())
         {
-            var name = string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? char.ToLowerInvariant(part[0]) + part[1..] : part));
+            var name = string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? JsonNamingPolicy.CamelCase.ConvertName(part) : part));
             errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(errors[key])] : errors[key];
             errors.Remove(key);
         }
 
-        // A C# property (Limit, Items[0]); header names (Idempotency-Key) keep their spelling.
         static bool IsPropertyName(string part) => part.Length > 0 && char.IsUpper(part[0]) && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '[' or ']');
     }
 }
