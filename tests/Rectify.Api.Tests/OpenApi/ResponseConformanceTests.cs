@@ -174,10 +174,18 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await OkAsync(client, $"/api/v1/clients/{clientId}");
         var issued = await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"), HttpStatusCode.Created);
         var prefix = issued["prefix"]!.GetValue<string>();
+        using (var withoutWrite = new HttpRequestMessage(HttpMethod.Post, "/api/v1/rounds") { Content = System.Net.Http.Json.JsonContent.Create(round) })
+        {
+            withoutWrite.Headers.Authorization = new AuthenticationHeaderValue("Bearer", issued["key"]!.GetValue<string>()); // read and push only
+            using var forbidden = await anonymous.SendAsync(withoutWrite, Ct);
+            Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        }
         await SendAsync(client, HttpMethod.Delete, $"/api/v1/clients/{clientId}/keys/{prefix}", null, HttpStatusCode.NoContent);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/revoke", null, HttpStatusCode.OK);
 
-        // Ordinary refusals: not found, invalid, stale, missing If-Match, without a key.
+        // Ordinary refusals: not found, invalid, not JSON, stale, missing If-Match, without a key.
+        using (var notJson = await client.PostAsync("/api/v1/rounds", new StringContent("code=R-2", System.Text.Encoding.UTF8, "text/plain"), Ct))
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
         await SendAsync(client, HttpMethod.Get, "/api/v1/issues/999999", null, HttpStatusCode.NotFound);
         await SendAsync(client, HttpMethod.Get, "/api/v1/issues?limit=0", null, HttpStatusCode.BadRequest);
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.PreconditionFailed, ifMatch: "\"stale\"");
