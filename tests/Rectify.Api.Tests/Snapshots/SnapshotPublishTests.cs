@@ -98,6 +98,8 @@ public sealed class SnapshotPublishTests(RectifyApp app) : IClassFixture<Rectify
 
         using var missing = await _kit.Client.GetAsync($"{round.Url("2025-01")}?revision=3", TestContext.Current.CancellationToken);
         await missing.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        using var zero = await _kit.Client.GetAsync($"{round.Url("2025-01")}?revision=0", TestContext.Current.CancellationToken);
+        Assert.NotNull((await zero.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation"))["errors"]!["revision"]);
 
         var list = await _kit.Client.GetJsonAsync($"/api/v1/rounds/{round.Code}/snapshots");
         var item = Assert.Single(list["items"]!.AsArray())!;

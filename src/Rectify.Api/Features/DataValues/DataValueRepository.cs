@@ -35,11 +35,6 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
 
     object Filters(DataValueListQuery q, object keyset)
     {
-        foreach (var (name, period) in new[] { ("from", q.From), ("to", q.To) })
-        {
-            if (period is not null && Indicators.Period.TryParse(period) is null)
-                throw Problem.Validation(name, "Use a period: YYYY-MM, YYYY-Qn or YYYY.");
-        }
         var parameters = new DynamicParameters(keyset);
         parameters.AddDynamicParams(new
         {

@@ -99,7 +99,6 @@ public static class SnapshotEndpoints
     {
         caller.EnsureReadsEverything("A round's snapshot");
         var month = Month(period);
-        if (query.Revision is < 1) throw Problem.Validation("revision", "revision is 1 or more.");
         var (snapshot, version) = await snapshots.FindAsync(round, month, query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
             ?? throw Problem.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
         var csv = CsvExport.WantsCsv(http);

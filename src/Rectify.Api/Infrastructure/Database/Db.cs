@@ -129,13 +129,13 @@ public sealed class Db
     /// <summary>
     /// Every row of a keyset list for an export, read page by page as the consumer asks (see <see cref="Http.CsvExport.KeysetAsync{T}"/>).
     /// <paramref name="sql"/> is the list's own query: <paramref name="filters"/> plus <c>@after</c> and <c>@limit</c>.
-    /// Everything is checked now, so that a bad filter, cursor or limit is a problem before the file starts.
+    /// Everything is checked now, so that a bad filter or cursor is a problem before the file starts (the limit is
+    /// checked by request validation before the handler runs).
     /// </summary>
     public IAsyncEnumerable<T> ExportAsync<TRow, T>(string sql, object filters, Http.PageRequest request, Func<TRow, T> map, Func<T, long> key, CancellationToken ct)
     {
         // An export is every row, so cursor and limit do not apply; a malformed one is refused all the same, as on the list.
         _ = request.After;
-        _ = request.EffectiveLimit;
         return Http.CsvExport.KeysetAsync((after, limit, token) => ReadAsync<IReadOnlyList<T>>(async (connection, t) =>
             (await connection.QueryAsync<TRow>(new CommandDefinition(sql, KeysetArgs(filters, after, limit), cancellationToken: t))).Select(map).ToList(),
             token), key, ct);

@@ -22,12 +22,8 @@ public record PageRequest
     [Description("Opaque cursor from the previous page's nextCursor; omit for the first page.")]
     public string? Cursor { get; init; }
 
-    public int EffectiveLimit => Limit switch
-    {
-        null => DefaultLimit,
-        < 1 or > MaxLimit => throw Problem.Validation("limit", $"limit must be between 1 and {MaxLimit}."),
-        { } limit => limit,
-    };
+    /// <summary>The page size asked for, else the default; its range is checked by request validation (the attribute above).</summary>
+    public int EffectiveLimit => Limit ?? DefaultLimit;
 
     /// <summary>The id after which the page starts (keyset: <c>WHERE id &gt; @after ORDER BY id</c>).</summary>
     public long After => Cursor is null ? 0 : long.TryParse(Cursors.Decode(Cursor), out var id) && id >= 0 ? id : throw Cursors.Invalid();
