@@ -78,6 +78,10 @@ public sealed class DocumentedAnswers
         return problems;
     }
 
+    /// <summary>The names of every header of an answer, its content's included, for <see cref="Check"/>.</summary>
+    public static IReadOnlyCollection<string> HeaderNames(HttpResponseMessage response)
+        => [.. response.Headers.Select(h => h.Key), .. response.Content.Headers.Select(h => h.Key)];
+
     static readonly string[] TrackedHeaders = ["ETag", "Location", "Retry-After", "WWW-Authenticate", "Idempotent-Replayed"];
 
     /// <summary>The operation a request falls on, with its documented responses; null when the document has none.</summary>

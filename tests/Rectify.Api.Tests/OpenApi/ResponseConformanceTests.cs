@@ -223,9 +223,7 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body, options: Http.Json);
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         using var response = await client.SendAsync(request, Ct);
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == expected, $"{method} {url}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+        return await response.ShouldBeAsync(expected);
     }
 }
 
@@ -257,8 +255,8 @@ public sealed class AnswerRecorder : DelegatingHandler
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken); // buffered: the caller reads it again
         var path = request.RequestUri!.IsAbsoluteUri ? request.RequestUri.PathAndQuery : request.RequestUri.OriginalString;
         var method = request.Method.Method;
-        var headers = response.Headers.Select(h => h.Key).Concat(response.Content.Headers.Select(h => h.Key));
-        foreach (var violation in _answers.Check(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, headers))
+        foreach (var violation in _answers.Check(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body,
+            DocumentedAnswers.HeaderNames(response)))
             _violations.Enqueue($"{method} {path} → {(int)response.StatusCode}: {violation}");
         if ((int)response.StatusCode is >= 200 and < 300 && _answers.Template(path) is { } template)
             _succeeded.Enqueue($"{method} {template}");
