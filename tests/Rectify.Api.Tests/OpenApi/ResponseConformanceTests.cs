@@ -114,10 +114,18 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
         var close = Example("post", "/api/v1/issues/{id}/close");
         close["closedOn"] = Day(0);
+        // The client that asked cannot sign off: a reviewer of its own does (its key issued without a body).
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Forbidden);
+        var reviewerId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
+            HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var reviewerKey = (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
+        using var reviewer = new HttpClient(recorder.Before(new SocketsHttpHandler())) { BaseAddress = client.BaseAddress };
+        reviewer.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        reviewer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", reviewerKey);
         // The measure is still running: the close is refused with the blocking measure named.
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict);
+        await SendAsync(reviewer, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK);
+        await SendAsync(reviewer, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
