@@ -114,10 +114,15 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
         var close = Example("post", "/api/v1/issues/{id}/close");
         close["closedOn"] = Day(0);
+        // The client that asked cannot sign off: a reviewer of its own does (its key issued without a body).
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Forbidden);
+        var reviewerId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
+            HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var reviewerKey = (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
         // The measure is still running: the close is refused with the blocking measure named.
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict, key: reviewerKey);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK, key: reviewerKey);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
@@ -216,9 +221,10 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
     }
 
     static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null,
-        string? idempotencyKey = null)
+        string? idempotencyKey = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, url);
+        if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body, options: Http.Json);
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);

@@ -31,7 +31,7 @@ public static class ClientEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Admin)
             .WithName("CreateClient")
             .WithSummary("Create a client")
-            .WithDescription("Registers a calling system with its scopes and, optionally, the units it may write for. Issue it a key with POST …/{id}/keys.")
+            .WithDescription("Registers a calling system with its scopes and, optionally, the units it may write for. Issue it a key with POST …/{id}/keys. An admin limited to units grants only what it holds: scopes it has, units within its own, and never every unit (403 naming what goes beyond).")
             .Produces<ClientResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -41,7 +41,7 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/keys", IssueKey).RequireScope(Scopes.Admin).WithLocation("The client the key was issued to.")
             .WithName("IssueClientKey")
             .WithSummary("Issue an API key")
-            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: issue the new one, switch, revoke the old one.")
+            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: issue the new one, switch, revoke the old one. The body is optional: without one (or with {}) the key does not expire. An admin limited to units issues keys only to clients whose scopes and units are within its own (403).")
             .Produces<IssuedKeyResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -51,7 +51,7 @@ public static class ClientEndpoints
         group.MapDelete("/{id:long}/keys/{prefix}", RevokeKey).RequireScope(Scopes.Admin)
             .WithName("RevokeClientKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("The key stops working at once. The key the request itself comes with cannot be revoked this way (409).")
+            .WithDescription("The key stops working at once. The key the request itself comes with cannot be revoked this way (409). An admin limited to units revokes keys only of clients whose scopes and units are within its own (403).")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -59,7 +59,7 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/revoke", Revoke).RequireScope(Scopes.Admin)
             .WithName("RevokeClient")
             .WithSummary("Revoke a client")
-            .WithDescription("Every key of the client stops working at once; the client stays listed, for the journal. A client cannot revoke itself (409).")
+            .WithDescription("Every key of the client stops working at once; the client stays listed, for the journal. A client cannot revoke itself (409). An admin limited to units revokes only clients whose scopes and units are within its own (403).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExample(response: Examples.Client with { RevokedAt = new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc) });
@@ -81,8 +81,9 @@ public static class ClientEndpoints
         }, ct);
 
     // No Idempotency-Key here: a replay would have to store the key to show it again.
-    static async Task<Created<IssuedKeyResponse>> IssueKey(long id, IssueKeyRequest request, ClientRepository clients, Db db, CancellationToken ct)
-        => TypedResults.Created($"/api/v1/clients/{id}", await db.WriteAsync((tx, token) => clients.IssueKeyAsync(tx, id, request.ExpiresAt, token), ct));
+    // The body is optional: none (no Content-Type, Content-Length 0) means no options.
+    static async Task<Created<IssuedKeyResponse>> IssueKey(long id, IssueKeyRequest? request, ClientRepository clients, Db db, CancellationToken ct)
+        => TypedResults.Created($"/api/v1/clients/{id}", await db.WriteAsync((tx, token) => clients.IssueKeyAsync(tx, id, request?.ExpiresAt, token), ct));
 
     static async Task<NoContent> RevokeKey(long id, string prefix, ClientRepository clients, CancellationToken ct)
     {

@@ -40,6 +40,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
                 new { units = units.ToArray() }, ct)).ToList();
             if (missing.Count > 0) throw Problem.Unprocessable("units", $"No unit {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
         }
+        await EnsureWithinOwnRightsAsync(tx, request.Scopes, request.Units, "The new client would hold", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
             request.Name, request.Contact, scopes = request.Scopes.Distinct().ToArray(), units = request.Units?.Distinct().ToArray(), now = clock.UtcNow,
@@ -52,8 +53,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
     /// <summary>Issues a key (a client may hold several live keys, for rotation).</summary>
     public async Task<IssuedKeyResponse> IssueKeyAsync(Tx tx, long clientId, DateTime? expiresAt, CancellationToken ct)
     {
-        var client = await tx.QuerySingleOrDefaultAsync<ClientRow>(FindSql + " FOR UPDATE OF c", new { id = clientId }, ct)
-            ?? throw Problem.NotFound("client", clientId);
+        var client = await LockManagedAsync(tx, clientId, ct);
         if (client.RevokedAt is not null) throw Problem.Conflict($"Client '{client.Name}' is revoked: it gets no new keys.");
         if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Problem.Validation("expiresAt", "expiresAt must be in the future.");
         var (key, prefix, hash) = ApiKeys.Generate();
@@ -67,6 +67,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
         {
             // An admin cannot lock itself out with the key it is using: revoke it with another key.
             if (prefix == caller.KeyPrefix) throw Problem.Conflict("This is the key the request came with: revoke it using another admin key.");
+            await LockManagedAsync(tx, clientId, token);
             var revoked = await tx.ExecuteAsync("UPDATE api_keys SET revoked_at = @now WHERE client_id = @clientId AND prefix = @prefix AND revoked_at IS NULL",
                 new { clientId, prefix, now = clock.UtcNow }, token);
             if (revoked == 0) throw Problem.NotFound("live key", prefix);
@@ -78,13 +79,37 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
         => db.WriteAsync(async (tx, token) =>
         {
             if (clientId == caller.ClientId) throw Problem.Conflict("This is the client the request comes from: revoke it as another admin client.");
-            var before = await tx.QuerySingleOrDefaultAsync<ClientRow>(FindSql + " FOR UPDATE OF c", new { id = clientId }, token)
-                ?? throw Problem.NotFound("client", clientId);
+            var before = await LockManagedAsync(tx, clientId, token);
             await tx.ExecuteAsync("UPDATE clients SET revoked_at = coalesce(revoked_at, @now) WHERE id = @clientId", new { clientId, now = clock.UtcNow }, token);
             var after = (await tx.QuerySingleAsync<ClientRow>(FindSql, new { id = clientId }, token)).ToResponse([]);
             await journal.RecordAsync(tx, "client", clientId, "revoke", before.ToResponse([]), after, token);
             return after;
         }, ct);
+
+    /// <summary>Locks a client this caller may manage (issue keys to, revoke): 404 when there is none, 403 when its rights go beyond the caller's.</summary>
+    async Task<ClientRow> LockManagedAsync(Tx tx, long clientId, CancellationToken ct)
+    {
+        var client = await tx.QuerySingleOrDefaultAsync<ClientRow>(FindSql + " FOR UPDATE OF c", new { id = clientId }, ct)
+            ?? throw Problem.NotFound("client", clientId);
+        await EnsureWithinOwnRightsAsync(tx, client.Scopes, client.Units, $"Client '{client.Name}' holds", ct);
+        return client;
+    }
+
+    /// <summary>
+    /// An admin limited to units grants and manages only what it holds itself: scopes it has, for units within its
+    /// own (a client of every unit is beyond it). An admin of every unit, and the command line, grant anything.
+    /// </summary>
+    async Task EnsureWithinOwnRightsAsync(Tx tx, IReadOnlyList<string> scopes, IReadOnlyList<string>? units, string subject, CancellationToken ct)
+    {
+        if (caller.Units is not { } own) return;
+        var beyond = new List<string>();
+        if (scopes.Where(s => !caller.Holds(s)).Distinct().ToArray() is { Length: > 0 } extra) beyond.Add($"the scope(s) {string.Join(", ", extra)}");
+        if (units is not { Count: > 0 }) beyond.Add("every unit");
+        else if (await UnitScope.OutsideAsync(tx, caller, units, ct) is { Count: > 0 } outside) beyond.Add($"the unit(s) {string.Join(", ", outside)}");
+        if (beyond.Count > 0)
+            throw Problem.Forbidden($"{subject} {string.Join(" and ", beyond)}, beyond this admin's own rights (scopes {string.Join(", ", caller.Scopes)}; "
+                + $"units {string.Join(", ", own)}): an admin limited to units grants and manages only what it holds.");
+    }
 
     const string Columns = "c.id, c.name, c.contact, c.scopes, c.units, c.created_at, c.revoked_at";
 

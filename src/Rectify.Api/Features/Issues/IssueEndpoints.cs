@@ -35,7 +35,7 @@ public static class IssueEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
-            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe.")
+            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
             .Produces<IssueResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -45,21 +45,21 @@ public static class IssueEndpoints
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
-            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones.")
+            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones. A client limited to units changes only issues its units lead (owning a measure is not enough) and moves the lead only between its units (403 naming the unit). Sending a pending_review issue back to in_progress is the review's decision: it also needs the scope review, from another client than the one that asked for the review (403, type separation-of-duties).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
-        group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Review).ProducesETag()
+        group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Write).ProducesETag()
             .WithName("RequestIssueReview")
             .WithSummary("Request sign-off (申请销号)")
-            .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked and when. If-Match is optional; when sent it must match.")
+            .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked (this client) and when. The unit that did the work asks; another client, with the scope review, decides (close). A client limited to units asks only for issues its units lead. The body (a note) is optional. If-Match is optional; when sent it must match.")
             .ProducesActionProblems()
             .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
 
         group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review).ProducesETag()
             .WithName("CloseIssue")
             .WithSummary("Sign off an issue (销号)")
-            .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
+            .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. The client that asked for the review cannot sign it off itself: 403, type separation-of-duties. A client limited to units closes only issues its units lead. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
             .ProducesActionProblems()
             .WithExample(new CloseIssueRequest { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 5), Conclusion = "整改到位，同意销号。" },
                 Examples.Issue with { State = IssueState.Closed });
@@ -105,8 +105,8 @@ public static class IssueEndpoints
     static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.UpdateAsync(id, request, ETags.RequiredVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
-        => Answer(http, issues.RequestReviewAsync(id, request, ETags.OptionalVersion(http), ct));
+    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, IssueRepository issues, HttpContext http, CancellationToken ct)
+        => Answer(http, issues.RequestReviewAsync(id, request ?? new ReviewIssueRequest(), ETags.OptionalVersion(http), ct));
 
     static Task<Ok<IssueResponse>> Close(long id, CloseIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.CloseAsync(id, request, ETags.OptionalVersion(http), ct));

@@ -48,6 +48,7 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
             ?? throw Problem.Unprocessable("round", $"No round '{request.Round}' exists.");
         if (request.ParentId is not null && place.ParentRoundId != place.RoundId)
             throw Problem.Unprocessable("parentId", $"No issue {request.ParentId} exists in round '{request.Round}'.");
+        await UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, "The new issue's lead", ct);
 
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
@@ -63,12 +64,15 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         => ChangeAsync(id, expectedVersion, "update", before =>
         {
             IssueStates.EnsureAllowed(before.StateValue, request.State, byAction: false);
+            // Sending a pending_review issue back to work is the review's answer, as closing is.
+            if (before.StateValue == IssueState.PendingReview && request.State != IssueState.PendingReview) EnsureMayDecide(before, "send it back");
             return (UpdateSql, new
             {
                 id, request.Title, request.Description, request.Category, request.LeadUnit, request.ResponsibleLeader, request.DueDate,
                 state = EnumText.Format(request.State), now = clock.UtcNow,
             });
-        }, ct);
+        }, ct, (tx, before, token) => request.LeadUnit == before.LeadUnitCode ? Task.CompletedTask
+            : UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, $"The new lead of issue {id}", token));
 
     public Task<(IssueResponse Issue, int Version)> RequestReviewAsync(long id, ReviewIssueRequest request, int? expectedVersion, CancellationToken ct)
         => ChangeAsync(id, expectedVersion, "review", before =>
@@ -81,23 +85,43 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         => ChangeAsync(id, expectedVersion, "close", before =>
         {
             IssueStates.EnsureAllowed(before.StateValue, IssueState.Closed, byAction: true);
+            EnsureMayDecide(before, "sign it off");
             if (request.ClosedOn > clock.Today) throw Problem.Validation("closedOn", "closedOn cannot be in the future.");
             return (CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now = clock.UtcNow });
-        }, ct, ensureClosable: true);
+        }, ct, (tx, _, token) => EnsureNothingBlocksClosingAsync(tx, id, token));
 
-    /// <summary>Locks the issue, checks its version, applies one statement, and journals before and after.</summary>
+    /// <summary>
+    /// Locks the issue, checks its version and that the caller's units lead it, applies one statement (after the
+    /// rules of <paramref name="change"/> and <paramref name="check"/>), and journals before and after.
+    /// </summary>
     Task<(IssueResponse Issue, int Version)> ChangeAsync(
-        long id, int? expectedVersion, string action, Func<IssueRow, (string Sql, object Args)> change, CancellationToken ct, bool ensureClosable = false)
+        long id, int? expectedVersion, string action, Func<IssueRow, (string Sql, object Args)> change, CancellationToken ct,
+        Func<Tx, IssueRow, CancellationToken, Task>? check = null)
         => db.WriteAsync(async (tx, token) =>
         {
             var before = await Versioned.LockAsync<IssueRow>(tx, LockSql, new { id, today = clock.Today }, expectedVersion, "issue", id, token);
+            // An issue is its lead unit's: owning one of its measures lets a unit report on that measure, not change the issue.
+            await UnitScope.EnsureMayWriteAsync(tx, caller, before.LeadUnitCode, $"Issue {id}", token);
             var (sql, args) = change(before);
-            if (ensureClosable) await EnsureNothingBlocksClosingAsync(tx, id, token);
+            if (check is not null) await check(tx, before, token);
             await tx.ExecuteAsync(sql, args, token);
             var after = await ReadInAsync(tx, id, token);
             await journal.RecordAsync(tx, "issue", id, action, before.ToResponse(), after.ToResponse(), token);
             return (after.ToResponse(), after.Version);
         }, ct);
+
+    /// <summary>
+    /// The review's decisions (sign-off, sending back) need the review scope and someone other than the client that
+    /// asked for the review: the unit that did the work asks, another decides.
+    /// </summary>
+    void EnsureMayDecide(IssueRow issue, string decision)
+    {
+        if (!caller.Holds(Scopes.Review))
+            throw Problem.Forbidden($"To {decision} is the review's decision: this key lacks the scope '{Scopes.Review}' that it needs.");
+        if (issue.ReviewRequestedBy == caller.Name)
+            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemTypes.SeparationOfDuties, "A client cannot decide on its own request",
+                $"Client '{caller.Name}' asked for this issue's sign-off; another client with the scope '{Scopes.Review}' must {decision}.");
+    }
 
     /// <summary>销号 needs every measure done or cancelled (with its reason) and every sub-issue closed.</summary>
     static async Task EnsureNothingBlocksClosingAsync(Tx tx, long id, CancellationToken ct)

@@ -1,12 +1,13 @@
 using Dapper;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Rounds;
 
-public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock)
+public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct)
     {
@@ -22,6 +23,7 @@ public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock)
 
     public async Task<(RoundResponse Round, int Version)> CreateAsync(Tx tx, CreateRoundRequest request, CancellationToken ct)
     {
+        await UnitScope.EnsureMayWriteAsync(tx, caller, request.InspectedUnit, "The new round's inspected unit", ct);
         var row = await tx.QuerySingleAsync<RoundRow>(InsertSql, Parameters(request, request.Code), ct);
         await journal.RecordAsync(tx, "round", row.Code, "create", null, row.ToResponse(), ct);
         return (row.ToResponse(), row.Version);
@@ -31,6 +33,10 @@ public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock)
         => db.WriteAsync(async (tx, token) =>
         {
             var before = await Versioned.LockAsync<RoundRow>(tx, LockSql, new { code }, expectedVersion, "round", code, token);
+            // A round is its inspected unit's: a client limited to units changes only rounds of its units, and keeps them there.
+            await UnitScope.EnsureMayWriteAsync(tx, caller, before.InspectedUnitCode, $"Round '{code}'", token);
+            if (request.InspectedUnit != before.InspectedUnitCode)
+                await UnitScope.EnsureMayWriteAsync(tx, caller, request.InspectedUnit, $"The new inspected unit of round '{code}'", token);
             var after = await tx.QuerySingleAsync<RoundRow>(UpdateSql, Parameters(request, code), token);
             await journal.RecordAsync(tx, "round", code, "update", before.ToResponse(), after.ToResponse(), token);
             return (after.ToResponse(), after.Version);

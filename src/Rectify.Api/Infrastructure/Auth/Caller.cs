@@ -31,6 +31,12 @@ public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Optio
     public IReadOnlyList<string>? Units
         => User?.FindAll(ApiKeyAuthentication.UnitClaim).Select(c => c.Value).ToArray() is { Length: > 0 } units ? units : null;
 
+    /// <summary>Whether the caller holds <paramref name="scope"/> (work outside a request holds every scope).</summary>
+    public bool Holds(string scope) => http.HttpContext is null || User?.HasClaim(ApiKeyAuthentication.ScopeClaim, scope) == true;
+
+    /// <summary>The scopes the caller holds (every scope outside a request).</summary>
+    public IReadOnlyList<string> Scopes => global::Rectify.Api.Infrastructure.Auth.Scopes.All.Where(Holds).ToArray();
+
     /// <summary>
     /// The units whose rows this client may read: its units when reads are limited to them
     /// (Rectify:Access:ReadsLimitedToUnits) and it has any; null when it reads everything. Queries pass it as

@@ -10,26 +10,33 @@ namespace Rectify.Api.Infrastructure.Auth;
 /// </summary>
 public static class UnitScope
 {
-    /// <summary>403 unless <paramref name="unit"/> is one of the caller's units or below one.</summary>
-    public static async Task EnsureMayWriteAsync(Tx tx, Caller caller, string unit, string what, CancellationToken ct)
+    /// <summary>
+    /// 403 unless <paramref name="unit"/> is one of the caller's units or below one. For a client limited to units, a
+    /// thing of no unit (null) is outside them: no unit of theirs holds it.
+    /// </summary>
+    public static async Task EnsureMayWriteAsync(Tx tx, Caller caller, string? unit, string what, CancellationToken ct)
     {
         if (caller.Units is not { } allowed) return;
-        if (!await tx.QuerySingleAsync<bool>(WithinSql, new { unit, allowed = allowed.ToArray() }, ct))
+        if (unit is null)
+            throw Problem.Forbidden($"{what} belongs to no unit, and this client may write only for its units ({string.Join(", ", allowed)}).");
+        if ((await OutsideAsync(tx, caller, [unit], ct)).Count > 0)
             throw Problem.Forbidden($"{what} belongs to unit '{unit}', outside the units this client may write for ({string.Join(", ", allowed)}).");
     }
+
+    /// <summary>Those of <paramref name="units"/> that are neither one of the caller's units nor below one, in the order given (none for an unlimited caller).</summary>
+    public static async Task<IReadOnlyList<string>> OutsideAsync(Tx tx, Caller caller, IEnumerable<string> units, CancellationToken ct)
+        => caller.Units is not { } allowed ? []
+            : (await tx.QueryAsync<string>(OutsideSql, new { units = units.ToArray(), allowed = allowed.ToArray() }, ct)).AsList();
 
     /// <summary>Every unit the caller may write for, or null when it may write for all.</summary>
     public static async Task<HashSet<string>?> WritableUnitsAsync(System.Data.IDbConnection connection, Caller caller, CancellationToken ct)
         => caller.Units is not { } allowed ? null
             : (await connection.QueryAsync<string>(new CommandDefinition(SubtreeSql, new { allowed = allowed.ToArray() }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
 
-    const string WithinSql = """
-        WITH RECURSIVE up AS (
-            SELECT code, parent_code FROM units WHERE code = @unit
-            UNION ALL
-            SELECT u.code, u.parent_code FROM units u JOIN up ON u.code = up.parent_code
-        )
-        SELECT EXISTS (SELECT 1 FROM up WHERE code = ANY (@allowed))
+    const string OutsideSql = """
+        SELECT u.code FROM unnest(@units::text[]) WITH ORDINALITY AS u (code, position)
+        WHERE u.code NOT IN (SELECT units_under(@allowed))
+        ORDER BY u.position
         """;
 
     const string SubtreeSql = """

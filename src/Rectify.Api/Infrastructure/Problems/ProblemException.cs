@@ -42,6 +42,8 @@ public static class ProblemTypes
     public const string ImportRejected = Prefix + "import-rejected";
     public const string Unauthorized = Prefix + "unauthorized";
     public const string Forbidden = Prefix + "forbidden";
+    /// <summary>A decision (sign-off) by the client that asked for it: someone else decides.</summary>
+    public const string SeparationOfDuties = Prefix + "separation-of-duties";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
     public const string Internal = Prefix + "internal";
