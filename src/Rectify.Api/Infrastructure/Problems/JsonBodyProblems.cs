@@ -72,7 +72,7 @@ public static class JsonBodyProblems
             Status = StatusCodes.Status400BadRequest,
             Type = ProblemTypes.MalformedRequest,
             Title = "The request body is not valid JSON for this operation",
-            Detail = errors.Count == 1 ? message : Problem.ValidationDetail,
+            Detail = errors.Count == keys.Count ? (keys.Count == 1 ? message : $"{message[..^1]}: see errors for the fields.") : Problem.ValidationDetail,
         };
     }
 
@@ -93,7 +93,7 @@ public static class JsonBodyProblems
         if (message.Contains("missing required properties", StringComparison.Ordinal))
         {
             var names = RequiredNames(message);
-            return (names.Count == 0 ? [at] : [.. names.Select(name => Join(at, name))], "A value is required.");
+            return (names.Count == 0 ? [at] : [.. names.Select(name => Join(at, name))], "A required field is missing.");
         }
         return ([at], message.Contains("could not be converted", StringComparison.Ordinal)
             ? "The value has the wrong type or format for this field."
