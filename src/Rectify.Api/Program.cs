@@ -63,6 +63,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseReadinessGate();
+app.UseReplayableJsonBodies();
 app.MapRectifyOpenApi(); // before access control: the documents are public
 app.UseRectifyAccess();
 app.MapRectifyHealth();

@@ -179,7 +179,7 @@ public sealed class IndicatorCrudTests(RectifyApp app) : IClassFixture<RectifyAp
         body["code"] = "RENAMED";
         using var response = await Client.PutJsonAsync($"/api/v1/indicators/{code}", body, etag);
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "malformed-request");
-        Assert.NotNull(problem["errors"]!["$.code"]);
+        Assert.NotNull(problem["errors"]!["code"]);
         Assert.Equal(etag, (await _kit.GetAsync(code)).ETag);
     }
 

@@ -19,11 +19,11 @@ public sealed record JournalQuery : PageRequest
     [Description("Only changes made by this caller.")]
     public string? Actor { get; init; }
 
-    [Description("Only changes at or after this instant (ISO 8601).")]
-    public DateTimeOffset? From { get; init; }
+    [Description("Only changes at or after this instant (ISO 8601 with an offset, e.g. 2025-10-01T00:00:00+08:00).")]
+    public Instant? From { get; init; }
 
-    [Description("Only changes before this instant (ISO 8601).")]
-    public DateTimeOffset? To { get; init; }
+    [Description("Only changes before this instant (ISO 8601 with an offset, e.g. 2025-11-01T00:00:00Z).")]
+    public Instant? To { get; init; }
 }
 
 sealed class JournalRow

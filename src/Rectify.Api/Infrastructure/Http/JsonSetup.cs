@@ -8,7 +8,8 @@ public static class JsonSetup
     /// <summary>
     /// Strict JSON in and out: numbers are numbers (never strings, which would also make every generated client's
     /// number type "number or string"), unknown and duplicate fields are refused rather than ignored (a field the
-    /// server owns cannot be smuggled in), nulls respect the contracts' nullability, states are snake_case strings.
+    /// server owns cannot be smuggled in), nulls respect the contracts' nullability, states are snake_case strings,
+    /// instants carry their offset (<see cref="Instants"/>).
     /// </summary>
     public static void Configure(JsonSerializerOptions options)
     {
@@ -22,5 +23,6 @@ public static class JsonSetup
         // Chinese text stays readable in answers; HTML-significant characters are still escaped.
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
         options.Converters.Add(new StrictEnumConverterFactory());
+        options.Converters.Add(new InstantConverterFactory());
     }
 }

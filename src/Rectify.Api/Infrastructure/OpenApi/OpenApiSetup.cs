@@ -33,7 +33,8 @@ public static class OpenApiSetup
                         Tracks the rectification (整改) of the problems an inspection (巡视) found: inspection rounds, the issues
                         they raised, the measures taken, their progress and evidence, and the journal of every change.
 
-                        Conventions: JSON with camelCase names; dates `YYYY-MM-DD`; instants ISO 8601 UTC; lists page with
+                        Conventions: JSON with camelCase names; dates `YYYY-MM-DD`; instants (`date-time`) ISO 8601 with an
+                        offset (`2030-01-01T00:00:00Z`, `+08:00`; one without is refused), answered in UTC; lists page with
                         `limit` and the opaque `cursor` of the previous page's `nextCursor`; single resources carry an `ETag`
                         and updates require `If-Match` (412 when stale, 428 when missing); creates accept an `Idempotency-Key`
                         (a replay returns the first answer with `Idempotent-Replayed: true`; the key with another body is 422).
@@ -66,6 +67,7 @@ public static class OpenApiSetup
                         parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
                 }
                 DocumentAllowedValues(operation, context);
+                DocumentInstants(operation, context);
                 return Task.CompletedTask;
             });
             options.AddDocumentTransformer((document, _, _) =>
@@ -106,6 +108,16 @@ public static class OpenApiSetup
                     ProblemResponses.DescribeProblem(schema, context.JsonTypeInfo.Type);
                 // Data numbers are decimals (numeric in PostgreSQL), never binary floating point: say so.
                 if (context.JsonTypeInfo.Type == typeof(decimal) || context.JsonTypeInfo.Type == typeof(decimal?)) schema.Format = "decimal";
+                // Instants go through InstantConverterFactory (and Instant in queries), which the generator cannot see into.
+                if ((Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type) is var instant
+                    && (instant == typeof(DateTime) || instant == typeof(DateTimeOffset) || instant == typeof(Http.Instant)))
+                {
+                    // A query parameter is left out rather than null.
+                    var nullable = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) is not null
+                        && context.ParameterDescription?.Source != Microsoft.AspNetCore.Mvc.ModelBinding.BindingSource.Query;
+                    schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
+                    schema.Format = "date-time";
+                }
                 // States and kinds go through StrictEnumConverter, which the schema generator cannot see into: name the values.
                 if ((Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type) is { IsEnum: true } enumType)
                 {
@@ -189,6 +201,17 @@ public static class OpenApiSetup
                     : "The ETag last read. Optional: when sent, 412 if the resource changed since.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
+        }
+    }
+
+    /// <summary>A query instant (<see cref="Http.Instant"/>, parsed by its TryParse) is a date-time string, as in bodies.</summary>
+    static void DocumentInstants(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        foreach (var description in context.Description.ParameterDescriptions)
+        {
+            if ((Nullable.GetUnderlyingType(description.Type) ?? description.Type) != typeof(Http.Instant)) continue;
+            var parameter = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => string.Equals(p.Name, description.Name, StringComparison.OrdinalIgnoreCase));
+            if (parameter?.Schema is OpenApiSchema schema) schema.Format = "date-time";
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             return true;
         }
 
-        var problem = Map(exception);
+        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(exception);
         if (problem.Status >= 500 && problem.Type == ProblemTypes.Internal)
             logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         else if (problem.Status >= 500)
@@ -46,7 +46,6 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         BadHttpRequestException bad => FromBadRequest(bad),
         InvalidOperationException charset when IsUnreadableCharset(charset) => Problem(StatusCodes.Status415UnsupportedMediaType,
             ProblemTypes.UnsupportedMediaType, "Unsupported media type", "The charset of the Content-Type is not one the service reads: send UTF-8."),
-        JsonException json => MalformedJson(json),
         PostgresException pg => FromPostgres(pg),
         CommitOutcomeUnknownException => Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.CommitOutcomeUnknown,
             "The outcome of the change is unknown",
@@ -81,7 +80,6 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 
     static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {
-        if (bad.InnerException is JsonException json) return MalformedJson(json);
         return bad.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
@@ -101,9 +99,11 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     // the caller sent the query parameter in camelCase (limit, dueBefore), as the OpenAPI document names it.
     static ProblemDetails ParameterProblem(BadHttpRequestException bad)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(bad.Message, "\"(?:[^\" ]+ )?(?<name>[A-Za-z0-9_-]+)\"");
+        var match = System.Text.RegularExpressions.Regex.Match(bad.Message, "\"(?:(?<type>[^\" ]+) )?(?<name>[A-Za-z0-9_-]+)\"");
         var name = match.Success ? JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value) : "request";
-        var message = bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "A value is required." : "The value is not valid.";
+        var message = bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "A value is required."
+            : match.Groups["type"].Value.TrimEnd('?', '>').EndsWith(nameof(Instant), StringComparison.Ordinal) ? Instants.Message(name)
+            : "The value is not valid.";
         return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [message] })
         {
             Status = StatusCodes.Status400BadRequest,
@@ -111,39 +111,6 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             Title = Problems.Problem.ValidationTitle,
             Detail = $"Parameter '{name}': {message}",
         };
-    }
-
-    static ProblemDetails MalformedJson(JsonException json)
-    {
-        var path = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
-        var message = json is UnknownEnumNameException unknown ? $"Use one of: {string.Join(", ", unknown.Names)}."
-            : json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
-            ? "Unknown field: it is not part of this request (it may be set by the server only)."
-            : json.Message.Contains("could not be converted", StringComparison.Ordinal)
-                ? "The value has the wrong type or format for this field."
-                : json.Message.Contains("missing required properties", StringComparison.Ordinal)
-                    ? "Required fields are missing."
-                    : json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
-                        ? "The field appears more than once."
-                        : "The JSON is not well-formed or is cut off here.";
-        var field = UnmappedField(json.Message) is { } unmapped ? (path == "$" ? "$." + unmapped : path) : path;
-        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Type = ProblemTypes.MalformedRequest,
-            Title = "The request body is not valid JSON for this operation",
-            Detail = message,
-        };
-    }
-
-    static string? UnmappedField(string message)
-    {
-        const string marker = "The JSON property '";
-        var start = message.IndexOf(marker, StringComparison.Ordinal);
-        if (start < 0) return null;
-        start += marker.Length;
-        var end = message.IndexOf('\'', start);
-        return end > start ? message[start..end] : null;
     }
 
     static ProblemDetails FromPostgres(PostgresException pg) => pg.SqlState switch
@@ -183,7 +150,8 @@ public static class ProblemSetup
                 details.Type = details is HttpValidationProblemDetails && status == 400 ? ProblemTypes.Validation : ProblemTypes.ForStatus(status);
             details.Instance ??= context.HttpContext.Request.Path;
             details.Extensions.Remove("exception"); // never echo developer exception details
-            if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest)
+            // A body that did not read into its contract already names fields as the caller wrote them.
+            if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest && details.Type != ProblemTypes.MalformedRequest)
             {
                 NameFieldsAsTheApiDoes(validation.Errors);
                 // Request validation (attributes) answers in the same words as the handlers' own checks.
@@ -202,16 +170,19 @@ public static class ProblemSetup
 
     /// <summary>
     /// Request validation names a field by its C# property (<c>RevisionReason</c>, <c>Items[0].Name</c>); the API's
-    /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it. JSON paths
-    /// (<c>$.Titel</c>) quote the caller's own body and header names (<c>Idempotency-Key</c>) keep their spelling.
+    /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it, and the attributes'
+    /// stock messages are rewritten to name it so too (<see cref="ValidationMessages"/>). Header names
+    /// (<c>Idempotency-Key</c>) keep their spelling.
     /// </summary>
     static void NameFieldsAsTheApiDoes(IDictionary<string, string[]> errors)
     {
-        foreach (var key in errors.Keys.Where(k => !k.StartsWith('$') && k.Split('.').Any(IsPropertyName)).ToList())
+        foreach (var (key, messages) in errors.ToList())
         {
-            var name = string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? JsonNamingPolicy.CamelCase.ConvertName(part) : part));
-            errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(errors[key])] : errors[key];
+            var name = key.StartsWith('$') ? key
+                : string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? JsonNamingPolicy.CamelCase.ConvertName(part) : part));
+            var readable = messages.Select(message => ValidationMessages.Readable(name, message)).ToArray();
             errors.Remove(key);
+            errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(readable)] : readable;
         }
 
         static bool IsPropertyName(string part) => part.Length > 0 && char.IsUpper(part[0]) && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '[' or ']');
