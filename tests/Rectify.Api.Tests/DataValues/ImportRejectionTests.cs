@@ -135,7 +135,7 @@ public sealed class ImportRejectionTests(RectifyApp app) : IClassFixture<Rectify
             "SELECT count(*) FROM journal WHERE entity = 'data-values' AND entity_id = @id AND after->>'revisionReason' IS NOT NULL",
             new { id = ImportKit.ImportId(partial) }));
 
-        // Deleting a value of a locked period is a change like any other.
+        // Deleting a locked value is a change like any other.
         var delete = ImportKit.Csv([$"{indicator},460000,2019-11,,"]);
         Assert.Equal([(2, "period")], ImportKit.Errors(await ImportKit.RefusedAsync(await _kit.PushCsvAsync(delete, "strategy=delete"))));
         ImportKit.Counts(await ImportKit.AppliedAsync(await _kit.PushCsvAsync(delete, "strategy=delete&revisionReason=" + Uri.EscapeDataString(reason))),

@@ -83,7 +83,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
                 throw Problem.Conflict($"The snapshot of {month} is published (revision {latest!.Revision}). To correct it, send revisionReason: the push then makes revision {latest.Revision + 1} as a draft.");
 
             var progress = await ApplyProgressAsync(tx, found, month, request.Progress ?? [], token);
-            // The month's values may be locked by this round's publication or another's: a reason lets them be revised.
+            // Values may be locked by this round's publication or another's (ValueLocks): a reason lets them be revised.
             var values = await ApplyValuesAsync(tx, month, request.Values ?? [], !string.IsNullOrWhiteSpace(request.RevisionReason) || latest?.Revision > 1, token);
             var content = await builder.BuildAsync(tx.Connection, tx.Transaction, found, month, token);
             var args = new
