@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Rectify.Api.Features.Indicators;
+using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
 
 namespace Rectify.Api.DemoData;
@@ -101,8 +102,9 @@ static class IndicatorDemoLoader
     /// An indicator already present is left as it is with everything hanging off it, so a value that a caller
     /// deleted or corrected stays that way at the next start-up; loading twice inserts nothing.
     /// </summary>
-    public static async Task<(int Indicators, int Values)> LoadAsync(Tx tx, IndicatorDemoFile file, string round, DateTime now, CancellationToken ct)
+    public static async Task<(int Indicators, int Values)> LoadAsync(Tx tx, IndicatorDemoFile file, string round, Clock clock, CancellationToken ct)
     {
+        var now = clock.UtcNow;
         // Parts first: a ratio's numerator_id and denominator_id are looked up by code, so they must exist.
         var parts = await InsertIndicatorsAsync(tx, file.Indicators.Where(i => i.ValueType != "ratio").ToList(), now, ct);
         var ratios = await InsertIndicatorsAsync(tx, file.Indicators.Where(i => i.ValueType == "ratio").ToList(), now, ct);
@@ -140,10 +142,22 @@ static class IndicatorDemoLoader
             periods = values.Select(v => v.Value.Period).ToArray(),
             values = values.Select(v => v.Value.Value).ToArray(),
             comments = values.Select(v => v.Value.Comment).ToArray(),
+            stamps = values.Select(v => ReceivedAt(v.Value.Period, clock)).ToArray(),
             source = Source,
-            now,
         }, ct);
         return (inserted.Count, valueCount);
+    }
+
+    /// <summary>
+    /// When the office received a value, as the demo tells it: 09:00 in the configured time zone on the first day after
+    /// the value's period, before any reporting deadline (reportingDay, at least the 1st, of the month after the period),
+    /// so that the reference month reads as reported on time. A period not over yet at load time is stamped now.
+    /// </summary>
+    internal static DateTime ReceivedAt(string period, Clock clock)
+    {
+        var firstDayAfter = (Period.TryParse(period) ?? throw new InvalidOperationException($"'{period}' is no period.")).LastDay.AddDays(1);
+        var received = clock.StartOfDayUtc(firstDayAfter).AddHours(9);
+        return received < clock.UtcNow ? received : clock.UtcNow;
     }
 
     static async Task<IReadOnlyList<(long Id, string Code)>> InsertIndicatorsAsync(Tx tx, IReadOnlyList<DemoIndicator> rows, DateTime now, CancellationToken ct)
@@ -223,9 +237,9 @@ static class IndicatorDemoLoader
 
     const string ValuesSql = """
         INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT x.id, x.unit, x.period, x.value, x.comment, @source, @now, @now
-        FROM unnest(@ids::bigint[], @units::text[], @periods::text[], @values::numeric[], @comments::text[])
-             AS x(id, unit, period, value, comment)
+        SELECT x.id, x.unit, x.period, x.value, x.comment, @source, x.stamp, x.stamp
+        FROM unnest(@ids::bigint[], @units::text[], @periods::text[], @values::numeric[], @comments::text[], @stamps::timestamptz[])
+             AS x(id, unit, period, value, comment, stamp)
         ON CONFLICT (indicator_id, unit_code, period) DO NOTHING
         """;
 }

@@ -90,7 +90,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
                 now = clock.UtcNow,
             }, token);
             // Same transaction and lock: the indicators link to the issues and measures inserted just above.
-            var (indicatorCount, valueCount) = await IndicatorDemoLoader.LoadAsync(tx, indicators, r.Code, clock.UtcNow, token);
+            var (indicatorCount, valueCount) = await IndicatorDemoLoader.LoadAsync(tx, indicators, r.Code, clock, token);
             await PublishReportedMonthAsync(tx, r, token);
             var loaded = new DemoLoadResult(units, rounds, issues, measureCount, evidenceCount, indicatorCount, valueCount);
             if (loaded.Total > 0)

@@ -84,18 +84,34 @@ public sealed class ImportAtomicityTests(RectifyApp app) : IClassFixture<Rectify
     }
 
     [Fact]
-    public async Task A_non_atomic_push_of_only_bad_rows_is_refused_and_writes_nothing()
+    public async Task A_non_atomic_push_of_only_bad_rows_answers_200_with_every_row_rejected_and_writes_nothing()
     {
+        // Good rows land and bad rows are listed: with no good row, nothing lands, and that is still not a refusal.
         var indicator = await _kit.IndicatorAsync();
         var journal = await _kit.PushJournalCountAsync();
-        var summary = await ImportKit.RefusedAsync(await _kit.PushCsvAsync(
+        var summary = await ImportKit.AppliedAsync(await _kit.PushCsvAsync(
             ImportKit.Csv([$"{indicator},460000,2025-07,x,", $"{indicator},NOPE,2025-07,1,"]), "atomic=false"));
 
         ImportKit.Counts(summary, received: 2, rejected: 2);
         Assert.False(summary["atomic"]!.GetValue<bool>());
+        Assert.False(summary["applied"]!.GetValue<bool>());
         Assert.Equal([(2, "value"), (3, "unit")], ImportKit.Errors(summary));
         Assert.Equal(0L, await _kit.CountAsync(indicator));
         Assert.Equal(journal, await _kit.PushJournalCountAsync());
+    }
+
+    [Fact]
+    public async Task A_non_atomic_json_push_of_one_unknown_indicator_answers_200_with_the_row_rejected()
+    {
+        var key = Guid.NewGuid().ToString();
+        foreach (var attempt in new[] { (string?)null, key })
+        {
+            var summary = await ImportKit.AppliedAsync(await _kit.PushJsonAsync(
+                new object[] { new { indicator = "NO-SUCH-INDICATOR", unit = "460000", period = "2025-07", value = 1 } }, "atomic=false", attempt));
+            ImportKit.Counts(summary, received: 1, rejected: 1);
+            Assert.False(summary["applied"]!.GetValue<bool>());
+            Assert.Equal([(1, "indicator")], ImportKit.Errors(summary));
+        }
     }
 
     /// <summary>Two stored values (460000 = 10, 460100 = 20) and what the dry runs compare against.</summary>

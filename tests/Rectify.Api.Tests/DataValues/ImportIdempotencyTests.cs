@@ -106,13 +106,14 @@ public sealed class ImportIdempotencyTests(RectifyApp app) : IClassFixture<Recti
     }
 
     [Fact]
-    public async Task A_refused_push_does_not_use_up_its_key()
+    public async Task A_push_that_writes_nothing_does_not_use_up_its_key()
     {
         var indicator = await _kit.IndicatorAsync();
         var key = Guid.NewGuid().ToString();
         var bad = ImportKit.Csv([$"{indicator},460000,2025-09,abc,"]);
         await ImportKit.RefusedAsync(await _kit.PushCsvAsync(bad, key: key));
-        await ImportKit.RefusedAsync(await _kit.PushCsvAsync(bad, "atomic=false", key));
+        // Not atomic, every row rejected: answered 200, nothing written, the key still free.
+        ImportKit.Counts(await ImportKit.AppliedAsync(await _kit.PushCsvAsync(bad, "atomic=false", key)), received: 1, rejected: 1);
         Assert.Equal(0L, await KeysAsync(key));
 
         // The key then serves the corrected push.
@@ -141,7 +142,8 @@ public sealed class ImportIdempotencyTests(RectifyApp app) : IClassFixture<Recti
         var key = Guid.NewGuid().ToString();
         var csv = ImportKit.Csv([$"{indicator},460000,2019-05,1,"]);
         var first = await ImportKit.AppliedAsync(await _kit.PushCsvAsync(csv, key: key));
-        await app.ScalarAsync<int>("INSERT INTO period_locks (period, locked_by) VALUES ('2019-05', 'snapshot'); SELECT 1;");
+        await _kit.PublishLockAsync(indicator, "2019-05");
+        Assert.Equal([(2, "period")], ImportKit.Errors(await ImportKit.RefusedAsync(await _kit.PushCsvAsync(csv))));
 
         using var replayed = await _kit.PushCsvAsync(csv, key: key);
         Assert.Equal(["true"], replayed.Headers.GetValues("Idempotent-Replayed"));

@@ -61,6 +61,23 @@ public sealed class ImportKit(RectifyApp app)
         await response.ShouldBeAsync(HttpStatusCode.Created);
     }
 
+    /// <summary>
+    /// Locks <paramref name="indicator"/>'s values of <paramref name="month"/> in the province (460000 and below) as a
+    /// published snapshot does: a round of its own with the indicator linked to an issue, its snapshot of the month pushed
+    /// and published. Returns the round's code.
+    /// </summary>
+    public async Task<string> PublishLockAsync(string indicator, string month)
+    {
+        var round = await Seed.RoundAsync();
+        var issue = (await Seed.IssueAsync(round, code: "1"))["id"]!.GetValue<long>();
+        await app.ScalarAsync<int>("INSERT INTO indicator_issues (indicator_id, issue_id) SELECT id, @issue FROM indicators WHERE code = @indicator; SELECT 1;",
+            new { issue, indicator });
+        var url = $"/api/v1/rounds/{round}/snapshots/{month}";
+        using (var pushed = await Client.PutJsonAsync(url, new { narrative = "月度进展" }, ifMatch: null)) await pushed.ShouldBeAsync(HttpStatusCode.OK);
+        using (var published = await Client.PostJsonAsync($"{url}/publish", new { })) await published.ShouldBeAsync(HttpStatusCode.OK);
+        return round;
+    }
+
     /// <summary>Adds <paramref name="count"/> units T{prefix}-0001… under 460000 (for pushes with many keys); returns their codes.</summary>
     public async Task<string[]> ManyUnitsAsync(string prefix, int count)
     {

@@ -112,13 +112,13 @@ public sealed class ImportRejectionTests(RectifyApp app) : IClassFixture<Rectify
     public async Task A_locked_period_is_refused_without_a_revision_reason_and_taken_with_one()
     {
         var indicator = await _kit.IndicatorAsync();
-        // A period no other test of this class uses: the lock is for the whole database.
-        await app.ScalarAsync<int>("INSERT INTO period_locks (period, locked_by, reason) VALUES ('2019-11', 'snapshot', '2019-11 月度快照已发布'); SELECT 1;");
+        var round = await _kit.PublishLockAsync(indicator, "2019-11");
         var csv = ImportKit.Csv([$"{indicator},460000,2019-10,10,", $"{indicator},460000,2019-11,11,"]);
 
         var refused = await ImportKit.RefusedAsync(await _kit.PushCsvAsync(csv));
         Assert.Equal([(3, "period")], ImportKit.Errors(refused));
-        Assert.Contains("locked", ImportKit.Message(refused, 3));
+        Assert.Equal($"2019-11 of this indicator and unit is locked by the published snapshot {round} 2019-11 (revision 1): send revisionReason to revise it.",
+            ImportKit.Message(refused, 3));
         Assert.Equal(0L, await _kit.CountAsync(indicator));
 
         var partial = await ImportKit.AppliedAsync(await _kit.PushCsvAsync(csv, "atomic=false"));
@@ -135,7 +135,7 @@ public sealed class ImportRejectionTests(RectifyApp app) : IClassFixture<Rectify
             "SELECT count(*) FROM journal WHERE entity = 'data-values' AND entity_id = @id AND after->>'revisionReason' IS NOT NULL",
             new { id = ImportKit.ImportId(partial) }));
 
-        // Deleting a value of a locked period is a change like any other.
+        // Deleting a locked value is a change like any other.
         var delete = ImportKit.Csv([$"{indicator},460000,2019-11,,"]);
         Assert.Equal([(2, "period")], ImportKit.Errors(await ImportKit.RefusedAsync(await _kit.PushCsvAsync(delete, "strategy=delete"))));
         ImportKit.Counts(await ImportKit.AppliedAsync(await _kit.PushCsvAsync(delete, "strategy=delete&revisionReason=" + Uri.EscapeDataString(reason))),

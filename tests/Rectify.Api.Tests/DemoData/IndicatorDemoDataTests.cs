@@ -20,9 +20,18 @@ public sealed class IndicatorDemoDataTests(RectifyAppWithDemoData app) : IClassF
         Assert.Equal(Data.Indicators.Count, indicators);
         Assert.Equal(Data.Indicators.Sum(i => i.Values.Count), await app.ScalarAsync<long>("SELECT count(*) FROM data_values"));
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM data_values WHERE source <> 'demo-data'"));
-        // Stamped with the service's clock, not the database's.
-        Assert.Equal(0L, await app.ScalarAsync<long>(
-            "SELECT count(*) FROM data_values WHERE created_at <> @start OR updated_at <> @start", new { start = RectifyApp.Start.UtcDateTime }));
+        // Stamped as received at 09:00 in Shanghai on the first day after the period, or at load time (the service's
+        // clock, not the database's) where that day is still to come.
+        Assert.Equal(0L, await app.ScalarAsync<long>("""
+            SELECT count(*) FROM data_values
+            WHERE created_at <> updated_at
+               OR created_at <> least(@start, ((to_date(period_last_month(period), 'YYYY-MM') + interval '1 month')::timestamp + interval '9 hours')
+                                              AT TIME ZONE 'Asia/Shanghai')
+            """, new { start = RectifyApp.Start.UtcDateTime }));
+        Assert.Equal(new DateTime(2024, 4, 1, 1, 0, 0, DateTimeKind.Utc), await app.ScalarAsync<DateTime>("""
+            SELECT d.created_at FROM data_values d JOIN indicators i ON i.id = d.indicator_id
+            WHERE i.code = 'LOTTERY-SALES' AND d.unit_code = '460000' AND d.period = '2024-03'
+            """));
         Assert.Equal(75m, await ValueAsync("FUNERAL-FEE-ITEMS-CANCELLED", "460000", "2025-10"));
         Assert.Equal(77000m, await ValueAsync("LOW-INCOME-ALERTS", "460000", "2025-09"));
         Assert.Equal(186000m, await ValueAsync("DIBAO-RECIPIENTS", "460000", "2025-09"));

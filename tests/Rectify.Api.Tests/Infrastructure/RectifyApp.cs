@@ -18,7 +18,13 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
 
     string _connectionString = "";
 
-    public FakeTimeProvider Clock { get; } = new(Start);
+    FakeTimeProvider? _clock;
+
+    /// <summary>The app's clock, starting at <see cref="ClockStart"/>.</summary>
+    public FakeTimeProvider Clock => _clock ??= new FakeTimeProvider(ClockStart);
+
+    /// <summary>Where the clock starts (<see cref="Start"/> unless a subclass says otherwise).</summary>
+    protected virtual DateTimeOffset ClockStart => Start;
 
     public TestCluster TestCluster => cluster;
 

@@ -5,8 +5,8 @@ using Rectify.Api.Tests.Infrastructure;
 namespace Rectify.Api.Tests.Snapshots;
 
 /// <summary>
-/// Publishing freezes a snapshot and locks the month's values; corrections are revisions. Period locks hold for
-/// every round, so each test that pushes values uses a month no other test here publishes.
+/// Publishing freezes a snapshot and locks the values it shows (its indicators, in its region and below, for its
+/// period); corrections are revisions. Each test's round links an indicator of its own, so their locks never meet.
 /// </summary>
 public sealed class SnapshotPublishTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
@@ -53,15 +53,75 @@ public sealed class SnapshotPublishTests(RectifyApp app) : IClassFixture<Rectify
         var round = await _kit.RoundAsync();
         await _kit.PushOkAsync(round, "2025-02", new { values = new object[] { new { indicator = round.Indicator, unit = "460100", value = 10m } } });
         await _kit.PublishOkAsync(round, "2025-02");
-        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM period_locks WHERE period = '2025-02'"));
 
         using var push = await _kit.Client.PostJsonAsync("/api/v1/data-values/import", new[] { new { indicator = round.Indicator, unit = "460100", period = "2025-02", value = 11m } });
         var refused = await push.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
-        Assert.Contains("locked", refused.ToJsonString());
+        Assert.Contains($"locked by the published snapshot {round.Code} 2025-02 (revision 1)", refused.ToJsonString());
 
         using var revised = await _kit.Client.PostJsonAsync("/api/v1/data-values/import?revisionReason=" + Uri.EscapeDataString("统计口径更正"),
             new[] { new { indicator = round.Indicator, unit = "460100", period = "2025-02", value = 11m } });
         await revised.ShouldBeAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_published_snapshot_locks_its_own_indicators_in_its_region_subtree_and_nothing_else()
+    {
+        var round = await _kit.RoundAsync(); // region 460000, round.Indicator linked to issue 1
+        var unlinked = await _kit.Indicators.CreateCodeAsync(Indicators.IndicatorKit.Body(name: "未关联指标"));
+        await app.ScalarAsync<int>("""
+            INSERT INTO units (code, name, kind, parent_code) VALUES ('450000', '广西壮族自治区', 'province', NULL), ('450100', '南宁市', 'city', '450000')
+            ON CONFLICT DO NOTHING;
+            SELECT 1;
+            """);
+        await _kit.PushOkAsync(round, "2024-10", new { values = new object[] { new { indicator = round.Indicator, unit = "460000", value = 100m } } });
+        await _kit.PublishOkAsync(round, "2024-10");
+
+        Task<HttpResponseMessage> ImportAsync(string indicator, string unit, string query = "")
+            => _kit.Client.PostJsonAsync("/api/v1/data-values/import" + query, new[] { new { indicator, unit, period = "2024-10", value = 7m } });
+
+        // An indicator no round links to, for a city of the province: open, no reason needed.
+        using (var open = await ImportAsync(unlinked, "460100")) Assert.Equal(1, (await open.ShouldBeAsync(HttpStatusCode.OK))["inserted"]!.GetValue<long>());
+        // The round's indicator outside its region: open too.
+        using (var outside = await ImportAsync(round.Indicator, "450100")) Assert.Equal(1, (await outside.ShouldBeAsync(HttpStatusCode.OK))["inserted"]!.GetValue<long>());
+        // The round's indicator in its region's subtree (a district under a city): locked, and the refusal names the snapshot.
+        using (var locked = await ImportAsync(round.Indicator, "460105"))
+        {
+            var problem = await locked.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+            var error = Assert.Single(problem["summary"]!["errors"]!.AsArray())!;
+            Assert.Equal("period", error["field"]!.GetValue<string>());
+            Assert.Contains($"locked by the published snapshot {round.Code} 2024-10 (revision 1)", error["message"]!.GetValue<string>());
+        }
+        using (var revised = await ImportAsync(round.Indicator, "460105", "?revisionReason=" + Uri.EscapeDataString("区级数据补报")))
+            await revised.ShouldBeAsync(HttpStatusCode.OK);
+
+        // Another round's snapshot push is refused the same values, naming the snapshot that holds them.
+        var other = await _kit.RoundAsync();
+        using var push = await _kit.PushAsync(other, "2024-10", new { values = new object[] { new { indicator = round.Indicator, unit = "460106", value = 3m } } });
+        var refused = await push.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains($"{round.Code} 2024-10 (revision 1)", refused["errors"]!["values[0].period"]![0]!.GetValue<string>());
+        await _kit.PushOkAsync(other, "2024-10", new { values = new object[] { new { indicator = other.Indicator, unit = "460106", value = 3m } } });
+    }
+
+    [Fact]
+    public async Task A_quarterly_value_is_locked_by_the_snapshot_of_the_quarters_last_month()
+    {
+        var round = await _kit.RoundAsync();
+        var body = Indicators.IndicatorKit.Body(name: "季度走访次数", frequency: "quarterly");
+        body["issues"] = new[] { round.IssueB };
+        var quarterly = await _kit.Indicators.CreateCodeAsync(body);
+        Task<HttpResponseMessage> ImportAsync(decimal value)
+            => _kit.Client.PostJsonAsync("/api/v1/data-values/import", new[] { new { indicator = quarterly, unit = "460100", period = "2024-Q4", value } });
+
+        await _kit.PushOkAsync(round, "2024-11", new { narrative = "11月" });
+        await _kit.PublishOkAsync(round, "2024-11");
+        // November shows the running quarter; its later months still complete it.
+        using (var running = await ImportAsync(1m)) await running.ShouldBeAsync(HttpStatusCode.OK);
+
+        await _kit.PushOkAsync(round, "2024-12", new { narrative = "12月" });
+        await _kit.PublishOkAsync(round, "2024-12");
+        using var closed = await ImportAsync(2m);
+        var problem = await closed.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains($"2024-Q4 of this indicator and unit is locked by the published snapshot {round.Code} 2024-12 (revision 1)", problem.ToJsonString());
     }
 
     [Fact]

@@ -89,11 +89,63 @@ public sealed class SnapshotPushTests(RectifyApp app) : IClassFixture<RectifyApp
         var secondAnswer = await second.ShouldBeAsync(HttpStatusCode.OK);
         Assert.False(secondAnswer["changed"]!.GetValue<bool>());
         Assert.Equal(0, secondAnswer["progressApplied"]!.GetValue<int>());
+        Assert.Equal(1, secondAnswer["progressUnchanged"]!.GetValue<int>());
+        Assert.Equal((0, 0, 1), (secondAnswer["valuesInserted"]!.GetValue<int>(), secondAnswer["valuesUpdated"]!.GetValue<int>(),
+            secondAnswer["valuesUnchanged"]!.GetValue<int>()));
         Assert.Equal(first.ETag(), second.ETag());
         Assert.Equal(firstAnswer["snapshot"]!.ToJsonString(), secondAnswer["snapshot"]!.ToJsonString());
         Assert.Equal(journal, await app.ScalarAsync<long>("SELECT count(*) FROM journal"));
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM measure_progress WHERE measure_id = @id", new { id = round.Measures[0] }));
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM snapshots s JOIN rounds r ON r.id = s.round_id WHERE r.code = @code", new { code = round.Code }));
+    }
+
+    [Fact]
+    public async Task A_progress_line_already_reported_is_counted_unchanged_and_a_push_of_nothing_new_changes_nothing()
+    {
+        // A line is unchanged when the measure is at its percent and it brings no new note and no later date.
+        var round = await _kit.RoundAsync();
+        var measure = round.Measures[0];
+        object Push(object line) => new { narrative = "4月进展", progress = new[] { line } };
+        async Task<(JsonNode Answer, string ETag)> PushAsync(object body)
+        {
+            using var response = await _kit.PushAsync(round, "2025-04", body);
+            return (await response.ShouldBeAsync(HttpStatusCode.OK), response.ETag());
+        }
+        static void Counts(JsonNode answer, bool changed, int applied, int unchanged)
+            => Assert.Equal((changed, applied, unchanged),
+                (answer["changed"]!.GetValue<bool>(), answer["progressApplied"]!.GetValue<int>(), answer["progressUnchanged"]!.GetValue<int>()));
+        Task<long> EntriesAsync() => app.ScalarAsync<long>("SELECT count(*) FROM measure_progress WHERE measure_id = @measure", new { measure });
+
+        var (first, etag) = await PushAsync(Push(new { measureId = measure, percent = 40m, note = "推进中" }));
+        Counts(first, changed: true, applied: 1, unchanged: 0);
+        var journal = await app.ScalarAsync<long>("SELECT count(*) FROM journal");
+
+        // The same body again, the same line without its note, and with a date not after the one reported: nothing new.
+        object[] repeats =
+        [
+            Push(new { measureId = measure, percent = 40m, note = "推进中" }),
+            Push(new { measureId = measure, percent = 40m }),
+            Push(new { measureId = measure, percent = 40m, reportedOn = "2025-04-30" }),
+            Push(new { measureId = measure, percent = 40m, reportedOn = "2025-04-12", note = "推进中" }),
+        ];
+        foreach (var repeat in repeats)
+        {
+            var (answer, tag) = await PushAsync(repeat);
+            Counts(answer, changed: false, applied: 0, unchanged: 1);
+            Assert.Equal(etag, tag);
+        }
+        Assert.Equal(1L, await EntriesAsync());
+        Assert.Equal(journal, await app.ScalarAsync<long>("SELECT count(*) FROM journal"));
+
+        // Really new: a higher percent, then a new note at that percent.
+        var (moved, movedTag) = await PushAsync(Push(new { measureId = measure, percent = 55m }));
+        Counts(moved, changed: true, applied: 1, unchanged: 0);
+        Assert.NotEqual(etag, movedTag);
+        Assert.Equal(55m, SnapshotKit.Measure(moved["snapshot"]!, measure)["progress"]!.GetValue<decimal>());
+        var (noted, _) = await PushAsync(Push(new { measureId = measure, percent = 55m, note = "完成收费公示" }));
+        Counts(noted, changed: true, applied: 1, unchanged: 0);
+        Assert.Equal("完成收费公示", SnapshotKit.Measure(noted["snapshot"]!, measure)["latestNote"]!.GetValue<string>());
+        Assert.Equal(3L, await EntriesAsync());
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class ImportRejectedProblem : Microsoft.AspNetCore.Mvc.ProblemDeta
 
 /// <summary>
 /// What a push did. Counts are exact: an unchanged value is counted as unchanged and is not rewritten. When
-/// <c>applied</c> is false nothing was written (a dry run, or an atomic push that was refused).
+/// <c>applied</c> is false nothing was written (a dry run, an atomic push that was refused, or a push without a good row).
 /// </summary>
 public sealed record ImportSummary
 {
@@ -70,10 +70,10 @@ public sealed record ImportQuery
     [Description("upsert (default), create or delete.")]
     public string? Strategy { get; init; }
 
-    [Description("true (default): any rejected row rejects the whole push and nothing is written. false: good rows land, bad rows are reported.")]
+    [Description("true (default): any rejected row rejects the whole push and nothing is written. false: good rows land, bad rows are reported (200 even when every row is rejected).")]
     public bool? Atomic { get; init; }
 
-    [Description("Needed to change values of a period whose snapshot is published (locked); recorded in the journal.")]
+    [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, for its period); recorded in the journal.")]
     [StringLength(500, MinimumLength = 1)]
     public string? RevisionReason { get; init; }
 }

@@ -35,9 +35,10 @@ public static class DataValueEndpoints
                 or application/json (an array of values, or an object with values). The body is streamed and checked row by row, then merged in one
                 transaction. strategy=upsert (default) inserts or changes, create only inserts, delete removes the named values (value may be empty).
                 atomic=true (default): any rejected row refuses the whole push with a 422 problem carrying the summary, nothing is written.
-                atomic=false: good rows land (200), bad rows are listed. dryRun=true checks and counts, writes nothing. Counts are exact; an unchanged
-                value is not rewritten. Periods locked by a published snapshot need revisionReason. Send an Idempotency-Key (e.g. the file's SHA-256):
-                a replay returns the first summary without writing again.
+                atomic=false: good rows land and bad rows are listed, with 200 even when every row is rejected (applied: false). dryRun=true checks
+                and counts, writes nothing. Counts are exact; an unchanged value is not rewritten. Values a published snapshot locks (its indicators,
+                in its round's region and below, for its period) need revisionReason; without it they are rejected rows naming the snapshot. Send an
+                Idempotency-Key (e.g. the file's SHA-256): a replay returns the first summary without writing again.
                 """)
             .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
             .Produces<ImportSummary>()

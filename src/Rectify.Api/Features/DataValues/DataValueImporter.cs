@@ -65,7 +65,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             if (++received > settings.MaxRows)
                 throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Too many rows",
                     $"A push may hold at most {settings.MaxRows} rows: split it into several pushes.");
-            var (row, error) = catalogue.Check(raw, strategy, revising);
+            var (row, error) = catalogue.Check(raw, strategy);
             if (error is not null) rejections.Add(error);
             else spool.Write(row);
         }
@@ -80,7 +80,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
 
         // Nothing can be written: answer without touching data_values. With an Idempotency-Key the key is looked up
         // first, so that the retry of an applied push gets its first answer even if its rows would now be refused
-        // (a period locked since); the claim is rolled back, so a refused push does not use up its key.
+        // (values locked since); the claim is rolled back, so a refused push does not use up its key.
         var nothingToWrite = (atomic && rejections.Count > 0 && !dryRun) || spool.Count == 0;
         if (nothingToWrite && key is null) return Answer(Summary(false, default, rejections));
 
@@ -95,12 +95,14 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             // A retried attempt starts again from the body's rejections.
             var errors = rejections.Copy();
             await StageAsync(tx, spool, token);
-            if (strategy == ImportStrategy.Create) await RejectExistingAsync(tx, errors, token);
+            var staged = spool.Count;
+            if (!revising) staged -= await RejectLockedAsync(tx, errors, catalogue.LockingMonths(), token);
+            if (strategy == ImportStrategy.Create) staged -= await RejectExistingAsync(tx, errors, token);
             var refused = atomic && errors.Count > 0;
             var counts = refused && !dryRun ? default
                 : dryRun ? await PreviewAsync(tx, strategy, token)
-                : await MergeAsync(tx, strategy, spool.Count, token);
-            var applied = !dryRun && !refused && spool.Count > 0;
+                : await MergeAsync(tx, strategy, staged, token);
+            var applied = !dryRun && !refused && staged > 0;
             var summary = Summary(applied, counts, errors);
             if (!applied) return (Answer(summary), false);
 
@@ -144,10 +146,13 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             "Send the push as text/csv (header indicator,unit,period,value,comment) or application/json.");
     }
 
-    /// <summary>200 with the summary when the push was applied or was a dry run; a 422 problem carrying the summary when an atomic push was refused.</summary>
+    /// <summary>
+    /// 200 with the summary when the push was applied, was a dry run or is not atomic (even when no row was good: a
+    /// non-atomic push lands its good rows, however few); a 422 problem carrying the summary when an atomic push was refused.
+    /// </summary>
     static IResult Answer(ImportSummary summary)
     {
-        if (summary.Applied || summary.DryRun || summary.Rejected == 0) return TypedResults.Ok(summary);
+        if (summary.Applied || summary.DryRun || !summary.Atomic || summary.Rejected == 0) return TypedResults.Ok(summary);
         throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.ImportRejected, "The push was refused",
             $"{summary.Rejected} of {summary.Received} rows were rejected and the push is atomic, so nothing was written. See summary.errors; fix the rows, or send atomic=false to land the good rows.",
             new Dictionary<string, object?> { ["summary"] = summary });
@@ -179,11 +184,28 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         if (spool.Count > 1000) await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
     }
 
-    /// <summary>create: values that already exist are rejected rows; they are removed from staging.</summary>
-    static async Task RejectExistingAsync(Tx tx, Rejections rejections, CancellationToken ct)
+    /// <summary>
+    /// Without a revision reason, values that a published snapshot locks are rejected rows naming the snapshot; they are
+    /// removed from staging. Returns how many.
+    /// </summary>
+    static async Task<int> RejectLockedAsync(Tx tx, Rejections rejections, string[] months, CancellationToken ct)
     {
+        if (months.Length == 0) return 0;
+        var locked = (await tx.QueryAsync<ValueLocks.LockedRow>(LockedSql, new { months }, ct)).ToList();
+        foreach (var row in locked) rejections.Add(new RowError(row.RowNo, "period", row.Message));
+        return locked.Count;
+    }
+
+    /// <summary>create: values that already exist are rejected rows; they are removed from staging. Returns how many.</summary>
+    static async Task<int> RejectExistingAsync(Tx tx, Rejections rejections, CancellationToken ct)
+    {
+        var existing = 0;
         foreach (var row in await tx.QueryAsync<long>(ExistingSql, null, ct))
+        {
             rejections.Add(new RowError(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
+            existing++;
+        }
+        return existing;
     }
 
     async Task<Counts> MergeAsync(Tx tx, ImportStrategy strategy, long staged, CancellationToken ct)
@@ -317,6 +339,13 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
     const string ExistingSql = $"""
         WITH existing AS (DELETE FROM push_rows s USING data_values d WHERE {Match} RETURNING s.row_no)
         SELECT row_no FROM existing ORDER BY row_no
+        """;
+
+    // Data-modifying CTEs run whether or not the final SELECT reads them.
+    static readonly string LockedSql = $"""
+        {ValueLocks.LockedCtes("push_rows")},
+        gone AS (DELETE FROM push_rows s USING locked l WHERE s.row_no = l.row_no)
+        SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
         """;
 
     const string UpsertSql = """

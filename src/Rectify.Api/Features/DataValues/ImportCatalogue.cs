@@ -10,9 +10,10 @@ namespace Rectify.Api.Features.DataValues;
 readonly record struct StagedRow(long Row, long IndicatorId, string Unit, string Period, decimal Value, string? Comment);
 
 /// <summary>
-/// What a push is checked against, read once before the body is: indicators, units and locked periods (small
-/// tables). Each row is then checked in memory as it streams in, so a rejected row is named with its field
-/// without a query per row, and duplicates within the push are found before anything reaches PostgreSQL.
+/// What a push is checked against, read once before the body is: indicators and units (small tables). Each row is
+/// then checked in memory as it streams in, so a rejected row is named with its field without a query per row, and
+/// duplicates within the push are found before anything reaches PostgreSQL. Locks of published snapshots depend on
+/// the unit tree and the snapshots' content: they are checked on the staged rows, in one statement (see ValueLocks).
 /// </summary>
 sealed class ImportCatalogue
 {
@@ -20,15 +21,16 @@ sealed class ImportCatalogue
 
     readonly Dictionary<string, IndicatorEntry> _indicators;
     readonly Dictionary<string, int> _units;
-    readonly HashSet<string> _lockedPeriods;
+    // The months whose published snapshots could lock a checked row (each period's last month).
+    readonly HashSet<Period> _periods = [];
     // Key of each staged row (indicator, unit, period packed in 64 bits) → its row number, to name the first of a duplicate.
     readonly Dictionary<long, long> _seen = [];
 
     // The units the calling client may write for (its units and those below them); null: every unit.
     readonly HashSet<string>? _writable;
 
-    ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string> lockedPeriods, HashSet<string>? writable)
-        => (_indicators, _units, _lockedPeriods, _writable) = (indicators, units, lockedPeriods, writable);
+    ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string>? writable)
+        => (_indicators, _units, _writable) = (indicators, units, writable);
 
     public static Task<ImportCatalogue> LoadAsync(Db db, Infrastructure.Auth.Caller caller, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
@@ -40,17 +42,18 @@ sealed class ImportCatalogue
             var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code", cancellationToken: token)))
                 .Select((code, index) => (code, index))
                 .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
-            var locked = (await connection.QueryAsync<string>(new CommandDefinition("SELECT period FROM period_locks", cancellationToken: token)))
-                .ToHashSet(StringComparer.Ordinal);
             var writable = await Infrastructure.Auth.UnitScope.WritableUnitsAsync(connection, caller, token);
-            return new ImportCatalogue(indicators, units, locked, writable);
+            return new ImportCatalogue(indicators, units, writable);
         }, ct);
 
     /// <summary>Whether the calling client may write values for <paramref name="unit"/>.</summary>
     public bool MayWrite(string unit) => _writable is null || _writable.Contains(unit);
 
+    /// <summary>The months whose published snapshots may lock a row checked so far.</summary>
+    public string[] LockingMonths() => _periods.Select(ValueLocks.LockingMonth).Distinct().ToArray();
+
     /// <summary>Checks one row: a staged row, or the first reason it is rejected.</summary>
-    public (StagedRow Row, RowError? Error) Check(in RawRow raw, ImportStrategy strategy, bool revising)
+    public (StagedRow Row, RowError? Error) Check(in RawRow raw, ImportStrategy strategy)
     {
         if (raw.Problem is { } problem) return (default, problem);
         var row = raw.Row;
@@ -88,13 +91,11 @@ sealed class ImportCatalogue
         if (comment is not null && comment.Contains('\0', StringComparison.Ordinal))
             return (default, Reject("comment", "The comment contains a NUL character."));
 
-        if (!revising && _lockedPeriods.Contains(periodKey))
-            return (default, Reject("period", $"Period {periodKey} is locked by a published snapshot: send revisionReason to revise it."));
-
         var key = ((long)indicator.Index << 40) | ((long)unitIndex << 16) | (long)((period.Year - 1900) * 13 + period.Index);
         if (!_seen.TryAdd(key, row))
             return (default, Reject("row", $"Duplicate of row {_seen[key]}: the same indicator, unit and period appear twice in this push."));
 
+        _periods.Add(period);
         return (new StagedRow(row, indicator.Id, unitCode, periodKey, value, comment), null);
     }
 

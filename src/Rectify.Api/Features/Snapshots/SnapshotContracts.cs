@@ -219,9 +219,11 @@ public sealed record SnapshotValue
 /// <summary>The answer to a snapshot push: the draft as it now stands, and what the push changed.</summary>
 public sealed record PushSnapshotResponse
 {
-    [Description("false when the same push had already been applied: nothing changed.")]
+    [Description("true when the push changed something: a progress entry added, a value inserted or updated, or the draft (content, narrative, reason). false when nothing changed (the same push again, or nothing new): the draft and its ETag stay as they were.")]
     public required bool Changed { get; init; }
+    [Description("Progress lines that added an entry.")]
     public required int ProgressApplied { get; init; }
+    [Description("Progress lines with nothing new: the measure is at that percent, and the line has no other note than its latest entry's and no date after the latest reported.")]
     public required int ProgressUnchanged { get; init; }
     public required int ValuesInserted { get; init; }
     public required int ValuesUpdated { get; init; }

@@ -56,8 +56,10 @@ public static class SnapshotEndpoints
             .WithDescription("""
                 What a scheduled job sends at month end: progress of the round's measures, indicator values of the month, and the narrative.
                 Applied all or nothing: the progress and values land, and the month's state is read back into the draft snapshot. The same
-                push again changes nothing (changed: false). Once the month is published, a push needs revisionReason and makes the next
-                revision as a draft; values of a published month are locked and need revisionReason too. Units outside the client's are 403.
+                push again, or a push with nothing new, changes nothing (changed: false; the draft and its ETag stay). Once the month is published,
+                a push needs revisionReason and makes the next revision as a draft. Values a published snapshot locks (its indicators, in its round's
+                region and below, for its period) need revisionReason too: without it the push is 422, naming values[i].period and the snapshot.
+                Units outside the client's are 403.
                 """)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -15,7 +15,7 @@ using Rectify.Api.Infrastructure.Problems;
 namespace Rectify.Api.Features.Snapshots;
 
 /// <summary>
-/// Snapshots: pushed and drafted into a draft revision, published (frozen, and the month's data values locked),
+/// Snapshots: pushed and drafted into a draft revision, published (frozen, and the values it shows locked),
 /// corrected as new revisions. Every write of one round's month is serialised by a transaction lock on that month.
 /// </summary>
 public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRepository measures, Journal.Journal journal, Clock clock, Caller caller,
@@ -61,7 +61,10 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
 
     /// <summary>
     /// Applies a month-end push in one transaction — measure progress, indicator values, the state read back into
-    /// the month's draft — or nothing. The same push again changes nothing and says so.
+    /// the month's draft — or nothing. The answer says changed only when something changed: a progress entry added, a
+    /// value inserted or updated, or the draft's content (apart from when it was read), narrative, reason or origin.
+    /// A push that changes nothing leaves the draft, its ETag and the journal as they were; the same push again is
+    /// recognised by its hash and counts every line unchanged.
     /// </summary>
     public Task<(PushSnapshotResponse Answer, int Version)> PushAsync(string round, Period month, PushSnapshotRequest request, CancellationToken ct)
     {
@@ -73,14 +76,14 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             var found = await LockMonthAsync(tx, round, month, token);
             var latest = await tx.QuerySingleOrDefaultAsync<SnapshotRow>(LatestForUpdateSql, new { roundId = found.Id, period = month.ToString() }, token);
             if (latest?.PushHash is { } previous && CryptographicOperations.FixedTimeEquals(previous, hash))
-                return (Unchanged(latest), latest.Version);
+                return (Unchanged(latest, request), latest.Version);
 
             var revising = latest?.Status == "published";
             if (revising && string.IsNullOrWhiteSpace(request.RevisionReason))
                 throw Problem.Conflict($"The snapshot of {month} is published (revision {latest!.Revision}). To correct it, send revisionReason: the push then makes revision {latest.Revision + 1} as a draft.");
 
             var progress = await ApplyProgressAsync(tx, found, month, request.Progress ?? [], token);
-            // The month's values may be locked by this round's publication or another's: a reason lets them be revised.
+            // Values may be locked by this round's publication or another's (ValueLocks): a reason lets them be revised.
             var values = await ApplyValuesAsync(tx, month, request.Values ?? [], !string.IsNullOrWhiteSpace(request.RevisionReason) || latest?.Revision > 1, token);
             var content = await builder.BuildAsync(tx.Connection, tx.Transaction, found, month, token);
             var args = new
@@ -88,17 +91,21 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
                 roundId = found.Id, period = month.ToString(), narrative = request.Narrative, content = Serialize(content), hash,
                 reason = revising || latest?.Revision > 1 ? request.RevisionReason ?? latest?.Reason : null, by = caller.Name, now = clock.UtcNow,
             };
-            var row = latest is { Status: "draft" }
-                ? await tx.QuerySingleAsync<SnapshotRow>(UpdateDraftSql, new { args.content, args.narrative, args.hash, args.reason, args.by, args.now, id = latest.Id }, token)
+            // A draft is rewritten only where it differs (UpdateDraftSql answers no row otherwise).
+            var written = latest is { Status: "draft" }
+                ? await tx.QuerySingleOrDefaultAsync<SnapshotRow>(UpdateDraftSql, new { args.content, args.narrative, args.hash, args.reason, args.by, args.now, id = latest.Id }, token)
                 : await tx.QuerySingleAsync<SnapshotRow>(InsertSql, new { args.roundId, args.period, revision = (latest?.Revision ?? 0) + 1, origin = "pushed", args.narrative, args.content, args.hash, args.reason, args.by, args.now }, token);
-            await journal.RecordAsync(tx, "snapshot", $"{found.Code}/{month}", latest is { Status: "draft" } ? "push" : "create", null, new
-            {
-                row.Revision, progressApplied = progress.Applied, progressUnchanged = progress.Unchanged,
-                valuesInserted = values.Inserted, valuesUpdated = values.Updated, valuesUnchanged = values.Unchanged, request.RevisionReason,
-            }, token);
+            var row = written ?? latest!;
+            var changed = written is not null || progress.Applied > 0 || values.Inserted + values.Updated > 0;
+            if (changed)
+                await journal.RecordAsync(tx, "snapshot", $"{found.Code}/{month}", latest is { Status: "draft" } ? "push" : "create", null, new
+                {
+                    row.Revision, progressApplied = progress.Applied, progressUnchanged = progress.Unchanged,
+                    valuesInserted = values.Inserted, valuesUpdated = values.Updated, valuesUnchanged = values.Unchanged, request.RevisionReason,
+                }, token);
             var answer = new PushSnapshotResponse
             {
-                Changed = true, ProgressApplied = progress.Applied, ProgressUnchanged = progress.Unchanged,
+                Changed = changed, ProgressApplied = progress.Applied, ProgressUnchanged = progress.Unchanged,
                 ValuesInserted = values.Inserted, ValuesUpdated = values.Updated, ValuesUnchanged = values.Unchanged,
                 Snapshot = row.ToResponse(json.Value.SerializerOptions),
             };
@@ -106,7 +113,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         }, ct, repeatable: true);
     }
 
-    /// <summary>Freezes the latest draft of the month and locks the month's data values.</summary>
+    /// <summary>Freezes the latest draft of the month; the values it shows are locked from then on (see ValueLocks).</summary>
     public Task<(SnapshotResponse Snapshot, int Version)> PublishAsync(string round, Period month, Func<string, bool>? ifMatch, PublishSnapshotRequest request, CancellationToken ct)
         => db.WriteAsync(async (tx, token) => await PublishLatestAsync(tx, await LockMonthAsync(tx, round, month, token), month, ifMatch, request.Note, token), ct);
 
@@ -126,7 +133,6 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             throw Problem.Conflict($"Publish {previous} first: months are published in order, and {previous} has no published snapshot.");
 
         var row = await tx.QuerySingleAsync<SnapshotRow>(PublishSql, new { id = latest.Id, by = caller.Name, now = clock.UtcNow }, ct);
-        await tx.ExecuteAsync(LockPeriodSql, new { period = month.ToString(), by = caller.Name, now = clock.UtcNow, reason = $"snapshot {round.Code} {month} revision {row.Revision} published" }, ct);
         await journal.RecordAsync(tx, "snapshot", $"{round.Code}/{month}", "publish", null, new { row.Revision, note }, ct);
         return (row.ToResponse(json.Value.SerializerOptions), row.Version);
     }
@@ -165,9 +171,11 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             throw Problem.Validation("period", $"{month} has not begun (today is {today:yyyy-MM-dd}).");
     }
 
-    PushSnapshotResponse Unchanged(SnapshotRow row) => new()
+    /// <summary>The answer to a push already applied: nothing changed, every line of it is counted unchanged.</summary>
+    PushSnapshotResponse Unchanged(SnapshotRow row, PushSnapshotRequest request) => new()
     {
-        Changed = false, ProgressApplied = 0, ProgressUnchanged = 0, ValuesInserted = 0, ValuesUpdated = 0, ValuesUnchanged = 0,
+        Changed = false, ProgressApplied = 0, ProgressUnchanged = request.Progress?.Count ?? 0,
+        ValuesInserted = 0, ValuesUpdated = 0, ValuesUnchanged = request.Values?.Count ?? 0,
         Snapshot = row.ToResponse(json.Value.SerializerOptions),
     };
 
@@ -177,7 +185,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         var duplicate = updates.Select((u, i) => (u.MeasureId, i)).GroupBy(u => u.MeasureId).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw Problem.Validation($"progress[{duplicate.Last().i}].measureId", $"Measure {duplicate.Key} appears more than once in this push.");
-        var current = (await tx.QueryAsync<(long Id, long RoundId, decimal Progress, string State, string? LatestNote)>(MeasuresSql,
+        var current = (await tx.QueryAsync<(long Id, long RoundId, decimal Progress, string State, string? LatestNote, DateOnly? LastReportedOn)>(MeasuresSql,
             new { ids = updates.Select(u => u.MeasureId).ToArray() }, ct)).ToDictionary(m => m.Id);
         var lastDay = month.LastDay < clock.Today ? month.LastDay : clock.Today;
 
@@ -190,9 +198,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             var reportedOn = update.ReportedOn ?? lastDay;
             if (reportedOn > month.LastDay)
                 throw Problem.Validation($"progress[{i}].reportedOn", $"Progress of {month} is reported on a day of {month} or before.");
-            // Progress already reached, with nothing new to say, is not reported again: a push repeated with changes
-            // elsewhere must not add the same entry twice.
-            if (update.Percent == measure.Progress && (update.Note is null || update.Note == measure.LatestNote))
+            if (IsUnchanged(update, measure.Progress, measure.State, measure.LatestNote, measure.LastReportedOn))
             {
                 unchanged++;
                 continue;
@@ -202,6 +208,17 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         }
         return (applied, unchanged);
     }
+
+    /// <summary>
+    /// Progress already reached, with nothing new to say, is not reported again, so that a push repeated with changes
+    /// elsewhere does not add the same entry twice. A line is unchanged when the measure is already at its percent, its
+    /// note is absent or the note of the measure's latest entry, and its reportedOn is absent or not after the latest
+    /// date reported. A done or cancelled measure takes no entries: a line at its percent is unchanged whatever its date.
+    /// </summary>
+    static bool IsUnchanged(SnapshotProgressUpdate update, decimal progress, string state, string? latestNote, DateOnly? lastReportedOn)
+        => update.Percent == progress
+           && (update.Note is null || update.Note == latestNote)
+           && (update.ReportedOn is not { } day || day <= lastReportedOn || state is "done" or "cancelled");
 
     async Task<(int Inserted, int Updated, int Unchanged)> ApplyValuesAsync(Tx tx, Period month, IReadOnlyList<SnapshotValue> values, bool revising, CancellationToken ct)
     {
@@ -215,7 +232,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             var value = values[i];
             if (!catalogue.MayWrite(value.Unit.Trim())) outside.Add($"values[{i}] ({value.Unit})");
             var (row, error) = catalogue.Check(new RawRow(i, value.Indicator, value.Unit, value.Period ?? month.ToString(),
-                value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), value.Comment), ImportStrategy.Upsert, revising);
+                value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), value.Comment), ImportStrategy.Upsert);
             if (error is not null) errors[$"values[{i}].{error.Field}"] = [error.Message];
             else if (!HoldsMonth(row.Period, month)) errors[$"values[{i}].period"] = [$"{row.Period} does not hold {month}: a snapshot push carries values of its month (or its quarter or year)."];
             else rows.Add(row);
@@ -226,6 +243,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         if (errors.Count > 0) throw Problem.Validation(errors);
 
         await DataValueImporter.AcquirePushLockAsync(tx, importOptions.Value.LockWait, ct);
+        if (!revising) await EnsureNotLockedAsync(tx, rows, catalogue.LockingMonths(), ct);
         var args = new
         {
             indicators = rows.Select(r => r.IndicatorId).ToArray(), units = rows.Select(r => r.Unit).ToArray(), periods = rows.Select(r => r.Period).ToArray(),
@@ -234,6 +252,19 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         var counts = await tx.QuerySingleAsync<(int Inserted, int Updated, int Unchanged)>(ClassifyValuesSql, args, ct);
         await tx.ExecuteAsync(UpsertValuesSql, args, ct);
         return counts;
+    }
+
+    /// <summary>Refuses values that a published snapshot locks (a 422 naming each value and the snapshot that holds it).</summary>
+    static async Task EnsureNotLockedAsync(Tx tx, IReadOnlyList<StagedRow> rows, string[] months, CancellationToken ct)
+    {
+        var locked = (await tx.QueryAsync<ValueLocks.LockedRow>(LockedValuesSql, new
+        {
+            months, rowNos = rows.Select(r => r.Row).ToArray(), indicators = rows.Select(r => r.IndicatorId).ToArray(),
+            units = rows.Select(r => r.Unit).ToArray(), periods = rows.Select(r => r.Period).ToArray(),
+        }, ct)).ToList();
+        if (locked.Count == 0) return;
+        throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.Validation, "Values of a published snapshot are locked",
+            $"{locked[0].Message} See errors for every locked value.", errors: locked.ToDictionary(l => $"values[{l.RowNo}].period", l => new[] { l.Message }));
     }
 
     static bool HoldsMonth(string period, Period month)
@@ -287,6 +318,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             SET content = @content::jsonb, narrative = @narrative, push_hash = @hash, reason = @reason, origin = 'pushed',
                 updated_by = @by, updated_at = @now, version = version + 1
             WHERE id = @id
+              AND (content - 'takenAt', narrative, reason, origin) IS DISTINCT FROM (@content::jsonb - 'takenAt', @narrative, @reason, 'pushed')
             RETURNING *
         )
         SELECT {Columns} FROM updated s JOIN rounds r ON r.id = s.round_id
@@ -305,11 +337,6 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     const string OrderSql = """
         SELECT EXISTS (SELECT 1 FROM snapshots WHERE round_id = @roundId AND period < @period) AS earlier_exists,
                EXISTS (SELECT 1 FROM snapshots WHERE round_id = @roundId AND period = @previous AND status = 'published') AS previous_published
-        """;
-
-    const string LockPeriodSql = """
-        INSERT INTO period_locks (period, locked_at, locked_by, reason) VALUES (@period, @now, @by, @reason)
-        ON CONFLICT (period) DO NOTHING
         """;
 
     const string ListSql = """
@@ -348,7 +375,8 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
 
     const string MeasuresSql = """
         SELECT m.id, i.round_id, m.progress, m.state,
-               (SELECT mp.note FROM measure_progress mp WHERE mp.measure_id = m.id ORDER BY mp.id DESC LIMIT 1) AS latest_note
+               (SELECT mp.note FROM measure_progress mp WHERE mp.measure_id = m.id ORDER BY mp.id DESC LIMIT 1) AS latest_note,
+               (SELECT max(mp.reported_on) FROM measure_progress mp WHERE mp.measure_id = m.id) AS last_reported_on
         FROM measures m JOIN issues i ON i.id = m.issue_id
         WHERE m.id = ANY (@ids)
         """;
@@ -356,6 +384,11 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     const string Input = """
         SELECT * FROM unnest(@indicators::bigint[], @units::text[], @periods::text[], @values::numeric[], @comments::text[])
             AS t(indicator_id, unit_code, period, value, comment)
+        """;
+
+    static readonly string LockedValuesSql = $"""
+        {ValueLocks.LockedCtes("(SELECT * FROM unnest(@rowNos::bigint[], @indicators::bigint[], @units::text[], @periods::text[]) AS v(row_no, indicator_id, unit_code, period))")}
+        SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
         """;
 
     const string ClassifyValuesSql = $"""
