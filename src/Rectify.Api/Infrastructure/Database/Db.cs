@@ -49,10 +49,11 @@ public sealed class ResilienceOptions
 /// <remarks>
 /// The retry wraps the breaker, so that the breaker sees every attempt. It counts only failures that say the database
 /// is gone (it cannot be reached, it is starting up or shutting down, a connection broke), not a deadlock or a
-/// serialization failure of a working database. An interactive unit that cannot reach the database is retried once,
+/// serialization failure of a working database. An interactive unit that finds the database gone is retried once,
 /// briefly, and never while the circuit is open (a <see cref="BrokenCircuitException"/> is not retried): its caller
 /// gets a 503 with Retry-After within milliseconds. A bulk unit is instead retried within a time budget, waiting out
-/// an open circuit rather than failing on it: it is one unit of minutes of received work, not one of many callers.
+/// an open circuit rather than failing on it: it is one unit of minutes of received work, not one of many callers,
+/// and its attempts still go through the breaker, so they are counted and never hammer a database known to be down.
 /// </remarks>
 public sealed class Db
 {
