@@ -84,7 +84,7 @@ public sealed class DatabaseStopTests(PrivateClusterService fixture) : IClassFix
         using var client = fixture.App.Client(TimeSpan.FromSeconds(90));
         await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(20));
         var indicator = await FaultApi.IndicatorAsync(client);
-        var keys = PushContent.Keys(await db.UnitsAsync(Seed.Unique("DP"), 2000), months: 100);
+        var keys = PushContent.Keys(await db.UnitsAsync(Seed.Unique("DP"), 1000), months: 100);
         var push = new PushContent(indicator, keys, offset: 1_000_000, "outage");
 
         HttpResponseMessage answer;
