@@ -29,7 +29,7 @@ public sealed class ApiProcessFaultTests(TestCluster cluster)
         return settings;
     }
 
-    [Fact(Timeout = 45_000)]
+    [Fact(Timeout = 90_000)] // two process starts and a 40,000-row push twice: ~35 s alone, more beside the other fault tests
     public async Task The_service_killed_in_the_middle_of_a_push_leaves_nothing_of_it_and_a_replay_after_restart_lands_it_exactly_once()
     {
         var connectionString = await cluster.CreateDatabaseAsync();

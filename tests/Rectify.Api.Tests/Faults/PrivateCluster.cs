@@ -26,5 +26,36 @@ public sealed class PrivateCluster : IAsyncLifetime
     /// <summary><c>pg_ctl restart -m fast</c>: every backend is terminated, the server stops and starts again on the same port.</summary>
     public Task RestartAsync(CancellationToken ct) => Server.RestartAsync(ct);
 
+    /// <summary><c>pg_ctl stop -m fast</c>: every backend is terminated and new connections are refused until <see cref="StartAsync"/>.</summary>
+    public Task StopAsync(CancellationToken ct) => Server.StopServerAsync(ct);
+
+    /// <summary>Starts the stopped server again on the same port.</summary>
+    public Task StartAsync(CancellationToken ct) => Server.StartServerAsync(ct);
+
     public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>A class fixture: a <see cref="PrivateCluster"/> and the service on it, with the default resilience settings.</summary>
+public sealed class PrivateClusterService : IAsyncLifetime
+{
+    public PrivateCluster Cluster { get; } = new();
+
+    public StandaloneApp App { get; private set; } = null!;
+
+    public FaultDatabase Database { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Cluster.InitializeAsync();
+        App = new StandaloneApp(Cluster.ConnectionString);
+        Database = new FaultDatabase(Cluster.ConnectionString);
+        _ = App.Server; // starts the service, which migrates the database
+        App.ApiKey = await TestKeys.CreateAsync(Cluster.ConnectionString, CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
 }

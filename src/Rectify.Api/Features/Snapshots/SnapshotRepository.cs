@@ -70,8 +70,8 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     {
         EnsureMonthStarted(month);
         var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { round, period = month.ToString(), request }, json.Value.SerializerOptions));
-        // Repeatable: a retry after a broken COMMIT finds the push applied (same hash) and changes nothing.
-        return db.WriteAsync(async (tx, token) =>
+        // A bulk unit, retried within the bulk budget: a retry after a broken COMMIT finds the push applied (same hash) and changes nothing.
+        return db.BulkWriteAsync(async (tx, token) =>
         {
             var found = await LockMonthAsync(tx, round, month, token);
             var latest = await tx.QuerySingleOrDefaultAsync<SnapshotRow>(LatestForUpdateSql, new { roundId = found.Id, period = month.ToString() }, token);
@@ -110,7 +110,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
                 Snapshot = row.ToResponse(json.Value.SerializerOptions),
             };
             return (answer, row.Version);
-        }, ct, repeatable: true);
+        }, ct);
     }
 
     /// <summary>Freezes the latest draft of the month; the values it shows are locked from then on (see ValueLocks).</summary>

@@ -10,15 +10,35 @@ namespace Rectify.Api.Infrastructure.Database;
 public sealed class ResilienceOptions
 {
     public const string Section = "Database:Resilience";
+
+    /// <summary>Retries of a unit of work that failed on a transient error of a working database (a broken connection, a deadlock).</summary>
     public int MaxRetryAttempts { get; set; } = 3;
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A unit of work that finds the database down (connection refused, the server starting up or shutting down) is
+    /// retried once, after this pause, and then refused: the caller gets its 503 at once instead of after seconds of back-off.
+    /// </summary>
+    public TimeSpan UnreachableRetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
     public TimeSpan UnitOfWorkTimeout { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>Bound of one bulk unit (a push of up to millions of values: copy, check, merge).</summary>
+
+    /// <summary>Bound of one bulk unit (a push of up to millions of values: copy, check, merge), retries included.</summary>
     public TimeSpan BulkTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a bulk unit (a push, a snapshot push) keeps being retried after its first transient failure: it is atomic
+    /// and idempotent, so a database restart of a few seconds costs a delay, not the work already received.
+    /// </summary>
+    public TimeSpan BulkRetryBudget { get; set; } = TimeSpan.FromSeconds(10);
+
     public double BreakerFailureRatio { get; set; } = 0.5;
     public int BreakerMinimumThroughput { get; set; } = 10;
-    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(20);
-    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Short, so that the successes before an outage do not outweigh its failures for long.</summary>
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
@@ -26,6 +46,15 @@ public sealed class ResilienceOptions
 /// timeout, retries with jittered back-off for transient errors where the work is safe to repeat, and a circuit
 /// breaker shared by every request so that an unreachable database answers 503 fast instead of piling up.
 /// </summary>
+/// <remarks>
+/// The retry wraps the breaker, so that the breaker sees every attempt. It counts only failures that say the database
+/// is gone (it cannot be reached, it is starting up or shutting down, a connection broke), not a deadlock or a
+/// serialization failure of a working database. An interactive unit that finds the database gone is retried once,
+/// briefly, and never while the circuit is open (a <see cref="BrokenCircuitException"/> is not retried): its caller
+/// gets a 503 with Retry-After within milliseconds. A bulk unit is instead retried within a time budget, waiting out
+/// an open circuit rather than failing on it: it is one unit of minutes of received work, not one of many callers,
+/// and its attempts still go through the breaker, so they are counted and never hammer a database known to be down.
+/// </remarks>
 public sealed class Db
 {
     readonly NpgsqlDataSource _dataSource;
@@ -33,7 +62,10 @@ public sealed class Db
     readonly ResiliencePipeline _once;
     readonly ResiliencePipeline _bulk;
     readonly CircuitBreakerStateProvider _circuit = new();
+    readonly TimeSpan _bulkRetryBudget;
     long _breakEndsTicks;
+
+    static readonly ResiliencePropertyKey<long> FirstFailure = new("rectify.db.first-failure");
 
     /// <summary>Closed while the database answers; open (requests refused fast with 503) after repeated transient failures.</summary>
     public CircuitState CircuitState => _circuit.CircuitState;
@@ -46,21 +78,22 @@ public sealed class Db
     public bool CircuitRefusing => CircuitState switch
     {
         CircuitState.Isolated => true,
-        // Polly's breaker reads the system clock (no TimeProvider is given to it), so the break's end is taken on it too.
-        CircuitState.Open => TimeProvider.System.GetUtcNow().UtcTicks < Interlocked.Read(ref _breakEndsTicks),
+        CircuitState.Open => BreakLeft > TimeSpan.Zero,
         _ => false,
     };
+
+    // Polly's breaker reads the system clock (no TimeProvider is given to it), so the break's end is taken on it too.
+    TimeSpan BreakLeft => TimeSpan.FromTicks(Interlocked.Read(ref _breakEndsTicks) - TimeProvider.System.GetUtcNow().UtcTicks);
 
     public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger, DatabaseMetrics metrics)
     {
         _dataSource = dataSource;
         var settings = options.Value;
+        _bulkRetryBudget = settings.BulkRetryBudget;
         metrics.ObserveCircuit(() => _circuit.CircuitState);
-        // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried.
-        var transient = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient);
         var breaker = new CircuitBreakerStrategyOptions
         {
-            ShouldHandle = transient,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsDatabaseGone(e)),
             FailureRatio = settings.BreakerFailureRatio,
             MinimumThroughput = settings.BreakerMinimumThroughput,
             SamplingDuration = settings.BreakerSamplingDuration,
@@ -78,40 +111,110 @@ public sealed class Db
         // One breaker instance, shared by every pipeline, so that reads, writes and pushes see the same database state.
         var sharedBreaker = new ResiliencePipelineBuilder().AddCircuitBreaker(breaker).Build();
 
-        _repeatable = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.UnitOfWorkTimeout), settings, transient, logger, metrics)
+        _repeatable = new ResiliencePipelineBuilder()
+            .AddTimeout(settings.UnitOfWorkTimeout)
+            .AddRetry(Retry(settings, logger, metrics, new RetryStrategyOptions
+            {
+                // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried,
+                // and a database found gone only once, at once: a second failure is the caller's 503.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e)
+                    && (!IsDatabaseGone(e) || args.AttemptNumber == 0)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is { } e && IsDatabaseGone(e) ? settings.UnreachableRetryDelay : null),
+                MaxRetryAttempts = settings.MaxRetryAttempts,
+            }))
             .AddPipeline(sharedBreaker)
             .Build();
         _once = new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
             .AddPipeline(sharedBreaker)
             .Build();
-        _bulk = Retrying(new ResiliencePipelineBuilder().AddTimeout(settings.BulkTimeout), settings, transient, logger, metrics)
+        _bulk = new ResiliencePipelineBuilder()
+            .AddTimeout(settings.BulkTimeout)
+            .AddRetry(Retry(settings, logger, metrics, new RetryStrategyOptions
+            {
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
+                    && (IsTransient(e) || e is BrokenCircuitException) && BulkBudgetLeft(args.Context) > TimeSpan.Zero),
+                // An open circuit is waited out (its trial may be another caller's); otherwise the usual back-off, capped below.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Min(
+                    args.Outcome.Exception is BrokenCircuitException ? Max(BreakLeft, settings.RetryBaseDelay) : null,
+                    BulkBudgetLeft(args.Context))),
+                MaxRetryAttempts = int.MaxValue,
+                MaxDelay = TimeSpan.FromSeconds(1),
+            }))
             .AddPipeline(sharedBreaker)
             .Build();
     }
 
-    static ResiliencePipelineBuilder Retrying(ResiliencePipelineBuilder builder, ResilienceOptions settings, PredicateBuilder<object> transient, ILogger logger,
-        DatabaseMetrics metrics)
-        => builder.AddRetry(new RetryStrategyOptions
+    RetryStrategyOptions Retry(ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics, RetryStrategyOptions options)
+    {
+        options.BackoffType = DelayBackoffType.Exponential;
+        options.UseJitter = true;
+        options.Delay = settings.RetryBaseDelay;
+        options.OnRetry = args =>
         {
-            ShouldHandle = transient,
-            MaxRetryAttempts = settings.MaxRetryAttempts,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = settings.RetryBaseDelay,
-            OnRetry = args =>
-            {
-                metrics.Retried();
-                logger.LogWarning("Retrying database work after a transient error (attempt {Attempt})", args.AttemptNumber + 1);
-                return default;
-            },
-        });
+            // The pool's idle connections died with the one that broke (a restart, a stop): without them the next attempt
+            // opens a fresh connection, which works or is refused at once, instead of failing on dead connections one by one.
+            if (args.Outcome.Exception is { } e && IsDatabaseGone(e)) _dataSource.Clear();
+            metrics.Retried();
+            logger.LogWarning("Retrying database work after {Error} (attempt {Attempt}, in {Delay} ms)",
+                args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 1, (int)args.RetryDelay.TotalMilliseconds);
+            return default;
+        };
+        return options;
+    }
+
+    /// <summary>What is left of a bulk unit's retry budget, which starts at its first failure.</summary>
+    TimeSpan BulkBudgetLeft(ResilienceContext context)
+    {
+        var now = TimeProvider.System.GetTimestamp();
+        if (!context.Properties.TryGetValue(FirstFailure, out var first))
+        {
+            context.Properties.Set(FirstFailure, now);
+            first = now;
+        }
+        return _bulkRetryBudget - TimeProvider.System.GetElapsedTime(first, now);
+    }
+
+    static TimeSpan? Min(TimeSpan? delay, TimeSpan left) => delay is { } d && d < left ? d : delay is null ? null : left;
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Errors PostgreSQL or the network call transient: the same work may succeed when tried again.</summary>
+    static bool IsTransient(Exception e) => e is NpgsqlException { IsTransient: true } || IsDatabaseGone(e);
+
+    /// <summary>
+    /// The database is not there to work with: a connection could not be opened (refused, the server starting up or
+    /// shutting down), or one broke (network errors, timeouts, the backend terminated, PostgreSQL's connection exceptions,
+    /// class 08). What the breaker counts; not the errors of a working database such as deadlocks.
+    /// </summary>
+    static bool IsDatabaseGone(Exception e) => e switch
+    {
+        CommitOutcomeUnknownException { InnerException: { } inner } => IsDatabaseGone(inner),
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException { IsTransient: true } => true,
+        _ => false,
+    };
+
+    /// <summary>A connection from the pool; failing to get one (the database down or starting) is told apart from work that broke.</summary>
+    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(ct);
+        }
+        catch (NpgsqlException e) when (e.IsTransient)
+        {
+            throw new DatabaseUnreachableException(e);
+        }
+    }
 
     /// <summary>Reads on one pooled connection; retried as a whole on transient errors.</summary>
     public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct)
         => await _repeatable.ExecuteAsync(async token =>
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(token);
+            await using var connection = await OpenAsync(token);
             return await read(connection, token);
         }, ct);
 
@@ -156,15 +259,31 @@ public sealed class Db
     /// says so (a dry run or a refused push rolls back).
     /// </summary>
     public async Task<T> BulkAsync<T>(Func<Tx, CancellationToken, Task<(T Result, bool Commit)>> work, CancellationToken ct)
-        => await _bulk.ExecuteAsync(async token =>
+    {
+        // A context of this unit's own: it carries the start of the retry budget from attempt to attempt.
+        var context = ResilienceContextPool.Shared.Get(ct);
+        try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(token);
-            await using var transaction = await connection.BeginTransactionAsync(token);
-            var (result, commit) = await work(new Tx(connection, transaction), token);
-            if (commit) await transaction.CommitAsync(token);
-            else await transaction.RollbackAsync(token);
-            return result;
-        }, ct);
+            return await _bulk.ExecuteAsync(static async (context, work) =>
+            {
+                var token = context.CancellationToken;
+                await using var connection = await work.Db.OpenAsync(token);
+                await using var transaction = await connection.BeginTransactionAsync(token);
+                var (result, commit) = await work.Run(new Tx(connection, transaction), token);
+                if (commit) await transaction.CommitAsync(token);
+                else await transaction.RollbackAsync(token);
+                return result;
+            }, context, (Db: this, Run: work));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>A bulk unit of work (see <see cref="BulkAsync{T}"/>) that always commits what it did.</summary>
+    public Task<T> BulkWriteAsync<T>(Func<Tx, CancellationToken, Task<T>> write, CancellationToken ct)
+        => BulkAsync(async (tx, token) => (await write(tx, token), true), ct);
 
     /// <summary>
     /// Runs <paramref name="write"/> in one transaction and commits it. Not retried: a create or an update may
@@ -174,7 +293,7 @@ public sealed class Db
     public async Task<T> WriteAsync<T>(Func<Tx, CancellationToken, Task<T>> write, CancellationToken ct, bool repeatable = false)
         => await (repeatable ? _repeatable : _once).ExecuteAsync(async token =>
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(token);
+            await using var connection = await OpenAsync(token);
             await using var transaction = await connection.BeginTransactionAsync(token);
             var result = await write(new Tx(connection, transaction), token);
             try
@@ -203,6 +322,13 @@ public sealed record Tx(NpgsqlConnection Connection, NpgsqlTransaction Transacti
 
     public Task<int> ExecuteAsync(string sql, object? args, CancellationToken ct)
         => Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction, cancellationToken: ct));
+}
+
+/// <summary>A connection to the database could not be opened: it is down, starting up, shutting down or out of reach.</summary>
+public sealed class DatabaseUnreachableException(NpgsqlException inner)
+    : NpgsqlException("The database cannot be reached.", inner)
+{
+    public override bool IsTransient => true;
 }
 
 /// <summary>The connection broke while committing: the change may or may not have been applied.</summary>

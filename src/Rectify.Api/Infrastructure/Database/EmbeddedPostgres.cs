@@ -153,6 +153,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         "-D", DataDirectory, "-l", Path.Combine(_options.Root, "postgres.log"), "-w", "-t", "60", "-m", "fast",
         "-o", $"-p {Port}", "restart");
 
+    /// <summary>Stops the server (for fault tests): <c>pg_ctl stop -m fast</c>; connections are refused until <see cref="StartServerAsync"/>.</summary>
+    public Task StopServerAsync(CancellationToken ct) => RunServerCommandAsync(_binaries, "pg_ctl", ct,
+        "-D", DataDirectory, "-w", "-t", "60", "-m", "fast", "stop");
+
+    /// <summary>Starts the server stopped by <see cref="StopServerAsync"/> again, on the same port.</summary>
+    public Task StartServerAsync(CancellationToken ct) => RunServerCommandAsync(_binaries, "pg_ctl", ct,
+        "-D", DataDirectory, "-l", Path.Combine(_options.Root, "postgres.log"), "-w", "-t", "60", "-o", $"-p {Port}", "start");
+
     async Task EnsureAppRoleAsync(CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(SuperuserConnectionString());
