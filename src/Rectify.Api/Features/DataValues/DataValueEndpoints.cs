@@ -14,11 +14,18 @@ public static class DataValueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListDataValues")
             .WithSummary("List indicator values")
-            .WithDescription("Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. With Accept: text/csv, every selected value is streamed as one CSV file (UTF-8 with BOM) instead of a page.")
-            .Produces<Page<DataValueResponse>>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .WithCsvResponse("Every selected value (no paging), UTF-8 with BOM, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .WithDescription($"Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .Produces<Page<DataValueResponse>>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithExample(response: new Page<DataValueResponse>([Examples.Value], null));
+
+        group.MapGet("/export", Export).RequireScope(Scopes.Read)
+            .WithName("ExportDataValues")
+            .WithSummary("Export indicator values as CSV")
+            .WithDescription("Every value the filters select (the list's filters, without paging), in key order, streamed from the database as one CSV file (data-values.csv, UTF-8 with BOM).")
+            .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .ProducesValidationProblem();
 
         group.MapGet("/deletions", Deletions).RequireScope(Scopes.Read)
             .WithName("ListDataValueDeletions")
@@ -54,11 +61,16 @@ public static class DataValueEndpoints
         return routes;
     }
 
-    static async Task<IResult> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
+    const string ExportPath = "/api/v1/data-values/export";
+
+    static async Task<Ok<Page<DataValueResponse>>> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
     {
-        if (!CsvExport.WantsCsv(http)) return TypedResults.Ok(await values.ListAsync(query, ct));
-        return Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
+        CsvExport.RefuseCsv(http, ExportPath);
+        return TypedResults.Ok(await values.ListAsync(query, ct));
     }
+
+    static IResult Export([AsParameters] DataValueListQuery query, DataValueRepository values, CancellationToken ct)
+        => Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
 
     static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueRepository values, CancellationToken ct)
         => TypedResults.Ok(await values.DeletionsAsync(query, ct));

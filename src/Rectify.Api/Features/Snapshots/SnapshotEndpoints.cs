@@ -39,16 +39,29 @@ public static class SnapshotEndpoints
             .WithDescription("""
                 The latest revision of the month's snapshot (a draft correction included), or ?revision=N. The ETag changes with every change of a
                 draft; send it in If-None-Match to get 304 when nothing changed. A published revision never changes and is cacheable.
-                Where public read is configured, callers without a key get published revisions only. With Accept: text/csv, the
-                snapshot's measures as one CSV file (one row per measure with its issue).
+                Where public read is configured, callers without a key get published revisions only. Answers JSON only: the snapshot's
+                measures as one CSV file are GET …/snapshots/{period}/export (an Accept that prefers text/csv is a 406 naming it).
                 """)
-            .Produces<SnapshotResponse>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
+            .Produces<SnapshotResponse>()
             .Produces(StatusCodes.Status304NotModified)
-            .WithCsvResponse($"The snapshot's measures, one row each with its issue, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
-                CsvExport.Text(CsvColumns, Rows(Examples.Snapshot)))
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithExample(response: Examples.Snapshot);
+
+        group.MapGet("/{period}/export", Export).RequireScopeOrPublicRead(Scopes.Read).ProducesETag()
+            .WithName("ExportSnapshot")
+            .WithSummary("Export a monthly snapshot's measures as CSV")
+            .WithDescription("""
+                The measures of the month's snapshot (the latest revision, or ?revision=N) as one CSV file, one row per measure with its issue,
+                for spreadsheets. The ETag ("revision.version.csv") is the CSV's own; send it in If-None-Match to get 304 when nothing changed.
+                Caching and public read as for the JSON snapshot.
+                """)
+            .ProducesCsv($"The snapshot's measures, one row each with its issue, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Rows(Examples.Snapshot)))
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/{period}", Push).RequireScope(Scopes.Push).ProducesETag()
             .WithName("PushSnapshot")
@@ -97,19 +110,34 @@ public static class SnapshotEndpoints
     static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
+        CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
+        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
+    }
+
+    static async Task<IResult> Export(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+        HttpContext http, CancellationToken ct)
+    {
+        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
+        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
+            CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
+    }
+
+    static async Task<(SnapshotResponse Snapshot, int Version)> FindAsync(string round, string period, SnapshotQuery query, SnapshotRepository snapshots,
+        Caller caller, CancellationToken ct)
+    {
         caller.EnsureReadsEverything("A round's snapshot");
-        var month = Month(period);
-        var (snapshot, version) = await snapshots.FindAsync(round, month, query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
+        return await snapshots.FindAsync(round, Month(period), query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
             ?? throw Problem.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
-        var csv = CsvExport.WantsCsv(http);
-        // Each representation has its own tag: a cached JSON answer must not validate a CSV request.
-        var tag = csv ? $"\"{snapshot.Revision}.{version}.csv\"" : Tag(snapshot.Revision, version);
+    }
+
+    /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
+    static IResult Conditional(HttpContext http, SnapshotResponse snapshot, string tag, SnapshotQuery query, Caller caller, Func<IResult> answer)
+    {
         http.Response.Headers.ETag = tag;
         http.Response.Headers.CacheControl = CacheControl(snapshot, query.Revision is not null, caller.IsAuthenticated);
-        if (ETags.Matches(http.Request.Headers.IfNoneMatch, tag)) return Results.StatusCode(StatusCodes.Status304NotModified);
-        return csv
-            ? CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct)
-            : TypedResults.Ok(snapshot);
+        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag) ? Results.StatusCode(StatusCodes.Status304NotModified) : answer();
     }
 
     /// <summary>A snapshot as a table: its measures, each with the snapshot's identity and its issue's state.</summary>
