@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Rectify.Api.Infrastructure.OpenApi;
 
 namespace Rectify.Api.Features.DataValues;
@@ -47,6 +49,7 @@ public static class DataValueEndpoints
                 a replay returns the first summary without writing again.
                 """)
             .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
+            .WithJsonBodyArrayOrWrapped("values")
             .Produces<ImportSummary>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -62,6 +65,30 @@ public static class DataValueEndpoints
     }
 
     const string ExportPath = "/api/v1/data-values/export";
+
+    /// <summary>
+    /// The JSON body is an array of values or an object whose only field is <paramref name="field"/>, the same array
+    /// (see ImportReaders): say both, as oneOf, where the generator sees the array only.
+    /// </summary>
+    static RouteHandlerBuilder WithJsonBodyArrayOrWrapped(this RouteHandlerBuilder builder, string field)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json!.Schema is not { } array) return Task.CompletedTask;
+            json.Schema = new OpenApiSchema
+            {
+                OneOf =
+                [
+                    array,
+                    new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object, Required = new HashSet<string>([field]), AdditionalPropertiesAllowed = false,
+                        Properties = new Dictionary<string, IOpenApiSchema> { [field] = array },
+                        Description = $"The same values wrapped in an object: {{\"{field}\": [...]}}.",
+                    },
+                ],
+            };
+            return Task.CompletedTask;
+        });
 
     static async Task<Ok<Page<DataValueResponse>>> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
     {

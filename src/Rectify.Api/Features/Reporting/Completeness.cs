@@ -14,6 +14,7 @@ namespace Rectify.Api.Features.Reporting;
 public sealed record CompletenessQuery
 {
     [Description("The month (YYYY-MM), or the first month of a range.")]
+    [Required(ErrorMessage = "Name the month: YYYY-MM, e.g. 2025-09.")]
     [Indicators.Month]
     public string? Period { get; init; }
 
@@ -61,7 +62,7 @@ public static class Completeness
 
     static async Task<Ok<CompletenessResponse>> Get([AsParameters] CompletenessQuery query, Db db, Clock clock, Infrastructure.Auth.Caller caller, CancellationToken ct)
     {
-        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", "Name the month: YYYY-MM, e.g. 2025-09.");
+        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", Indicators.Period.MonthMessage);
         var to = query.To is null ? from : Period.TryParse(query.To, IndicatorFrequency.Monthly) ?? throw Problem.Validation("to", Indicators.Period.MonthMessage);
         if (to < from) throw Problem.Validation("to", "to must not be before period.");
         var months = new List<Period>();

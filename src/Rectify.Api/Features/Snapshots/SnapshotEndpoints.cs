@@ -196,8 +196,7 @@ public static class SnapshotEndpoints
     {
         caller.EnsureReadsEverything("A round's snapshots");
         var to = Month(period);
-        var from = query.Against is null ? throw Problem.Validation("against", "Name the month to compare with: against=YYYY-MM.")
-            : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
+        var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
         var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{from}");
         var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{to}");
         return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
