@@ -109,19 +109,19 @@ public static class DataValueEndpoints
     {
         public static readonly DataValueInput[] Push =
         [
-            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 0.81m, Comment = "全省福利彩票销售额" },
-            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460100", Period = "2025-09", Value = 21530m },
+            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 8520m, Comment = "2025年1—9月合计69700万元" },
+            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Period = "2025-09", Value = 186000m },
         ];
 
-        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 0.81m, "全省福利彩票销售额", "province-lottery-center",
+        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 8520m, "2025年1—9月合计69700万元", "province-lottery-center",
             new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc));
 
-        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460100", "2025-08", 21480m, "haikou-civil-affairs",
+        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460000", "2025-09", 186000m, "province-civil-affairs",
             new DateTime(2025, 9, 9, 2, 30, 0, DateTimeKind.Utc));
 
-        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额,province-lottery-center,2025-10-08T01:00:00Z\r\n";
+        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元,province-lottery-center,2025-10-08T01:00:00Z\r\n";
 
-        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额\r\nDIBAO-RECIPIENTS,460100,2025-09,21530,\r\n";
+        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元\r\nDIBAO-RECIPIENTS,460000,2025-09,186000,\r\n";
 
         public static readonly ImportSummary Summary = new()
         {

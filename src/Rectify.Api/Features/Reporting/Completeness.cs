@@ -114,11 +114,11 @@ public static class Completeness
         """;
 
     static readonly CompletenessResponse Example = new("2025-09", "2025-09",
-        new CompletenessTotals("all", 2, 1, 1, 0, 1),
-        [new CompletenessTotals("460100", 1, 1, 1, 0, 0), new CompletenessTotals("460200", 1, 0, 0, 0, 1)],
-        [new CompletenessTotals("DIBAO-RECIPIENTS", 2, 1, 1, 0, 1)],
+        new CompletenessTotals("all", 2, 2, 2, 0, 0),
+        [new CompletenessTotals("460000", 2, 2, 2, 0, 0)],
+        [new CompletenessTotals("DIBAO-RECIPIENTS", 1, 1, 1, 0, 0), new CompletenessTotals("LOTTERY-SALES", 1, 1, 1, 0, 0)],
         [
-            new ExpectedReport("DIBAO-RECIPIENTS", "460100", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
-            new ExpectedReport("DIBAO-RECIPIENTS", "460200", "2025-09", new DateOnly(2025, 10, 10), false, null, null),
+            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
         ]);
 }

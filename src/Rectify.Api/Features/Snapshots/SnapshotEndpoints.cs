@@ -251,8 +251,8 @@ public static class SnapshotEndpoints
             [
                 new SnapshotIndicator
                 {
-                    Code = "LOTTERY-SALES", Name = "福利彩票销售额", MeasureUnit = "亿元", Period = "2025-10", Value = 0.83m, PreviousPeriod = "2025-09",
-                    PreviousValue = 0.81m, Change = 0.02m, Issues = ["5"],
+                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-09", Value = 8520m, PreviousPeriod = "2025-08",
+                    PreviousValue = 8420m, Change = 100m, Issues = ["5"],
                 },
             ],
         };
@@ -276,7 +276,7 @@ public static class SnapshotEndpoints
         {
             Narrative = "10月，专班召开会议通报整改进展……",
             Progress = [new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }],
-            Values = [new SnapshotValue { Indicator = "LOTTERY-SALES", Unit = "460000", Value = 0.83m, Comment = "全省福利彩票销售额" }],
+            Values = [new SnapshotValue { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Value = 186000m, Comment = "报告：18.6万人" }],
         };
 
         public static readonly PushSnapshotResponse PushAnswer = new()
@@ -292,7 +292,7 @@ public static class SnapshotEndpoints
             MeasureStates = [new StateChange(7, "3.1", "补齐养老服务设施短板", "in_progress", "done", 90m, 100m)],
             MeasuresCompleted = [new SnapshotItemRef(7, "3.1", "补齐养老服务设施短板")],
             NewlyOverdue = [], MeasuresAdded = [], MeasuresRemoved = [],
-            Indicators = [new IndicatorChange("LOTTERY-SALES", "福利彩票销售额", "亿元", "2025-09", 0.81m, "2025-10", 0.83m, 0.02m)],
+            Indicators = [new IndicatorChange("LOTTERY-SALES", "全省福利彩票销量", "万元", "2025-08", 8420m, "2025-09", 8520m, 100m)],
             CompletionRateFrom = 36m, CompletionRateTo = 40m,
         };
     }
