@@ -55,8 +55,9 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
     [Fact]
     public async Task Invalid_clients_are_refused()
     {
+        // A scope is one of the ClientScope values, read as every other enum in a body is.
         using var scope = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "bad-scope", scopes = new[] { "superuser" } });
-        await scope.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await scope.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "malformed-request");
         using var unit = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "bad-unit", scopes = new[] { "read" }, units = new[] { "999999" } });
         await unit.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
         using var name = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "空 格", scopes = new[] { "read" } });

@@ -72,7 +72,8 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         // entityId alone matches ids of any entity; with entity it is exact.
         Assert.Empty(Items(await _client.GetJsonAsync($"/api/v1/journal?entity=round&entityId={id}")));
         Assert.All(Items(await _client.GetJsonAsync("/api/v1/journal?entity=issue&limit=200")), e => Assert.Equal("issue", e!["entity"]!.GetValue<string>()));
-        Assert.Empty(Items(await _client.GetJsonAsync("/api/v1/journal?entity=no-such-entity")));
+        using (var unknown = await _client.GetAsync("/api/v1/journal?entity=no-such-entity", Ct))
+            await unknown.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
     }
 
     [Fact]

@@ -77,9 +77,15 @@ public sealed class ImportIdempotencyTests(RectifyApp app) : IClassFixture<Recti
         await ImportKit.AppliedAsync(await _kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-09,1,"]), key: key));
         var journal = await _kit.PushJournalCountAsync();
 
-        using var other = await _kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-09,2,"]), key: key);
-        await other.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        using var other = await _kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-09,2,", "NO-SUCH-INDICATOR,460000,2025-09,3,"]), key: key);
+        var problem = await other.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
         Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        // Every 422 of the push carries a summary (one schema for a generated client): here, of this body as checked.
+        var summary = problem["summary"]!;
+        Assert.False(summary["applied"]!.GetValue<bool>());
+        Assert.Equal(2, summary["received"]!.GetValue<long>());
+        Assert.Equal(1, summary["rejected"]!.GetValue<long>());
+        Assert.Equal(0, summary["inserted"]!.GetValue<long>());
 
         // The same rows as JSON are another body too.
         using var json = await _kit.PushJsonAsync(new object[] { new { indicator, unit = "460000", period = "2025-09", value = 1 } }, key: key);

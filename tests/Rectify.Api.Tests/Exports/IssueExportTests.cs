@@ -7,7 +7,7 @@ using Rectify.Api.Tests.Issues;
 namespace Rectify.Api.Tests.Exports;
 
 /// <summary>
-/// GET /api/v1/issues with Accept: text/csv: a download of every issue the filters select, with the list item's
+/// GET /api/v1/issues/export: a download of every issue the filters select, with the list item's
 /// scalar fields as columns, that spreadsheet programs open with the Chinese text intact and cannot run as formulas.
 /// Each test builds its own round and filters by it.
 /// </summary>
@@ -28,13 +28,12 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         await Seed.IssueAsync(round, title: "殡葬改革推行不力", description: "殡葬服务收费不规范，基础设施建设滞后。\n节地生态安葬推进缓慢。");
         await Seed.IssueAsync(round, title: "社会救助兜底保障不够精准");
 
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}");
         using var response = file.Response;
 
         Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet);
         Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
         Assert.Equal("issues.csv", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
-        Assert.Contains("Accept", response.Headers.Vary);
         Assert.StartsWith(Header + "\r\n", file.Text, StringComparison.Ordinal);
         Assert.Equal(Header.Split(','), file.Header);
         ExportKit.AssertCrlfLineEnds(file.Text);
@@ -61,7 +60,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         var movedAt = app.Clock.GetUtcNow().UtcDateTime;
         await _kit.MoveAsync(measured, "in_progress");
 
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}");
         using var response = file.Response;
         var items = await ExportKit.AllItemsAsync(_kit.Client, $"/api/v1/issues?round={round}");
 
@@ -101,7 +100,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
     {
         var round = await Seed.RoundAsync();
         await Seed.IssueAsync(round);
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}");
         using var response = file.Response;
         var item = (await ExportKit.AllItemsAsync(_kit.Client, $"/api/v1/issues?round={round}")).Single().AsObject();
 
@@ -133,7 +132,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         ];
         foreach (var title in titles) await Seed.IssueAsync(round, title: title, description: title);
 
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}");
         using var response = file.Response;
 
         string[] expected =
@@ -171,7 +170,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         await _kit.IssueInStateAsync(round, "long_term");
         await Seed.IssueAsync(round);
 
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}{filter}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}{filter}");
         using var response = file.Response;
         var expected = await ExportKit.JsonIdsAsync(_kit.Client, $"/api/v1/issues?round={round}{filter.Replace("&limit=1", "", StringComparison.Ordinal)}");
 
@@ -197,7 +196,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal(50, page["items"]!.AsArray().Count);
         Assert.NotNull(page["nextCursor"]);
 
-        var file = await _export.CsvAsync($"/api/v1/issues?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/issues/export?round={round}");
         using var response = file.Response;
         Assert.Equal(437, file.Rows.Count);
         Assert.Equal(file.Ids.Order(), file.Ids);
@@ -215,7 +214,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
     [InlineData("cursor=not-a-cursor", "cursor")]
     public async Task A_bad_filter_asked_as_csv_is_a_json_problem(string query, string field)
     {
-        var (response, _) = await _export.GetAsync($"/api/v1/issues?{query}");
+        var (response, _) = await _export.GetAsync($"/api/v1/issues/export?{query}");
         using (response)
         {
             var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
@@ -225,13 +224,12 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
     }
 
     [Theory]
-    [InlineData("application/json", "application/json")]
-    [InlineData("*/*", "application/json")]
-    [InlineData("text/csv;q=0.5, application/json", "application/json")]
-    [InlineData("text/csv;q=0", "application/json")]
-    [InlineData("text/csv", "text/csv")]
-    [InlineData("application/json;q=0.1, text/csv", "text/csv")]
-    public async Task The_accept_header_chooses_the_json_page_or_the_csv_file(string accept, string expected)
+    [InlineData("application/json")]
+    [InlineData("*/*")]
+    [InlineData("text/html")]
+    [InlineData("text/csv;q=0.5, application/json")]
+    [InlineData("text/csv;q=0")]
+    public async Task The_list_answers_the_json_page_to_an_accept_that_does_not_prefer_csv(string accept)
     {
         var round = await Seed.RoundAsync();
         await Seed.IssueAsync(round);
@@ -240,17 +238,45 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         using (response)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(expected, response.Content.Headers.ContentType?.MediaType);
-            if (expected == "application/json")
-            {
-                var page = JsonNode.Parse(Encoding.UTF8.GetString(body))!;
-                Assert.Single(page["items"]!.AsArray());
-                Assert.NotNull(page["nextCursor"]);
-            }
-            else
-            {
-                Assert.Equal(1 + 2, ExportKit.Parse(Encoding.UTF8.GetString(body).TrimStart('\uFEFF')).Count);
-            }
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Accept", response.Headers.Vary); // another Accept gets a 406
+            var page = JsonNode.Parse(Encoding.UTF8.GetString(body))!;
+            Assert.Single(page["items"]!.AsArray());
+            Assert.NotNull(page["nextCursor"]);
+        }
+    }
+
+    /// <summary>The list used to answer CSV to Accept: text/csv; the CSV has its own operation now, and the list says where.</summary>
+    [Theory]
+    [InlineData("/api/v1/issues", "text/csv")]
+    [InlineData("/api/v1/issues", "application/json;q=0.1, text/csv")]
+    [InlineData("/api/v1/measures", "text/csv")]
+    [InlineData("/api/v1/data-values", "text/csv")]
+    public async Task A_list_asked_for_csv_is_a_406_naming_the_export(string path, string accept)
+    {
+        var (response, _) = await _export.GetAsync($"{path}?limit=1", accept);
+        using (response)
+        {
+            var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotAcceptable, "not-acceptable");
+            Assert.Contains($"GET {path}/export", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("text/csv")]
+    [InlineData("application/json")]
+    [InlineData("*/*")]
+    public async Task The_export_answers_csv_whatever_the_accept(string accept)
+    {
+        var round = await Seed.RoundAsync();
+        await Seed.IssueAsync(round);
+        await Seed.IssueAsync(round);
+        var (response, body) = await _export.GetAsync($"/api/v1/issues/export?round={round}", accept);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(1 + 2, ExportKit.Parse(Encoding.UTF8.GetString(body).TrimStart('\uFEFF')).Count);
         }
     }
 }

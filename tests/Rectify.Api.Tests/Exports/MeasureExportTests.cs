@@ -7,7 +7,7 @@ using Rectify.Api.Tests.Measures;
 namespace Rectify.Api.Tests.Exports;
 
 /// <summary>
-/// GET /api/v1/measures with Accept: text/csv: every measure the filters select, all pages, as one download with the
+/// GET /api/v1/measures/export: every measure the filters select, all pages, as one download with the
 /// list item's scalar fields as columns. Today is 2025-06-15 in Shanghai (the clock is not moved here).
 /// </summary>
 public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyApp>
@@ -54,7 +54,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
     public async Task The_export_is_a_utf8_download_with_bom_the_exact_header_and_crlf_line_ends()
     {
         var (round, _, _) = await ScenarioAsync();
-        var file = await _export.CsvAsync($"/api/v1/measures?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/measures/export?round={round}");
         using var response = file.Response;
 
         Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet);
@@ -73,7 +73,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
     public async Task Every_field_is_the_json_list_items_value_and_the_columns_follow_its_order()
     {
         var (round, _, _) = await ScenarioAsync();
-        var file = await _export.CsvAsync($"/api/v1/measures?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/measures/export?round={round}");
         using var response = file.Response;
         var items = await ExportKit.AllItemsAsync(Client, $"/api/v1/measures?round={round}");
 
@@ -100,7 +100,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
         await CreateAsync(issue, "+整治殡葬乱象", "@提醒");
         await CreateAsync(issue, "推进\"互联网+殡葬\"服务, 全省覆盖", "第一段\r\n第二段");
 
-        var file = await _export.CsvAsync($"/api/v1/measures?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/measures/export?round={round}");
         using var response = file.Response;
 
         Assert.Equal(["'=cmd|' /C calc'!A0", "'+整治殡葬乱象", "推进\"互联网+殡葬\"服务, 全省覆盖"], file.Records.Select(r => r["title"]));
@@ -123,7 +123,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
         Assert.Equal(50, page["items"]!.AsArray().Count);
         Assert.NotNull(page["nextCursor"]);
 
-        var file = await _export.CsvAsync($"/api/v1/measures?round={round}");
+        var file = await _export.CsvAsync($"/api/v1/measures/export?round={round}");
         using (file.Response)
         {
             Assert.Equal(created, file.Ids);
@@ -131,7 +131,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
         }
 
         // Exactly a full read (200): the export reads on, finds nothing more, and ends without a duplicate.
-        var exact = await _export.CsvAsync($"/api/v1/measures?issue={big}");
+        var exact = await _export.CsvAsync($"/api/v1/measures/export?issue={big}");
         using (exact.Response) Assert.Equal(created.Take(200), exact.Ids);
     }
 
@@ -146,7 +146,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
     public async Task The_export_has_exactly_the_measures_the_filters_select(string filter)
     {
         var (round, issue1, _) = await ScenarioAsync();
-        var file = await _export.CsvAsync($"/api/v1/measures?round={round}{filter}");
+        var file = await _export.CsvAsync($"/api/v1/measures/export?round={round}{filter}");
         using var response = file.Response;
         var expected = await ExportKit.JsonIdsAsync(Client, $"/api/v1/measures?round={round}{filter.Replace("&limit=1", "", StringComparison.Ordinal)}");
 
@@ -155,7 +155,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
         if (filter.Contains("state=done", StringComparison.Ordinal)) Assert.Equal(Header + "\r\n", file.Text);
         else Assert.NotEmpty(expected);
 
-        var byIssue = await _export.CsvAsync($"/api/v1/measures?issue={issue1}{filter}");
+        var byIssue = await _export.CsvAsync($"/api/v1/measures/export?issue={issue1}{filter}");
         using (byIssue.Response)
         {
             Assert.Equal(await ExportKit.JsonIdsAsync(Client, $"/api/v1/measures?issue={issue1}{filter.Replace("&limit=1", "", StringComparison.Ordinal)}"), byIssue.Ids);
@@ -172,7 +172,7 @@ public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyAp
     [InlineData("cursor=not-a-cursor", "cursor")]
     public async Task A_bad_filter_asked_as_csv_is_a_json_problem(string query, string field)
     {
-        var (response, _) = await _export.GetAsync($"/api/v1/measures?{query}");
+        var (response, _) = await _export.GetAsync($"/api/v1/measures/export?{query}");
         using (response)
         {
             var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);

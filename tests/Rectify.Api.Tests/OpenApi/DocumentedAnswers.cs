@@ -39,7 +39,8 @@ public sealed class DocumentedAnswers
     {
         // As the client sends it: dot segments resolved.
         var sent = new Uri(new Uri("http://rectify.test"), requestPath.Split('?', 2)[0]).AbsolutePath;
-        var segments = sent.Trim('/').Split('/');
+        // Routing ignores one trailing slash; an empty segment (indicators//) is no operation's path.
+        var segments = (sent.EndsWith('/') && sent.Length > 1 ? sent[1..^1] : sent[1..]).Split('/');
         return _paths.Select(p => p.Key)
             .Select(template => (template, parts: template.Trim('/').Split('/')))
             .Where(t => t.parts.Length == segments.Length

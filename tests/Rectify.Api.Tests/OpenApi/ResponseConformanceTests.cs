@@ -82,9 +82,9 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await OkAsync(client, "/api/v1/reporting/completeness?period=2025-05");
         await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=html", "text/html");
         await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=md", "text/markdown");
-        await TextAsync(client, $"/api/v1/issues?round={Round}", "text/csv");
-        await TextAsync(client, $"/api/v1/measures?round={Round}", "text/csv");
-        await TextAsync(client, $"/api/v1/data-values?indicator={indicator}", "text/csv");
+        await TextAsync(client, $"/api/v1/issues/export?round={Round}", "text/csv");
+        await TextAsync(client, $"/api/v1/measures/export?round={Round}", "text/csv");
+        await TextAsync(client, $"/api/v1/data-values/export?indicator={indicator}", "text/csv");
         await OkAsync(client, "/api/v1/journal?limit=20");
 
         // A round of one's own, from the examples: create, read, update.
@@ -170,7 +170,7 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.OK);
         await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05?revision=1");
         await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/diff?against=2025-04");
-        await TextAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05", "text/csv");
+        await TextAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/export", "text/csv");
 
         // Calling systems and their keys.
         await OkAsync(client, "/api/v1/clients");
@@ -193,6 +193,12 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
         await SendAsync(client, HttpMethod.Get, "/api/v1/issues/999999", null, HttpStatusCode.NotFound);
         await SendAsync(client, HttpMethod.Get, "/api/v1/issues?limit=0", null, HttpStatusCode.BadRequest);
+        using (var csv = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/issues?round={Round}"))
+        {
+            csv.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+            using var notAcceptable = await client.SendAsync(csv, Ct);
+            Assert.Equal(HttpStatusCode.NotAcceptable, notAcceptable.StatusCode); // the CSV is the export's
+        }
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.PreconditionFailed, ifMatch: "\"stale\"");
         await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, (HttpStatusCode)428);
         using (var refused = await anonymous.GetAsync($"/api/v1/rounds/{Round}", Ct))

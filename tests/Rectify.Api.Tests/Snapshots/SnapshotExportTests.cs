@@ -4,7 +4,7 @@ using Rectify.Api.Tests.Infrastructure;
 
 namespace Rectify.Api.Tests.Snapshots;
 
-/// <summary>GET …/snapshots/{period} with Accept: text/csv: the frozen measures as a spreadsheet-ready file.</summary>
+/// <summary>GET …/snapshots/{period}/export: the frozen measures as a spreadsheet-ready file.</summary>
 public sealed class SnapshotExportTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
     readonly SnapshotKit _kit = new(app);
@@ -19,7 +19,7 @@ public sealed class SnapshotExportTests(RectifyApp app) : IClassFixture<RectifyA
             progress = new object[] { new { measureId = round.Measures[0], percent = 45m, note = "=HYPERLINK(\"x\"),含逗号，与\"引号\"" } },
         });
 
-        var file = await _export.CsvAsync(round.Url("2025-04"));
+        var file = await _export.CsvAsync(round.Url("2025-04") + "/export");
         ExportKit.AssertCrlfLineEnds(file.Text);
         Assert.Equal(
             "round,period,revision,status,issueCode,issueTitle,category,issueState,measureId,measureCode,title,ownerUnit,state,progress,startDate,dueDate,completedOn,overdue,trafficLight,latestNote",
@@ -40,5 +40,39 @@ public sealed class SnapshotExportTests(RectifyApp app) : IClassFixture<RectifyA
         using var json = await _kit.Client.GetAsync(round.Url("2025-04"), TestContext.Current.CancellationToken);
         await json.ShouldBeAsync(HttpStatusCode.OK);
         Assert.NotEqual(json.ETag(), file.Response.ETag());
+    }
+
+    [Fact]
+    public async Task The_csv_has_its_own_etag_and_answers_304_to_it()
+    {
+        var round = await _kit.RoundAsync();
+        await _kit.PushOkAsync(round, "2025-04", new { narrative = "4月进展" });
+        var file = await _export.CsvAsync(round.Url("2025-04") + "/export");
+        var tag = file.Response.ETag();
+        Assert.Matches("^\"1\\.\\d+\\.csv\"$", tag);
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, round.Url("2025-04") + "/export");
+        again.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        using var notModified = await _kit.Client.SendAsync(again, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(tag, notModified.ETag());
+
+        // The JSON snapshot's tag does not validate the CSV, nor the other way round.
+        using var json = new HttpRequestMessage(HttpMethod.Get, round.Url("2025-04"));
+        json.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        using var jsonAnswer = await _kit.Client.SendAsync(json, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, jsonAnswer.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_json_snapshot_asked_for_csv_is_a_406_naming_the_export()
+    {
+        var round = await _kit.RoundAsync();
+        await _kit.PushOkAsync(round, "2025-04", new { narrative = "4月进展" });
+        using var request = new HttpRequestMessage(HttpMethod.Get, round.Url("2025-04"));
+        request.Headers.TryAddWithoutValidation("Accept", "text/csv");
+        using var response = await _kit.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotAcceptable, "not-acceptable");
+        Assert.Contains($"GET {round.Url("2025-04")}/export", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,4 @@
+using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Problems;
@@ -15,7 +16,8 @@ public static class ClientCommands
     /// <summary><c>keys create …</c>: creates a client and its first key, and prints the key once.</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args, CancellationToken ct)
     {
-        if (args is not ["create", .. var rest] || Options(rest) is not { } options || !options.TryGetValue("name", out var name) || !options.TryGetValue("scopes", out var scopes))
+        if (args is not ["create", .. var rest] || Options(rest) is not { } options || !options.TryGetValue("name", out var name)
+            || !options.TryGetValue("scopes", out var scopeList) || ParseScopes(scopeList) is not { } scopes)
         {
             Console.Error.WriteLine(Usage);
             return 64;
@@ -30,7 +32,7 @@ public static class ClientCommands
             {
                 var client = await clients.CreateAsync(tx, new CreateClientRequest
                 {
-                    Name = name, Contact = options.GetValueOrDefault("contact"), Scopes = scopes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                    Name = name, Contact = options.GetValueOrDefault("contact"), Scopes = scopes,
                     Units = options.TryGetValue("units", out var units) ? units.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
                 }, token);
                 DateTime? expires = options.TryGetValue("expires", out var date) ? DateTime.SpecifyKind(DateTime.Parse(date, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc) : null;
@@ -64,7 +66,7 @@ public static class ClientCommands
         var issued = await db.WriteAsync(async (tx, token) =>
         {
             if (await tx.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM clients)", null, token)) return null;
-            var client = await clients.CreateAsync(tx, new CreateClientRequest { Name = "dev-admin", Contact = "local development", Scopes = Scopes.All }, token);
+            var client = await clients.CreateAsync(tx, new CreateClientRequest { Name = "dev-admin", Contact = "local development", Scopes = Enum.GetValues<ClientScope>() }, token);
             return await clients.IssueKeyAsync(tx, client.Id, null, token);
         }, ct);
         if (issued is null) return;
@@ -81,6 +83,14 @@ public static class ClientCommands
     {
         var dataSource = app.Services.GetRequiredService<DatabaseConnection>().DataSource;
         await Migrations.ApplyAsync(dataSource, app.Logger, ct);
+    }
+
+    /// <summary>The scopes of <c>--scopes read,write</c>, as the API names them; null when one is not a scope.</summary>
+    static ClientScope[]? ParseScopes(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var scopes = Enum.GetValues<ClientScope>().ToDictionary(EnumText.Format, StringComparer.Ordinal);
+        return names.Length > 0 && names.All(scopes.ContainsKey) ? [.. names.Select(n => scopes[n])] : null;
     }
 
     static Dictionary<string, string>? Options(string[] args)

@@ -1,12 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Clients;
 
 /// <summary>A calling system known to Rectify.</summary>
 public sealed record ClientResponse(
-    long Id, string Name, string? Contact, IReadOnlyList<string> Scopes,
+    long Id, string Name, string? Contact, IReadOnlyList<ClientScope> Scopes,
     [property: Description("Units (and the units below them) it may write for; null: every unit.")] IReadOnlyList<string>? Units,
     DateTime CreatedAt, DateTime? RevokedAt, IReadOnlyList<KeyResponse> Keys);
 
@@ -27,9 +29,9 @@ public sealed record CreateClientRequest
     [StringLength(300)]
     public string? Contact { get; init; }
 
-    [Description("read, write, push, review, admin.")]
+    [Description("What it may do: read, write, push, review, admin.")]
     [MinLength(1)]
-    public required IReadOnlyList<string> Scopes { get; init; }
+    public required IReadOnlyList<ClientScope> Scopes { get; init; }
 
     [Description("Unit codes it may write for (the units below them included); leave out for every unit.")]
     [MaxLength(1000)]
@@ -60,5 +62,6 @@ sealed class ClientRow
     public DateTime CreatedAt { get; init; }
     public DateTime? RevokedAt { get; init; }
 
-    public ClientResponse ToResponse(IEnumerable<KeyResponse> keys) => new(Id, Name, Contact, Scopes, Units, CreatedAt, RevokedAt, keys.ToList());
+    public ClientResponse ToResponse(IEnumerable<KeyResponse> keys)
+        => new(Id, Name, Contact, [.. Scopes.Select(EnumText.Parse<ClientScope>)], Units, CreatedAt, RevokedAt, keys.ToList());
 }

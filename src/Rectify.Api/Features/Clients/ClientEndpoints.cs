@@ -96,7 +96,7 @@ public static class ClientEndpoints
 
     static class Examples
     {
-        public static readonly ClientResponse Client = new(3, "haikou-civil-affairs", "海口市民政局信息中心 0898-0000000", [Scopes.Read, Scopes.Push], ["460100"],
+        public static readonly ClientResponse Client = new(3, "haikou-civil-affairs", "海口市民政局信息中心 0898-0000000", [ClientScope.Read, ClientScope.Push], ["460100"],
             new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), null,
             [new KeyResponse("k7q2m9xa", new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), null, null)]);
 

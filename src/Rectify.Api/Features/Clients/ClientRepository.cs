@@ -32,18 +32,16 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
 
     public async Task<ClientResponse> CreateAsync(Tx tx, CreateClientRequest request, CancellationToken ct)
     {
-        var unknownScopes = request.Scopes.Except(Scopes.All).ToArray();
-        if (unknownScopes.Length > 0) throw Problem.Validation("scopes", $"Unknown scope '{unknownScopes[0]}': use {string.Join(", ", Scopes.All)}.");
         if (request.Units is { } units)
         {
             var missing = (await tx.QueryAsync<string>("SELECT u FROM unnest(@units::text[]) u WHERE NOT EXISTS (SELECT 1 FROM units WHERE code = u)",
                 new { units = units.ToArray() }, ct)).ToList();
             if (missing.Count > 0) throw Problem.Unprocessable("units", $"No unit {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
         }
-        await EnsureWithinOwnRightsAsync(tx, request.Scopes, request.Units, "The new client would hold", ct);
+        await EnsureWithinOwnRightsAsync(tx, [.. request.Scopes.Select(EnumText.Format)], request.Units, "The new client would hold", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
-            request.Name, request.Contact, scopes = request.Scopes.Distinct().ToArray(), units = request.Units?.Distinct().ToArray(), now = clock.UtcNow,
+            request.Name, request.Contact, scopes = request.Scopes.Distinct().Select(EnumText.Format).ToArray(), units = request.Units?.Distinct().ToArray(), now = clock.UtcNow,
         }, ct);
         var created = (await tx.QuerySingleAsync<ClientRow>(FindSql, new { id }, ct)).ToResponse([]);
         await journal.RecordAsync(tx, "client", id, "create", null, created, ct);

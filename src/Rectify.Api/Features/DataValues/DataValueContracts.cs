@@ -10,11 +10,18 @@ public enum ImportStrategy { Upsert, Create, Delete }
 /// <summary>Why one row of a push was not taken. <c>row</c> counts as a spreadsheet does for CSV (the header is row 1), and from 1 in a JSON array.</summary>
 public sealed record RowError(long Row, string Field, string Message);
 
-/// <summary>The 422 problem of a refused push, as documented: an atomic push with rejected rows carries the summary.</summary>
+/// <summary>
+/// The 422 problem of a refused push, the only schema of that status on the push, so that a generated client reads
+/// <c>summary</c> without telling problem kinds apart: every 422 of the push carries it.
+/// </summary>
 public sealed class ImportRejectedProblem : Microsoft.AspNetCore.Mvc.ProblemDetails
 {
-    [Description("The push's summary, with the rejected rows in errors. Absent when the Idempotency-Key was used before with another body.")]
-    public ImportSummary? Summary { get; init; }
+    [Description("""
+        What the push would have done; nothing was written (applied is false). type import-rejected: an atomic push with
+        rejected rows, listed in errors. type idempotency-key-reused: the Idempotency-Key was first used with another body,
+        and the summary is of this body as checked.
+        """)]
+    public required ImportSummary Summary { get; init; }
 }
 
 /// <summary>

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Rectify.Api.Infrastructure.OpenApi;
 
 namespace Rectify.Api.Features.DataValues;
@@ -14,11 +16,18 @@ public static class DataValueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListDataValues")
             .WithSummary("List indicator values")
-            .WithDescription("Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. With Accept: text/csv, every selected value is streamed as one CSV file (UTF-8 with BOM) instead of a page.")
-            .Produces<Page<DataValueResponse>>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .WithCsvResponse("Every selected value (no paging), UTF-8 with BOM, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .WithDescription($"Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .Produces<Page<DataValueResponse>>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithExample(response: new Page<DataValueResponse>([Examples.Value], null));
+
+        group.MapGet("/export", Export).RequireScope(Scopes.Read)
+            .WithName("ExportDataValues")
+            .WithSummary("Export indicator values as CSV")
+            .WithDescription("Every value the filters select (the list's filters, without paging), in key order, streamed from the database as one CSV file (data-values.csv, UTF-8 with BOM).")
+            .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .ProducesValidationProblem();
 
         group.MapGet("/deletions", Deletions).RequireScope(Scopes.Read)
             .WithName("ListDataValueDeletions")
@@ -41,6 +50,7 @@ public static class DataValueEndpoints
                 Idempotency-Key (e.g. the file's SHA-256): a replay returns the first summary without writing again.
                 """)
             .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
+            .WithJsonBodyArrayOrWrapped("values")
             .Produces<ImportSummary>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -55,11 +65,40 @@ public static class DataValueEndpoints
         return routes;
     }
 
-    static async Task<IResult> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
+    const string ExportPath = "/api/v1/data-values/export";
+
+    /// <summary>
+    /// The JSON body is an array of values or an object whose only field is <paramref name="field"/>, the same array
+    /// (see ImportReaders): say both, as oneOf, where the generator sees the array only.
+    /// </summary>
+    static RouteHandlerBuilder WithJsonBodyArrayOrWrapped(this RouteHandlerBuilder builder, string field)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json!.Schema is not { } array) return Task.CompletedTask;
+            json.Schema = new OpenApiSchema
+            {
+                OneOf =
+                [
+                    array,
+                    new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object, Required = new HashSet<string>([field]), AdditionalPropertiesAllowed = false,
+                        Properties = new Dictionary<string, IOpenApiSchema> { [field] = array },
+                        Description = $"The same values wrapped in an object: {{\"{field}\": [...]}}.",
+                    },
+                ],
+            };
+            return Task.CompletedTask;
+        });
+
+    static async Task<Ok<Page<DataValueResponse>>> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
     {
-        if (!CsvExport.WantsCsv(http)) return TypedResults.Ok(await values.ListAsync(query, ct));
-        return Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
+        CsvExport.RefuseCsv(http, ExportPath);
+        return TypedResults.Ok(await values.ListAsync(query, ct));
     }
+
+    static IResult Export([AsParameters] DataValueListQuery query, DataValueRepository values, CancellationToken ct)
+        => Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
 
     static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueRepository values, CancellationToken ct)
         => TypedResults.Ok(await values.DeletionsAsync(query, ct));
@@ -71,19 +110,19 @@ public static class DataValueEndpoints
     {
         public static readonly DataValueInput[] Push =
         [
-            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 0.81m, Comment = "全省福利彩票销售额" },
-            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460100", Period = "2025-09", Value = 21530m },
+            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 8520m, Comment = "2025年1—9月合计69700万元" },
+            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Period = "2025-09", Value = 186000m },
         ];
 
-        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 0.81m, "全省福利彩票销售额", "province-lottery-center",
+        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 8520m, "2025年1—9月合计69700万元", "province-lottery-center",
             new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc));
 
-        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460100", "2025-08", 21480m, "haikou-civil-affairs",
+        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460000", "2025-09", 186000m, "province-civil-affairs",
             new DateTime(2025, 9, 9, 2, 30, 0, DateTimeKind.Utc));
 
-        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额,province-lottery-center,2025-10-08T01:00:00Z\r\n";
+        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元,province-lottery-center,2025-10-08T01:00:00Z\r\n";
 
-        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,0.81,全省福利彩票销售额\r\nDIBAO-RECIPIENTS,460100,2025-09,21530,\r\n";
+        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元\r\nDIBAO-RECIPIENTS,460000,2025-09,186000,\r\n";
 
         public static readonly ImportSummary Summary = new()
         {

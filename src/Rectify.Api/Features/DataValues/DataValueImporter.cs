@@ -87,7 +87,9 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         var operation = $"POST {http.Request.Path}";
         return await db.BulkAsync(async (tx, token) =>
         {
-            if (key is not null && !dryRun && await idempotency.ClaimAsync<ImportSummary>(tx, http, key, operation, requestHash, token) is { } replay)
+            // A refused key carries this body's summary too: every 422 of the push has one (see ImportRejectedProblem).
+            if (key is not null && !dryRun && await idempotency.ClaimAsync<ImportSummary>(tx, http, key, operation, requestHash, token,
+                    new Dictionary<string, object?> { ["summary"] = Summary(false, default, rejections) }) is { } replay)
                 return (replay, false);
             if (nothingToWrite) return (Answer(Summary(false, default, rejections)), false);
             await AcquirePushLockAsync(tx, settings.LockWait, token);

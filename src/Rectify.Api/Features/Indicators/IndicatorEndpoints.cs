@@ -100,18 +100,19 @@ public static class IndicatorEndpoints
     {
         public static readonly IndicatorResponse Indicator = new()
         {
-            Code = "LOTTERY-SALES", Name = "福利彩票销售额", NameEn = "Welfare lottery sales", MeasureUnit = "亿元",
+            Code = "LOTTERY-SALES", Name = "全省福利彩票销量", NameEn = "Welfare-lottery sales in the province", MeasureUnit = "万元",
             ValueType = IndicatorValueType.Amount, Frequency = IndicatorFrequency.Monthly, RegionAggregation = RegionAggregation.Sum,
             TimeAggregation = TimeAggregation.Flow, Direction = IndicatorDirection.HigherIsBetter, ReportingDay = 10,
-            Reporters = ["460000"], Issues = [7], Measures = [], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
+            Reporters = ["460000"], Issues = [5], Measures = [], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
             UpdatedAt = new DateTime(2025, 10, 10, 2, 0, 0, DateTimeKind.Utc),
         };
 
-        public static readonly SeriesResponse Series = new("LOTTERY-SALES", "460000", "亿元", IndicatorFrequency.Monthly, TimeAggregation.Flow,
+        public static readonly SeriesResponse Series = new("LOTTERY-SALES", "460000", "万元", IndicatorFrequency.Monthly, TimeAggregation.Flow,
             RegionAggregation.Sum, null,
             [
-                new SeriesPoint("2025-08", 0.79m, 0.02m, 0.12m, 17.91m, null),
-                new SeriesPoint("2025-09", 0.81m, 0.02m, 0.14m, 20.90m, null),
+                // The demo data's monthly split of the report's 6.97亿元 (2025-01 to 09) and 2024's months.
+                new SeriesPoint("2025-08", 8420m, 110m, 1500m, 21.68m, null),
+                new SeriesPoint("2025-09", 8520m, 100m, 1571m, 22.61m, null),
             ]);
 
         public static readonly CreateIndicatorRequest Create = new()

@@ -10,6 +10,7 @@ namespace Rectify.Api.Features.Indicators;
 public sealed record SeriesQuery
 {
     [Description("Unit (region) code. A parent region without its own value combines its children's as the indicator says (sum or average).")]
+    [Required(ErrorMessage = "Name the unit (region) code of the series, e.g. 460000.")]
     public string? Unit { get; init; }
 
     [Description("First period (of the indicator's frequency); default: eleven periods before the last.")]
@@ -50,7 +51,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
     {
         var indicator = await indicators.FindRowAsync(code, ct) ?? throw Problem.NotFound("indicator", code);
-        if (string.IsNullOrWhiteSpace(query.Unit)) throw Problem.Validation("unit", "Name the unit (region) code of the series, e.g. 460000.");
+        var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");
         var frequency = indicator.FrequencyValue;
         var from = ParseOrNull(query.From, "from", frequency);
         var to = ParseOrNull(query.To, "to", frequency);
@@ -58,11 +59,11 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
         return await db.ReadAsync(async (connection, token) =>
         {
-            var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit = query.Unit }, cancellationToken: token))).ToList();
-            if (units.Count == 0) throw Problem.NotFound("unit", query.Unit);
+            var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit }, cancellationToken: token))).ToList();
+            if (units.Count == 0) throw Problem.NotFound("unit", unit);
             if (caller.ReadableUnits is { } readable && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "SELECT @unit IN (SELECT units_under(@readable))", new { unit = query.Unit, readable }, cancellationToken: token)))
-                throw Problem.Forbidden($"Unit '{query.Unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
+                    "SELECT @unit IN (SELECT units_under(@readable))", new { unit, readable }, cancellationToken: token)))
+                throw Problem.Forbidden($"Unit '{unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
             var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
             // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
             var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
@@ -81,7 +82,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
                 if (periods.Count > MaxPeriods) throw Problem.Validation("from", $"A series has at most {MaxPeriods} periods.");
             }
 
-            var atUnit = new UnitValues(units, query.Unit, values);
+            var atUnit = new UnitValues(units, unit, values);
             decimal? ValueAt(Period p) => atUnit.Of(indicator, p.ToString());
 
             var timeAggregation = EnumText.Parse<TimeAggregation>(indicator.TimeAggregation);
@@ -94,7 +95,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
                     yearBefore is { } y && y != 0 && value is { } v ? Computed(() => Math.Round((v - y) / Math.Abs(y) * 100, 2)) : null,
                     Progress(indicator, value));
             }).ToList();
-            return new SeriesResponse(code, query.Unit!, indicator.MeasureUnit, frequency, timeAggregation, aggregation, indicator.TargetValue, points);
+            return new SeriesResponse(code, unit, indicator.MeasureUnit, frequency, timeAggregation, aggregation, indicator.TargetValue, points);
         }, ct);
     }
 

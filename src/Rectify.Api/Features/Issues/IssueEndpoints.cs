@@ -17,13 +17,21 @@ public static class IssueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIssues")
             .WithSummary("List issues")
-            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬). With Accept: text/csv, every selected issue is streamed as one CSV file (issues.csv, UTF-8 with BOM) instead of a page.")
-            .Produces<Page<IssueResponse>>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
-            .WithCsvResponse($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
-                CsvExport.Text(CsvColumns, Examples.Issue))
+            .WithDescription($"Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .Produces<Page<IssueResponse>>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<IssueState>("state")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
+
+        group.MapGet("/export", Export).RequireScope(Scopes.Read)
+            .WithName("ExportIssues")
+            .WithSummary("Export issues as CSV")
+            .WithDescription("Every issue the filters select (the list's filters, without paging), oldest first, streamed as one CSV file (issues.csv, UTF-8 with BOM) for spreadsheets.")
+            .ProducesCsv($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Examples.Issue))
+            .ProducesValidationProblem()
+            .WithEnumQueryParameter<IssueState>("state");
 
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIssue")
@@ -67,10 +75,16 @@ public static class IssueEndpoints
         return routes;
     }
 
-    static async Task<IResult> List([AsParameters] IssueListQuery query, IssueRepository issues, HttpContext http, CancellationToken ct)
-        => CsvExport.WantsCsv(http)
-            ? CsvExport.File("issues.csv", CsvColumns, issues.ExportAsync(query, ct), ct)
-            : TypedResults.Ok(await issues.ListAsync(query, ct));
+    const string ExportPath = "/api/v1/issues/export";
+
+    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueRepository issues, HttpContext http, CancellationToken ct)
+    {
+        CsvExport.RefuseCsv(http, ExportPath);
+        return TypedResults.Ok(await issues.ListAsync(query, ct));
+    }
+
+    static IResult Export([AsParameters] IssueListQuery query, IssueRepository issues, CancellationToken ct)
+        => CsvExport.File("issues.csv", CsvColumns, issues.ExportAsync(query, ct), ct);
 
     /// <summary>
     /// The CSV export's columns: the list item's scalar fields in its order and names, the review and the sign-off

@@ -14,8 +14,11 @@ namespace Rectify.Api.Features.Journal;
 /// </summary>
 public sealed class Journal(Caller caller, Clock clock, IOptions<JsonOptions> json)
 {
+    static readonly HashSet<string> Entities = [.. EnumText.Names(typeof(JournalEntity))];
+
+    /// <param name="entity">One of <see cref="JournalEntity"/>'s names: the journal filter and its readers know no other.</param>
     public Task RecordAsync(Tx tx, string entity, object entityId, string action, object? before, object? after, CancellationToken ct)
-        => tx.ExecuteAsync(
+        => !Entities.Contains(entity) ? throw new ArgumentException($"'{entity}' is not a JournalEntity: add it there first.", nameof(entity)) : tx.ExecuteAsync(
             """
             INSERT INTO journal (occurred_at, actor, entity, entity_id, action, before, after)
             VALUES (@occurredAt, @actor, @entity, @entityId, @action, @before::jsonb, @after::jsonb)

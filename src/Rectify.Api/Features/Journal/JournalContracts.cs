@@ -1,16 +1,34 @@
 using System.ComponentModel;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Journal;
 
+/// <summary>
+/// What the journal records changes of: every value <see cref="Journal.RecordAsync"/> writes (it refuses any other),
+/// and the demo data's load.
+/// </summary>
+public enum JournalEntity
+{
+    Round, Issue, Measure, Indicator,
+    /// <summary>A push of values (entity id: the push's importId).</summary>
+    [JsonStringEnumMemberName("data-values")] DataValues,
+    /// <summary>A month's snapshot (entity id: round/period).</summary>
+    Snapshot,
+    Client,
+    /// <summary>The reference case loaded as demo data (entity id: the round).</summary>
+    [JsonStringEnumMemberName("demo-data")] DemoData,
+}
+
 /// <summary>One change: who (the calling system), when, what, and the entity before and after.</summary>
 public sealed record JournalEntryResponse(
-    long Id, DateTime OccurredAt, string Actor, string Entity, string EntityId, string Action, JsonElement? Before, JsonElement? After);
+    long Id, DateTime OccurredAt, string Actor, JournalEntity Entity, string EntityId, string Action, JsonElement? Before, JsonElement? After);
 
 public sealed record JournalQuery : PageRequest
 {
-    [Description("Only changes of this entity type: round, issue, measure.")]
+    [Description("Only changes of this kind of entity.")]
     public string? Entity { get; init; }
 
     [Description("Only changes of this entity id (or code, for rounds).")]
@@ -37,7 +55,8 @@ sealed class JournalRow
     public string? Before { get; init; }
     public string? After { get; init; }
 
-    public JournalEntryResponse ToResponse() => new(Id, DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Actor, Entity, EntityId, Action, Parse(Before), Parse(After));
+    public JournalEntryResponse ToResponse()
+        => new(Id, DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Actor, EnumText.Parse<JournalEntity>(Entity), EntityId, Action, Parse(Before), Parse(After));
 
     static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -16,6 +16,7 @@ public static class JournalEndpoints
             .WithSummary("Read the journal of changes")
             .WithDescription("Every create, update, transition, progress report and evidence entry, oldest first, with the caller and the entity before and after. Append-only. Filter by entity, entity id, caller and time range [from, to).")
             .ProducesValidationProblem()
+            .WithEnumQueryParameter<JournalEntity>("entity")
             .WithExample(response: new Page<JournalEntryResponse>([Example], null));
         return routes;
     }
@@ -27,7 +28,7 @@ public static class JournalEndpoints
     }
 
     static readonly JournalEntryResponse Example = new(
-        42, new DateTime(2025, 10, 15, 8, 0, 0, DateTimeKind.Utc), "hainan-supervision-platform", "measure", "2", "progress",
+        42, new DateTime(2025, 10, 15, 8, 0, 0, DateTimeKind.Utc), "hainan-supervision-platform", JournalEntity.Measure, "2", "progress",
         JsonDocument.Parse("""{"state":"in_progress","progress":40}""").RootElement,
         JsonDocument.Parse("""{"state":"in_progress","progress":65}""").RootElement);
 }

@@ -10,7 +10,7 @@ public sealed class JournalRepository(Db db)
     {
         var args = new
         {
-            query.Entity, query.EntityId, query.Actor,
+            entity = QueryEnums.Checked<JournalEntity>(query.Entity, "entity"), query.EntityId, query.Actor,
             from = query.From?.UtcDateTime, to = query.To?.UtcDateTime,
             after = query.After, limit = query.EffectiveLimit + 1,
         };

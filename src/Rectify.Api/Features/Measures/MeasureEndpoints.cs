@@ -16,14 +16,23 @@ public static class MeasureEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListMeasures")
             .WithSummary("List measures")
-            .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light. With Accept: text/csv, every selected measure is streamed as one CSV file (measures.csv, UTF-8 with BOM) instead of a page.")
-            .Produces<Page<MeasureResponse>>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
-            .WithCsvResponse($"Every selected measure (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
-                CsvExport.Text(CsvColumns, Examples.Measure))
+            .WithDescription($"Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .Produces<Page<MeasureResponse>>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<MeasureState>("state")
             .WithEnumQueryParameter<TrafficLight>("trafficLight")
             .WithExample(response: new Page<MeasureResponse>([Examples.Measure], null));
+
+        group.MapGet("/export", Export).RequireScope(Scopes.Read)
+            .WithName("ExportMeasures")
+            .WithSummary("Export measures as CSV")
+            .WithDescription("Every measure the filters select (the list's filters, without paging), oldest first, streamed as one CSV file (measures.csv, UTF-8 with BOM) for spreadsheets.")
+            .ProducesCsv($"Every selected measure (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Examples.Measure))
+            .ProducesValidationProblem()
+            .WithEnumQueryParameter<MeasureState>("state")
+            .WithEnumQueryParameter<TrafficLight>("trafficLight");
 
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetMeasure")
@@ -73,10 +82,16 @@ public static class MeasureEndpoints
         return routes;
     }
 
-    static async Task<IResult> List([AsParameters] MeasureListQuery query, MeasureRepository measures, HttpContext http, CancellationToken ct)
-        => CsvExport.WantsCsv(http)
-            ? CsvExport.File("measures.csv", CsvColumns, measures.ExportAsync(query, ct), ct)
-            : TypedResults.Ok(await measures.ListAsync(query, ct));
+    const string ExportPath = "/api/v1/measures/export";
+
+    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    {
+        CsvExport.RefuseCsv(http, ExportPath);
+        return TypedResults.Ok(await measures.ListAsync(query, ct));
+    }
+
+    static IResult Export([AsParameters] MeasureListQuery query, MeasureRepository measures, CancellationToken ct)
+        => CsvExport.File("measures.csv", CsvColumns, measures.ExportAsync(query, ct), ct);
 
     /// <summary>The CSV export's columns: the list item's scalar fields in its order and names, without the arrays (allowedTransitions).</summary>
     static readonly CsvColumn<MeasureResponse>[] CsvColumns =

@@ -12,7 +12,8 @@ namespace Rectify.Api.Features.Report;
 
 public sealed record ReportQuery
 {
-    [Description("The month reported on, YYYY-MM (required).")]
+    [Description("The month reported on, YYYY-MM.")]
+    [Required(ErrorMessage = "Name the month of the report: period=YYYY-MM, e.g. 2025-10.")]
     [Indicators.Month]
     public string? Period { get; init; }
 
@@ -80,8 +81,7 @@ public static class ReportEndpoints
     {
         var errors = new Dictionary<string, string[]>();
         var month = Period.TryParse(query.Period, IndicatorFrequency.Monthly);
-        if (month is null)
-            errors["period"] = [query.Period is null ? "Name the month of the report: period=YYYY-MM, e.g. 2025-10." : Period.MonthMessage];
+        if (month is null) errors["period"] = [Period.MonthMessage];
         var markdown = query.Format switch
         {
             null or "html" => false,

@@ -14,6 +14,7 @@ namespace Rectify.Api.Features.Reporting;
 public sealed record CompletenessQuery
 {
     [Description("The month (YYYY-MM), or the first month of a range.")]
+    [Required(ErrorMessage = "Name the month: YYYY-MM, e.g. 2025-09.")]
     [Indicators.Month]
     public string? Period { get; init; }
 
@@ -61,7 +62,7 @@ public static class Completeness
 
     static async Task<Ok<CompletenessResponse>> Get([AsParameters] CompletenessQuery query, Db db, Clock clock, Infrastructure.Auth.Caller caller, CancellationToken ct)
     {
-        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", "Name the month: YYYY-MM, e.g. 2025-09.");
+        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", Indicators.Period.MonthMessage);
         var to = query.To is null ? from : Period.TryParse(query.To, IndicatorFrequency.Monthly) ?? throw Problem.Validation("to", Indicators.Period.MonthMessage);
         if (to < from) throw Problem.Validation("to", "to must not be before period.");
         var months = new List<Period>();
@@ -113,11 +114,11 @@ public static class Completeness
         """;
 
     static readonly CompletenessResponse Example = new("2025-09", "2025-09",
-        new CompletenessTotals("all", 2, 1, 1, 0, 1),
-        [new CompletenessTotals("460100", 1, 1, 1, 0, 0), new CompletenessTotals("460200", 1, 0, 0, 0, 1)],
-        [new CompletenessTotals("DIBAO-RECIPIENTS", 2, 1, 1, 0, 1)],
+        new CompletenessTotals("all", 2, 2, 2, 0, 0),
+        [new CompletenessTotals("460000", 2, 2, 2, 0, 0)],
+        [new CompletenessTotals("DIBAO-RECIPIENTS", 1, 1, 1, 0, 0), new CompletenessTotals("LOTTERY-SALES", 1, 1, 1, 0, 0)],
         [
-            new ExpectedReport("DIBAO-RECIPIENTS", "460100", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
-            new ExpectedReport("DIBAO-RECIPIENTS", "460200", "2025-09", new DateOnly(2025, 10, 10), false, null, null),
+            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
         ]);
 }

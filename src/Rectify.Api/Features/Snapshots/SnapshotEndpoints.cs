@@ -39,16 +39,29 @@ public static class SnapshotEndpoints
             .WithDescription("""
                 The latest revision of the month's snapshot (a draft correction included), or ?revision=N. The ETag changes with every change of a
                 draft; send it in If-None-Match to get 304 when nothing changed. A published revision never changes and is cacheable.
-                Where public read is configured, callers without a key get published revisions only. With Accept: text/csv, the
-                snapshot's measures as one CSV file (one row per measure with its issue).
+                Where public read is configured, callers without a key get published revisions only. Answers JSON only: the snapshot's
+                measures as one CSV file are GET …/snapshots/{period}/export (an Accept that prefers text/csv is a 406 naming it).
                 """)
-            .Produces<SnapshotResponse>(StatusCodes.Status200OK, "application/json", CsvExport.MediaType)
+            .Produces<SnapshotResponse>()
             .Produces(StatusCodes.Status304NotModified)
-            .WithCsvResponse($"The snapshot's measures, one row each with its issue, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
-                CsvExport.Text(CsvColumns, Rows(Examples.Snapshot)))
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithExample(response: Examples.Snapshot);
+
+        group.MapGet("/{period}/export", Export).RequireScopeOrPublicRead(Scopes.Read).ProducesETag()
+            .WithName("ExportSnapshot")
+            .WithSummary("Export a monthly snapshot's measures as CSV")
+            .WithDescription("""
+                The measures of the month's snapshot (the latest revision, or ?revision=N) as one CSV file, one row per measure with its issue,
+                for spreadsheets. The ETag ("revision.version.csv") is the CSV's own; send it in If-None-Match to get 304 when nothing changed.
+                Caching and public read as for the JSON snapshot.
+                """)
+            .ProducesCsv($"The snapshot's measures, one row each with its issue, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
+                CsvExport.Text(CsvColumns, Rows(Examples.Snapshot)))
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/{period}", Push).RequireScope(Scopes.Push).ProducesETag()
             .WithName("PushSnapshot")
@@ -99,19 +112,34 @@ public static class SnapshotEndpoints
     static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
+        CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
+        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
+    }
+
+    static async Task<IResult> Export(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+        HttpContext http, CancellationToken ct)
+    {
+        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
+        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
+            CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
+    }
+
+    static async Task<(SnapshotResponse Snapshot, int Version)> FindAsync(string round, string period, SnapshotQuery query, SnapshotRepository snapshots,
+        Caller caller, CancellationToken ct)
+    {
         caller.EnsureReadsEverything("A round's snapshot");
-        var month = Month(period);
-        var (snapshot, version) = await snapshots.FindAsync(round, month, query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
+        return await snapshots.FindAsync(round, Month(period), query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
             ?? throw Problem.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
-        var csv = CsvExport.WantsCsv(http);
-        // Each representation has its own tag: a cached JSON answer must not validate a CSV request.
-        var tag = csv ? $"\"{snapshot.Revision}.{version}.csv\"" : Tag(snapshot.Revision, version);
+    }
+
+    /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
+    static IResult Conditional(HttpContext http, SnapshotResponse snapshot, string tag, SnapshotQuery query, Caller caller, Func<IResult> answer)
+    {
         http.Response.Headers.ETag = tag;
         http.Response.Headers.CacheControl = CacheControl(snapshot, query.Revision is not null, caller.IsAuthenticated);
-        if (ETags.Matches(http.Request.Headers.IfNoneMatch, tag)) return Results.StatusCode(StatusCodes.Status304NotModified);
-        return csv
-            ? CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct)
-            : TypedResults.Ok(snapshot);
+        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag) ? Results.StatusCode(StatusCodes.Status304NotModified) : answer();
     }
 
     /// <summary>A snapshot as a table: its measures, each with the snapshot's identity and its issue's state.</summary>
@@ -170,8 +198,7 @@ public static class SnapshotEndpoints
     {
         caller.EnsureReadsEverything("A round's snapshots");
         var to = Month(period);
-        var from = query.Against is null ? throw Problem.Validation("against", "Name the month to compare with: against=YYYY-MM.")
-            : Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
+        var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
         var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{from}");
         var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{to}");
         return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
@@ -226,8 +253,8 @@ public static class SnapshotEndpoints
             [
                 new SnapshotIndicator
                 {
-                    Code = "LOTTERY-SALES", Name = "福利彩票销售额", MeasureUnit = "亿元", Period = "2025-10", Value = 0.83m, PreviousPeriod = "2025-09",
-                    PreviousValue = 0.81m, Change = 0.02m, Issues = ["5"],
+                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-09", Value = 8520m, PreviousPeriod = "2025-08",
+                    PreviousValue = 8420m, Change = 100m, Issues = ["5"],
                 },
             ],
         };
@@ -251,7 +278,7 @@ public static class SnapshotEndpoints
         {
             Narrative = "10月，专班召开会议通报整改进展……",
             Progress = [new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }],
-            Values = [new SnapshotValue { Indicator = "LOTTERY-SALES", Unit = "460000", Value = 0.83m, Comment = "全省福利彩票销售额" }],
+            Values = [new SnapshotValue { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Value = 186000m, Comment = "报告：18.6万人" }],
         };
 
         public static readonly PushSnapshotResponse PushAnswer = new()
@@ -267,7 +294,7 @@ public static class SnapshotEndpoints
             MeasureStates = [new StateChange(7, "3.1", "补齐养老服务设施短板", "in_progress", "done", 90m, 100m)],
             MeasuresCompleted = [new SnapshotItemRef(7, "3.1", "补齐养老服务设施短板")],
             NewlyOverdue = [], MeasuresAdded = [], MeasuresRemoved = [],
-            Indicators = [new IndicatorChange("LOTTERY-SALES", "福利彩票销售额", "亿元", "2025-09", 0.81m, "2025-10", 0.83m, 0.02m)],
+            Indicators = [new IndicatorChange("LOTTERY-SALES", "全省福利彩票销量", "万元", "2025-08", 8420m, "2025-09", 8520m, 100m)],
             CompletionRateFrom = 36m, CompletionRateTo = 40m,
         };
     }

@@ -2,6 +2,9 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Rectify.Api.Infrastructure.Auth;
 
+/// <summary>What a client may do, as requests and answers name it (see <see cref="Scopes"/>).</summary>
+public enum ClientScope { Read, Write, Push, Review, Admin }
+
 /// <summary>What a client may do. Every endpoint declares the one scope it needs.</summary>
 public static class Scopes
 {
@@ -16,7 +19,7 @@ public static class Scopes
     /// <summary>Manage clients and keys.</summary>
     public const string Admin = "admin";
 
-    public static readonly string[] All = [Read, Write, Push, Review, Admin];
+    public static readonly string[] All = [.. Enum.GetValues<ClientScope>().Select(EnumText.Format)];
 
     /// <summary>Requires <paramref name="scope"/> of the caller's key (401 without a valid key, 403 naming the scope).</summary>
     public static RouteHandlerBuilder RequireScope(this RouteHandlerBuilder builder, string scope)

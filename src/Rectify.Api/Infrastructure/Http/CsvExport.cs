@@ -9,7 +9,7 @@ namespace Rectify.Api.Infrastructure.Http;
 public sealed record CsvColumn<T>(string Name, Func<T, object?> Value);
 
 /// <summary>
-/// CSV exports of lists (<c>Accept: text/csv</c>), in one place so that every export negotiates, escapes and encodes
+/// CSV exports (the <c>…/export</c> operations beside the JSON ones), in one place so that every export escapes and encodes
 /// the same way: UTF-8 with a BOM (without it, spreadsheet programs read the Chinese text in the local code page), CRLF
 /// line ends, RFC 4180 quoting, culture-invariant numbers and dates, and free text that cannot run as a formula.
 /// </summary>
@@ -29,12 +29,23 @@ public static class CsvExport
     static readonly UTF8Encoding Utf8WithBom = new(encoderShouldEmitUTF8Identifier: true);
 
     /// <summary>
-    /// Whether the caller prefers CSV to JSON: the media type of the two with the higher quality wins, the first
-    /// named on a tie; anything else (<c>*/*</c>, no Accept) gets JSON.
+    /// The JSON operations answer JSON only; CSV has operations of its own, so that a generated client types each answer
+    /// as one thing. A caller that prefers CSV to JSON (the media type of the two with the higher quality wins, the first
+    /// named on a tie) is told with a 406 where the CSV is, rather than silently given JSON; <c>*/*</c>, no Accept or an
+    /// Accept naming neither gets JSON.
     /// </summary>
+    /// <param name="export">The path of the export operation that serves the same selection as CSV.</param>
+    public static void RefuseCsv(HttpContext http, string export)
+    {
+        if (WantsCsv(http))
+            throw new Problems.ProblemException(StatusCodes.Status406NotAcceptable, Problems.ProblemTypes.NotAcceptable, "This operation answers JSON only",
+                $"The CSV of this selection is served by GET {export}, with the same query parameters.");
+    }
+
+    /// <summary>Whether the caller prefers CSV to JSON (see <see cref="RefuseCsv"/>).</summary>
     public static bool WantsCsv(HttpContext http)
     {
-        // The same URL answers in two formats: a cache must not hand a CSV to a JSON reader.
+        // Whether the answer is JSON or a 406 depends on Accept: a cache must keep them apart.
         http.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
         return http.Request.GetTypedHeaders().Accept
             .Where(a => (a.Quality ?? 1) > 0 && a.MediaType.Value is MediaType or "application/json")

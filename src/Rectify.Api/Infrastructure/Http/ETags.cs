@@ -37,7 +37,7 @@ public static class ETags
         => EntityTagHeaderValue.TryParseList(header, out var tags)
            && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag.Equals(tag, StringComparison.Ordinal));
 
-    /// <summary>For actions (review, close, progress): If-Match is checked when sent, not required.</summary>
+    /// <summary>For actions (review, close, progress): If-Match is checked when sent, not required (a blank one is not sent).</summary>
     public static int? OptionalVersion(HttpContext http)
-        => http.Request.Headers.IfMatch.Count == 0 ? null : RequiredVersion(http);
+        => string.IsNullOrWhiteSpace(http.Request.Headers.IfMatch.ToString()) ? null : RequiredVersion(http);
 }

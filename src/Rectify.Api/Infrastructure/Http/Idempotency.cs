@@ -43,11 +43,13 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
     /// <see cref="StoreAsync{T}"/> the answer), the first answer when it is a replay, a 422 when it was used for
     /// another request. A concurrent request with the same key waits here until the first one ends.
     /// </summary>
-    public async Task<IResult?> ClaimAsync<TResponse>(Tx tx, HttpContext http, string key, string operation, byte[] hash, CancellationToken ct)
+    /// <param name="refusal">Fields the 422 carries besides the problem's own (the push's summary), where the operation documents them.</param>
+    public async Task<IResult?> ClaimAsync<TResponse>(Tx tx, HttpContext http, string key, string operation, byte[] hash, CancellationToken ct,
+        IReadOnlyDictionary<string, object?>? refusal = null)
     {
         var args = new { caller = caller.Name, key, operation, hash };
         var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, ct);
-        return claimed is null ? Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, ct), operation, hash) : null;
+        return claimed is null ? Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, ct), operation, hash, refusal) : null;
     }
 
     /// <summary>Stores the answer to a claimed key, in the same transaction as the work it answers.</summary>
@@ -68,12 +70,12 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
             : key;
     }
 
-    IResult Replay<TResponse>(HttpContext http, StoredAnswer stored, string operation, byte[] hash)
+    IResult Replay<TResponse>(HttpContext http, StoredAnswer stored, string operation, byte[] hash, IReadOnlyDictionary<string, object?>? refusal)
     {
         if (stored.Operation != operation || !CryptographicOperations.FixedTimeEquals(stored.RequestHash, hash))
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyKeyReused,
                 "Idempotency-Key reused with another request",
-                "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.");
+                "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.", refusal);
         http.Response.Headers[ReplayedHeader] = "true";
         if (stored.Location is not null) http.Response.Headers.Location = stored.Location;
         if (stored.ETag is not null) http.Response.Headers.ETag = stored.ETag;

@@ -66,7 +66,7 @@ public static class OpenApiSetup
                     if (parameter.In == ParameterLocation.Query && parameter.Name is { Length: > 0 } name && char.IsUpper(name[0]))
                         parameter.Name = char.ToLowerInvariant(name[0]) + name[1..];
                 }
-                DocumentAllowedValues(operation, context);
+                DocumentParameterRules(operation, context);
                 DocumentInstants(operation, context);
                 return Task.CompletedTask;
             });
@@ -130,7 +130,13 @@ public static class OpenApiSetup
                     var items = new OpenApiSchema();
                     DescribeEnum(items, elementType, nullable: false);
                     schema.Items = items;
+                    ListedEnums.TryAdd(elementType.Name, elementType);
                 }
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                ReferToEnumComponents(document);
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -215,8 +221,11 @@ public static class OpenApiSetup
         }
     }
 
-    /// <summary>A parameter limited by [AllowedValues] (validated before the handler runs) lists them as its enum.</summary>
-    static void DocumentAllowedValues(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    /// <summary>
+    /// What request validation checks before the handler runs, said in the document: a parameter with [Required] is
+    /// required, one limited by [AllowedValues] lists them as its enum.
+    /// </summary>
+    static void DocumentParameterRules(OpenApiOperation operation, OpenApiOperationTransformerContext context)
     {
         foreach (var description in context.Description.ParameterDescriptions)
         {
@@ -226,8 +235,9 @@ public static class OpenApiSetup
                 Microsoft.AspNetCore.Mvc.Infrastructure.IParameterInfoParameterDescriptor p => p.ParameterInfo.GetCustomAttributes(true),
                 _ => [],
             };
-            if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is not { } allowed) continue;
             var parameter = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name?.Equals(description.Name, StringComparison.OrdinalIgnoreCase) == true);
+            if (parameter is not null && attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any()) parameter.Required = true;
+            if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is not { } allowed) continue;
             if (parameter?.Schema is OpenApiSchema schema)
                 schema.Enum = [.. allowed.Values.OfType<string>().Select(value => (JsonNode)JsonValue.Create(value))];
         }
@@ -252,6 +262,34 @@ public static class OpenApiSetup
         return app;
     }
 
+    /// <summary>The enums seen as list items (scopes, allowedTransitions), by name.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> ListedEnums = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A list of values of an enum (a client's scopes) refers to the enum's named component, made here when no single
+    /// use of the enum made one: generated clients then share one type (ClientScope) for the request and the answer.
+    /// </summary>
+    static void ReferToEnumComponents(OpenApiDocument document)
+    {
+        var schemas = document.Components?.Schemas;
+        if (schemas is null) return;
+        foreach (var (name, type) in ListedEnums)
+        {
+            var values = EnumText.Names(type);
+            var lists = schemas.Values.OfType<OpenApiSchema>().SelectMany(s => s.Properties?.Values.OfType<OpenApiSchema>() ?? [])
+                .Where(p => p.Items is OpenApiSchema { Enum.Count: > 0 } items && items.Enum.Select(v => v?.GetValue<string>()).SequenceEqual(values))
+                .ToList();
+            if (lists.Count == 0) continue;
+            if (!schemas.ContainsKey(name))
+            {
+                var component = new OpenApiSchema();
+                DescribeEnum(component, type, nullable: false);
+                schemas[name] = component;
+            }
+            foreach (var list in lists) list.Items = new OpenApiSchemaReference(name, document);
+        }
+    }
+
     static Type? ElementType(Type type)
         => type.IsArray ? type.GetElementType()
             : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
@@ -259,7 +297,7 @@ public static class OpenApiSetup
     static void DescribeEnum(OpenApiSchema schema, Type enumType, bool nullable)
     {
         schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
-        schema.Enum = [.. Enum.GetNames(enumType).Select(name => (JsonNode)JsonNamingPolicy.SnakeCaseLower.ConvertName(name))];
+        schema.Enum = [.. EnumText.Names(enumType).Select(name => (JsonNode)name)];
         if (nullable) schema.Enum.Add(null!);
     }
 }

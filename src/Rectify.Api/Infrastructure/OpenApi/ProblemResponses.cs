@@ -42,7 +42,9 @@ public static class ProblemResponses
                 : "On 422: the field that refers to something that does not exist or does not fit, with its message.",
             AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Text("A message.") },
         };
-        if (!validation)
+        // The refused close and state move belong to the shared problem schema; a problem type of its own (the push's
+        // 422) says exactly what it carries.
+        if (type == typeof(ProblemDetails))
         {
             properties["blockingMeasures"] = Blocking("On a refused close (409, closing-blocked): the measures neither done nor cancelled.");
             properties["blockingSubIssues"] = Blocking("On a refused close (409, closing-blocked): the sub-issues not closed.");
@@ -53,7 +55,8 @@ public static class ProblemResponses
                 Type = JsonSchemaType.Array, Items = Text("A state."), Description = "On a refused state move (409): the states that may follow the current one.",
             };
         }
-        schema.Required = new HashSet<string>(["type", "title", "status", "instance", "traceId"]);
+        // The generator's required (a problem type's own required members, the push's summary) stay required.
+        schema.Required = new HashSet<string>(["type", "title", "status", "instance", "traceId", .. schema.Required ?? new HashSet<string>()]);
         schema.AdditionalPropertiesAllowed = false;
     }
 
