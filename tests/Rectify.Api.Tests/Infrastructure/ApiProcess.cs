@@ -227,7 +227,7 @@ public sealed class ApiProcess : IAsyncDisposable
         return Path.Combine(output, "Rectify.Api.dll");
     }, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    static string? RepositoryRoot()
+    internal static string? RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Rectify.sln"))) return dir.FullName;
