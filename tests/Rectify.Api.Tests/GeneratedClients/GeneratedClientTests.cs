@@ -3,7 +3,7 @@ using Rectify.Api.Tests.Infrastructure;
 namespace Rectify.Api.Tests.GeneratedClients;
 
 /// <summary>
-/// The committed OpenAPI document as integrators use it: clients generated from it by openapi-typescript and NSwag,
+/// The committed OpenAPI document as integrators use it: clients generated from it by openapi-typescript, NSwag and Kiota,
 /// unedited, compiled strictly (tsc --strict; C# with nullable on and warnings as errors) and run against the service
 /// as a real process behind Kestrel on the reference case. Each program exits non-zero on any failed call, failed
 /// deserialisation or unexpected answer, which fails its test with the tools' output. Needs node, npm and the
@@ -33,6 +33,19 @@ public sealed class GeneratedClientTests(RunningService service) : IClassFixture
         await stage.RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q"]);
         var output = await stage.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], service.Environment("cs"));
         Assert.Contains("NSwag client:", output);
+    }
+
+    [Fact(Timeout = 600_000)]
+    public async Task A_CSharp_client_generated_with_Kiota_compiles_and_drives_the_service()
+    {
+        using var stage = ClientStage.CopyOf("kiota");
+        await stage.RunAsync("dotnet", ["tool", "restore"], workingDirectory: ClientStage.ClientsRoot);
+        await stage.RunAsync("dotnet", ["tool", "run", "kiota", "generate", "--language", "CSharp", "--openapi", ClientStage.Document,
+            "--output", Path.Combine(stage.Folder, "Generated"), "--namespace-name", "Rectify.Clients.Kiota.Generated",
+            "--class-name", "RectifyKiotaClient", "--exclude-backward-compatible", "--log-level", "Warning"], workingDirectory: ClientStage.ClientsRoot);
+        await stage.RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q"]);
+        var output = await stage.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], service.Environment("kiota"));
+        Assert.Contains("Kiota client:", output);
     }
 
     /// <summary>The settings the README gives integrators for NSwag with System.Text.Json.</summary>
