@@ -7,8 +7,12 @@ using Rectify.Clients.Kiota.Generated.Api.V1.Rounds.Item.Report;
 using Rectify.Clients.Kiota.Generated.Models;
 
 const string Round = "HN-8-6-6";
-var auth = new ApiKeyAuthenticationProvider($"Bearer {Required("RECTIFY_KEY")}", "Authorization", ApiKeyAuthenticationProvider.KeyLocation.Header);
-var client = new RectifyKiotaClient(new HttpClientRequestAdapter(auth) { BaseUrl = Required("RECTIFY_URL") });
+// Kiota's ApiKeyAuthenticationProvider sends keys over https only; the test service listens on plain loopback http,
+// so the key goes on the HttpClient the adapter uses.
+using var http = KiotaClientFactory.Create();
+http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Required("RECTIFY_KEY"));
+var adapter = new HttpClientRequestAdapter(new AnonymousAuthenticationProvider(), httpClient: http) { BaseUrl = Required("RECTIFY_URL") };
+var client = new RectifyKiotaClient(adapter);
 
 try
 {
