@@ -23,6 +23,7 @@ public static class OpenApiSetup
     {
         services.AddOpenApi("v1", options =>
         {
+            options.CreateSchemaReferenceId = JournalStateSchema.ReferenceId;
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo
@@ -42,19 +43,12 @@ public static class OpenApiSetup
                         `traceId`, and for invalid fields an `errors` map of field → messages.
                         """,
                 };
-                // The document is committed and compared in tests: it must not depend on the host that served it, so
-                // the server is the one that serves the document.
-                document.Servers = [new OpenApiServer { Url = "/", Description = "The host that serves this document." }];
+                // The document is committed and compared in tests: it must not depend on the host that served it. No
+                // servers at all (rather than "/"): generated clients then take the base address from the caller.
+                document.Servers = [];
                 foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
                 {
                     if (TagDescriptions.TryGetValue(tag.Name ?? "", out var description)) tag.Description = description;
-                }
-                // The journal's before and after are objects of any shape; left untyped, their "null or JSON" (oneOf)
-                // would be ambiguous, as null would match both.
-                if (document.Components?.Schemas?.TryGetValue("JsonElement", out var json) == true && json is OpenApiSchema anyJson)
-                {
-                    anyJson.Type = JsonSchemaType.Object;
-                    anyJson.Description = "The resource as JSON, as it was before or after the change.";
                 }
                 return Task.CompletedTask;
             });
@@ -153,6 +147,14 @@ public static class OpenApiSetup
                     var success = responses.Where(r => r.Key.StartsWith('2')).Select(r => r.Value.Content).FirstOrDefault(c => c is { Count: > 0 });
                     foreach (var media in success?.Values ?? []) media.Example = JsonSerializer.SerializeToNode(example.Response, serializer);
                 }
+                return Task.CompletedTask;
+            });
+            // Generated clients: after every operation's own transformers (which describe their text answers) and schemas.
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                foreach (var operation in document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []) ?? []) TextResponses.Document(operation);
+                NamedEnums.ReferToComponents(document);
+                JournalStateSchema.Describe(document);
                 return Task.CompletedTask;
             });
         });
