@@ -65,7 +65,7 @@ try
     var series = await client.GetIndicatorSeriesAsync("LOTTERY-SALES", unit: "460000", from: "2025-01", to: "2025-10");
     Check(series.Points.Count > 0 && series.Frequency == IndicatorFrequency.Monthly, "the series has monthly points");
 
-    var journal = await client.ListJournalAsync(entity: "measure", entityId: measure.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    var journal = await client.ListJournalAsync(entity: JournalEntity.Measure, entityId: measure.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
     var created = journal.Items.Single(e => e.Action == "create");
     Check(created.Before is null && created.After is not null && created.After["code"].ToString() == "1.1",
         "the journal's after holds the measure's fields");
