@@ -3,6 +3,7 @@
 // RECTIFY_URL: the service's base address; RECTIFY_KEY: an API key with every scope; RECTIFY_RUN: a suffix for codes.
 using System.Net.Http.Headers;
 using Rectify.Clients.Generated;
+using static ProgramChecks;
 
 const string Round = "HN-8-6-6";
 var run = Environment.GetEnvironmentVariable("RECTIFY_RUN") ?? DateTime.UtcNow.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -10,7 +11,7 @@ using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Required("RECTIFY_KEY"));
 var client = new RectifyClient(Required("RECTIFY_URL"), http);
 
-try
+return await RunAsync(async () =>
 {
     var dashboard = await client.GetRoundDashboardAsync(Round);
     Check(dashboard.Round == Round && dashboard.Totals.Issues > 0, "the dashboard counts the round's issues");
@@ -77,21 +78,7 @@ try
     Check(markdown.StartsWith("# ", StringComparison.Ordinal) && markdown.Contains("整改进展情况", StringComparison.Ordinal), "the Markdown report is Markdown");
 
     Console.WriteLine($"NSwag client: {issues.Items.Count} issues, round {round.Code}, measure {measure.Id}, {series.Points.Count} points, reports {html.Length}/{markdown.Length} chars");
-    return 0;
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine(e);
-    return 1;
-}
-
-static string Required(string name)
-    => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{name} is not set.");
-
-static void Check(bool condition, string message)
-{
-    if (!condition) throw new InvalidOperationException(message);
-}
+});
 
 // A text answer comes as a file (a stream): read it as the UTF-8 text it is.
 static async Task<string> TextAsync(Task<FileResponse> answer)

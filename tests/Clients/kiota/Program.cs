@@ -5,6 +5,7 @@ using Microsoft.Kiota.Http.HttpClientLibrary;
 using Rectify.Clients.Kiota.Generated;
 using Rectify.Clients.Kiota.Generated.Api.V1.Rounds.Item.Report;
 using Rectify.Clients.Kiota.Generated.Models;
+using static ProgramChecks;
 
 const string Round = "HN-8-6-6";
 // Kiota's ApiKeyAuthenticationProvider sends keys over https only; the test service listens on plain loopback http,
@@ -14,7 +15,7 @@ http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.Authentic
 var adapter = new HttpClientRequestAdapter(new AnonymousAuthenticationProvider(), httpClient: http) { BaseUrl = Required("RECTIFY_URL") };
 var client = new RectifyKiotaClient(adapter);
 
-try
+return await RunAsync(async () =>
 {
     var issues = await client.Api.V1.Issues.GetAsync(c => { c.QueryParameters.Round = Round; c.QueryParameters.Limit = 50; });
     var first = issues?.Items?.FirstOrDefault() ?? throw new InvalidOperationException("The round has no issues.");
@@ -35,18 +36,4 @@ try
     Check(markdown.StartsWith("# ", StringComparison.Ordinal), "the Markdown report is Markdown");
 
     Console.WriteLine($"Kiota client: {issues.Items.Count} issues, issue {issue?.Code} {issue?.State}, report {markdown.Length} chars");
-    return 0;
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine(e);
-    return 1;
-}
-
-static string Required(string name)
-    => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{name} is not set.");
-
-static void Check(bool condition, string message)
-{
-    if (!condition) throw new InvalidOperationException(message);
-}
+});

@@ -31,6 +31,10 @@ public sealed class ClientStage : IDisposable
         Directory.CreateDirectory(folder);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(ClientsRoot, program)))
             File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        // The C# programs share their checks (tests/Clients/shared) rather than each keeping a copy.
+        if (Directory.EnumerateFiles(folder, "*.csproj").Any())
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(ClientsRoot, "shared"), "*.cs"))
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
         return new ClientStage(folder);
     }
 
