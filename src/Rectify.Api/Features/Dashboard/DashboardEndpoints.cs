@@ -36,6 +36,7 @@ public static class DashboardEndpoints
         return TypedResults.Ok(await dashboards.ReadAsync(round, ct) ?? throw Problem.NotFound("round", round));
     }
 
+    /// <summary>The demo data's dashboard on the reference report's date: nothing overdue or due within ten days.</summary>
     static class Examples
     {
         static readonly DateOnly Today = new(2025, 11, 5);
@@ -44,40 +45,58 @@ public static class DashboardEndpoints
         {
             Round = "HN-8-6-6", RoundName = "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", AsOf = Today, DueSoonUntil = Today.AddDays(10),
             Region = "460000", RegionName = "海南省",
-            Totals = new DashboardTotals { Issues = 34, TopLevelIssues = 9, Measures = 25, OverdueIssues = 1, OverdueMeasures = 1, DueSoonMeasures = 1 },
-            IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 21, ["pending_review"] = 2, ["closed"] = 8, ["long_term"] = 3 },
-            MeasuresByState = new Dictionary<string, int> { ["planned"] = 2, ["in_progress"] = 12, ["done"] = 11, ["cancelled"] = 0 },
-            CompletionRate = 44.00m,
-            Overdue = new DashboardList<OverdueMeasure>
-            {
-                Total = 1,
-                Items =
-                [
-                    new OverdueMeasure
-                    {
-                        Id = 14, IssueId = 6, IssueCode = "6", Code = "6.2", Title = "深化殡葬领域专项整治", OwnerUnit = "HNMZT.SHSW", OwnerUnitName = "社会事务处",
-                        State = MeasureState.InProgress, Progress = 93.6m, DueDate = new DateOnly(2025, 10, 31), DaysOverdue = 5,
-                    },
-                ],
-            },
-            DueSoon = new DashboardList<DueSoonMeasure>
-            {
-                Total = 1,
-                Items =
-                [
-                    new DueSoonMeasure
-                    {
-                        Id = 3, IssueId = 1, IssueCode = "1", Code = "1.3", Title = "推进殡葬设施项目建设", OwnerUnit = "HNMZT.SHSW", OwnerUnitName = "社会事务处",
-                        State = MeasureState.InProgress, Progress = 65m, DueDate = new DateOnly(2025, 11, 15), DaysLeft = 10,
-                    },
-                ],
-            },
+            Totals = new DashboardTotals { Issues = 9, TopLevelIssues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, DueSoonMeasures = 0 },
+            IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
+            MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 9, ["done"] = 16, ["cancelled"] = 0 },
+            CompletionRate = 64.00m,
+            Overdue = new DashboardList<OverdueMeasure> { Total = 0, Items = [] },
+            DueSoon = new DashboardList<DueSoonMeasure> { Total = 0, Items = [] },
             Areas =
             [
                 new DashboardArea
                 {
-                    IssueId = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", State = IssueState.InProgress, SubIssues = 3,
-                    Measures = 4, Done = 2, Cancelled = 0, Overdue = 1, Progress = 76.65m, CompletionRate = 50.00m,
+                    IssueId = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", State = IssueState.InProgress, SubIssues = 0,
+                    Measures = 2, Done = 0, Cancelled = 0, Overdue = 0, Progress = 62.50m, CompletionRate = 0.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 2, Code = "2", Title = "分层分类的社会救助体系不够健全", Category = "社会救助", State = IssueState.LongTerm, SubIssues = 0,
+                    Measures = 3, Done = 3, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 3, Code = "3", Title = "养老服务事业短板突出", Category = "养老服务", State = IssueState.InProgress, SubIssues = 0,
+                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 73.33m, CompletionRate = 33.33m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 4, Code = "4", Title = "关心关爱困难群众力度不足", Category = "困难群众关爱", State = IssueState.PendingReview, SubIssues = 0,
+                    Measures = 3, Done = 3, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 5, Code = "5", Title = "统筹推动民政事业高质量发展乏力", Category = "民政事业发展", State = IssueState.LongTerm, SubIssues = 0,
+                    Measures = 4, Done = 4, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 6, Code = "6", Title = "落实主体责任存在差距", Category = "全面从严治党", State = IssueState.InProgress, SubIssues = 0,
+                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 86.00m, CompletionRate = 33.33m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 7, Code = "7", Title = "履行监督责任不够有力", Category = "监督执纪", State = IssueState.PendingReview, SubIssues = 0,
+                    Measures = 2, Done = 2, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 8, Code = "8", Title = "党的建设存在短板", Category = "党的建设", State = IssueState.InProgress, SubIssues = 0,
+                    Measures = 2, Done = 1, Cancelled = 0, Overdue = 0, Progress = 90.00m, CompletionRate = 50.00m,
+                },
+                new DashboardArea
+                {
+                    IssueId = 9, Code = "9", Title = "落实整改主体责任不够到位", Category = "整改落实", State = IssueState.InProgress, SubIssues = 0,
+                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 73.33m, CompletionRate = 33.33m,
                 },
             ],
             Indicators =
@@ -85,14 +104,19 @@ public static class DashboardEndpoints
                 new DashboardIndicator
                 {
                     Code = "FUNERAL-PROBLEMS-FIX-RATE", Name = "殡葬领域专项整治问题整改完成率", MeasureUnit = "%", ValueType = IndicatorValueType.Ratio,
-                    Direction = IndicatorDirection.HigherIsBetter, TargetValue = 100, TargetDate = new DateOnly(2025, 12, 31), Period = "2025-09",
+                    Direction = IndicatorDirection.HigherIsBetter, TargetValue = 100, TargetDate = new DateOnly(2025, 12, 31), Period = "2025-10",
                     Value = 93.6242m, Progress = 93.62m,
+                },
+                new DashboardIndicator
+                {
+                    Code = "FUNERAL-PROBLEMS-FIXED", Name = "殡葬领域专项整治完成整改问题数", MeasureUnit = "个", ValueType = IndicatorValueType.Count,
+                    Direction = IndicatorDirection.HigherIsBetter, TargetValue = 596, TargetDate = new DateOnly(2025, 12, 31), Period = "2025-10",
+                    Value = 558m, Progress = 93.62m,
                 },
             ],
             Trend =
             [
-                new CompletionTrendPoint { Period = "2025-09", Revision = 1, Status = SnapshotStatus.Published, CompletionRate = 36.00m },
-                new CompletionTrendPoint { Period = "2025-10", Revision = 2, Status = SnapshotStatus.Published, CompletionRate = 44.00m },
+                new CompletionTrendPoint { Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, CompletionRate = 64.00m },
             ],
         };
     }

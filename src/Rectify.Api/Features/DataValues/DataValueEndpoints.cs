@@ -108,26 +108,31 @@ public static class DataValueEndpoints
 
     static class Examples
     {
+        // The reference case's September figures as the demo data holds them: the lottery's monthly split of the report's
+        // 6.97亿元 (1—9月) in 万元 and the 18.6万 dibao recipients.
+        const string LotteryComment = "演示拆分；2025年1—9月合计69700万元 = 报告6.97亿元";
+        const string DibaoComment = "报告：18.6万人";
+
         public static readonly DataValueInput[] Push =
         [
-            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 8520m, Comment = "2025年1—9月合计69700万元" },
-            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Period = "2025-09", Value = 186000m },
+            new() { Indicator = "LOTTERY-SALES", Unit = "460000", Period = "2025-09", Value = 8520m, Comment = LotteryComment },
+            new() { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Period = "2025-09", Value = 186000m, Comment = DibaoComment },
         ];
 
-        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 8520m, "2025年1—9月合计69700万元", "province-lottery-center",
-            new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc));
+        public static readonly DataValueResponse Value = new("LOTTERY-SALES", "460000", "2025-09", 8520m, LotteryComment, "demo-data",
+            new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc));
 
-        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460000", "2025-09", 186000m, "province-civil-affairs",
-            new DateTime(2025, 9, 9, 2, 30, 0, DateTimeKind.Utc));
+        public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460000", "2025-09", 186000m, "demo-data",
+            new DateTime(2025, 10, 9, 2, 30, 0, DateTimeKind.Utc));
 
-        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元,province-lottery-center,2025-10-08T01:00:00Z\r\n";
+        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,8520," + LotteryComment + ",demo-data,2025-10-01T01:00:00Z\r\n";
 
-        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520,2025年1—9月合计69700万元\r\nDIBAO-RECIPIENTS,460000,2025-09,186000,\r\n";
+        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520," + LotteryComment + "\r\nDIBAO-RECIPIENTS,460000,2025-09,186000," + DibaoComment + "\r\n";
 
         public static readonly ImportSummary Summary = new()
         {
             ImportId = Guid.Parse("7f1c2a9e-4b1d-4c55-9a51-2f3e8d0c6b11"), DryRun = false, Strategy = ImportStrategy.Upsert, Atomic = true, Applied = true,
-            Received = 2, Inserted = 1, Updated = 0, Unchanged = 1, Deleted = 0, Rejected = 0, Errors = [], ErrorsTruncated = false,
+            Received = 2, Inserted = 2, Updated = 0, Unchanged = 0, Deleted = 0, Rejected = 0, Errors = [], ErrorsTruncated = false,
         };
     }
 }

@@ -50,7 +50,7 @@ public static class IndicatorEndpoints
             .WithSummary("Update an indicator")
             .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether it is a ratio cannot change (409).")
             .ProducesUpdateProblems()
-            .WithExample(Examples.Update, Examples.Indicator);
+            .WithExample(Examples.Update, Examples.Indicator with { ReportingDay = 15 });
 
         group.MapDelete("/{code}", Delete).RequireScope(Scopes.Write)
             .WithName("DeleteIndicator")
@@ -100,10 +100,12 @@ public static class IndicatorEndpoints
     {
         public static readonly IndicatorResponse Indicator = new()
         {
-            Code = "LOTTERY-SALES", Name = "全省福利彩票销量", NameEn = "Welfare-lottery sales in the province", MeasureUnit = "万元",
+            Code = "LOTTERY-SALES", Name = "全省福利彩票销量", NameEn = "Welfare-lottery sales in the province",
+            Description = "截至2025年9月，全省累计销售福利彩票6.97亿元，同比增长19.7%，增幅位列全国第一（二、(五)4.）。月度数据为按该累计数拆分的演示数据。",
+            MeasureUnit = "万元",
             ValueType = IndicatorValueType.Amount, Frequency = IndicatorFrequency.Monthly, RegionAggregation = RegionAggregation.Sum,
             TimeAggregation = TimeAggregation.Flow, Direction = IndicatorDirection.HigherIsBetter, ReportingDay = 10,
-            Reporters = ["460000"], Issues = [5], Measures = [], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
+            Reporters = ["460000"], Issues = [5], Measures = [15], CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
             UpdatedAt = new DateTime(2025, 10, 10, 2, 0, 0, DateTimeKind.Utc),
         };
 
@@ -120,6 +122,7 @@ public static class IndicatorEndpoints
             Code = Indicator.Code, Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit, ValueType = Indicator.ValueType,
             Frequency = Indicator.Frequency, RegionAggregation = Indicator.RegionAggregation, TimeAggregation = Indicator.TimeAggregation,
             Direction = Indicator.Direction, ReportingDay = Indicator.ReportingDay, Reporters = Indicator.Reporters, Issues = Indicator.Issues,
+            Measures = Indicator.Measures, Description = Indicator.Description,
         };
 
         public static readonly UpdateIndicatorRequest Update = new()
@@ -127,6 +130,7 @@ public static class IndicatorEndpoints
             Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit, ValueType = Indicator.ValueType,
             Frequency = Indicator.Frequency, RegionAggregation = Indicator.RegionAggregation, TimeAggregation = Indicator.TimeAggregation,
             Direction = Indicator.Direction, ReportingDay = 15, Reporters = Indicator.Reporters, Issues = Indicator.Issues,
+            Measures = Indicator.Measures, Description = Indicator.Description,
         };
     }
 }

@@ -38,7 +38,7 @@ public static class IssueEndpoints
             .WithSummary("Get an issue with its sub-issues and measures")
             .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [] });
+            .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [MeasureEndpoints.Examples.Measure, MeasureEndpoints.Examples.Infrastructure] });
 
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIssue")
@@ -48,7 +48,7 @@ public static class IssueEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0 });
+            .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0, AllowedTransitions = IssueStates.AllowedFrom(IssueState.Open) });
 
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
@@ -62,15 +62,14 @@ public static class IssueEndpoints
             .WithSummary("Request sign-off (申请销号)")
             .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked (this client) and when. The unit that did the work asks; another client, with the scope review, decides (close). A client limited to units asks only for issues its units lead. The body (a note) is optional. If-Match is optional; when sent it must match.")
             .ProducesActionProblems()
-            .WithExample(new ReviewIssueRequest { Note = "整改措施已全部完成，相关制度已印发，申请销号。" }, Examples.Issue with { State = IssueState.PendingReview });
+            .WithExample(Examples.Review, Examples.UnderReview);
 
         group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review).ProducesETag()
             .WithName("CloseIssue")
             .WithSummary("Sign off an issue (销号)")
             .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. The client that asked for the review cannot sign it off itself: 403, type separation-of-duties. A client limited to units closes only issues its units lead. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
             .ProducesActionProblems()
-            .WithExample(new CloseIssueRequest { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 5), Conclusion = "整改到位，同意销号。" },
-                Examples.Issue with { State = IssueState.Closed });
+            .WithExample(Examples.Close, Examples.Closed);
 
         return routes;
     }
@@ -132,15 +131,42 @@ public static class IssueEndpoints
         return TypedResults.Ok(issue);
     }
 
+    /// <summary>Issues 1 and 7 of the reference case, as the demo data holds them.</summary>
     static class Examples
     {
         public static readonly IssueResponse Issue = new()
         {
             Id = 1, Round = "HN-8-6-6", Code = "1", Title = "殡葬改革推行不力",
-            Description = "殡葬服务收费不规范、基础设施建设滞后，节地生态安葬推进缓慢。", Category = "殡葬管理",
-            LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = IssueState.InProgress, DueDate = new DateOnly(2025, 12, 31),
-            Overdue = false, Progress = 82.5m, MeasureCount = 2, AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
+            Description = "巡视指出省民政厅推行殡葬改革不力：殡葬服务收费和殡葬市场管理不规范，殡葬设施违规占地、违规销售墓穴和超标准墓穴等乱象整治不到位，殡葬政策制度不健全；殡葬基础服务设施建设乏力，落实殡葬改革成效差距明显。",
+            Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = IssueState.InProgress,
+            DueDate = new DateOnly(2026, 6, 30), Overdue = false, Progress = 62.5m, MeasureCount = 2, AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
             CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+        };
+
+        /// <summary>Issue 7, whose measures are done: the lead unit asks for sign-off (申请销号), the office's reviewer signs off.</summary>
+        public static readonly IssueResponse Supervision = Issue with
+        {
+            Id = 7, Code = "7", Title = "履行监督责任不够有力",
+            Description = "巡视指出履行监督责任不够有力：机关纪委队伍结构和履职能力较弱，廉政风险防控、警示教育和领导干部个人有关事项报告管理不严，日常监督机制不健全，“监督一张网”平台应用不充分。",
+            Category = "监督执纪", LeadUnit = "HNMZT.JGJW", ResponsibleLeader = "分管机关纪检工作的厅党组成员",
+            DueDate = new DateOnly(2025, 5, 31), Progress = 100m,
+        };
+
+        public static readonly ReviewIssueRequest Review = new() { Note = "整改措施已全部完成，相关制度已印发，申请销号。" };
+
+        public static readonly IssueResponse UnderReview = Supervision with
+        {
+            State = IssueState.PendingReview, AllowedTransitions = IssueStates.AllowedFrom(IssueState.PendingReview),
+            Review = new IssueReview(new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), "demo-data", Review.Note),
+        };
+
+        public static readonly CloseIssueRequest Close = new() { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 6), Conclusion = "整改到位，同意销号。" };
+
+        public static readonly IssueResponse Closed = UnderReview with
+        {
+            State = IssueState.Closed, AllowedTransitions = IssueStates.AllowedFrom(IssueState.Closed),
+            Closure = new IssueClosure(Close.ClosedOn, Close.Reviewer, Close.Conclusion, new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc)),
+            UpdatedAt = new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc),
         };
 
         public static readonly CreateIssueRequest Create = new()

@@ -27,8 +27,8 @@ public static class JournalEndpoints
         return TypedResults.Ok(await journal.ListAsync(query, ct));
     }
 
+    // The demo data's own entry: the reference month's snapshot published on the report's date.
     static readonly JournalEntryResponse Example = new(
-        42, new DateTime(2025, 10, 15, 8, 0, 0, DateTimeKind.Utc), "hainan-supervision-platform", JournalEntity.Measure, "2", "progress",
-        JsonDocument.Parse("""{"state":"in_progress","progress":40}""").RootElement,
-        JsonDocument.Parse("""{"state":"in_progress","progress":65}""").RootElement);
+        2, new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), "system", JournalEntity.Snapshot, "HN-8-6-6/2025-10", "publish",
+        null, JsonDocument.Parse("""{"note":"据整改进展情况通报","revision":1}""").RootElement);
 }

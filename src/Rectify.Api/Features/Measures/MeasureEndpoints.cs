@@ -39,7 +39,7 @@ public static class MeasureEndpoints
             .WithSummary("Get a measure with its progress entries and evidence")
             .WithDescription("One measure with derived overdue flag and traffic light, its progress entries and its evidence. The ETag header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithExample(response: Examples.Measure with { ProgressEntries = [Examples.Progress], Evidence = [Examples.Evidence] });
+            .WithExample(response: Examples.Measure with { ProgressEntries = [Examples.Progress], Evidence = Examples.AllEvidence });
 
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateMeasure")
@@ -49,7 +49,7 @@ public static class MeasureEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithExample(Examples.Create, Examples.Measure with { State = MeasureState.Planned, Progress = 0 });
+            .WithExample(Examples.Create, Examples.Measure with { State = MeasureState.Planned, Progress = 0, AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.Planned) });
 
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateMeasure")
@@ -67,7 +67,7 @@ public static class MeasureEndpoints
             .Produces<ProgressEntryResponse>(StatusCodes.Status201Created)
             .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithExample(new AddProgressRequest { ReportedOn = new DateOnly(2025, 10, 15), Percent = 65, Note = "截至2025年10月中旬，项目主体完成65%。" }, Examples.Progress);
+            .WithExample(Examples.AddProgress, Examples.Progress);
 
         group.MapPost("/{id:long}/evidence", AddEvidence).RequireScope(Scopes.Write).WithLocation("The measure the evidence was added to.")
             .WithName("AddMeasureEvidence")
@@ -77,7 +77,7 @@ public static class MeasureEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithExample(new AddEvidenceRequest { Title = "海南省公墓管理办法", DocumentNumber = "琼府〔2025〕12号", IssuedOn = new DateOnly(2025, 6, 30) }, Examples.Evidence);
+            .WithExample(Examples.AddEvidence, Examples.Evidence);
 
         return routes;
     }
@@ -141,21 +141,29 @@ public static class MeasureEndpoints
         => creates.CreateAsync(http, request, async (tx, token) =>
             TypedResults.Created($"/api/v1/measures/{id}", await measures.AddEvidenceAsync(tx, id, request, token)), ct);
 
-    static class Examples
+    /// <summary>Measures 1.1 and 1.2 of the reference case (issue 1 殡葬改革推行不力), as the demo data holds them.</summary>
+    internal static class Examples
     {
         public static readonly MeasureResponse Measure = new()
         {
-            Id = 2, IssueId = 1, Round = "HN-8-6-6", Code = "1.2", Title = "加大殡葬基础设施建设力度",
-            Description = "加快推进27个在建项目建设；三亚市、万宁市、文昌市、五指山市已完成殡仪馆项目建设及设备安装调试。",
-            OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 40, StartDate = new DateOnly(2025, 3, 1),
-            DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green,
+            Id = 1, IssueId = 1, Round = "HN-8-6-6", Code = "1.1", Title = "整治殡葬乱象",
+            Description = "一是规范殡葬服务管理：会同省发展改革委指导市县制定殡葬服务收费标准，开展经营性公墓成本核算、推动降低收费标准，完善殡仪馆、公墓等机构内部管理机制，上线殡葬阳光服务平台公布收费项目和标准；全省殡葬服务机构取消收费项目75项、降低收费标准119项、优化服务流程120项（见一、(一)）。二是加强行业监管：会同省市场监管局等13个部门研究制定跨部门综合监管实施意见（正在办理会签），按“一案一策”分层分类整治殡葬设施违规占地，联合执法查处违规销售墓穴、建设超标准墓穴。三是加大宣传引导：印发《关于加强农村红白理事会建设进一步促进移风易俗的通知》等文件，联合省委宣传部、省应急管理厅、省林业局、省消防救援总队通过新闻发布会、倡议书、宣传视频和公益海报引导节地生态安葬。四是完善体制机制：会同相关部门出台《海南省公墓管理办法》《海南省经营性公墓年度检查办法》，指导市县制定殡葬收费、服务机构规范管理等政策文件。",
+            OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85, StartDate = new DateOnly(2025, 3, 1),
+            DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
             AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.InProgress),
-            CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 10, 20, 2, 0, 0, DateTimeKind.Utc),
+            CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+        };
+
+        public static readonly MeasureResponse Infrastructure = Measure with
+        {
+            Id = 2, Code = "1.2", Title = "加大殡葬基础设施建设力度",
+            Description = "推动将“公益性公墓安葬(放)设施覆盖率”“节地生态安葬率”纳入市县年度综合考核指标体系，建立殡葬项目月报制度；加快推进27个在建项目，截至2025年10月中旬，三亚市、万宁市、文昌市、五指山市已完成殡仪馆项目建设及设备安装调试；澄迈县、临高县、屯昌县、五指山市、琼中黎族苗族自治县、陵水黎族自治县等市县积极谋划新建公益性公墓项目；全省66个殡葬基础设施项目纳入省“十五五”重大项目清单。",
+            Progress = 40, DueDate = new DateOnly(2026, 6, 30),
         };
 
         public static readonly CreateMeasureRequest Create = new()
         {
-            IssueId = 1, Code = "1.2", Title = Measure.Title, Description = Measure.Description, OwnerUnit = Measure.OwnerUnit,
+            IssueId = 1, Code = "1.1", Title = Measure.Title, Description = Measure.Description, OwnerUnit = Measure.OwnerUnit,
             StartDate = Measure.StartDate, DueDate = Measure.DueDate,
         };
 
@@ -165,16 +173,29 @@ public static class MeasureEndpoints
             DueDate = Measure.DueDate, State = MeasureState.InProgress,
         };
 
+        public static readonly AddProgressRequest AddProgress = new() { ReportedOn = new DateOnly(2025, 11, 5), Percent = 85, Note = "据2025年11月整改进展情况通报" };
+
         public static readonly ProgressEntryResponse Progress = new()
         {
-            Id = 7, MeasureId = 2, ReportedOn = new DateOnly(2025, 10, 15), Percent = 65, Note = "截至2025年10月中旬，项目主体完成65%。",
-            RecordedBy = "hainan-supervision-platform", RecordedAt = new DateTime(2025, 10, 15, 8, 0, 0, DateTimeKind.Utc),
+            Id = 1, MeasureId = 1, ReportedOn = AddProgress.ReportedOn, Percent = AddProgress.Percent, Note = AddProgress.Note,
+            RecordedBy = "demo-data", RecordedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
         };
+
+        /// <summary>The reference report names no 文号, URL or date for its documents: the demo data holds the title alone.</summary>
+        public static readonly AddEvidenceRequest AddEvidence = new() { Title = "海南省公墓管理办法" };
 
         public static readonly EvidenceResponse Evidence = new()
         {
-            Id = 3, MeasureId = 2, Title = "海南省公墓管理办法", DocumentNumber = "琼府〔2025〕12号", IssuedOn = new DateOnly(2025, 6, 30),
-            RecordedBy = "hainan-supervision-platform", RecordedAt = new DateTime(2025, 7, 1, 2, 0, 0, DateTimeKind.Utc),
+            Id = 3, MeasureId = 1, Title = AddEvidence.Title, RecordedBy = "demo-data", RecordedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
         };
+
+        /// <summary>What the report names as the outputs of 1.1.</summary>
+        public static readonly IReadOnlyList<EvidenceResponse> AllEvidence =
+        [
+            Evidence with { Id = 1, Title = "殡葬阳光服务平台" },
+            Evidence with { Id = 2, Title = "关于加强农村红白理事会建设进一步促进移风易俗的通知" },
+            Evidence,
+            Evidence with { Id = 4, Title = "海南省经营性公墓年度检查办法" },
+        ];
     }
 }

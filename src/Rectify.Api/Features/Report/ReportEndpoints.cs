@@ -115,13 +115,14 @@ public static class ReportEndpoints
             <body><main class="report">
             <header><p class="kicker">巡视整改进展情况通报</p><h1>「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）</h1>
             <p class="status status-published">数据状态：已发布（第1版，2025年11月5日发布）</p></header>
-            <section id="overview"><h2>一、总体进展</h2>…<svg class="chart completion" viewBox="0 0 340 184" role="img" aria-label="整改措施完成率…">…</svg></section>
+            <section id="overview"><h2>一、总体进展</h2>…<svg class="chart completion" viewBox="0 0 340 184" role="img" aria-label="整改措施完成率（单位：%），2024年11月至2025年10月">…</svg></section>
             <section id="areas"><h2>二、各问题整改落实情况</h2><article class="area"><h3>（一）关于“殡葬改革推行不力”的问题</h3>…</article>…</section>
             <section id="next"><h2>三、下一步整改工作安排</h2>…</section>
             </main></body>
             </html>
             """;
 
+        // Cut from the demo data's published 2025-10 (… marks what is left out).
         public const string Markdown = """
             # 「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）
 
@@ -129,11 +130,25 @@ public static class ReportEndpoints
 
             ## 一、总体进展
 
+            | 项目 | 数值 | 说明 |
+            | --- | ---: | --- |
+            | 反馈问题 | 9个 | 已销号0个 |
+            | 整改措施 | 25项 | 已完成16项 |
+            | 措施完成率 | 64% | 本月完成2项 |
+            | 逾期未完成 | 0项 | 逾期问题0个 |
+            | 数据报送 | 68.35% | 应报79项 |
+
             截至2025年10月底，巡视反馈问题共9个，其中未启动0个、推进中5个、待销号2个、已销号0个、长期坚持2个；逾期未完成问题0个，本月销号0个。
+
+            …
 
             ## 二、各问题整改落实情况
 
             ### （一）关于“殡葬改革推行不力”的问题
+
+            问题领域：殡葬管理；牵头单位：社会事务处；责任领导：厅党组书记、厅长；问题状态：推进中；整改时限：2026年6月30日；措施平均进度：62.5%
+
+            整改情况：
 
             #### 1. 整治殡葬乱象（推进中，进度85%，正常）
 
@@ -141,9 +156,14 @@ public static class ReportEndpoints
 
             ## 三、下一步整改工作安排
 
+            ### （一）尚需推进的整改事项
+
+            尚有9项整改措施未完成，其中逾期0项、临期0项，按紧迫程度列示如下。
+
             | 序号 | 整改措施 | 所属问题 | 责任单位 | 完成时限 | 进度 | 状态 |
             | ---: | --- | --- | --- | --- | ---: | --- |
             | 1 | 1.1 整治殡葬乱象 | 殡葬改革推行不力 | 社会事务处 | 2025年12月31日 | 85% | 正常 |
+            | 2 | 3.1 强化政策制定执行 | 养老服务事业短板突出 | 养老服务处 | 2025年12月31日 | 70% | 正常 |
             """;
     }
 }

@@ -113,12 +113,13 @@ public static class Completeness
         ORDER BY i.code, r.unit_code, p.period
         """;
 
+    // The demo data's September 2025 (lists cut to the province's lottery and dibao rows; the totals are the whole month's).
     static readonly CompletenessResponse Example = new("2025-09", "2025-09",
-        new CompletenessTotals("all", 2, 2, 2, 0, 0),
-        [new CompletenessTotals("460000", 2, 2, 2, 0, 0)],
+        new CompletenessTotals("all", 80, 21, 21, 0, 59),
+        [new CompletenessTotals("460000", 63, 19, 19, 0, 44)],
         [new CompletenessTotals("DIBAO-RECIPIENTS", 1, 1, 1, 0, 0), new CompletenessTotals("LOTTERY-SALES", 1, 1, 1, 0, 0)],
         [
-            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
-            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 8, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
         ]);
 }

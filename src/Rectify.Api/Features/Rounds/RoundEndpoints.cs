@@ -46,7 +46,7 @@ public static class RoundEndpoints
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status428PreconditionRequired)
-            .WithExample(Examples.Update, Examples.Round);
+            .WithExample(Examples.Update, Examples.Round with { State = RoundState.Consolidating });
 
         return routes;
     }
@@ -79,7 +79,7 @@ public static class RoundEndpoints
     static class Examples
     {
         public static readonly RoundResponse Round = new(
-            "HN-8-6-6", "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", "6th round of the 8th provincial committee's inspections: Department of Civil Affairs",
+            "HN-8-6-6", "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", "Inspection of the Party Group of the Hainan Department of Civil Affairs by Inspection Group 6, 6th round of the 8th Provincial Party Committee",
             "HNMZT", "八届省委第六轮巡视第六巡视组", new DateOnly(2024, 9, 1), new DateOnly(2024, 12, 31), new DateOnly(2025, 2, 28),
             new DateOnly(2025, 5, 31), RoundState.Rectifying, new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc));
 

@@ -219,83 +219,110 @@ public static class SnapshotEndpoints
         return byRevision ? $"{audience}, max-age=31536000, immutable" : $"{audience}, max-age=300";
     }
 
+    /// <summary>
+    /// The demo data's published 2025-10 (the month the reference report covers, drafted and published on the report's
+    /// date); the push is how an office would have filled that month in; the diff is September against October, when 7.2
+    /// and 8.2 were completed.
+    /// </summary>
     static class Examples
     {
+        static readonly DateTime ReportDate = new(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc);
+
         static readonly SnapshotContent Content = new()
         {
             Round = "HN-8-6-6", RoundName = "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", Period = "2025-10", MonthEnd = new DateOnly(2025, 10, 31),
-            TakenAt = new DateTime(2025, 11, 1, 0, 0, 0, DateTimeKind.Utc), Region = "460000",
+            TakenAt = ReportDate, Region = "460000",
             Summary = new SnapshotSummary
             {
                 IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
-                MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 15, ["done"] = 10, ["cancelled"] = 0 },
+                MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 9, ["done"] = 16, ["cancelled"] = 0 },
                 Issues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, IssuesClosedThisMonth = 0, MeasuresCompletedThisMonth = 2,
-                CompletionRate = 40m, Reporting = new SnapshotCompleteness(2, 2, 2, 0, 0, 100m),
+                CompletionRate = 64m, Reporting = new SnapshotCompleteness(79, 54, 54, 0, 25, 68.35m),
             },
             Issues =
             [
                 new SnapshotIssue
                 {
-                    Id = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", State = IssueState.InProgress,
-                    DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green, Progress = 88.5m,
+                    Id = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长",
+                    State = IssueState.InProgress, DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green, Progress = 62.5m,
                 },
             ],
             Measures =
             [
                 new SnapshotMeasure
                 {
-                    Id = 1, IssueCode = "1", Code = "1.1", Title = "整治殡葬乱象", OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85m,
-                    StartDate = new DateOnly(2025, 3, 1), DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
-                    LatestNote = "跨部门综合监管实施意见正在办理会签",
+                    Id = 1, IssueCode = "1", Code = "1.1", Title = "整治殡葬乱象", Description = MeasureEndpoints.Examples.Measure.Description,
+                    OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85m, StartDate = new DateOnly(2025, 3, 1),
+                    DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
                 },
             ],
             Indicators =
             [
                 new SnapshotIndicator
                 {
-                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-09", Value = 8520m, PreviousPeriod = "2025-08",
-                    PreviousValue = 8420m, Change = 100m, Issues = ["5"],
+                    Code = "FUNERAL-PROBLEMS-FIXED", Name = "殡葬领域专项整治完成整改问题数", MeasureUnit = "个", Period = "2025-10", Value = 558m,
+                    PreviousPeriod = "2025-09", TargetValue = 596m, TargetDate = new DateOnly(2025, 12, 31), TargetProgress = 93.62m, Issues = ["6"],
+                },
+                new SnapshotIndicator
+                {
+                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-10", PreviousPeriod = "2025-09", PreviousValue = 8520m,
+                    Issues = ["5"],
                 },
             ],
         };
 
         public static readonly SnapshotResponse Snapshot = new()
         {
-            Round = "HN-8-6-6", Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Pushed,
-            Narrative = "10月，专班召开会议通报整改进展……", CreatedBy = "province-office-job", CreatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
-            UpdatedBy = "province-office-job", UpdatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
-            PublishedBy = "rectification-office", PublishedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), Content = Content,
+            Round = "HN-8-6-6", Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Drafted,
+            Narrative = "省民政厅党组将巡视整改作为检验“四个意识”的重要标尺，成立由厅党组书记、厅长“双牵头”的巡视整改工作专班，"
+                + "每月召开专班会议通报进展、研究举措，实行“清单化管理、项目化推进、销号制落实”，推动巡视反馈问题整改落地见效。",
+            CreatedBy = "demo-data", CreatedAt = ReportDate, UpdatedBy = "demo-data", UpdatedAt = ReportDate,
+            PublishedBy = "system", PublishedAt = ReportDate, Content = Content,
         };
 
         public static readonly SnapshotListItem ListItem = new()
         {
-            Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Pushed, PublishedRevision = 1,
-            PublishedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc),
-            CompletionRate = 40m,
+            Period = "2025-10", Revision = 1, Status = SnapshotStatus.Published, Origin = SnapshotOrigin.Drafted, PublishedRevision = 1,
+            PublishedAt = ReportDate, UpdatedAt = ReportDate, CompletionRate = 64m,
         };
 
         public static readonly PushSnapshotRequest Push = new()
         {
-            Narrative = "10月，专班召开会议通报整改进展……",
+            Narrative = Snapshot.Narrative,
             Progress = [new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }],
-            Values = [new SnapshotValue { Indicator = "DIBAO-RECIPIENTS", Unit = "460000", Value = 186000m, Comment = "报告：18.6万人" }],
+            Values = [new SnapshotValue { Indicator = "FUNERAL-PROBLEMS-FIXED", Unit = "460000", Value = 558m, Comment = "截至2025年10月中旬" }],
         };
+
+        static readonly DateTime Pushed = new(2025, 11, 1, 1, 0, 0, DateTimeKind.Utc);
 
         public static readonly PushSnapshotResponse PushAnswer = new()
         {
             Changed = true, ProgressApplied = 1, ProgressUnchanged = 0, ValuesInserted = 1, ValuesUpdated = 0, ValuesUnchanged = 0,
-            Snapshot = Snapshot with { Status = SnapshotStatus.Draft, PublishedBy = null, PublishedAt = null },
+            Snapshot = Snapshot with
+            {
+                Status = SnapshotStatus.Draft, Origin = SnapshotOrigin.Pushed, CreatedBy = "province-civil-affairs", CreatedAt = Pushed,
+                UpdatedBy = "province-civil-affairs", UpdatedAt = Pushed, PublishedBy = null, PublishedAt = null,
+                Content = Content with
+                {
+                    TakenAt = Pushed,
+                    Measures = [Content.Measures[0] with { LatestNote = "跨部门综合监管实施意见正在办理会签" }],
+                },
+            },
         };
 
         public static readonly SnapshotDiff Diff = new()
         {
             Round = "HN-8-6-6", From = "2025-09", FromRevision = 1, To = "2025-10", ToRevision = 1,
-            IssueStates = [new StateChange(4, "4", "关心关爱困难群众力度不足", "in_progress", "pending_review")],
-            MeasureStates = [new StateChange(7, "3.1", "补齐养老服务设施短板", "in_progress", "done", 90m, 100m)],
-            MeasuresCompleted = [new SnapshotItemRef(7, "3.1", "补齐养老服务设施短板")],
+            IssueStates = [new StateChange(7, "7", "履行监督责任不够有力", "in_progress", "pending_review")],
+            MeasureStates =
+            [
+                new StateChange(20, "7.2", "不断深化监督效能", "in_progress", "done", 90m, 100m),
+                new StateChange(22, "8.2", "加强党建规范化建设", "in_progress", "done", 95m, 100m),
+            ],
+            MeasuresCompleted = [new SnapshotItemRef(20, "7.2", "不断深化监督效能"), new SnapshotItemRef(22, "8.2", "加强党建规范化建设")],
             NewlyOverdue = [], MeasuresAdded = [], MeasuresRemoved = [],
-            Indicators = [new IndicatorChange("LOTTERY-SALES", "全省福利彩票销量", "万元", "2025-08", 8420m, "2025-09", 8520m, 100m)],
-            CompletionRateFrom = 36m, CompletionRateTo = 40m,
+            Indicators = [new IndicatorChange("FUNERAL-PROBLEMS-FIXED", "殡葬领域专项整治完成整改问题数", "个", "2025-09", null, "2025-10", 558m, null)],
+            CompletionRateFrom = 56m, CompletionRateTo = 64m,
         };
     }
 }

@@ -39,6 +39,6 @@ public static class UnitEndpoints
 
     static class Examples
     {
-        public static readonly UnitResponse Haikou = new("460100", "海口市", "Haikou", UnitKind.City, "460000");
+        public static readonly UnitResponse Haikou = new("460100", "海口市", "Haikou City", UnitKind.City, "460000");
     }
 }
