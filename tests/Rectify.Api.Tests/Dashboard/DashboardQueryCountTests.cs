@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Rectify.Api.Tests.Infrastructure;
@@ -7,9 +6,7 @@ namespace Rectify.Api.Tests.Dashboard;
 
 /// <summary>
 /// The dashboard answers from a handful of set-based queries, not a query per row: the database commands of one request
-/// are counted through Npgsql's tracing (an Activity per command on the "Npgsql" ActivitySource) and do not grow from 10
-/// to 1,000 measures. The request carries a trace id of its own, so that commands of other tests running at the same
-/// time (each class has its own database, but tracing is process-wide) are not counted.
+/// are counted (see <see cref="CommandTrace"/>) and do not grow from 10 to 1,000 measures.
 /// </summary>
 public sealed class DashboardQueryCountTests(RectifyApp app, ITestOutputHelper output) : IClassFixture<RectifyApp>
 {
@@ -23,30 +20,9 @@ public sealed class DashboardQueryCountTests(RectifyApp app, ITestOutputHelper o
 
     async Task<Traced> TracedDashboardAsync(string round)
     {
-        var traceId = ActivityTraceId.CreateRandom();
-        var commands = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            // ASP.NET Core's request activity continues the trace the request names; Npgsql's command activities are its children.
-            ShouldListenTo = source => source.Name is "Npgsql" or "Microsoft.AspNetCore",
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.Source.Name == "Npgsql" && activity.TraceId == traceId) commands.Enqueue(activity);
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-
         using var request = new HttpRequestMessage(HttpMethod.Get, DashboardKit.Url(round));
-        request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
-        using var response = await _kit.Client.SendAsync(request, TestContext.Current.CancellationToken);
-        var dashboard = await response.ShouldBeAsync(System.Net.HttpStatusCode.OK);
-        foreach (var command in commands)
-        {
-            var sql = (command.GetTagItem("db.query.text") ?? command.GetTagItem("db.statement"))?.ToString() ?? "";
-            output.WriteLine($"{command.Duration.TotalMilliseconds,6:0.0} ms  {sql.Split('\n')[0].Trim()}");
-        }
-        return new Traced(dashboard, commands.ToList());
+        var (response, commands) = await CommandTrace.SendAsync(_kit.Client, request, output);
+        using (response) return new Traced(await response.ShouldBeAsync(System.Net.HttpStatusCode.OK), commands);
     }
 
     async Task<string> RoundWithMeasuresAsync(int count)

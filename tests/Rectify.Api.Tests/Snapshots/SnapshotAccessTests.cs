@@ -56,6 +56,15 @@ public sealed class SnapshotAccessTests(RectifyApp app) : IClassFixture<RectifyA
         }, ifMatch: null);
         await foreignMeasure.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
+        // Several lines outside the client's units: one 403 names every one of them.
+        using var foreignMeasures = await haikou.PutJsonAsync(round.Url("2025-04"), new
+        {
+            progress = new object[] { new { measureId = round.Measures[0], percent = 20m }, new { measureId = round.Measures[2], percent = 30m } },
+        }, ifMatch: null);
+        var detail = (await foreignMeasures.ShouldBeProblemAsync(HttpStatusCode.Forbidden))["detail"]!.GetValue<string>();
+        Assert.Contains($"measure {round.Measures[0]} (unit 'HNMZT.SHSW')", detail);
+        Assert.Contains($"measure {round.Measures[2]} (unit 'HNMZT.SHJZ')", detail);
+
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM snapshots s JOIN rounds r ON r.id = s.round_id WHERE r.code = @code", new { code = round.Code }));
         Assert.Equal(0m, await app.ScalarAsync<decimal>("SELECT progress FROM measures WHERE id = @id", new { id = round.Measures[0] }));
 

@@ -3,8 +3,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using NpgsqlTypes;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
@@ -34,8 +32,6 @@ public sealed class ImportOptions
 public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal.Journal journal, IdempotentCreates idempotency,
     IOptions<ImportOptions> options, IOptions<JsonOptions> json, ILogger<DataValueImporter> logger)
 {
-    const long PushLock = 0x5245_4354_4946_0003;
-
     public async Task<IResult> ImportAsync(HttpContext http, ImportQuery query, CancellationToken ct)
     {
         var settings = options.Value;
@@ -71,7 +67,7 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         }
         var requestHash = hash.GetHashAndReset();
 
-        ImportSummary Summary(bool applied, Counts counts, Rejections errors) => new()
+        ImportSummary Summary(bool applied, DataValueCounts counts, Rejections errors) => new()
         {
             ImportId = importId, DryRun = dryRun, Strategy = strategy, Atomic = atomic, Applied = applied, Received = received,
             Inserted = counts.Inserted, Updated = counts.Updated, Unchanged = counts.Unchanged, Deleted = counts.Deleted,
@@ -92,18 +88,18 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
                     new Dictionary<string, object?> { ["summary"] = Summary(false, default, rejections) }) is { } replay)
                 return (replay, false);
             if (nothingToWrite) return (Answer(Summary(false, default, rejections)), false);
-            await AcquirePushLockAsync(tx, settings.LockWait, token);
+            await DataValueMerge.AcquirePushLockAsync(tx, settings.LockWait, token);
 
             // A retried attempt starts again from the body's rejections.
             var errors = rejections.Copy();
-            await StageAsync(tx, spool, token);
+            await DataValueMerge.StageAsync(tx, spool.Rows(), spool.Count, token);
             var staged = spool.Count;
             if (!revising) staged -= await RejectLockedAsync(tx, errors, catalogue.LockingMonths(), token);
             if (strategy == ImportStrategy.Create) staged -= await RejectExistingAsync(tx, errors, token);
             var refused = atomic && errors.Count > 0;
             var counts = refused && !dryRun ? default
-                : dryRun ? await PreviewAsync(tx, strategy, token)
-                : await MergeAsync(tx, strategy, staged, token);
+                : dryRun ? await DataValueMerge.PreviewAsync(tx, strategy, token)
+                : await DataValueMerge.ApplyAsync(tx, strategy, staged, caller.Name, clock.UtcNow, token);
             var applied = !dryRun && !refused && staged > 0;
             var summary = Summary(applied, counts, errors);
             if (!applied) return (Answer(summary), false);
@@ -118,25 +114,6 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
                 importId, caller.Name, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted, summary.Rejected);
             return (Answer(summary), true);
         }, ct);
-    }
-
-    /// <summary>
-    /// Every writer of data_values (pushes, snapshot pushes) holds this transaction lock, so that counts are exact and
-    /// two pushes over the same keys end as one or the other. Waiting longer than <paramref name="wait"/> is a 503.
-    /// </summary>
-    internal static async Task AcquirePushLockAsync(Tx tx, TimeSpan wait, CancellationToken ct)
-    {
-        await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)wait.TotalMilliseconds}", null, ct);
-        try
-        {
-            await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@lock)", new { @lock = PushLock }, ct);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
-        {
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "Another push is being applied",
-                "Pushes are applied one at a time and the one before this took too long. Retry after the time given in Retry-After.");
-        }
-        await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, ct);
     }
 
     static bool IsCsv(string? contentType)
@@ -160,40 +137,13 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
             new Dictionary<string, object?> { ["summary"] = summary });
     }
 
-    static async Task StageAsync(Tx tx, ImportSpool spool, CancellationToken ct)
-    {
-        await tx.ExecuteAsync(StagingSql, null, ct);
-        await using (var copy = await tx.Connection.BeginBinaryImportAsync(
-            "COPY push_rows (row_no, indicator_id, unit_code, period, value, comment) FROM STDIN (FORMAT BINARY)", ct))
-        {
-            // Synchronous writes: they fill Npgsql's buffer and only block when it is sent; the async ones cost an
-            // await per field, which dominated the copy of a million rows.
-            foreach (var row in spool.Rows())
-            {
-                ct.ThrowIfCancellationRequested();
-                copy.StartRow();
-                copy.Write(row.Row, NpgsqlDbType.Bigint);
-                copy.Write(row.IndicatorId, NpgsqlDbType.Bigint);
-                copy.Write(row.Unit, NpgsqlDbType.Text);
-                copy.Write(row.Period, NpgsqlDbType.Text);
-                copy.Write(row.Value, NpgsqlDbType.Numeric);
-                if (row.Comment is null) copy.WriteNull();
-                else copy.Write(row.Comment, NpgsqlDbType.Text);
-            }
-            await copy.CompleteAsync(ct);
-        }
-        // Fresh statistics, or the planner joins a million staged rows as if there were a handful.
-        if (spool.Count > 1000) await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
-    }
-
     /// <summary>
     /// Without a revision reason, values that a published snapshot locks are rejected rows naming the snapshot; they are
     /// removed from staging. Returns how many.
     /// </summary>
     static async Task<int> RejectLockedAsync(Tx tx, Rejections rejections, string[] months, CancellationToken ct)
     {
-        if (months.Length == 0) return 0;
-        var locked = (await tx.QueryAsync<ValueLocks.LockedRow>(LockedSql, new { months }, ct)).ToList();
+        var locked = await DataValueMerge.TakeLockedAsync(tx, months, ct);
         foreach (var row in locked) rejections.Add(new RowError(row.RowNo, "period", row.Message));
         return locked.Count;
     }
@@ -201,54 +151,11 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
     /// <summary>create: values that already exist are rejected rows; they are removed from staging. Returns how many.</summary>
     static async Task<int> RejectExistingAsync(Tx tx, Rejections rejections, CancellationToken ct)
     {
-        var existing = 0;
-        foreach (var row in await tx.QueryAsync<long>(ExistingSql, null, ct))
-        {
+        var existing = await DataValueMerge.TakeExistingAsync(tx, ct);
+        foreach (var row in existing)
             rejections.Add(new RowError(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
-            existing++;
-        }
-        return existing;
+        return existing.Count;
     }
-
-    async Task<Counts> MergeAsync(Tx tx, ImportStrategy strategy, long staged, CancellationToken ct)
-    {
-        var args = new { source = caller.Name, now = clock.UtcNow };
-        switch (strategy)
-        {
-            case ImportStrategy.Delete:
-            {
-                var deleted = await tx.ExecuteAsync(DeleteSql, args, ct);
-                return new Counts(0, 0, staged - deleted, deleted);
-            }
-            case ImportStrategy.Create:
-            {
-                var inserted = await tx.ExecuteAsync(InsertNewSql, args, ct);
-                return new Counts(inserted, 0, 0, 0);
-            }
-            default:
-            {
-                // The preview's classification, under the push lock, is exact; the merge then touches only what differs.
-                var counts = await PreviewAsync(tx, strategy, ct);
-                var written = await tx.ExecuteAsync(UpsertSql, args, ct);
-                if (written != counts.Inserted + counts.Updated)
-                    throw new InvalidOperationException($"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
-                return counts;
-            }
-        }
-    }
-
-    static async Task<Counts> PreviewAsync(Tx tx, ImportStrategy strategy, CancellationToken ct)
-    {
-        var c = await tx.QuerySingleAsync<(long Absent, long Changed, long Same)>(ClassifySql, null, ct);
-        return strategy switch
-        {
-            ImportStrategy.Delete => new Counts(0, 0, c.Absent, c.Changed + c.Same),
-            ImportStrategy.Create => new Counts(c.Absent, 0, 0, 0),
-            _ => new Counts(c.Absent, c.Changed, c.Same, 0),
-        };
-    }
-
-    readonly record struct Counts(long Inserted, long Updated, long Unchanged, long Deleted);
 
     /// <summary>Rejected rows: all counted, the first ones by row number listed.</summary>
     sealed class Rejections(int max)
@@ -321,54 +228,4 @@ public sealed class DataValueImporter(Db db, Caller caller, Clock clock, Journal
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
-
-    const string StagingSql = """
-        CREATE TEMP TABLE push_rows (
-            row_no bigint NOT NULL, indicator_id bigint NOT NULL, unit_code text NOT NULL, period text NOT NULL,
-            value numeric NOT NULL, comment text
-        ) ON COMMIT DROP
-        """;
-
-    const string Match = "d.indicator_id = s.indicator_id AND d.unit_code = s.unit_code AND d.period = s.period";
-
-    const string ClassifySql = $"""
-        SELECT count(*) FILTER (WHERE d.indicator_id IS NULL) AS absent,
-               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS DISTINCT FROM (s.value, s.comment)) AS changed,
-               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS NOT DISTINCT FROM (s.value, s.comment)) AS same
-        FROM push_rows s LEFT JOIN data_values d ON {Match}
-        """;
-
-    const string ExistingSql = $"""
-        WITH existing AS (DELETE FROM push_rows s USING data_values d WHERE {Match} RETURNING s.row_no)
-        SELECT row_no FROM existing ORDER BY row_no
-        """;
-
-    // Data-modifying CTEs run whether or not the final SELECT reads them.
-    static readonly string LockedSql = $"""
-        {ValueLocks.LockedCtes("push_rows")},
-        gone AS (DELETE FROM push_rows s USING locked l WHERE s.row_no = l.row_no)
-        SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
-        """;
-
-    const string UpsertSql = """
-        INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
-        ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
-        SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
-        WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
-        """;
-
-    const string InsertNewSql = """
-        INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
-        """;
-
-    const string DeleteSql = $"""
-        WITH gone AS (
-            DELETE FROM data_values d USING push_rows s WHERE {Match}
-            RETURNING d.indicator_id, d.unit_code, d.period, d.value
-        )
-        INSERT INTO data_value_deletions (indicator_code, unit_code, period, value, deleted_by, deleted_at)
-        SELECT i.code, g.unit_code, g.period, g.value, @source, @now FROM gone g JOIN indicators i ON i.id = g.indicator_id
-        """;
 }

@@ -32,19 +32,27 @@ sealed class ImportCatalogue
     ImportCatalogue(Dictionary<string, IndicatorEntry> indicators, Dictionary<string, int> units, HashSet<string>? writable)
         => (_indicators, _units, _writable) = (indicators, units, writable);
 
+    /// <summary>The catalogue read on a pooled connection of its own, before any transaction (an import reads its body first).</summary>
     public static Task<ImportCatalogue> LoadAsync(Db db, Infrastructure.Auth.Caller caller, CancellationToken ct)
-        => db.ReadAsync(async (connection, token) =>
-        {
-            var indicators = (await connection.QueryAsync<(long Id, string Code, string Frequency, string ValueType)>(
-                    new CommandDefinition("SELECT id, code, frequency, value_type FROM indicators ORDER BY id", cancellationToken: token)))
-                .Select((i, index) => (i.Code, Entry: new IndicatorEntry(index, i.Id, EnumText.Parse<IndicatorFrequency>(i.Frequency), i.ValueType == "ratio")))
-                .ToDictionary(i => i.Code, i => i.Entry, StringComparer.Ordinal);
-            var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code", cancellationToken: token)))
-                .Select((code, index) => (code, index))
-                .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
-            var writable = await Infrastructure.Auth.UnitScope.WritableUnitsAsync(connection, caller, token);
-            return new ImportCatalogue(indicators, units, writable);
-        }, ct);
+        => db.ReadAsync((connection, token) => LoadAsync(connection, null, caller, token), ct);
+
+    /// <summary>The catalogue read on the caller's transaction (a snapshot push, which holds its month's lock meanwhile).</summary>
+    public static Task<ImportCatalogue> LoadAsync(Tx tx, Infrastructure.Auth.Caller caller, CancellationToken ct)
+        => LoadAsync(tx.Connection, tx.Transaction, caller, ct);
+
+    static async Task<ImportCatalogue> LoadAsync(System.Data.IDbConnection connection, System.Data.IDbTransaction? transaction,
+        Infrastructure.Auth.Caller caller, CancellationToken ct)
+    {
+        var indicators = (await connection.QueryAsync<(long Id, string Code, string Frequency, string ValueType)>(
+                new CommandDefinition("SELECT id, code, frequency, value_type FROM indicators ORDER BY id", transaction: transaction, cancellationToken: ct)))
+            .Select((i, index) => (i.Code, Entry: new IndicatorEntry(index, i.Id, EnumText.Parse<IndicatorFrequency>(i.Frequency), i.ValueType == "ratio")))
+            .ToDictionary(i => i.Code, i => i.Entry, StringComparer.Ordinal);
+        var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code", transaction: transaction, cancellationToken: ct)))
+            .Select((code, index) => (code, index))
+            .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
+        var writable = await Infrastructure.Auth.UnitScope.WritableUnitsAsync(connection, transaction, caller, ct);
+        return new ImportCatalogue(indicators, units, writable);
+    }
 
     /// <summary>Whether the calling client may write values for <paramref name="unit"/>.</summary>
     public bool MayWrite(string unit) => _writable is null || _writable.Contains(unit);

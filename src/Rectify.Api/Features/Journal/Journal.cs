@@ -18,20 +18,28 @@ public sealed class Journal(Caller caller, Clock clock, IOptions<JsonOptions> js
 
     /// <param name="entity">One of <see cref="JournalEntity"/>'s names: the journal filter and its readers know no other.</param>
     public Task RecordAsync(Tx tx, string entity, object entityId, string action, object? before, object? after, CancellationToken ct)
+        => RecordAllAsync(tx, entity, action, [(entityId, before, after)], ct);
+
+    /// <summary>One entry per change, in the order given, with one statement.</summary>
+    public Task RecordAllAsync(Tx tx, string entity, string action, IReadOnlyList<(object EntityId, object? Before, object? After)> changes, CancellationToken ct)
         => !Entities.Contains(entity) ? throw new ArgumentException($"'{entity}' is not a JournalEntity: add it there first.", nameof(entity)) : tx.ExecuteAsync(
             """
             INSERT INTO journal (occurred_at, actor, entity, entity_id, action, before, after)
-            VALUES (@occurredAt, @actor, @entity, @entityId, @action, @before::jsonb, @after::jsonb)
+            SELECT @occurredAt, @actor, @entity, c.entity_id, @action, c.before::jsonb, c.after::jsonb
+            FROM unnest(@entityIds::text[], @befores::text[], @afters::text[]) WITH ORDINALITY AS c(entity_id, before, after, ord)
+            ORDER BY c.ord
             """,
             new
             {
                 occurredAt = clock.UtcNow,
                 actor = caller.Name,
                 entity,
-                entityId = Convert.ToString(entityId, System.Globalization.CultureInfo.InvariantCulture),
                 action,
-                before = before is null ? null : JsonSerializer.Serialize(before, json.Value.SerializerOptions),
-                after = after is null ? null : JsonSerializer.Serialize(after, json.Value.SerializerOptions),
+                entityIds = changes.Select(c => Convert.ToString(c.EntityId, System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+                befores = changes.Select(c => Serialize(c.Before)).ToArray(),
+                afters = changes.Select(c => Serialize(c.After)).ToArray(),
             },
             ct);
+
+    string? Serialize(object? value) => value is null ? null : JsonSerializer.Serialize(value, json.Value.SerializerOptions);
 }

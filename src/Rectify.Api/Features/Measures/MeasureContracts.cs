@@ -169,6 +169,9 @@ public sealed record MeasureListQuery : PageRequest
     public string? TrafficLight { get; init; }
 }
 
+/// <summary>One line of a batch of progress entries: the measure and its entry.</summary>
+public sealed record ProgressLine(long MeasureId, AddProgressRequest Request);
+
 sealed class MeasureRow : IVersionedRow
 {
     public long Id { get; init; }

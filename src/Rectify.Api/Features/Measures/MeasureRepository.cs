@@ -86,21 +86,61 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         }, ct);
 
     public async Task<(ProgressEntryResponse Entry, int Version)> AddProgressAsync(Tx tx, long id, AddProgressRequest request, int? expectedVersion, CancellationToken token)
-    {
-            var before = await LockAsync(tx, id, expectedVersion, token);
-            if (before.StateValue is MeasureState.Done or MeasureState.Cancelled)
-                throw Problem.Conflict($"The measure is {before.State}: reopen it (state in_progress or planned) before reporting progress.");
-            if (request.ReportedOn > clock.Today) throw Problem.Validation("reportedOn", "reportedOn cannot be in the future.");
-            if (request.Percent < before.Progress)
-                throw Problem.Unprocessable("percent", $"Progress only moves forward: the measure is at {before.Progress:0.##}%.");
+        => (await AddProgressAsync(tx, [new ProgressLine(id, request)], expectedVersion, token))[0];
 
-            var entry = await tx.QuerySingleAsync<ProgressEntryResponse>(InsertProgressSql, new
-            {
-                id, request.ReportedOn, request.Percent, request.Note, by = caller.Name, now = clock.UtcNow,
-            }, token);
-            await tx.ExecuteAsync(MoveForwardSql, new { id, request.Percent, request.ReportedOn, now = clock.UtcNow }, token);
-            var (_, version) = await JournalChangeAsync(tx, id, "progress", before, token);
-            return (entry, version);
+    /// <summary>
+    /// Adds a progress entry to each measure of <paramref name="lines"/> (each measure once), in as many statements for
+    /// fifty lines as for one: the measures are locked in one, checked here in the order of the lines, moved forward with
+    /// their entries in one, read back in one and journalled in one. The first line refused refuses them all; a 403 names
+    /// every measure outside the caller's units. <paramref name="expectedVersion"/> applies to a single line.
+    /// </summary>
+    public async Task<IReadOnlyList<(ProgressEntryResponse Entry, int Version)>> AddProgressAsync(Tx tx, IReadOnlyList<ProgressLine> lines, int? expectedVersion,
+        CancellationToken ct)
+    {
+        if (lines.Count == 0) return [];
+        var ids = lines.Select(l => l.MeasureId).ToArray();
+        var before = (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct)).ToDictionary(r => r.Id);
+        foreach (var line in lines)
+        {
+            if (!before.TryGetValue(line.MeasureId, out var row)) throw Problem.NotFound("measure", line.MeasureId);
+            if (expectedVersion is { } expected && row.Version != expected) throw Problem.PreconditionFailed();
+        }
+        await EnsureMayWriteAsync(tx, lines.Select(l => before[l.MeasureId]).ToList(), ct);
+        foreach (var (id, request) in lines)
+        {
+            var measure = before[id];
+            EnsureIssueOpen(measure.IssueState);
+            if (measure.StateValue is MeasureState.Done or MeasureState.Cancelled)
+                throw Problem.Conflict($"The measure is {measure.State}: reopen it (state in_progress or planned) before reporting progress.");
+            if (request.ReportedOn > clock.Today) throw Problem.Validation("reportedOn", "reportedOn cannot be in the future.");
+            if (request.Percent < measure.Progress)
+                throw Problem.Unprocessable("percent", $"Progress only moves forward: the measure is at {measure.Progress:0.##}%.");
+        }
+
+        var entries = (await tx.QueryAsync<ProgressEntryResponse>(AddProgressSql, new
+        {
+            ids, reportedOn = lines.Select(l => l.Request.ReportedOn.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            percents = lines.Select(l => l.Request.Percent).ToArray(), notes = lines.Select(l => l.Request.Note).ToArray(), by = caller.Name, now = clock.UtcNow,
+        }, ct)).AsList();
+        var after = (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct)).ToDictionary(r => r.Id);
+        await journal.RecordAllAsync(tx, "measure", "progress",
+            lines.Select(l => ((object)l.MeasureId, (object?)before[l.MeasureId].ToResponse(), (object?)after[l.MeasureId].ToResponse())).ToList(), ct);
+        return lines.Select((l, i) => (entries[i], after[l.MeasureId].Version)).ToList();
+    }
+
+    /// <summary>403 unless every measure of <paramref name="rows"/> is owned by one of the caller's units or one below; it names those that are not.</summary>
+    async Task EnsureMayWriteAsync(Tx tx, IReadOnlyList<MeasureRow> rows, CancellationToken ct)
+    {
+        if (caller.Units is not { } allowed) return;
+        if (rows.Count == 1)
+        {
+            await UnitScope.EnsureMayWriteAsync(tx, caller, rows[0].OwnerUnitCode, $"Measure {rows[0].Id}", ct);
+            return;
+        }
+        var outside = (await UnitScope.OutsideAsync(tx, caller, rows.Select(r => r.OwnerUnitCode), ct)).ToHashSet(StringComparer.Ordinal);
+        var refused = rows.Where(r => outside.Contains(r.OwnerUnitCode)).Select(r => $"measure {r.Id} (unit '{r.OwnerUnitCode}')").ToList();
+        if (refused.Count > 0)
+            throw Problem.Forbidden($"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ", refused.Take(20))}.");
     }
 
     public async Task<EvidenceResponse> AddEvidenceAsync(Tx tx, long id, AddEvidenceRequest request, CancellationToken ct)
@@ -184,6 +224,8 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     const string ReadableFindSql = $"{Select} WHERE m.id = @id AND {Readable}";
     const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId AND {Readable} ORDER BY m.id";
     const string LockSql = $"{Select} WHERE m.id = @id FOR UPDATE OF m";
+    const string FindManySql = $"{Select} WHERE m.id = ANY (@ids)";
+    const string LockManySql = $"{Select} WHERE m.id = ANY (@ids) ORDER BY m.id FOR UPDATE OF m";
 
     const string ProgressSql = """
         SELECT id, measure_id, reported_on, percent, note, recorded_by, recorded_at
@@ -211,20 +253,30 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         WHERE id = @id
         """;
 
-    const string InsertProgressSql = """
-        INSERT INTO measure_progress (measure_id, reported_on, percent, note, recorded_by, recorded_at)
-        VALUES (@id, @reportedOn, @percent, @note, @by, @now)
-        RETURNING id, measure_id, reported_on, percent, note, recorded_by, recorded_at
-        """;
-
-    // A progress entry moves the measure forward: planned → in_progress once work starts, → done at 100%.
-    const string MoveForwardSql = """
-        UPDATE measures
-        SET progress = @percent,
-            state = CASE WHEN @percent = 100 THEN 'done' WHEN @percent > 0 AND state = 'planned' THEN 'in_progress' ELSE state END,
-            completed_on = CASE WHEN @percent = 100 THEN @reportedOn ELSE completed_on END,
-            version = version + 1, updated_at = @now
-        WHERE id = @id
+    // Each line's entry, and its measure moved forward: planned → in_progress once work starts, → done at 100%. The entries are
+    // answered in the order of the lines.
+    const string AddProgressSql = """
+        WITH line AS (
+            SELECT * FROM unnest(@ids::bigint[], @reportedOn::date[], @percents::numeric[], @notes::text[]) WITH ORDINALITY
+                AS l(measure_id, reported_on, percent, note, ord)
+        ),
+        moved AS (
+            UPDATE measures m
+            SET progress = l.percent,
+                state = CASE WHEN l.percent = 100 THEN 'done' WHEN l.percent > 0 AND m.state = 'planned' THEN 'in_progress' ELSE m.state END,
+                completed_on = CASE WHEN l.percent = 100 THEN l.reported_on ELSE m.completed_on END,
+                version = m.version + 1, updated_at = @now
+            FROM line l
+            WHERE m.id = l.measure_id
+        ),
+        entry AS (
+            INSERT INTO measure_progress (measure_id, reported_on, percent, note, recorded_by, recorded_at)
+            SELECT measure_id, reported_on, percent, note, @by, @now FROM line ORDER BY ord
+            RETURNING id, measure_id, reported_on, percent, note, recorded_by, recorded_at
+        )
+        SELECT e.id, e.measure_id, e.reported_on, e.percent, e.note, e.recorded_by, e.recorded_at
+        FROM entry e JOIN line l ON l.measure_id = e.measure_id
+        ORDER BY l.ord
         """;
 
     const string TouchSql = "UPDATE measures SET version = version + 1, updated_at = @now WHERE id = @id";

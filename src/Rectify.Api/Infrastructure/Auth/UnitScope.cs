@@ -29,9 +29,11 @@ public static class UnitScope
             : (await tx.QueryAsync<string>(OutsideSql, new { units = units.ToArray(), allowed = allowed.ToArray() }, ct)).AsList();
 
     /// <summary>Every unit the caller may write for, or null when it may write for all.</summary>
-    public static async Task<HashSet<string>?> WritableUnitsAsync(System.Data.IDbConnection connection, Caller caller, CancellationToken ct)
+    public static async Task<HashSet<string>?> WritableUnitsAsync(System.Data.IDbConnection connection, System.Data.IDbTransaction? transaction,
+        Caller caller, CancellationToken ct)
         => caller.Units is not { } allowed ? null
-            : (await connection.QueryAsync<string>(new CommandDefinition(SubtreeSql, new { allowed = allowed.ToArray() }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            : (await connection.QueryAsync<string>(new CommandDefinition(SubtreeSql, new { allowed = allowed.ToArray() }, transaction, cancellationToken: ct)))
+                .ToHashSet(StringComparer.Ordinal);
 
     const string OutsideSql = """
         SELECT u.code FROM unnest(@units::text[]) WITH ORDINALITY AS u (code, position)

@@ -1,0 +1,168 @@
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
+
+namespace Rectify.Api.Features.DataValues;
+
+/// <summary>How a merge classified the staged rows: exact, because every writer holds the push lock.</summary>
+readonly record struct DataValueCounts(long Inserted, long Updated, long Unchanged, long Deleted);
+
+/// <summary>
+/// The one writer of data_values, on the caller's transaction: the push lock, staging of checked rows (binary COPY into
+/// a temporary table), the checks that need the database (values locked by a published snapshot, values that exist for
+/// strategy=create), and the merge itself, which touches only rows that differ so that its counts are exact. The import
+/// and the snapshot push both write through here.
+/// </summary>
+static class DataValueMerge
+{
+    const long PushLock = 0x5245_4354_4946_0003;
+
+    /// <summary>
+    /// Every writer of data_values holds this transaction lock, so that counts are exact and two pushes over the same keys
+    /// end as one or the other. Waiting longer than <paramref name="wait"/> is a 503.
+    /// </summary>
+    public static async Task AcquirePushLockAsync(Tx tx, TimeSpan wait, CancellationToken ct)
+    {
+        await tx.ExecuteAsync($"SET LOCAL lock_timeout = {(int)wait.TotalMilliseconds}", null, ct);
+        try
+        {
+            await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@lock)", new { @lock = PushLock }, ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable, "Another push is being applied",
+                "Pushes are applied one at a time and the one before this took too long. Retry after the time given in Retry-After.");
+        }
+        await tx.ExecuteAsync("SET LOCAL lock_timeout = 0", null, ct);
+    }
+
+    /// <summary>Stages <paramref name="rows"/> (<paramref name="count"/> of them) for the checks and the merge below.</summary>
+    public static async Task StageAsync(Tx tx, IEnumerable<StagedRow> rows, long count, CancellationToken ct)
+    {
+        await tx.ExecuteAsync(StagingSql, null, ct);
+        await using (var copy = await tx.Connection.BeginBinaryImportAsync(
+            "COPY push_rows (row_no, indicator_id, unit_code, period, value, comment) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            // Synchronous writes: they fill Npgsql's buffer and only block when it is sent; the async ones cost an
+            // await per field, which dominated the copy of a million rows.
+            foreach (var row in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                copy.StartRow();
+                copy.Write(row.Row, NpgsqlDbType.Bigint);
+                copy.Write(row.IndicatorId, NpgsqlDbType.Bigint);
+                copy.Write(row.Unit, NpgsqlDbType.Text);
+                copy.Write(row.Period, NpgsqlDbType.Text);
+                copy.Write(row.Value, NpgsqlDbType.Numeric);
+                if (row.Comment is null) copy.WriteNull();
+                else copy.Write(row.Comment, NpgsqlDbType.Text);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        // Fresh statistics, or the planner joins a million staged rows as if there were a handful.
+        if (count > 1000) await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
+    }
+
+    /// <summary>
+    /// The staged rows that a published snapshot of one of <paramref name="months"/> locks (see ValueLocks), by row number;
+    /// they are removed from staging.
+    /// </summary>
+    public static async Task<IReadOnlyList<ValueLocks.LockedRow>> TakeLockedAsync(Tx tx, string[] months, CancellationToken ct)
+        => months.Length == 0 ? [] : (await tx.QueryAsync<ValueLocks.LockedRow>(LockedSql, new { months }, ct)).AsList();
+
+    /// <summary>strategy=create: the row numbers of staged rows whose value already exists, in order; they are removed from staging.</summary>
+    public static async Task<IReadOnlyList<long>> TakeExistingAsync(Tx tx, CancellationToken ct)
+        => (await tx.QueryAsync<long>(ExistingSql, null, ct)).AsList();
+
+    /// <summary>What merging the staged rows with <paramref name="strategy"/> would do, without doing it.</summary>
+    public static async Task<DataValueCounts> PreviewAsync(Tx tx, ImportStrategy strategy, CancellationToken ct)
+    {
+        var c = await tx.QuerySingleAsync<(long Absent, long Changed, long Same)>(ClassifySql, null, ct);
+        return strategy switch
+        {
+            ImportStrategy.Delete => new DataValueCounts(0, 0, c.Absent, c.Changed + c.Same),
+            ImportStrategy.Create => new DataValueCounts(c.Absent, 0, 0, 0),
+            _ => new DataValueCounts(c.Absent, c.Changed, c.Same, 0),
+        };
+    }
+
+    /// <summary>Merges the <paramref name="staged"/> staged rows into data_values with <paramref name="strategy"/>, as <paramref name="source"/>.</summary>
+    public static async Task<DataValueCounts> ApplyAsync(Tx tx, ImportStrategy strategy, long staged, string source, DateTime now, CancellationToken ct)
+    {
+        var args = new { source, now };
+        switch (strategy)
+        {
+            case ImportStrategy.Delete:
+            {
+                var deleted = await tx.ExecuteAsync(DeleteSql, args, ct);
+                return new DataValueCounts(0, 0, staged - deleted, deleted);
+            }
+            case ImportStrategy.Create:
+            {
+                var inserted = await tx.ExecuteAsync(InsertNewSql, args, ct);
+                return new DataValueCounts(inserted, 0, 0, 0);
+            }
+            default:
+            {
+                // The preview's classification, under the push lock, is exact; the merge then touches only what differs.
+                var counts = await PreviewAsync(tx, strategy, ct);
+                var written = await tx.ExecuteAsync(UpsertSql, args, ct);
+                if (written != counts.Inserted + counts.Updated)
+                    throw new InvalidOperationException($"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
+                return counts;
+            }
+        }
+    }
+
+    const string StagingSql = """
+        CREATE TEMP TABLE push_rows (
+            row_no bigint NOT NULL, indicator_id bigint NOT NULL, unit_code text NOT NULL, period text NOT NULL,
+            value numeric NOT NULL, comment text
+        ) ON COMMIT DROP
+        """;
+
+    const string Match = "d.indicator_id = s.indicator_id AND d.unit_code = s.unit_code AND d.period = s.period";
+
+    const string ClassifySql = $"""
+        SELECT count(*) FILTER (WHERE d.indicator_id IS NULL) AS absent,
+               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS DISTINCT FROM (s.value, s.comment)) AS changed,
+               count(*) FILTER (WHERE d.indicator_id IS NOT NULL AND (d.value, d.comment) IS NOT DISTINCT FROM (s.value, s.comment)) AS same
+        FROM push_rows s LEFT JOIN data_values d ON {Match}
+        """;
+
+    const string ExistingSql = $"""
+        WITH existing AS (DELETE FROM push_rows s USING data_values d WHERE {Match} RETURNING s.row_no)
+        SELECT row_no FROM existing ORDER BY row_no
+        """;
+
+    // Data-modifying CTEs run whether or not the final SELECT reads them.
+    static readonly string LockedSql = $"""
+        {ValueLocks.LockedCtes("push_rows")},
+        gone AS (DELETE FROM push_rows s USING locked l WHERE s.row_no = l.row_no)
+        SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
+        """;
+
+    const string UpsertSql = """
+        INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
+        SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+        WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
+        """;
+
+    const string InsertNewSql = """
+        INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        """;
+
+    const string DeleteSql = $"""
+        WITH gone AS (
+            DELETE FROM data_values d USING push_rows s WHERE {Match}
+            RETURNING d.indicator_id, d.unit_code, d.period, d.value
+        )
+        INSERT INTO data_value_deletions (indicator_code, unit_code, period, value, deleted_by, deleted_at)
+        SELECT i.code, g.unit_code, g.period, g.value, @source, @now FROM gone g JOIN indicators i ON i.id = g.indicator_id
+        """;
+}
