@@ -153,7 +153,6 @@ public static class OpenApiSetup
             options.AddDocumentTransformer((document, _, _) =>
             {
                 foreach (var operation in document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []) ?? []) TextResponses.Document(operation);
-                NamedEnums.ReferToComponents(document);
                 JournalStateSchema.Describe(document);
                 return Task.CompletedTask;
             });
@@ -268,8 +267,9 @@ public static class OpenApiSetup
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> ListedEnums = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A list of values of an enum (a client's scopes) refers to the enum's named component, made here when no single
-    /// use of the enum made one: generated clients then share one type (ClientScope) for the request and the answer.
+    /// A list of values of an enum (a client's scopes, an issue's or a measure's allowedTransitions) refers to the enum's
+    /// named component, made here when no single use of the enum made one: generated clients then share one type for the
+    /// list and the resource's own state, instead of a new inline type per property (NSwag's AllowedTransitions2).
     /// </summary>
     static void ReferToEnumComponents(OpenApiDocument document)
     {
