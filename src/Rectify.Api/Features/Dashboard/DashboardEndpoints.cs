@@ -41,6 +41,14 @@ public static class DashboardEndpoints
     {
         static readonly DateOnly Today = new(2025, 11, 5);
 
+        // The reference case's problem areas have no sub-issues, and nothing in them is cancelled or overdue on the report date.
+        static DashboardArea Area(long id, string title, string category, IssueState state, int measures, int done, decimal progress, decimal completionRate)
+            => new()
+            {
+                IssueId = id, Code = id.ToString(System.Globalization.CultureInfo.InvariantCulture), Title = title, Category = category, State = state,
+                SubIssues = 0, Measures = measures, Done = done, Cancelled = 0, Overdue = 0, Progress = progress, CompletionRate = completionRate,
+            };
+
         public static readonly DashboardResponse Dashboard = new()
         {
             Round = "HN-8-6-6", RoundName = "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", AsOf = Today, DueSoonUntil = Today.AddDays(10),
@@ -53,51 +61,15 @@ public static class DashboardEndpoints
             DueSoon = new DashboardList<DueSoonMeasure> { Total = 0, Items = [] },
             Areas =
             [
-                new DashboardArea
-                {
-                    IssueId = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", State = IssueState.InProgress, SubIssues = 0,
-                    Measures = 2, Done = 0, Cancelled = 0, Overdue = 0, Progress = 62.50m, CompletionRate = 0.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 2, Code = "2", Title = "分层分类的社会救助体系不够健全", Category = "社会救助", State = IssueState.LongTerm, SubIssues = 0,
-                    Measures = 3, Done = 3, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 3, Code = "3", Title = "养老服务事业短板突出", Category = "养老服务", State = IssueState.InProgress, SubIssues = 0,
-                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 73.33m, CompletionRate = 33.33m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 4, Code = "4", Title = "关心关爱困难群众力度不足", Category = "困难群众关爱", State = IssueState.PendingReview, SubIssues = 0,
-                    Measures = 3, Done = 3, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 5, Code = "5", Title = "统筹推动民政事业高质量发展乏力", Category = "民政事业发展", State = IssueState.LongTerm, SubIssues = 0,
-                    Measures = 4, Done = 4, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 6, Code = "6", Title = "落实主体责任存在差距", Category = "全面从严治党", State = IssueState.InProgress, SubIssues = 0,
-                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 86.00m, CompletionRate = 33.33m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 7, Code = "7", Title = "履行监督责任不够有力", Category = "监督执纪", State = IssueState.PendingReview, SubIssues = 0,
-                    Measures = 2, Done = 2, Cancelled = 0, Overdue = 0, Progress = 100.00m, CompletionRate = 100.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 8, Code = "8", Title = "党的建设存在短板", Category = "党的建设", State = IssueState.InProgress, SubIssues = 0,
-                    Measures = 2, Done = 1, Cancelled = 0, Overdue = 0, Progress = 90.00m, CompletionRate = 50.00m,
-                },
-                new DashboardArea
-                {
-                    IssueId = 9, Code = "9", Title = "落实整改主体责任不够到位", Category = "整改落实", State = IssueState.InProgress, SubIssues = 0,
-                    Measures = 3, Done = 1, Cancelled = 0, Overdue = 0, Progress = 73.33m, CompletionRate = 33.33m,
-                },
+                Area(1, "殡葬改革推行不力", "殡葬管理", IssueState.InProgress, measures: 2, done: 0, progress: 62.50m, completionRate: 0.00m),
+                Area(2, "分层分类的社会救助体系不够健全", "社会救助", IssueState.LongTerm, measures: 3, done: 3, progress: 100.00m, completionRate: 100.00m),
+                Area(3, "养老服务事业短板突出", "养老服务", IssueState.InProgress, measures: 3, done: 1, progress: 73.33m, completionRate: 33.33m),
+                Area(4, "关心关爱困难群众力度不足", "困难群众关爱", IssueState.PendingReview, measures: 3, done: 3, progress: 100.00m, completionRate: 100.00m),
+                Area(5, "统筹推动民政事业高质量发展乏力", "民政事业发展", IssueState.LongTerm, measures: 4, done: 4, progress: 100.00m, completionRate: 100.00m),
+                Area(6, "落实主体责任存在差距", "全面从严治党", IssueState.InProgress, measures: 3, done: 1, progress: 86.00m, completionRate: 33.33m),
+                Area(7, "履行监督责任不够有力", "监督执纪", IssueState.PendingReview, measures: 2, done: 2, progress: 100.00m, completionRate: 100.00m),
+                Area(8, "党的建设存在短板", "党的建设", IssueState.InProgress, measures: 2, done: 1, progress: 90.00m, completionRate: 50.00m),
+                Area(9, "落实整改主体责任不够到位", "整改落实", IssueState.InProgress, measures: 3, done: 1, progress: 73.33m, completionRate: 33.33m),
             ],
             Indicators =
             [
