@@ -112,7 +112,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
     /// </summary>
     async Task PublishReportedMonthAsync(Tx tx, DemoRound round, CancellationToken ct)
     {
-        var reported = new Features.Indicators.Period(round.ReportDate.Year, round.ReportDate.Month, Features.Indicators.IndicatorFrequency.Monthly).Previous();
+        var reported = new Domain.Period(round.ReportDate.Year, round.ReportDate.Month, Domain.IndicatorFrequency.Monthly).Previous();
         if (reported.LastDay >= clock.Today) return;
         await using var scope = scopes.CreateAsyncScope();
         var snapshots = scope.ServiceProvider.GetRequiredService<Features.Snapshots.SnapshotRepository>();

@@ -42,9 +42,9 @@ public static class ClientCommands
             Console.WriteLine(issued.Key);
             return 0;
         }
-        catch (ProblemException problem)
+        catch (Refusal refusal)
         {
-            Console.Error.WriteLine($"{problem.Title}: {problem.Detail} {string.Join(" ", problem.Errors?.SelectMany(e => e.Value) ?? [])}");
+            Console.Error.WriteLine(refusal.Describe());
             return 1;
         }
         catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)

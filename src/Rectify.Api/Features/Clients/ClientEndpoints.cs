@@ -71,7 +71,7 @@ public static class ClientEndpoints
         => TypedResults.Ok(await clients.ListAsync(query, ct));
 
     static async Task<Ok<ClientResponse>> Get(long id, ClientRepository clients, CancellationToken ct)
-        => TypedResults.Ok(await clients.FindAsync(id, ct) ?? throw Problem.NotFound("client", id));
+        => TypedResults.Ok(await clients.FindAsync(id, ct) ?? throw Refuse.NotFound("client", id));
 
     static Task<IResult> Create(CreateClientRequest request, ClientRepository clients, IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>

@@ -36,7 +36,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
         {
             var missing = (await tx.QueryAsync<string>("SELECT u FROM unnest(@units::text[]) u WHERE NOT EXISTS (SELECT 1 FROM units WHERE code = u)",
                 new { units = units.ToArray() }, ct)).ToList();
-            if (missing.Count > 0) throw Problem.Unprocessable("units", $"No unit {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
+            if (missing.Count > 0) throw Refuse.DoesNotFit("units", $"No unit {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
         }
         await EnsureWithinOwnRightsAsync(tx, [.. request.Scopes.Select(EnumText.Format)], request.Units, "The new client would hold", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
@@ -52,8 +52,8 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
     public async Task<IssuedKeyResponse> IssueKeyAsync(Tx tx, long clientId, DateTime? expiresAt, CancellationToken ct)
     {
         var client = await LockManagedAsync(tx, clientId, ct);
-        if (client.RevokedAt is not null) throw Problem.Conflict($"Client '{client.Name}' is revoked: it gets no new keys.");
-        if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Problem.Validation("expiresAt", "expiresAt must be in the future.");
+        if (client.RevokedAt is not null) throw Refuse.Conflict($"Client '{client.Name}' is revoked: it gets no new keys.");
+        if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Refuse.Invalid("expiresAt", "expiresAt must be in the future.");
         var (key, prefix, hash) = ApiKeys.Generate();
         await tx.ExecuteAsync(InsertKeySql, new { clientId, prefix, hash, now = clock.UtcNow, expiresAt = expiresAt?.ToUniversalTime() }, ct);
         await journal.RecordAsync(tx, "client", clientId, "issue-key", null, new { prefix, expiresAt }, ct);
@@ -64,11 +64,11 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
         => db.WriteAsync(async (tx, token) =>
         {
             // An admin cannot lock itself out with the key it is using: revoke it with another key.
-            if (prefix == caller.KeyPrefix) throw Problem.Conflict("This is the key the request came with: revoke it using another admin key.");
+            if (prefix == caller.KeyPrefix) throw Refuse.Conflict("This is the key the request came with: revoke it using another admin key.");
             await LockManagedAsync(tx, clientId, token);
             var revoked = await tx.ExecuteAsync("UPDATE api_keys SET revoked_at = @now WHERE client_id = @clientId AND prefix = @prefix AND revoked_at IS NULL",
                 new { clientId, prefix, now = clock.UtcNow }, token);
-            if (revoked == 0) throw Problem.NotFound("live key", prefix);
+            if (revoked == 0) throw Refuse.NotFound("live key", prefix);
             await journal.RecordAsync(tx, "client", clientId, "revoke-key", new { prefix }, null, token);
             return revoked;
         }, ct);
@@ -76,7 +76,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
     public Task<ClientResponse> RevokeClientAsync(long clientId, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
-            if (clientId == caller.ClientId) throw Problem.Conflict("This is the client the request comes from: revoke it as another admin client.");
+            if (clientId == caller.ClientId) throw Refuse.Conflict("This is the client the request comes from: revoke it as another admin client.");
             var before = await LockManagedAsync(tx, clientId, token);
             await tx.ExecuteAsync("UPDATE clients SET revoked_at = coalesce(revoked_at, @now) WHERE id = @clientId", new { clientId, now = clock.UtcNow }, token);
             var after = (await tx.QuerySingleAsync<ClientRow>(FindSql, new { id = clientId }, token)).ToResponse([]);
@@ -88,7 +88,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
     async Task<ClientRow> LockManagedAsync(Tx tx, long clientId, CancellationToken ct)
     {
         var client = await tx.QuerySingleOrDefaultAsync<ClientRow>(FindSql + " FOR UPDATE OF c", new { id = clientId }, ct)
-            ?? throw Problem.NotFound("client", clientId);
+            ?? throw Refuse.NotFound("client", clientId);
         await EnsureWithinOwnRightsAsync(tx, client.Scopes, client.Units, $"Client '{client.Name}' holds", ct);
         return client;
     }
@@ -105,7 +105,7 @@ public sealed class ClientRepository(Db db, Journal.Journal journal, Clock clock
         if (units is not { Count: > 0 }) beyond.Add("every unit");
         else if (await UnitScope.OutsideAsync(tx, caller, units, ct) is { Count: > 0 } outside) beyond.Add($"the unit(s) {string.Join(", ", outside)}");
         if (beyond.Count > 0)
-            throw Problem.Forbidden($"{subject} {string.Join(" and ", beyond)}, beyond this admin's own rights (scopes {string.Join(", ", caller.Scopes)}; "
+            throw Refuse.Forbidden($"{subject} {string.Join(" and ", beyond)}, beyond this admin's own rights (scopes {string.Join(", ", caller.Scopes)}; "
                 + $"units {string.Join(", ", own)}): an admin limited to units grants and manages only what it holds.");
     }
 

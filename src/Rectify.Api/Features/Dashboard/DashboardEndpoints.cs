@@ -33,7 +33,7 @@ public static class DashboardEndpoints
     static async Task<Ok<DashboardResponse>> Get(string round, DashboardRepository dashboards, Caller caller, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's dashboard");
-        return TypedResults.Ok(await dashboards.ReadAsync(round, ct) ?? throw Problem.NotFound("round", round));
+        return TypedResults.Ok(await dashboards.ReadAsync(round, ct) ?? throw Refuse.NotFound("round", round));
     }
 
     /// <summary>The demo data's dashboard on the reference report's date: nothing overdue or due within ten days.</summary>

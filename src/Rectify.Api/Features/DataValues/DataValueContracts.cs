@@ -101,11 +101,11 @@ public sealed record DataValueListQuery : PageRequest
     public string? UnitSubtree { get; init; }
 
     [Description("Only periods from this one on (YYYY-MM, YYYY-Qn or YYYY; compared within the same frequency).")]
-    [Indicators.PeriodText]
+    [PeriodText]
     public string? From { get; init; }
 
     [Description("Only periods up to this one (inclusive).")]
-    [Indicators.PeriodText]
+    [PeriodText]
     public string? To { get; init; }
 
     [Description("Only values last written by this calling system.")]

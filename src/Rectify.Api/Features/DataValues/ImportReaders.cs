@@ -52,7 +52,7 @@ static class ImportReaders
         var names = Enumerable.Range(0, csv.RowFieldCount).Select(i => csv.GetString(i).Trim().TrimStart('\uFEFF').ToLowerInvariant()).ToArray();
         var expected = CsvHeader.Split(',');
         var fits = names.Length is 4 or 5 && names.SequenceEqual(expected.Take(names.Length));
-        return fits ? names.Length : throw Problem.Validation("body", $"The first line must be the header '{CsvHeader}' (comment may be left out).");
+        return fits ? names.Length : throw Refuse.Invalid("body", $"The first line must be the header '{CsvHeader}' (comment may be left out).");
     }
 
     /// <summary>A CSV that breaks the format (an unclosed quote, a field over 1 MB) or text that is not UTF-8 is a 400, not a 500.</summary>
@@ -105,9 +105,9 @@ static class ImportReaders
         }
     }
 
-    public static ProblemException EmptyBody() => Problem.Validation("body", "The body is empty: send a CSV with a header row, a JSON array of values, or an object with values.");
+    public static Refusal EmptyBody() => Refuse.Invalid("body", "The body is empty: send a CSV with a header row, a JSON array of values, or an object with values.");
 
-    public static ProblemException Unreadable(string message) => Problem.Validation("body", message);
+    public static Refusal Unreadable(string message) => Refuse.Invalid("body", message);
 
     /// <summary>
     /// Walks <c>[ {…}, … ]</c> or <c>{ "values": [ {…}, … ] }</c> across buffers; each element is deserialised on

@@ -67,7 +67,7 @@ public static class IndicatorEndpoints
 
     static async Task<Ok<IndicatorResponse>> Get(string code, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
     {
-        var (indicator, version) = await indicators.FindAsync(code, ct) ?? throw Problem.NotFound("indicator", code);
+        var (indicator, version) = await indicators.FindAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
         ETags.Set(http, version);
         return TypedResults.Ok(indicator);
     }

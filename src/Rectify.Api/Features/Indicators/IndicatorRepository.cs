@@ -52,7 +52,7 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
             await EnsureShapeKeptAsync(tx, before, request, token);
             var (numeratorId, denominatorId) = await RatioPartsAsync(tx, request, token);
             if (numeratorId == before.Id || denominatorId == before.Id)
-                throw Problem.Unprocessable(numeratorId == before.Id ? "numerator" : "denominator", "A ratio cannot be a part of itself.");
+                throw Refuse.DoesNotFit(numeratorId == before.Id ? "numerator" : "denominator", "A ratio cannot be a part of itself.");
             await tx.ExecuteAsync(UpdateSql, Parameters(request, code, numeratorId, denominatorId), token);
             await SaveLinksAsync(tx, before.Id, request, token);
             var after = await tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, token);
@@ -66,8 +66,8 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
         {
             var before = await Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, token);
             var usage = await tx.QuerySingleAsync<(long Values, long Ratios)>(UsageSql, new { id = before.Id }, token);
-            if (usage.Values > 0) throw Problem.Conflict($"Indicator '{code}' has {usage.Values} values: delete them first (strategy=delete).");
-            if (usage.Ratios > 0) throw Problem.Conflict($"Indicator '{code}' is a part of a ratio indicator: change or delete that first.");
+            if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{code}' has {usage.Values} values: delete them first (strategy=delete).");
+            if (usage.Ratios > 0) throw Refuse.Conflict($"Indicator '{code}' is a part of a ratio indicator: change or delete that first.");
             await tx.ExecuteAsync("DELETE FROM indicators WHERE id = @id", new { id = before.Id }, token);
             await journal.RecordAsync(tx, "indicator", code, "delete", before.ToResponse(), null, token);
             return true;
@@ -89,7 +89,7 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
         if (fields.BaselinePeriod is not null && Period.TryParse(fields.BaselinePeriod, fields.Frequency) is null)
             errors["baselinePeriod"] = [$"Use the indicator's frequency: {Period.Example(fields.Frequency)}."];
         if (fields.Reporters.Any(string.IsNullOrWhiteSpace)) errors["reporters"] = ["Unit codes must not be empty."];
-        if (errors.Count > 0) throw Problem.Validation(errors);
+        if (errors.Count > 0) throw Refuse.Invalid(errors);
     }
 
     static async Task<(long? Numerator, long? Denominator)> RatioPartsAsync(Tx tx, IndicatorFields fields, CancellationToken ct)
@@ -103,11 +103,11 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
     {
         var part = await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(
             "SELECT id, value_type, frequency FROM indicators WHERE code = @code", new { code }, ct);
-        if (part.Id == 0) throw Problem.Unprocessable(field, $"No indicator '{code}' exists.");
-        if (part.ValueType == "ratio") throw Problem.Unprocessable(field, $"'{code}' is a ratio itself: a ratio's parts are pushed indicators.");
+        if (part.Id == 0) throw Refuse.DoesNotFit(field, $"No indicator '{code}' exists.");
+        if (part.ValueType == "ratio") throw Refuse.DoesNotFit(field, $"'{code}' is a ratio itself: a ratio's parts are pushed indicators.");
         // The ratio is divided period by period: parts of another frequency have no value in any of its periods.
         if (part.Frequency != EnumText.Format(frequency))
-            throw Problem.Unprocessable(field, $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
+            throw Refuse.DoesNotFit(field, $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
         return part.Id;
     }
 
@@ -120,9 +120,9 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
         var changesShape = before.FrequencyValue != after.Frequency || (before.ValueType == "ratio") != (after.ValueType == IndicatorValueType.Ratio);
         if (!changesShape) return;
         var usage = await tx.QuerySingleAsync<(long Values, long Ratios)>(UsageSql, new { id = before.Id }, ct);
-        if (usage.Values > 0) throw Problem.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
+        if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
         if (usage.Ratios > 0)
-            throw Problem.Conflict($"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
+            throw Refuse.Conflict($"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
     }
 
     static async Task SaveLinksAsync(Tx tx, long id, IndicatorFields fields, CancellationToken ct)
@@ -137,7 +137,7 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
     static async Task EnsureAllExistAsync(Tx tx, string missingSql, object args, string field, string what, CancellationToken ct)
     {
         var missing = (await tx.QueryAsync<string>(missingSql, args, ct)).ToList();
-        if (missing.Count > 0) throw Problem.Unprocessable(field, $"No {what} {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
+        if (missing.Count > 0) throw Refuse.DoesNotFit(field, $"No {what} {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
     }
 
     object Parameters(IndicatorFields f, string code, long? numeratorId, long? denominatorId) => new

@@ -50,7 +50,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
     public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
     {
-        var indicator = await indicators.FindRowAsync(code, ct) ?? throw Problem.NotFound("indicator", code);
+        var indicator = await indicators.FindRowAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
         var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");
         var frequency = indicator.FrequencyValue;
         var from = ParseOrNull(query.From, "from", frequency);
@@ -60,10 +60,10 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         return await db.ReadAsync(async (connection, token) =>
         {
             var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit }, cancellationToken: token))).ToList();
-            if (units.Count == 0) throw Problem.NotFound("unit", unit);
+            if (units.Count == 0) throw Refuse.NotFound("unit", unit);
             if (caller.ReadableUnits is { } readable && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
                     "SELECT @unit IN (SELECT units_under(@readable))", new { unit, readable }, cancellationToken: token)))
-                throw Problem.Forbidden($"Unit '{unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
+                throw Refuse.Forbidden($"Unit '{unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
             var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
             // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
             var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
@@ -72,14 +72,14 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
             var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
 
             var known = values.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
-            var last = to ?? (known.Count > 0 ? known.Max() : throw Problem.Validation("to", "The indicator has no values here yet: name the periods with from and to."));
+            var last = to ?? (known.Count > 0 ? known.Max() : throw Refuse.Invalid("to", "The indicator has no values here yet: name the periods with from and to."));
             var first = from ?? last.Back(11);
-            if (first > last) throw Problem.Validation("from", "from must not be after to.");
+            if (first > last) throw Refuse.Invalid("from", "from must not be after to.");
             var periods = new List<Period>();
             for (var p = first; p <= last; p = p.Next())
             {
                 periods.Add(p);
-                if (periods.Count > MaxPeriods) throw Problem.Validation("from", $"A series has at most {MaxPeriods} periods.");
+                if (periods.Count > MaxPeriods) throw Refuse.Invalid("from", $"A series has at most {MaxPeriods} periods.");
             }
 
             var atUnit = new UnitValues(units, unit, values);
@@ -100,7 +100,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     }
 
     static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
-        => text is null ? null : Period.TryParse(text, frequency) ?? throw Problem.Validation(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
+        => text is null ? null : Period.TryParse(text, frequency) ?? throw Refuse.Invalid(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
 
     static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
         => numerator is { } n && denominator is { } d && d != 0 ? Computed(() => Math.Round(n / d * (percent ? 100 : 1), 4)) : null;

@@ -102,7 +102,7 @@ public static class IssueEndpoints
 
     static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, MeasureRepository measures, HttpContext http, CancellationToken ct)
     {
-        var (issue, version) = await issues.FindAsync(id, ct) ?? throw Problem.NotFound("issue", id);
+        var (issue, version) = await issues.FindAsync(id, ct) ?? throw Refuse.NotFound("issue", id);
         ETags.Set(http, version);
         return TypedResults.Ok(issue with { Measures = await measures.ForIssueAsync(id, ct) });
     }

@@ -45,9 +45,9 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
     public async Task<(IssueResponse Issue, int Version)> CreateAsync(Tx tx, CreateIssueRequest request, CancellationToken ct)
     {
         var place = await tx.QuerySingleOrDefaultAsync<Placement>(PlacementSql, new { round = request.Round, parentId = request.ParentId }, ct)
-            ?? throw Problem.Unprocessable("round", $"No round '{request.Round}' exists.");
+            ?? throw Refuse.DoesNotFit("round", $"No round '{request.Round}' exists.");
         if (request.ParentId is not null && place.ParentRoundId != place.RoundId)
-            throw Problem.Unprocessable("parentId", $"No issue {request.ParentId} exists in round '{request.Round}'.");
+            throw Refuse.DoesNotFit("parentId", $"No issue {request.ParentId} exists in round '{request.Round}'.");
         await UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, "The new issue's lead", ct);
 
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
@@ -86,7 +86,7 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         {
             IssueStates.EnsureAllowed(before.StateValue, IssueState.Closed, byAction: true);
             EnsureMayDecide(before, "sign it off");
-            if (request.ClosedOn > clock.Today) throw Problem.Validation("closedOn", "closedOn cannot be in the future.");
+            if (request.ClosedOn > clock.Today) throw Refuse.Invalid("closedOn", "closedOn cannot be in the future.");
             return (CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now = clock.UtcNow });
         }, ct, (tx, _, token) => EnsureNothingBlocksClosingAsync(tx, id, token));
 
@@ -117,9 +117,9 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
     void EnsureMayDecide(IssueRow issue, string decision)
     {
         if (!caller.Holds(Scopes.Review))
-            throw Problem.Forbidden($"To {decision} is the review's decision: this key lacks the scope '{Scopes.Review}' that it needs.");
+            throw Refuse.Forbidden($"To {decision} is the review's decision: this key lacks the scope '{Scopes.Review}' that it needs.");
         if (issue.ReviewRequestedBy == caller.Name)
-            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemTypes.SeparationOfDuties, "A client cannot decide on its own request",
+            throw new Refusal(RefusalKind.Forbidden, ProblemTypes.SeparationOfDuties, "A client cannot decide on its own request",
                 $"Client '{caller.Name}' asked for this issue's sign-off; another client with the scope '{Scopes.Review}' must {decision}.");
     }
 
@@ -129,7 +129,7 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         var measures = (await tx.QueryAsync<BlockingItem>(BlockingMeasuresSql, new { id }, ct)).AsList();
         var subIssues = (await tx.QueryAsync<BlockingItem>(BlockingSubIssuesSql, new { id }, ct)).AsList();
         if (measures.Count == 0 && subIssues.Count == 0) return;
-        throw new ProblemException(StatusCodes.Status409Conflict, ProblemTypes.ClosingBlocked, "The issue cannot be closed yet",
+        throw new Refusal(RefusalKind.Conflict, ProblemTypes.ClosingBlocked, "The issue cannot be closed yet",
             $"{measures.Count} measure(s) are neither done nor cancelled and {subIssues.Count} sub-issue(s) are not closed.",
             new Dictionary<string, object?> { ["blockingMeasures"] = measures, ["blockingSubIssues"] = subIssues });
     }

@@ -34,7 +34,7 @@ public static class IssueStates
         var hint = !byAction && OnlyByAction.Contains(to) && allowed.Contains(to)
             ? $" Use POST /api/v1/issues/{{id}}/{(to == IssueState.Closed ? "close" : "review")} to move it to {Infrastructure.EnumText.Format(to)}."
             : "";
-        throw new ProblemException(StatusCodes.Status409Conflict, ProblemTypes.InvalidTransition, "Transition not allowed",
+        throw new Refusal(RefusalKind.Conflict, ProblemTypes.InvalidTransition, "Transition not allowed",
             $"An issue in state {Infrastructure.EnumText.Format(from)} cannot move to {Infrastructure.EnumText.Format(to)} this way.{hint}",
             new Dictionary<string, object?>
             {

@@ -106,7 +106,7 @@ public static class MeasureEndpoints
 
     static async Task<Ok<MeasureResponse>> Get(long id, MeasureRepository measures, HttpContext http, CancellationToken ct)
     {
-        var (measure, version) = await measures.FindAsync(id, ct) ?? throw Problem.NotFound("measure", id);
+        var (measure, version) = await measures.FindAsync(id, ct) ?? throw Refuse.NotFound("measure", id);
         ETags.Set(http, version);
         return TypedResults.Ok(measure);
     }

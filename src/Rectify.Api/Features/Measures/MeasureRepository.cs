@@ -54,7 +54,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     {
         EnsureDatesConsistent(request);
         var issueState = await tx.QuerySingleOrDefaultAsync<string>("SELECT state FROM issues WHERE id = @issueId FOR SHARE", new { request.IssueId }, ct)
-            ?? throw Problem.Unprocessable("issueId", $"No issue {request.IssueId} exists.");
+            ?? throw Refuse.DoesNotFit("issueId", $"No issue {request.IssueId} exists.");
         EnsureIssueOpen(issueState);
         await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, "The new measure", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
@@ -74,7 +74,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
             if (request.OwnerUnit != before.OwnerUnitCode) await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, $"The new owner of measure {id}", token);
             MeasureStates.EnsureAllowed(before.StateValue, request.State);
             if (request.State == MeasureState.Cancelled && string.IsNullOrWhiteSpace(request.CancelReason))
-                throw Problem.Validation("cancelReason", "A cancelled measure needs a cancelReason.");
+                throw Refuse.Invalid("cancelReason", "A cancelled measure needs a cancelReason.");
             await tx.ExecuteAsync(UpdateSql, new
             {
                 id, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate,
@@ -102,8 +102,8 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         var before = (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct)).ToDictionary(r => r.Id);
         foreach (var line in lines)
         {
-            if (!before.TryGetValue(line.MeasureId, out var row)) throw Problem.NotFound("measure", line.MeasureId);
-            if (expectedVersion is { } expected && row.Version != expected) throw Problem.PreconditionFailed();
+            if (!before.TryGetValue(line.MeasureId, out var row)) throw Refuse.NotFound("measure", line.MeasureId);
+            if (expectedVersion is { } expected && row.Version != expected) throw Refuse.Stale();
         }
         await EnsureMayWriteAsync(tx, lines.Select(l => before[l.MeasureId]).ToList(), ct);
         foreach (var (id, request) in lines)
@@ -111,10 +111,10 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
             var measure = before[id];
             EnsureIssueOpen(measure.IssueState);
             if (measure.StateValue is MeasureState.Done or MeasureState.Cancelled)
-                throw Problem.Conflict($"The measure is {measure.State}: reopen it (state in_progress or planned) before reporting progress.");
-            if (request.ReportedOn > clock.Today) throw Problem.Validation("reportedOn", "reportedOn cannot be in the future.");
+                throw Refuse.Conflict($"The measure is {measure.State}: reopen it (state in_progress or planned) before reporting progress.");
+            if (request.ReportedOn > clock.Today) throw Refuse.Invalid("reportedOn", "reportedOn cannot be in the future.");
             if (request.Percent < measure.Progress)
-                throw Problem.Unprocessable("percent", $"Progress only moves forward: the measure is at {measure.Progress:0.##}%.");
+                throw Refuse.DoesNotFit("percent", $"Progress only moves forward: the measure is at {measure.Progress:0.##}%.");
         }
 
         var entries = (await tx.QueryAsync<ProgressEntryResponse>(AddProgressSql, new
@@ -140,7 +140,7 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         var outside = (await UnitScope.OutsideAsync(tx, caller, rows.Select(r => r.OwnerUnitCode), ct)).ToHashSet(StringComparer.Ordinal);
         var refused = rows.Where(r => outside.Contains(r.OwnerUnitCode)).Select(r => $"measure {r.Id} (unit '{r.OwnerUnitCode}')").ToList();
         if (refused.Count > 0)
-            throw Problem.Forbidden($"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ", refused.Take(20))}.");
+            throw Refuse.Forbidden($"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ", refused.Take(20))}.");
     }
 
     public async Task<EvidenceResponse> AddEvidenceAsync(Tx tx, long id, AddEvidenceRequest request, CancellationToken ct)
@@ -179,13 +179,13 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     static void EnsureDatesConsistent(MeasureFields fields)
     {
         if (fields.StartDate is { } start && fields.DueDate < start)
-            throw Problem.Validation("dueDate", "dueDate must not be before startDate.");
+            throw Refuse.Invalid("dueDate", "dueDate must not be before startDate.");
     }
 
     static void EnsureIssueOpen(string issueState)
     {
         if (issueState == "closed")
-            throw Problem.Conflict("The issue has been signed off (closed): its measures can no longer change.");
+            throw Refuse.Conflict("The issue has been signed off (closed): its measures can no longer change.");
     }
 
     Task<MeasureRow> ReadInAsync(Tx tx, long id, CancellationToken ct)

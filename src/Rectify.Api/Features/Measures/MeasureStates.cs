@@ -36,7 +36,7 @@ public static class MeasureStates
     public static void EnsureAllowed(MeasureState from, MeasureState to)
     {
         if (from == to || Next[from].Contains(to)) return;
-        throw new ProblemException(StatusCodes.Status409Conflict, ProblemTypes.InvalidTransition, "Transition not allowed",
+        throw new Refusal(RefusalKind.Conflict, ProblemTypes.InvalidTransition, "Transition not allowed",
             $"A measure in state {EnumText.Format(from)} cannot move to {EnumText.Format(to)}.",
             new Dictionary<string, object?>
             {

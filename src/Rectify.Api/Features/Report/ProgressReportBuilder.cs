@@ -23,9 +23,9 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
 
     public async Task<ProgressReport> BuildAsync(string round, Period month, CancellationToken ct)
     {
-        var (found, _) = await rounds.FindAsync(round, ct) ?? throw Problem.NotFound("round", round);
+        var (found, _) = await rounds.FindAsync(round, ct) ?? throw Refuse.NotFound("round", round);
         if (month > Period.MonthOf(clock.Today))
-            throw Problem.Validation("period", $"{month} has not begun (today is {clock.Today:yyyy-MM-dd}): there is nothing to report yet.");
+            throw Refuse.Invalid("period", $"{month} has not begun (today is {clock.Today:yyyy-MM-dd}): there is nothing to report yet.");
 
         var (content, source, snapshot) = await MonthStateAsync(found.Code, month, ct);
         var trend = await TrendAsync(found.Code, month, content, source, ct);
@@ -57,7 +57,7 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
         if (await snapshots.FindAsync(round, month, revision: null, publishedOnly: true, ct) is { } published)
             return (published.Snapshot.Content, ReportSource.Published, published.Snapshot);
         // Drafts and live data are work in progress: only callers with a key may see them.
-        if (!caller.IsAuthenticated) throw Problem.NotFound("published report", $"{round}/{month}");
+        if (!caller.IsAuthenticated) throw Refuse.NotFound("published report", $"{round}/{month}");
         if (await snapshots.FindAsync(round, month, revision: null, publishedOnly: false, ct) is { } draft)
             return (draft.Snapshot.Content, ReportSource.Draft, draft.Snapshot);
         return (await snapshots.PreviewAsync(round, month, ct), ReportSource.Preview, null);

@@ -14,7 +14,7 @@ public sealed record ReportQuery
 {
     [Description("The month reported on, YYYY-MM.")]
     [Required(ErrorMessage = "Name the month of the report: period=YYYY-MM, e.g. 2025-10.")]
-    [Indicators.Month]
+    [Month]
     public string? Period { get; init; }
 
     [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
@@ -89,7 +89,7 @@ public static class ReportEndpoints
             _ => (bool?)null,
         };
         if (markdown is null) errors["format"] = ["Use html (the default) or md."];
-        if (errors.Count > 0) throw Problem.Validation(errors);
+        if (errors.Count > 0) throw Refuse.Invalid(errors);
         return (month!.Value, markdown!.Value);
     }
 

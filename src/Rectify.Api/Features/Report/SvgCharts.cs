@@ -145,7 +145,7 @@ public static class SvgCharts
     };
 
     static (int Year, int Month) YearMonth(string period)
-        => Indicators.Period.TryParse(period) is { Frequency: Indicators.IndicatorFrequency.Monthly } p ? (p.Year, p.Index) : (0, 0);
+        => Period.TryParse(period) is { Frequency: IndicatorFrequency.Monthly } p ? (p.Year, p.Index) : (0, 0);
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

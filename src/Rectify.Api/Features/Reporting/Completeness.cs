@@ -15,11 +15,11 @@ public sealed record CompletenessQuery
 {
     [Description("The month (YYYY-MM), or the first month of a range.")]
     [Required(ErrorMessage = "Name the month: YYYY-MM, e.g. 2025-09.")]
-    [Indicators.Month]
+    [Month]
     public string? Period { get; init; }
 
     [Description("Last month of the range (inclusive); default: period.")]
-    [Indicators.Month]
+    [Month]
     public string? To { get; init; }
 }
 
@@ -62,14 +62,14 @@ public static class Completeness
 
     static async Task<Ok<CompletenessResponse>> Get([AsParameters] CompletenessQuery query, Db db, Clock clock, Infrastructure.Auth.Caller caller, CancellationToken ct)
     {
-        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", Indicators.Period.MonthMessage);
-        var to = query.To is null ? from : Period.TryParse(query.To, IndicatorFrequency.Monthly) ?? throw Problem.Validation("to", Indicators.Period.MonthMessage);
-        if (to < from) throw Problem.Validation("to", "to must not be before period.");
+        var from = Period.TryParse(query.Period, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("period", Period.MonthMessage);
+        var to = query.To is null ? from : Period.TryParse(query.To, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("to", Period.MonthMessage);
+        if (to < from) throw Refuse.Invalid("to", "to must not be before period.");
         var months = new List<Period>();
         for (var p = from; p <= to; p = p.Next())
         {
             months.Add(p);
-            if (months.Count > MaxMonths) throw Problem.Validation("to", $"At most {MaxMonths} months at a time.");
+            if (months.Count > MaxMonths) throw Refuse.Invalid("to", $"At most {MaxMonths} months at a time.");
         }
 
         var reports = await db.ReadAsync((connection, token) => ReadReportsAsync(connection, months, clock, token, caller.ReadableUnits), ct);

@@ -56,7 +56,7 @@ public static class RoundEndpoints
 
     static async Task<Ok<RoundResponse>> Get(string code, RoundRepository rounds, HttpContext http, CancellationToken ct)
     {
-        var (round, version) = await rounds.FindAsync(code, ct) ?? throw Problem.NotFound("round", code);
+        var (round, version) = await rounds.FindAsync(code, ct) ?? throw Refuse.NotFound("round", code);
         ETags.Set(http, version);
         return TypedResults.Ok(round);
     }

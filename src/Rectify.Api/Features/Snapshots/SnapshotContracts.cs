@@ -248,7 +248,7 @@ public sealed record SnapshotDiffQuery
 {
     [Description("The month to compare with (YYYY-MM), usually the one before.")]
     [Required(ErrorMessage = "Name the month to compare with: against=YYYY-MM.")]
-    [Indicators.Month]
+    [Month]
     public string? Against { get; init; }
 }
 

@@ -106,7 +106,7 @@ public static class SnapshotEndpoints
     static async Task<Ok<SnapshotList>> List(string round, SnapshotRepository snapshots, Caller caller, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's snapshots");
-        return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Problem.NotFound("round", round));
+        return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Refuse.NotFound("round", round));
     }
 
     static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
@@ -131,7 +131,7 @@ public static class SnapshotEndpoints
     {
         caller.EnsureReadsEverything("A round's snapshot");
         return await snapshots.FindAsync(round, Month(period), query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
-            ?? throw Problem.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
+            ?? throw Refuse.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
     }
 
     /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
@@ -198,14 +198,14 @@ public static class SnapshotEndpoints
     {
         caller.EnsureReadsEverything("A round's snapshots");
         var to = Month(period);
-        var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Problem.Validation("against", Period.MonthMessage);
-        var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{from}");
-        var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Problem.NotFound("snapshot", $"{round}/{to}");
+        var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("against", Period.MonthMessage);
+        var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Refuse.NotFound("snapshot", $"{round}/{from}");
+        var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Refuse.NotFound("snapshot", $"{round}/{to}");
         return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
     }
 
     internal static Period Month(string period)
-        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Problem.Validation("period", Period.MonthMessage);
+        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("period", Period.MonthMessage);
 
     static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
 

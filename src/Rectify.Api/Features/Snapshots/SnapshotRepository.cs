@@ -44,7 +44,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     public Task<SnapshotContent> PreviewAsync(string round, Period month, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
         {
-            var found = await SnapshotBuilder.FindRoundAsync(connection, null, round, token) ?? throw Problem.NotFound("round", round);
+            var found = await SnapshotBuilder.FindRoundAsync(connection, null, round, token) ?? throw Refuse.NotFound("round", round);
             return await builder.BuildAsync(connection, null, found, month, token);
         }, ct);
 
@@ -80,7 +80,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
 
             var revising = latest?.Status == "published";
             if (revising && string.IsNullOrWhiteSpace(request.RevisionReason))
-                throw Problem.Conflict($"The snapshot of {month} is published (revision {latest!.Revision}). To correct it, send revisionReason: the push then makes revision {latest.Revision + 1} as a draft.");
+                throw Refuse.Conflict($"The snapshot of {month} is published (revision {latest!.Revision}). To correct it, send revisionReason: the push then makes revision {latest.Revision + 1} as a draft.");
 
             var progress = await ApplyProgressAsync(tx, found, month, request.Progress ?? [], token);
             // Values may be locked by this round's publication or another's (ValueLocks): a reason lets them be revised.
@@ -121,16 +121,16 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         string? note, CancellationToken ct)
     {
         var latest = await tx.QuerySingleOrDefaultAsync<SnapshotRow>(LatestForUpdateSql, new { roundId = round.Id, period = month.ToString() }, ct)
-            ?? throw Problem.NotFound("snapshot", $"{round.Code}/{month}");
+            ?? throw Refuse.NotFound("snapshot", $"{round.Code}/{month}");
         if (latest.Status == "published")
-            throw Problem.Conflict($"Revision {latest.Revision} of {month} is already published. A correction is pushed with revisionReason and published as the next revision.");
-        if (ifMatch is not null && !ifMatch(Tag(latest.Revision, latest.Version))) throw Problem.PreconditionFailed();
+            throw Refuse.Conflict($"Revision {latest.Revision} of {month} is already published. A correction is pushed with revisionReason and published as the next revision.");
+        if (ifMatch is not null && !ifMatch(Tag(latest.Revision, latest.Version))) throw Refuse.Stale();
         if (month.LastDay >= clock.Today)
-            throw Problem.Conflict($"{month} is not over yet (today is {clock.Today:yyyy-MM-dd}): a month is published after its end.");
+            throw Refuse.Conflict($"{month} is not over yet (today is {clock.Today:yyyy-MM-dd}): a month is published after its end.");
         var previous = month.Previous().ToString();
         var order = await tx.QuerySingleAsync<(bool EarlierExists, bool PreviousPublished)>(OrderSql, new { roundId = round.Id, period = month.ToString(), previous }, ct);
         if (order.EarlierExists && !order.PreviousPublished)
-            throw Problem.Conflict($"Publish {previous} first: months are published in order, and {previous} has no published snapshot.");
+            throw Refuse.Conflict($"Publish {previous} first: months are published in order, and {previous} has no published snapshot.");
 
         var row = await tx.QuerySingleAsync<SnapshotRow>(PublishSql, new { id = latest.Id, by = caller.Name, now = clock.UtcNow }, ct);
         await journal.RecordAsync(tx, "snapshot", $"{round.Code}/{month}", "publish", null, new { row.Revision, note }, ct);
@@ -159,7 +159,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
 
     async Task<SnapshotBuilder.RoundRef> LockMonthAsync(Tx tx, string round, Period month, CancellationToken ct)
     {
-        var found = await SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, round, ct) ?? throw Problem.NotFound("round", round);
+        var found = await SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, round, ct) ?? throw Refuse.NotFound("round", round);
         await tx.ExecuteAsync(MonthLockSql, new { roundId = found.Id, period = month.ToString() }, ct);
         return found;
     }
@@ -168,7 +168,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
     {
         var today = clock.Today;
         if (month > Period.MonthOf(today))
-            throw Problem.Validation("period", $"{month} has not begun (today is {today:yyyy-MM-dd}).");
+            throw Refuse.Invalid("period", $"{month} has not begun (today is {today:yyyy-MM-dd}).");
     }
 
     /// <summary>The answer to a push already applied: nothing changed, every line of it is counted unchanged.</summary>
@@ -184,7 +184,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         if (updates.Count == 0) return (0, 0);
         var duplicate = updates.Select((u, i) => (u.MeasureId, i)).GroupBy(u => u.MeasureId).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-            throw Problem.Validation($"progress[{duplicate.Last().i}].measureId", $"Measure {duplicate.Key} appears more than once in this push.");
+            throw Refuse.Invalid($"progress[{duplicate.Last().i}].measureId", $"Measure {duplicate.Key} appears more than once in this push.");
         var current = (await tx.QueryAsync<(long Id, long RoundId, decimal Progress, string State, string? LatestNote, DateOnly? LastReportedOn)>(MeasuresSql,
             new { ids = updates.Select(u => u.MeasureId).ToArray() }, ct)).ToDictionary(m => m.Id);
         var lastDay = month.LastDay < clock.Today ? month.LastDay : clock.Today;
@@ -194,10 +194,10 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
         {
             var update = updates[i];
             if (!current.TryGetValue(update.MeasureId, out var measure) || measure.RoundId != round.Id)
-                throw Problem.Unprocessable($"progress[{i}].measureId", $"Measure {update.MeasureId} is not a measure of round {round.Code}.");
+                throw Refuse.DoesNotFit($"progress[{i}].measureId", $"Measure {update.MeasureId} is not a measure of round {round.Code}.");
             var reportedOn = update.ReportedOn ?? lastDay;
             if (reportedOn > month.LastDay)
-                throw Problem.Validation($"progress[{i}].reportedOn", $"Progress of {month} is reported on a day of {month} or before.");
+                throw Refuse.Invalid($"progress[{i}].reportedOn", $"Progress of {month} is reported on a day of {month} or before.");
             if (!IsUnchanged(update, measure.Progress, measure.State, measure.LatestNote, measure.LastReportedOn))
                 apply.Add(new ProgressLine(update.MeasureId, new AddProgressRequest { ReportedOn = reportedOn, Percent = update.Percent, Note = update.Note }));
         }
@@ -235,15 +235,15 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRe
             else rows.Add(row);
         }
         if (outside.Count > 0)
-            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed",
+            throw new Refusal(RefusalKind.Forbidden, ProblemTypes.Forbidden, "Not allowed",
                 $"These values are for units outside the units this client may write for: {string.Join(", ", outside.Take(20))}.");
-        if (errors.Count > 0) throw Problem.Validation(errors);
+        if (errors.Count > 0) throw Refuse.Invalid(errors);
 
         await DataValueMerge.AcquirePushLockAsync(tx, importOptions.Value.LockWait, ct);
         await DataValueMerge.StageAsync(tx, rows, rows.Count, ct);
         // Refuses values that a published snapshot locks (a 422 naming each value and the snapshot that holds it).
         if (!revising && await DataValueMerge.TakeLockedAsync(tx, catalogue.LockingMonths(), ct) is { Count: > 0 } locked)
-            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.Validation, "Values of a published snapshot are locked",
+            throw new Refusal(RefusalKind.DoesNotFit, ProblemTypes.Validation, "Values of a published snapshot are locked",
                 $"{locked[0].Message} See errors for every locked value.", errors: locked.ToDictionary(l => $"values[{l.RowNo}].period", l => new[] { l.Message }));
         var counts = await DataValueMerge.ApplyAsync(tx, ImportStrategy.Upsert, rows.Count, caller.Name, clock.UtcNow, ct);
         return ((int)counts.Inserted, (int)counts.Updated, (int)counts.Unchanged);

@@ -35,7 +35,7 @@ public static class UnitEndpoints
         => TypedResults.Ok(await units.ListAsync(query, ct));
 
     static async Task<Ok<UnitResponse>> Get(string code, UnitRepository units, CancellationToken ct)
-        => TypedResults.Ok(await units.FindAsync(code, ct) ?? throw Problem.NotFound("unit", code));
+        => TypedResults.Ok(await units.FindAsync(code, ct) ?? throw Refuse.NotFound("unit", code));
 
     static class Examples
     {

@@ -48,6 +48,6 @@ public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Optio
     public void EnsureReadsEverything(string what)
     {
         if (ReadableUnits is { } units)
-            throw Problems.Problem.Forbidden($"{what} covers every unit, and this client reads only its units ({string.Join(", ", units)}).");
+            throw Refuse.Forbidden($"{what} covers every unit, and this client reads only its units ({string.Join(", ", units)}).");
     }
 }

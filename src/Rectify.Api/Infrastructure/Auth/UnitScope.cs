@@ -18,9 +18,9 @@ public static class UnitScope
     {
         if (caller.Units is not { } allowed) return;
         if (unit is null)
-            throw Problem.Forbidden($"{what} belongs to no unit, and this client may write only for its units ({string.Join(", ", allowed)}).");
+            throw Refuse.Forbidden($"{what} belongs to no unit, and this client may write only for its units ({string.Join(", ", allowed)}).");
         if ((await OutsideAsync(tx, caller, [unit], ct)).Count > 0)
-            throw Problem.Forbidden($"{what} belongs to unit '{unit}', outside the units this client may write for ({string.Join(", ", allowed)}).");
+            throw Refuse.Forbidden($"{what} belongs to unit '{unit}', outside the units this client may write for ({string.Join(", ", allowed)}).");
     }
 
     /// <summary>Those of <paramref name="units"/> that are neither one of the caller's units nor below one, in the order given (none for an unlimited caller).</summary>

@@ -198,7 +198,10 @@ public sealed class DatabaseStartup(
     }
 }
 
-/// <summary>Dapper 2.1 does not map <see cref="DateOnly"/>, which Npgsql returns for <c>date</c> columns.</summary>
+/// <summary>
+/// Dapper 2.1 does not map <see cref="DateOnly"/>, which Npgsql returns for <c>date</c> columns; a <see cref="Period"/>
+/// travels as its text.
+/// </summary>
 static class DapperTypeHandlers
 {
     static int _registered;
@@ -207,6 +210,7 @@ static class DapperTypeHandlers
     {
         if (Interlocked.Exchange(ref _registered, 1) == 1) return;
         SqlMapper.AddTypeHandler(new DateOnlyHandler());
+        SqlMapper.AddTypeHandler(new PeriodTypeHandler());
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 

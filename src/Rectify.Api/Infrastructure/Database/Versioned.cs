@@ -17,8 +17,8 @@ public static class Versioned
     public static async Task<TRow> LockAsync<TRow>(Tx tx, string lockSql, object args, int? expectedVersion, string what, object key, CancellationToken ct)
         where TRow : IVersionedRow
     {
-        var row = await tx.QuerySingleOrDefaultAsync<TRow>(lockSql, args, ct) ?? throw Problem.NotFound(what, key);
-        if (expectedVersion is { } expected && row.Version != expected) throw Problem.PreconditionFailed();
+        var row = await tx.QuerySingleOrDefaultAsync<TRow>(lockSql, args, ct) ?? throw Refuse.NotFound(what, key);
+        if (expectedVersion is { } expected && row.Version != expected) throw Refuse.Stale();
         return row;
     }
 }

@@ -42,7 +42,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 
     static ProblemDetails Map(Exception exception) => exception switch
     {
-        ProblemException p => From(p),
+        ProblemException p => From(p.Status, p.Type, p.Title, p.Detail, p.Extensions, p.Errors),
+        Refusal r => From(StatusOf(r.Kind), r.Type, r.Title, r.Detail, r.Extensions, r.Errors),
         BadHttpRequestException bad => FromBadRequest(bad),
         InvalidOperationException charset when IsUnreadableCharset(charset) => Problem(StatusCodes.Status415UnsupportedMediaType,
             ProblemTypes.UnsupportedMediaType, "Unsupported media type", "The charset of the Content-Type is not one the service reads: send UTF-8."),
@@ -57,16 +58,29 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             "The error has been logged with the trace id of this response."),
     };
 
-    static ProblemDetails From(ProblemException p)
+    /// <summary>The one place where a domain refusal becomes an HTTP status.</summary>
+    static int StatusOf(RefusalKind kind) => kind switch
     {
-        var details = p.Errors is null
+        RefusalKind.Invalid => StatusCodes.Status400BadRequest,
+        RefusalKind.NotFound => StatusCodes.Status404NotFound,
+        RefusalKind.DoesNotFit => StatusCodes.Status422UnprocessableEntity,
+        RefusalKind.Forbidden => StatusCodes.Status403Forbidden,
+        RefusalKind.Conflict => StatusCodes.Status409Conflict,
+        RefusalKind.Stale => StatusCodes.Status412PreconditionFailed,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Every refusal kind has a status."),
+    };
+
+    static ProblemDetails From(int status, string type, string title, string? detail,
+        IReadOnlyDictionary<string, object?> extensions, IReadOnlyDictionary<string, string[]>? errors)
+    {
+        var details = errors is null
             ? new ProblemDetails()
-            : new HttpValidationProblemDetails(p.Errors.ToDictionary(e => e.Key, e => e.Value));
-        details.Status = p.Status;
-        details.Type = p.Type;
-        details.Title = p.Title;
-        details.Detail = p.Detail;
-        foreach (var (key, value) in p.Extensions) details.Extensions[key] = value;
+            : new HttpValidationProblemDetails(errors.ToDictionary(e => e.Key, e => e.Value));
+        details.Status = status;
+        details.Type = type;
+        details.Title = title;
+        details.Detail = detail;
+        foreach (var (key, value) in extensions) details.Extensions[key] = value;
         return details;
     }
 

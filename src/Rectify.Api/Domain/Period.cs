@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
-namespace Rectify.Api.Features.Indicators;
+namespace Rectify.Api.Domain;
 
 public enum IndicatorFrequency { Monthly, Quarterly, Yearly }
 
@@ -9,7 +9,7 @@ public enum IndicatorFrequency { Monthly, Quarterly, Yearly }
 /// A reporting period as the API spells it: <c>YYYY-MM</c> (monthly), <c>YYYY-Qn</c> (quarterly) or <c>YYYY</c>
 /// (yearly). Stored as that text, which sorts in time order within one frequency.
 /// </summary>
-public readonly record struct Period(int Year, int Index, IndicatorFrequency Frequency) : IComparable<Period>
+public readonly record struct Period(int Year, int Index, IndicatorFrequency Frequency) : IComparable<Period>, IParsable<Period>
 {
     /// <summary>Any period (years 1900–2999), as the OpenAPI document and request validation state it.</summary>
     public const string Pattern = "^(19[0-9]{2}|2[0-9]{3})(-(0[1-9]|1[0-2])|-Q[1-4])?$";
@@ -38,6 +38,20 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
         return null;
     }
 
+    /// <summary>
+    /// Binding: a route or query value that is not a period fails binding (400 naming the parameter), so handlers
+    /// take a <see cref="Period"/> and never parse text themselves.
+    /// </summary>
+    public static bool TryParse(string? s, IFormatProvider? provider, out Period result)
+    {
+        var parsed = TryParse(s);
+        result = parsed ?? default;
+        return parsed is not null;
+    }
+
+    public static Period Parse(string s, IFormatProvider? provider)
+        => TryParse(s) ?? throw new FormatException(PeriodMessage);
+
     /// <summary>Parses a period that must have <paramref name="frequency"/>; null when it is malformed or of another frequency.</summary>
     public static Period? TryParse(string? text, IndicatorFrequency frequency)
         => TryParse(text) is { } period && period.Frequency == frequency ? period : null;
@@ -65,7 +79,6 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
 
     public bool IsFirstOfYear => Index == 1;
 
-    /// <summary>The last day of the period.</summary>
     /// <summary>The period of <paramref name="frequency"/> that holds this month: the month itself, its quarter or its year.</summary>
     public Period Containing(IndicatorFrequency frequency) => frequency switch
     {
@@ -74,6 +87,7 @@ public readonly record struct Period(int Year, int Index, IndicatorFrequency Fre
         _ => new Period(Year, 1, frequency),
     };
 
+    /// <summary>The last day of the period.</summary>
     public DateOnly LastDay => Frequency switch
     {
         IndicatorFrequency.Monthly => new DateOnly(Year, Index, DateTime.DaysInMonth(Year, Index)),
@@ -108,4 +122,20 @@ public sealed class MonthAttribute() : RegularExpressionAttribute(Period.MonthPa
 public sealed class PeriodTextAttribute() : RegularExpressionAttribute(Period.Pattern)
 {
     public override string FormatErrorMessage(string name) => Period.PeriodMessage;
+}
+
+/// <summary>
+/// Periods are stored as their text (<c>YYYY-MM</c>, <c>YYYY-Qn</c>, <c>YYYY</c>), so a <see cref="Period"/> goes to SQL
+/// as that text and a period column reads back as a <see cref="Period"/>.
+/// </summary>
+public sealed class PeriodTypeHandler : Dapper.SqlMapper.TypeHandler<Period>
+{
+    public override void SetValue(System.Data.IDbDataParameter parameter, Period value)
+    {
+        parameter.DbType = System.Data.DbType.String;
+        parameter.Value = value.ToString();
+    }
+
+    public override Period Parse(object value)
+        => Period.TryParse(value as string) ?? throw new FormatException($"'{value}' in the database is not a period.");
 }
