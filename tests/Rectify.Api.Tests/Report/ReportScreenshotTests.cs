@@ -6,9 +6,10 @@ namespace Rectify.Api.Tests.Report;
 
 /// <summary>
 /// Renders the reference case's published October report to files and, where Debian's chromium is installed, to a PNG
-/// through headless Chromium, for a person to look at (tests/Report/render-report.sh runs this test alone).
-/// RECTIFY_REPORT_OUT names the folder (default: a temporary one); RECTIFY_REPORT_REQUIRE_PNG=1 fails instead of
-/// skipping when there is no Chromium.
+/// and a PDF through headless Chromium, for a person to look at (tests/Report/render-report.sh runs this test alone),
+/// and checks what a reader sees: the charts drawn within an A4 width, the Chinese text printed in a CJK font.
+/// RECTIFY_REPORT_OUT names the folder (default: a temporary one); RECTIFY_REPORT_REQUIRE_PNG=1 (set by CI, which
+/// installs Chromium) fails instead of skipping when there is no Chromium.
 /// </summary>
 public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData>
 {
@@ -62,31 +63,112 @@ public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData
         var height = int.TryParse(Environment.GetEnvironmentVariable("RECTIFY_REPORT_HEIGHT"), out var h) ? h : 4000;
         var png = Path.Combine(folder, "report.png");
         File.Delete(png);
-        // A profile of its own, so that runs side by side do not share one, removed afterwards.
+        await RunChromiumAsync(chromium!, $"--screenshot={png}", $"--window-size=1240,{height}", new Uri(htmlPath).AbsoluteUri);
+        var bytes = await File.ReadAllBytesAsync(png, Ct);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes.Take(4));
+        Assert.True(bytes.Length > 50_000, $"a {bytes.Length}-byte PNG is too small to hold the report");
+        TestContext.Current.SendDiagnosticMessage($"Screenshot written to {png}");
+
+        await ChartsAreDrawnWithinAnA4PageAsync(chromium!, folder, html);
+        await PrintsOnA4PagesWithItsTextAsync(chromium!, folder, htmlPath);
+    }
+
+    /// <summary>
+    /// What a reader sees at A4 width (210 mm = 794 CSS px): the page, laid out by the browser, is no wider than the
+    /// window, every chart the HTML holds is drawn with a size, and the Chinese is set in a CJK font. A probe script appended to a copy of the page
+    /// measures the layout and leaves its findings in the DOM that Chromium dumps.
+    /// </summary>
+    async Task ChartsAreDrawnWithinAnA4PageAsync(string chromium, string folder, string html)
+    {
+        const string Probe = """
+            <script>
+            (() => {
+              const width = document.documentElement.clientWidth;
+              let widest = 0, offender = "";
+              for (const e of document.querySelectorAll("body *")) {
+                const right = e.getBoundingClientRect().right;
+                if (right > widest) { widest = right; offender = e.tagName + "." + e.className; }
+              }
+              const drawn = [...document.querySelectorAll("svg")].filter(s => s.getBoundingClientRect().width > 0 && s.getBoundingClientRect().height > 0).length;
+              // In a CJK font every Han character is one em wide; the last-resort boxes of a missing font are narrower.
+              const sample = document.createElement("span");
+              sample.style.cssText = "font-size:100px;letter-spacing:0;white-space:nowrap";
+              sample.textContent = document.querySelector("h1").textContent.replace(/[^\u4e00-\u9fff]/g, "");
+              document.querySelector("main").appendChild(sample);
+              const emsPerHan = sample.getBoundingClientRect().width / (100 * sample.textContent.length);
+              sample.remove();
+              const out = document.createElement("pre");
+              out.id = "reader-probe";
+              out.textContent = [width, Math.ceil(widest), document.documentElement.scrollWidth, drawn, emsPerHan.toFixed(3), offender].join("|");
+              document.body.appendChild(out);
+            })();
+            </script>
+            """;
+        var probePath = Path.Combine(folder, "report-probe.html");
+        await File.WriteAllTextAsync(probePath, html.Replace("</body>", Probe + "</body>", StringComparison.Ordinal), Ct);
+        var dom = await RunChromiumAsync(chromium, "--dump-dom", "--window-size=794,1123", new Uri(probePath).AbsoluteUri);
+
+        var found = System.Text.RegularExpressions.Regex.Match(dom, "<pre id=\"reader-probe\">([^<]*)</pre>");
+        Assert.True(found.Success, "the probe script did not run in Chromium");
+        var parts = found.Groups[1].Value.Split('|');
+        var (width, widest, scrollWidth, drawn) = (int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]), int.Parse(parts[3]));
+        var emsPerHan = decimal.Parse(parts[4], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(emsPerHan is >= 0.98m and <= 1.02m,
+            $"the title's Han characters are {emsPerHan} em wide: they are not set in a CJK font (Debian: apt-get install -y fonts-noto-cjk)");
+        var charts = System.Text.RegularExpressions.Regex.Count(html, "<svg[ >]");
+        Assert.True(charts >= 3, $"the report should hold its charts; the HTML has {charts} svg elements");
+        Assert.Equal(charts, drawn);
+        Assert.True(scrollWidth <= width, $"the page scrolls sideways at A4 width: {scrollWidth} px wide in a {width} px window");
+        Assert.True(widest <= width, $"{parts[5]} reaches {widest} px, beyond the {width} px of an A4-wide window");
+    }
+
+    /// <summary>
+    /// Printed as the office would print it: A4 pages (the report's own <c>@page</c> rule), and the text a reader can
+    /// copy from the PDF is the report's own.
+    /// </summary>
+    async Task PrintsOnA4PagesWithItsTextAsync(string chromium, string folder, string htmlPath)
+    {
+        var pdf = Path.Combine(folder, "report.pdf");
+        File.Delete(pdf);
+        await RunChromiumAsync(chromium, $"--print-to-pdf={pdf}", "--no-pdf-header-footer", new Uri(htmlPath).AbsoluteUri);
+
+        var info = await RunAsync(Required("pdfinfo"), [pdf]);
+        Assert.Matches(@"Page size:\s+[\d.]+ x [\d.]+ pts \(A4\)", info);
+        var pages = int.Parse(System.Text.RegularExpressions.Regex.Match(info, @"Pages:\s+(\d+)").Groups[1].Value);
+        Assert.InRange(pages, 2, 40);
+
+        var text = await RunAsync(Required("pdftotext"), ["-enc", "UTF-8", pdf, "-"]);
+        Assert.Contains("巡视整改", text);
+        Assert.Contains("殡葬改革推行不力", text);
+        TestContext.Current.SendDiagnosticMessage($"PDF written to {pdf} ({pages} A4 pages)");
+    }
+
+    static string Required(string program)
+        => Find(program) ?? throw new InvalidOperationException($"{program} is not on PATH (Debian: apt-get install -y poppler-utils).");
+
+    /// <summary>Headless Chromium with a profile of its own, so that runs side by side do not share one, removed afterwards.</summary>
+    static async Task<string> RunChromiumAsync(string chromium, params string[] arguments)
+    {
         var profile = Directory.CreateTempSubdirectory("rectify-chromium-");
         try
         {
-            await RunAsync(chromium!, [
+            return await RunAsync(chromium, [
                 "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-background-networking",
-                $"--user-data-dir={profile.FullName}", $"--screenshot={png}", $"--window-size=1240,{height}", new Uri(htmlPath).AbsoluteUri,
+                $"--user-data-dir={profile.FullName}", .. arguments,
             ]);
         }
         finally
         {
             profile.Delete(recursive: true);
         }
-
-        var bytes = await File.ReadAllBytesAsync(png, Ct);
-        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes.Take(4));
-        Assert.True(bytes.Length > 50_000, $"a {bytes.Length}-byte PNG is too small to hold the report");
-        TestContext.Current.SendDiagnosticMessage($"Screenshot written to {png}");
     }
 
     static string? Find(string program)
         => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
-    static async Task RunAsync(string program, IEnumerable<string> arguments)
+    /// <summary>Runs a program to its end and returns what it printed; a non-zero exit fails the test.</summary>
+    static async Task<string> RunAsync(string program, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -105,5 +187,6 @@ public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData
             throw;
         }
         Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await output}{await errors}");
+        return await output;
     }
 }
