@@ -27,7 +27,8 @@ builder.ConfigureServerLimits();
 EmbeddedDatabase embedded;
 try
 {
-    using var startupLogging = LoggerFactory.Create(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
+    using var startupLogging = LoggerFactory.Create(logging => logging
+        .AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
     embedded = await EmbeddedDatabase.StartUnlessConfiguredAsync(builder.Configuration, builder.Environment,
         startupLogging.CreateLogger<EmbeddedDatabase>(), CancellationToken.None);
 }

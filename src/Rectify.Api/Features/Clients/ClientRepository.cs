@@ -36,7 +36,8 @@ public sealed class ClientRepository(Db db)
         => (await tx.QueryAsync<string>("SELECT u FROM unnest(@units::text[]) u WHERE NOT EXISTS (SELECT 1 FROM units WHERE code = u)",
             new { units = units.ToArray() }, ct)).ToList();
 
-    public async Task<ClientResponse> InsertAsync(Tx tx, string name, string? contact, string[] scopes, string[]? units, DateTime now, CancellationToken ct)
+    public async Task<ClientResponse> InsertAsync(Tx tx, string name, string? contact, string[] scopes, string[]? units, DateTime now,
+        CancellationToken ct)
     {
         var id = await tx.QuerySingleAsync<long>(InsertSql, new { name, contact, scopes, units, now }, ct);
         return (await tx.QuerySingleAsync<ClientRow>(FindSql, new { id }, ct)).ToResponse([]);

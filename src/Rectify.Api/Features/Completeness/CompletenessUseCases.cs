@@ -24,7 +24,8 @@ public sealed class CompletenessUseCases(Db db, Clock clock, Caller caller)
             if (months.Count > MaxMonths) throw Refuse.Invalid("to", $"At most {MaxMonths} months at a time.");
         }
 
-        var reports = await db.ReadAsync((connection, token) => ExpectedReports.ReadAsync(connection, months, clock, token, caller.ReadableUnits), ct);
+        var reports = await db.ReadAsync(
+            (connection, token) => ExpectedReports.ReadAsync(connection, months, clock, token, caller.ReadableUnits), ct);
 
         return new CompletenessResponse(from.ToString(), last.ToString(), ExpectedReports.Totals("all", reports),
             reports.GroupBy(r => r.Unit).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => ExpectedReports.Totals(g.Key, g)).ToList(),

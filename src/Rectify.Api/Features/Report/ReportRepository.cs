@@ -10,9 +10,13 @@ public sealed class ReportRepository(Db db)
     /// <summary>The names of the units of <paramref name="codes"/>, by code.</summary>
     public Task<Dictionary<string, string>> UnitNamesAsync(string[] codes, CancellationToken ct)
         => db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, string Name)>(
-            new CommandDefinition(UnitNamesSql, new { codes }, cancellationToken: token))).ToDictionary(u => u.Code, u => u.Name, StringComparer.Ordinal), ct);
+                new CommandDefinition(UnitNamesSql, new { codes }, cancellationToken: token)))
+            .ToDictionary(u => u.Code, u => u.Name, StringComparer.Ordinal), ct);
 
-    /// <summary>For each indicator of <paramref name="codes"/>, the months from <paramref name="from"/> to <paramref name="to"/> with a value in the region.</summary>
+    /// <summary>
+    /// For each indicator of <paramref name="codes"/>, the months from <paramref name="from"/> to <paramref name="to"/>
+    /// with a value in the region of <paramref name="unit"/>.
+    /// </summary>
     public Task<Dictionary<string, int>> MonthsWithValuesAsync(string[] codes, string unit, string? from, string? to, CancellationToken ct)
         => db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, int Months)>(new CommandDefinition(
                 RankSql, new { codes, unit, from, to }, cancellationToken: token)))

@@ -38,7 +38,8 @@ public static class DatabaseSetup
         services.AddSingleton(sp => CreateDataSource(
             configuration.GetConnectionString(ConnectionStringName) is { } configured && !string.IsNullOrWhiteSpace(configured)
                 ? configured
-                : embedded.ConnectionString ?? throw new InvalidOperationException("No connection string is configured and no embedded cluster runs."),
+                : embedded.ConnectionString
+                    ?? throw new InvalidOperationException("No connection string is configured and no embedded cluster runs."),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value));
         services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<Db>();
@@ -95,9 +96,10 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         EmbeddedPostgres cluster;
         try
         {
-            cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, options.EmbeddedPort), message => logger.LogInformation("{Message}", message), ct);
+            cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, options.EmbeddedPort),
+                message => logger.LogInformation("{Message}", message), ct);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             throw new EmbeddedPostgresUnavailableException(
                 $"The embedded PostgreSQL cluster in {root} could not be started: {e.Message} " +

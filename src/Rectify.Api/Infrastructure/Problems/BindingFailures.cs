@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Primitives;
 using Rectify.Api.Infrastructure.Http;
@@ -18,45 +19,69 @@ namespace Rectify.Api.Infrastructure.Problems;
 static class BindingFailures
 {
     /// <summary>The problem of the parameter that did not bind; null when no parameter of the endpoint failed.</summary>
-    public static ProblemDetails? Describe(HttpContext http, Endpoint? endpoint)
+    public static ProblemDetails? Describe(HttpContext http, IExceptionHandlerFeature? failure)
     {
-        var bindings = endpoint?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>() ?? [];
-        foreach (var binding in bindings)
+        // The exception handler clears the request's endpoint and route values; the failure keeps them.
+        var request = new Request(http, failure?.RouteValues ?? http.Request.RouteValues);
+        var parameters = Parameters(failure?.Endpoint).ToList();
+        foreach (var parameter in parameters)
         {
-            var parameter = binding.ParameterInfo;
-            if (Values(http, parameter) is not { } values) continue;
-            var name = NameOf(binding);
-            if (StringValues.IsNullOrEmpty(values))
+            if (Values(request, parameter) is not { } values) continue;
+            if (values.Count == 0)
             {
-                if (!binding.IsOptional && Nullable.GetUnderlyingType(parameter.ParameterType) is null) return ParameterProblem(name, "A value is required.");
+                if (!parameter.Optional) return ParameterProblem(parameter.Name, "A value is required.");
                 continue;
             }
-            var type = ValueType(parameter.ParameterType);
-            if (values.All(value => string.IsNullOrEmpty(value) || Parses(type, value!, out _))) continue;
+            // An empty value (period=) does not parse either: only text is a value of every text.
+            var type = ValueType(parameter.Type);
+            if (values.All(value => Parses(type, value ?? "", out _))) continue;
             // A parameter with rules of its own ([Required], [Month]) is checked as request validation checks the
             // request, in the same words and together with the other parameters' rules.
-            if (parameter.GetCustomAttributes<ValidationAttribute>().Any()) return ValidationProblem(http, bindings);
-            return ParameterProblem(name, type == typeof(Instant) ? Instants.Message(name) : "The value is not valid.");
+            if (parameter.Attributes.OfType<ValidationAttribute>().Any()) return ValidationProblem(request, parameters);
+            return ParameterProblem(parameter.Name, type == typeof(Instant) ? Instants.Message(parameter.Name) : "The value is not valid.");
         }
         return null;
     }
 
-    static string NameOf(IParameterBindingMetadata binding) => JsonNamingPolicy.CamelCase.ConvertName(binding.ParameterInfo.Name ?? binding.Name);
+    /// <summary>A value the handler binds: a parameter, or a property of an [AsParameters] one, named as the caller names it.</summary>
+    sealed record Bound(string Name, string SourceName, Type Type, Attribute[] Attributes, bool Optional);
+
+    /// <summary>What the endpoint binds (<see cref="IParameterBindingMetadata"/>), with [AsParameters] types opened up.</summary>
+    static IEnumerable<Bound> Parameters(Endpoint? endpoint)
+    {
+        foreach (var binding in endpoint?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>() ?? [])
+        {
+            var parameter = binding.ParameterInfo;
+            var name = parameter.Name ?? binding.Name;
+            if (parameter.GetCustomAttribute<AsParametersAttribute>() is null)
+            {
+                var optional = binding.IsOptional || Nullable.GetUnderlyingType(parameter.ParameterType) is not null;
+                yield return new Bound(CamelCase(name), name, parameter.ParameterType, [.. parameter.GetCustomAttributes()], optional);
+                continue;
+            }
+            foreach (var property in parameter.ParameterType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+                yield return new Bound(CamelCase(property.Name), property.Name, property.PropertyType, [.. property.GetCustomAttributes()], Optional: true);
+        }
+    }
+
+    static string CamelCase(string name) => JsonNamingPolicy.CamelCase.ConvertName(name);
 
     /// <summary>Every route, query and header parameter's rules checked against the text the request sent for it.</summary>
-    static HttpValidationProblemDetails ValidationProblem(HttpContext http, IEnumerable<IParameterBindingMetadata> bindings)
+    static HttpValidationProblemDetails ValidationProblem(Request request, IEnumerable<Bound> parameters)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var binding in bindings)
+        foreach (var parameter in parameters)
         {
-            var rules = binding.ParameterInfo.GetCustomAttributes<ValidationAttribute>().ToList();
-            if (rules.Count == 0 || Values(http, binding.ParameterInfo) is not { } values) continue;
-            var name = NameOf(binding);
-            if (Broken(ValueType(binding.ParameterInfo.ParameterType), values.ToString(), rules, name) is { } message) errors[name] = [message];
+            var rules = parameter.Attributes.OfType<ValidationAttribute>().ToList();
+            if (rules.Count == 0 || Values(request, parameter) is not { } values) continue;
+            if (Broken(ValueType(parameter.Type), values.ToString(), rules, parameter.Name) is { } message) errors[parameter.Name] = [message];
         }
         return new HttpValidationProblemDetails(errors)
         {
-            Status = StatusCodes.Status400BadRequest, Type = ProblemTypes.Validation, Title = Problem.ValidationTitle, Detail = Problem.ValidationDetail,
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.Validation,
+            Title = Problem.ValidationTitle,
+            Detail = Problem.ValidationDetail,
         };
     }
 
@@ -65,8 +90,10 @@ static class BindingFailures
     {
         if (string.IsNullOrWhiteSpace(text)) return rules.OfType<RequiredAttribute>().FirstOrDefault()?.FormatErrorMessage(name);
         if (!Parses(type, text, out var value))
-            return (rules.OfType<RegularExpressionAttribute>().FirstOrDefault() ?? rules.FirstOrDefault(r => r is not RequiredAttribute))?.FormatErrorMessage(name)
-                ?? "The value is not valid.";
+        {
+            var format = rules.OfType<RegularExpressionAttribute>().FirstOrDefault() ?? rules.FirstOrDefault(r => r is not RequiredAttribute);
+            return format?.FormatErrorMessage(name) ?? "The value is not valid.";
+        }
         return rules.FirstOrDefault(rule => !rule.IsValid(value))?.FormatErrorMessage(name);
     }
 
@@ -82,17 +109,23 @@ static class BindingFailures
         };
 
     /// <summary>The values the request holds for a route, query or header parameter; null for a body, a service or the like.</summary>
-    static StringValues? Values(HttpContext http, ParameterInfo parameter)
+    sealed record Request(HttpContext Http, RouteValueDictionary RouteValues);
+
+    static StringValues? Values(Request request, Bound parameter)
     {
-        var attributes = parameter.GetCustomAttributes().ToList();
-        if (attributes.OfType<IFromHeaderMetadata>().FirstOrDefault() is { } header) return http.Request.Headers[header.Name ?? parameter.Name!];
-        if (attributes.OfType<IFromQueryMetadata>().FirstOrDefault() is { } query) return http.Request.Query[query.Name ?? parameter.Name!];
+        var http = request.Http;
+        var attributes = parameter.Attributes;
+        var name = parameter.SourceName;
+        if (attributes.OfType<IFromHeaderMetadata>().FirstOrDefault() is { } header) return http.Request.Headers[header.Name ?? name];
+        if (attributes.OfType<IFromQueryMetadata>().FirstOrDefault() is { } query) return http.Request.Query[query.Name ?? name];
         if (attributes.OfType<IFromRouteMetadata>().FirstOrDefault() is { } route)
-            return http.Request.RouteValues.TryGetValue(route.Name ?? parameter.Name!, out var routed) ? new StringValues(routed?.ToString()) : StringValues.Empty;
+            return request.RouteValues.TryGetValue(route.Name ?? name, out var routed)
+                ? new StringValues(routed?.ToString())
+                : StringValues.Empty;
         if (attributes.Any(a => a is IFromBodyMetadata or IFromServiceMetadata or IFromFormMetadata)) return null;
-        if (http.Request.RouteValues.TryGetValue(parameter.Name!, out var value)) return new StringValues(value?.ToString());
-        var type = ValueType(parameter.ParameterType);
-        return type == typeof(string) || TryParseMethod(type) is not null || type.IsEnum ? http.Request.Query[parameter.Name!] : (StringValues?)null;
+        if (request.RouteValues.TryGetValue(name, out var value)) return new StringValues(value?.ToString());
+        var type = ValueType(parameter.Type);
+        return type == typeof(string) || TryParseMethod(type) is not null || type.IsEnum ? http.Request.Query[name] : (StringValues?)null;
     }
 
     /// <summary>The type of one value: the element of an array, the type under a nullable.</summary>

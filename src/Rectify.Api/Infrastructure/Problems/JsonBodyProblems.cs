@@ -80,6 +80,7 @@ public static class JsonBodyProblems
 
     const string NotWellFormed = "The JSON is not well-formed or is cut off here.";
     const string WrongType = "The value has the wrong type or format for this field.";
+    const string Duplicate = "The field appears more than once.";
 
     /// <summary>
     /// The fields the failure names, as the caller wrote them, and what is wrong with them: found from the exception's
@@ -98,13 +99,13 @@ public static class JsonBodyProblems
         var comparison = body.Options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (name is not null && parent is { ValueKind: JsonValueKind.Object } container && parentContract is { Kind: JsonTypeInfoKind.Object } owner)
         {
-            if (container.EnumerateObject().Count(f => string.Equals(f.Name, name, comparison)) > 1) return ([at], "The field appears more than once.");
+            if (container.EnumerateObject().Count(f => string.Equals(f.Name, name, comparison)) > 1) return ([at], Duplicate);
             if (!owner.Properties.Any(p => string.Equals(p.Name, name, comparison))) return ([at], UnknownField);
         }
         if (element is { ValueKind: JsonValueKind.Object } value && elementContract is { Kind: JsonTypeInfoKind.Object } type)
         {
             var fields = value.EnumerateObject().Select(f => f.Name).ToList();
-            if (fields.GroupBy(f => f, StringComparer.FromComparison(comparison)).Any(g => g.Count() > 1)) return ([at], "The field appears more than once.");
+            if (fields.GroupBy(f => f, StringComparer.FromComparison(comparison)).Any(g => g.Count() > 1)) return ([at], Duplicate);
             if (fields.FirstOrDefault(f => !type.Properties.Any(p => string.Equals(p.Name, f, comparison))) is { } unmapped)
                 return ([Join(at, unmapped)], UnknownField);
             var missing = type.Properties.Where(p => p.IsRequired && !fields.Contains(p.Name, StringComparer.FromComparison(comparison)))
@@ -114,7 +115,10 @@ public static class JsonBodyProblems
         return ([at], WrongType);
     }
 
-    /// <summary>The element at <paramref name="path"/> and its contract, with its parent's and its name within the parent (null for an item).</summary>
+    /// <summary>
+    /// The element at <paramref name="path"/> and its contract, with its parent's and its name within the parent (null
+    /// for an item).
+    /// </summary>
     static (JsonElement? Element, JsonTypeInfo? Contract, JsonElement? Parent, JsonTypeInfo? ParentContract, string? Name) Locate(
         JsonElement root, JsonTypeInfo contract, string? path, JsonSerializerOptions options)
     {
@@ -134,9 +138,10 @@ public static class JsonBodyProblems
             else
             {
                 name = (string)segment;
-                element = element is { ValueKind: JsonValueKind.Object } obj
-                    && obj.EnumerateObject().FirstOrDefault(f => string.Equals(f.Name, name, comparison)) is { Value.ValueKind: not JsonValueKind.Undefined } field
-                    ? field.Value : null;
+                var field = element is { ValueKind: JsonValueKind.Object } obj
+                    ? obj.EnumerateObject().FirstOrDefault(f => string.Equals(f.Name, name, comparison))
+                    : default;
+                element = field.Value.ValueKind == JsonValueKind.Undefined ? null : field.Value;
                 type = type switch
                 {
                     { Kind: JsonTypeInfoKind.Object } o => o.Properties.FirstOrDefault(p => string.Equals(p.Name, name, comparison)) is { } property

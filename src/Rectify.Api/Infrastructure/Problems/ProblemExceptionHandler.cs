@@ -44,7 +44,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         ProblemException p => From(p.Status, p.Type, p.Title, p.Detail, p.Extensions, p.Errors),
         Refusal r => From(StatusOf(r.Kind), r.Type, r.Title, r.Detail, r.Extensions, r.Errors),
         BadHttpRequestException bad => FromBadRequest(http, bad),
-        InvalidOperationException { InnerException: ArgumentException } when HasUnknownCharset(http.Request) => Problem(StatusCodes.Status415UnsupportedMediaType,
+        InvalidOperationException { InnerException: ArgumentException } when HasUnknownCharset(http.Request) => Problem(
+            StatusCodes.Status415UnsupportedMediaType,
             ProblemTypes.UnsupportedMediaType, "Unsupported media type", "The charset of the Content-Type is not one the service reads: send UTF-8."),
         PostgresException pg => FromPostgres(pg),
         CommitOutcomeUnknownException => Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.CommitOutcomeUnknown,
@@ -90,8 +91,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     /// </summary>
     static bool HasUnknownCharset(HttpRequest request)
     {
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || mediaType.Charset is not { Length: > 0 } charset)
-            return false;
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || mediaType.Charset is not { Length: > 0 } charset) return false;
         if (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) return false;
         try
         {
@@ -112,7 +113,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         StatusCodes.Status408RequestTimeout => Problem(408, ProblemTypes.RequestTimeout, "The request arrived too slowly",
             "The body was sent slower than the server accepts. Send it again on a faster connection."),
         // Only binding failures name a parameter; other protocol errors keep their own status.
-        StatusCodes.Status400BadRequest when BindingFailures.Describe(http, http.Features.Get<IExceptionHandlerFeature>()?.Endpoint) is { } binding => binding,
+        StatusCodes.Status400BadRequest when BindingFailures.Describe(http, http.Features.Get<IExceptionHandlerFeature>()) is { } binding => binding,
         _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
     };
 
