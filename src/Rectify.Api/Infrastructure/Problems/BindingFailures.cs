@@ -141,13 +141,17 @@ static class BindingFailures
         if (type == typeof(string)) return true;
         if (type.IsEnum) return Enum.TryParse(type, value, ignoreCase: true, out parsed);
         if (TryParseMethod(type) is not { } tryParse) return true;
-        var args = new object?[] { value, CultureInfo.InvariantCulture, null };
+        object?[] args = tryParse.GetParameters().Length == 3 ? [value, CultureInfo.InvariantCulture, null] : [value, null];
         var parses = (bool)tryParse.Invoke(null, args)!;
-        parsed = args[2];
+        parsed = args[^1];
         return parses;
     }
 
-    /// <summary><c>static bool TryParse(string, IFormatProvider, out T)</c>, as <see cref="IParsable{TSelf}"/> has it.</summary>
+    /// <summary>
+    /// <c>static bool TryParse(string, IFormatProvider, out T)</c> as <see cref="IParsable{TSelf}"/> has it, else
+    /// <c>TryParse(string, out T)</c> (<see cref="bool"/> implements the first one explicitly).
+    /// </summary>
     static MethodInfo? TryParseMethod(Type type)
-        => type.GetMethod("TryParse", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(IFormatProvider), type.MakeByRefType()]);
+        => type.GetMethod("TryParse", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(IFormatProvider), type.MakeByRefType()])
+            ?? type.GetMethod("TryParse", BindingFlags.Public | BindingFlags.Static, [typeof(string), type.MakeByRefType()]);
 }
