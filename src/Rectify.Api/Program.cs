@@ -5,7 +5,7 @@ using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Report;
-using Rectify.Api.Features.Reporting;
+using Rectify.Api.Features.Completeness;
 using Rectify.Api.Features.Journal;
 using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
@@ -22,6 +22,24 @@ using Rectify.Api.Infrastructure.Problems;
 var builder = WebApplication.CreateBuilder(args);
 builder.ConfigureServerLimits();
 
+// No connection string configured: the embedded development cluster, started now, before the host is built, so that
+// nothing in dependency injection waits for it. It stops when the process ends, after the host.
+EmbeddedDatabase embedded;
+try
+{
+    using var startupLogging = LoggerFactory.Create(logging => logging
+        .AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
+    embedded = await EmbeddedDatabase.StartUnlessConfiguredAsync(builder.Configuration, builder.Environment,
+        startupLogging.CreateLogger<EmbeddedDatabase>(), CancellationToken.None);
+}
+catch (EmbeddedPostgresUnavailableException missing)
+{
+    // No database configured and none can be started here: say what to do, without a stack trace.
+    Console.Error.WriteLine(missing.Message);
+    return 2;
+}
+await using var cluster = embedded;
+
 // Configuration and clock
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
 builder.Services.Configure<ResilienceOptions>(builder.Configuration.GetSection(ResilienceOptions.Section));
@@ -37,15 +55,17 @@ builder.Services.AddRectifyOpenApi();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
 // Database and the features
-builder.Services.AddRectifyDatabase(builder.Configuration);
+builder.Services.AddRectifyDatabase(builder.Configuration, embedded);
 builder.Services.Configure<StartupOptions>(builder.Configuration.GetSection("Database:Startup"));
 builder.Services.AddRectifyHealth();
 builder.Services.AddRectifyAccess(builder.Configuration);
 builder.Services.AddScoped<Journal>();
 builder.Services.AddScoped<IdempotentCreates>();
 builder.Services.AddScoped<UnitRepository>();
+builder.Services.AddScoped<UnitUseCases>();
 builder.Services.AddScoped<RoundRepository>();
 builder.Services.AddScoped<DashboardRepository>();
+builder.Services.AddScoped<DashboardUseCases>();
 builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<JournalRepository>();
@@ -54,9 +74,16 @@ builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImporter>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
-builder.Services.AddScoped<ProgressReportBuilder>();
+builder.Services.AddScoped<ClientUseCases>();
+builder.Services.AddScoped<CompletenessUseCases>();
+builder.Services.AddScoped<ReportRepository>();
+builder.Services.AddScoped<ReportUseCases>();
 builder.Services.AddSnapshots(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
+
+// Start-up, once the schema is current, in this order: the demo data, then (embedded cluster only) the development key.
+builder.Services.AddSingleton<IDatabaseStartupStep, DemoDataStartup>();
+builder.Services.AddSingleton<IDatabaseStartupStep, DevelopmentKeyStartup>();
 
 var app = builder.Build();
 
@@ -76,29 +103,20 @@ app.MapMeasures();
 app.MapJournal();
 app.MapIndicators();
 app.MapDataValues();
-app.MapReporting();
+app.MapCompleteness();
 app.MapSnapshots();
 app.MapProgressReport();
 app.MapClients();
 
-try
+// `keys create …`: the first admin key, from the command line, without starting the server.
+if (args is ["keys", .. var command])
 {
-    // `keys create …`: the first admin key, from the command line, without starting the server.
-    if (args is ["keys", .. var command])
-    {
-        var exitCode = await ClientCommands.RunAsync(app, command, CancellationToken.None);
-        await app.DisposeAsync(); // stops the embedded cluster if the command started it
-        return exitCode;
-    }
-    app.Run();
-    return 0;
+    var exitCode = await ClientCommands.RunAsync(app, command, CancellationToken.None);
+    await app.DisposeAsync(); // before the embedded cluster stops
+    return exitCode;
 }
-catch (EmbeddedPostgresUnavailableException missing)
-{
-    // No database configured and none can be started here: say what to do, without a stack trace.
-    Console.Error.WriteLine(missing.Message);
-    return 2;
-}
+await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -25,7 +25,7 @@ public static class ClientCommands
         await PrepareDatabaseAsync(app, ct);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<Db>();
-        var clients = scope.ServiceProvider.GetRequiredService<ClientRepository>();
+        var clients = scope.ServiceProvider.GetRequiredService<ClientUseCases>();
         try
         {
             var issued = await db.WriteAsync(async (tx, token) =>
@@ -61,14 +61,8 @@ public static class ClientCommands
     public static async Task EnsureDevelopmentKeyAsync(IServiceProvider services, string keyFile, ILogger logger, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<Db>();
-        var clients = scope.ServiceProvider.GetRequiredService<ClientRepository>();
-        var issued = await db.WriteAsync(async (tx, token) =>
-        {
-            if (await tx.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM clients)", null, token)) return null;
-            var client = await clients.CreateAsync(tx, new CreateClientRequest { Name = "dev-admin", Contact = "local development", Scopes = Enum.GetValues<ClientScope>() }, token);
-            return await clients.IssueKeyAsync(tx, client.Id, null, token);
-        }, ct);
+        var issued = await scope.ServiceProvider.GetRequiredService<ClientUseCases>().CreateFirstAdminAsync(
+            new CreateClientRequest { Name = "dev-admin", Contact = "local development", Scopes = Enum.GetValues<ClientScope>() }, ct);
         if (issued is null) return;
         Directory.CreateDirectory(Path.GetDirectoryName(keyFile)!);
         await File.WriteAllTextAsync(keyFile, issued.Key + Environment.NewLine, ct);
@@ -81,8 +75,7 @@ public static class ClientCommands
 
     static async Task PrepareDatabaseAsync(WebApplication app, CancellationToken ct)
     {
-        var dataSource = app.Services.GetRequiredService<DatabaseConnection>().DataSource;
-        await Migrations.ApplyAsync(dataSource, app.Logger, ct);
+        await Migrations.ApplyAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), app.Logger, ct);
     }
 
     /// <summary>The scopes of <c>--scopes read,write</c>, as the API names them; null when one is not a scope.</summary>

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Infrastructure.Auth;
-using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -67,13 +66,13 @@ public static class ClientEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<ClientResponse>>> List([AsParameters] ClientListQuery query, ClientRepository clients, CancellationToken ct)
+    static async Task<Ok<Page<ClientResponse>>> List([AsParameters] ClientListQuery query, ClientUseCases clients, CancellationToken ct)
         => TypedResults.Ok(await clients.ListAsync(query, ct));
 
-    static async Task<Ok<ClientResponse>> Get(long id, ClientRepository clients, CancellationToken ct)
-        => TypedResults.Ok(await clients.FindAsync(id, ct) ?? throw Refuse.NotFound("client", id));
+    static async Task<Ok<ClientResponse>> Get(long id, ClientUseCases clients, CancellationToken ct)
+        => TypedResults.Ok(await clients.GetAsync(id, ct));
 
-    static Task<IResult> Create(CreateClientRequest request, ClientRepository clients, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var client = await clients.CreateAsync(tx, request, token);
@@ -82,16 +81,16 @@ public static class ClientEndpoints
 
     // No Idempotency-Key here: a replay would have to store the key to show it again.
     // The body is optional: none (no Content-Type, Content-Length 0) means no options.
-    static async Task<Created<IssuedKeyResponse>> IssueKey(long id, IssueKeyRequest? request, ClientRepository clients, Db db, CancellationToken ct)
-        => TypedResults.Created($"/api/v1/clients/{id}", await db.WriteAsync((tx, token) => clients.IssueKeyAsync(tx, id, request?.ExpiresAt, token), ct));
+    static async Task<Created<IssuedKeyResponse>> IssueKey(long id, IssueKeyRequest? request, ClientUseCases clients, CancellationToken ct)
+        => TypedResults.Created($"/api/v1/clients/{id}", await clients.IssueKeyAsync(id, request?.ExpiresAt, ct));
 
-    static async Task<NoContent> RevokeKey(long id, string prefix, ClientRepository clients, CancellationToken ct)
+    static async Task<NoContent> RevokeKey(long id, string prefix, ClientUseCases clients, CancellationToken ct)
     {
         await clients.RevokeKeyAsync(id, prefix, ct);
         return TypedResults.NoContent();
     }
 
-    static async Task<Ok<ClientResponse>> Revoke(long id, ClientRepository clients, CancellationToken ct)
+    static async Task<Ok<ClientResponse>> Revoke(long id, ClientUseCases clients, CancellationToken ct)
         => TypedResults.Ok(await clients.RevokeClientAsync(id, ct));
 
     static class Examples

@@ -30,11 +30,8 @@ public static class DashboardEndpoints
         return routes;
     }
 
-    static async Task<Ok<DashboardResponse>> Get(string round, DashboardRepository dashboards, Caller caller, CancellationToken ct)
-    {
-        caller.EnsureReadsEverything("A round's dashboard");
-        return TypedResults.Ok(await dashboards.ReadAsync(round, ct) ?? throw Refuse.NotFound("round", round));
-    }
+    static async Task<Ok<DashboardResponse>> Get(string round, DashboardUseCases dashboards, CancellationToken ct)
+        => TypedResults.Ok(await dashboards.GetAsync(round, ct));
 
     /// <summary>The demo data's dashboard on the reference report's date: nothing overdue or due within ten days.</summary>
     static class Examples

@@ -15,7 +15,7 @@ namespace Rectify.Api.Features.Dashboard;
 /// so that the work grows with the size of the answer (capped lists, one row per area and indicator), not with the
 /// number of measures.
 /// </summary>
-public sealed class DashboardRepository(Db db, Clock clock)
+public sealed class DashboardRepository(Db db)
 {
     /// <summary>Longest overdue and due-soon lists; the totals count every one.</summary>
     public const int ListCap = 50;
@@ -23,11 +23,9 @@ public sealed class DashboardRepository(Db db, Clock clock)
     /// <summary>Months of the completion-rate trend.</summary>
     public const int TrendPeriods = 24;
 
-    /// <summary>The dashboard of the round, or null when there is no such round.</summary>
-    public Task<DashboardResponse?> ReadAsync(string round, CancellationToken ct)
+    /// <summary>The dashboard of the round as of <paramref name="today"/>, or null when there is no such round.</summary>
+    public Task<DashboardResponse?> ReadAsync(string round, DateOnly today, DateOnly dueSoon, CancellationToken ct)
     {
-        var today = clock.Today;
-        var dueSoon = clock.DueSoonUntil;
         var args = new { round, today, dueSoon, cap = ListCap, trendPeriods = TrendPeriods, until = (string?)null, publishedOnly = false };
         return db.ReadAsync(async (connection, token) =>
         {

@@ -1,26 +1,11 @@
-using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
-using Rectify.Api.Features.Indicators;
 using Rectify.Api.Infrastructure.Auth;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Report;
-
-public sealed record ReportQuery
-{
-    [Description("The month reported on, YYYY-MM.")]
-    [Required(ErrorMessage = "Name the month of the report: period=YYYY-MM, e.g. 2025-10.")]
-    [Month]
-    public string? Period { get; init; }
-
-    [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
-    [AllowedValues("html", "md", null, ErrorMessage = "Use html (the default) or md.")]
-    public string? Format { get; init; }
-}
 
 public static class ReportEndpoints
 {
@@ -59,12 +44,12 @@ public static class ReportEndpoints
         return routes;
     }
 
-    static async Task<IResult> Get(string round, [AsParameters] ReportQuery query, ProgressReportBuilder reports, Caller caller, HttpContext http,
+    // [Required] and [Month] hold period to a month, and [AllowedValues] format to html or md, before the handler runs.
+    static async Task<ContentHttpResult> Get(string round, [AsParameters] ReportQuery query, ReportUseCases reports, Caller caller, HttpContext http,
         CancellationToken ct)
     {
-        caller.EnsureReadsEverything("A round's progress report");
-        var (month, markdown) = Parse(query);
-        var report = await reports.BuildAsync(round, month, ct);
+        var markdown = query.Format == "md";
+        var report = await reports.BuildAsync(round, query.Period!.Value, ct);
 
         var headers = http.Response.Headers;
         var name = $"{FileName(report.Round)}-{report.Period}-progress-report.{(markdown ? "md" : "html")}";
@@ -72,25 +57,9 @@ public static class ReportEndpoints
         // A published month is final until corrected; anything else may change with the next push.
         // Answers to a keyed caller stay private; the public view (public read, no key) may be kept by shared caches.
         headers.CacheControl = report.Source != ReportSource.Published ? "no-cache" : caller.IsAuthenticated ? "private, max-age=300" : "public, max-age=300";
-        if (markdown) return Results.Content(MarkdownReport.Render(report), MarkdownReport.ContentType);
+        if (markdown) return TypedResults.Content(MarkdownReport.Render(report), MarkdownReport.ContentType);
         headers.ContentSecurityPolicy = HtmlReport.ContentSecurityPolicy;
-        return Results.Content(HtmlReport.Render(report), HtmlReport.ContentType);
-    }
-
-    static (Period Month, bool Markdown) Parse(ReportQuery query)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var month = Period.TryParse(query.Period, IndicatorFrequency.Monthly);
-        if (month is null) errors["period"] = [Period.MonthMessage];
-        var markdown = query.Format switch
-        {
-            null or "html" => false,
-            "md" => true,
-            _ => (bool?)null,
-        };
-        if (markdown is null) errors["format"] = ["Use html (the default) or md."];
-        if (errors.Count > 0) throw Refuse.Invalid(errors);
-        return (month!.Value, markdown!.Value);
+        return TypedResults.Content(HtmlReport.Render(report), HtmlReport.ContentType);
     }
 
     /// <summary>The round's code as a file name: letters, digits, - and _ only (a code is data, and headers are not the place for the rest).</summary>

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Measures;
-using Rectify.Api.Features.Reporting;
+using Rectify.Api.Features.Completeness;
 using Rectify.Api.Infrastructure;
 
 namespace Rectify.Api.Features.Snapshots;
@@ -38,8 +38,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         var indicators = await ReadIndicatorsAsync(connection, tx, round.Region, month, links, ct);
 
         var monthly = indicators.Where(i => i.Period == month.ToString()).Select(i => i.Code).ToHashSet(StringComparer.Ordinal);
-        var reports = (await Completeness.ReadReportsAsync(connection, [month], clock, ct)).Where(r => monthly.Contains(r.Indicator)).ToList();
-        var totals = Completeness.Totals("all", reports);
+        var reports = (await ExpectedReports.ReadAsync(connection, [month], clock, ct)).Where(r => monthly.Contains(r.Indicator)).ToList();
+        var totals = ExpectedReports.Totals("all", reports);
 
         var counted = measures.Count(m => m.State != MeasureState.Cancelled);
         var done = measures.Count(m => m.State == MeasureState.Done);

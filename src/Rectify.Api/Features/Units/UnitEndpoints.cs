@@ -31,11 +31,11 @@ public static class UnitEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<UnitResponse>>> List([AsParameters] UnitListQuery query, UnitRepository units, CancellationToken ct)
+    static async Task<Ok<Page<UnitResponse>>> List([AsParameters] UnitListQuery query, UnitUseCases units, CancellationToken ct)
         => TypedResults.Ok(await units.ListAsync(query, ct));
 
-    static async Task<Ok<UnitResponse>> Get(string code, UnitRepository units, CancellationToken ct)
-        => TypedResults.Ok(await units.FindAsync(code, ct) ?? throw Refuse.NotFound("unit", code));
+    static async Task<Ok<UnitResponse>> Get(string code, UnitUseCases units, CancellationToken ct)
+        => TypedResults.Ok(await units.GetAsync(code, ct));
 
     static class Examples
     {

@@ -7,9 +7,10 @@ namespace Rectify.Api.Features.Units;
 
 public sealed class UnitRepository(Db db)
 {
-    public Task<Page<UnitResponse>> ListAsync(UnitListQuery query, CancellationToken ct)
+    /// <summary>A page of units under <c>query.Parent</c>, of <paramref name="kind"/> (its API name) when given.</summary>
+    public Task<Page<UnitResponse>> ListAsync(UnitListQuery query, string? kind, CancellationToken ct)
     {
-        var args = new { parent = query.Parent, kind = QueryEnums.Checked<UnitKind>(query.Kind, "kind"), after = query.AfterKey, limit = query.EffectiveLimit + 1 };
+        var args = new { parent = query.Parent, kind, after = query.AfterKey, limit = query.EffectiveLimit + 1 };
         return db.PageAsync(ListSql, args, query, (UnitRow r) => (object)r.Code, r => r.ToResponse(), ct);
     }
 

@@ -26,61 +26,96 @@ public static class DatabaseSetup
 
     /// <summary>
     /// One <see cref="NpgsqlDataSource"/> for the process, the database unit-of-work runner, and the start-up work
-    /// (embedded cluster when no connection string is configured, migrations, demo data).
+    /// (migrations, then the <see cref="IDatabaseStartupStep"/>s the composition root registers). The database is the
+    /// configured connection string, else <paramref name="embedded"/>, which <see cref="EmbeddedDatabase.StartUnlessConfiguredAsync"/>
+    /// started before the host was built: nothing in dependency injection waits for a cluster to start.
     /// </summary>
-    public static IServiceCollection AddRectifyDatabase(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddRectifyDatabase(this IServiceCollection services, IConfiguration configuration, EmbeddedDatabase embedded)
     {
         DapperTypeHandlers.Register();
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
-        services.AddSingleton<DatabaseConnection>();
-        services.AddSingleton(sp => sp.GetRequiredService<DatabaseConnection>().DataSource);
+        services.AddSingleton(embedded);
+        services.AddSingleton(sp => CreateDataSource(
+            configuration.GetConnectionString(ConnectionStringName) is { } configured && !string.IsNullOrWhiteSpace(configured)
+                ? configured
+                : embedded.ConnectionString
+                    ?? throw new InvalidOperationException("No connection string is configured and no embedded cluster runs."),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value));
         services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<Db>();
         services.AddSingleton<DatabaseReadiness>();
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
-}
 
-/// <summary>
-/// Resolves where the database is: the configured connection string, or else the embedded cluster, which it
-/// starts on first use and stops when the host stops.
-/// </summary>
-public sealed class DatabaseConnection(
-    IConfiguration configuration,
-    Microsoft.Extensions.Options.IOptions<DatabaseOptions> options,
-    IHostEnvironment environment,
-    ILogger<DatabaseConnection> logger) : IAsyncDisposable
-{
-    readonly Lazy<NpgsqlDataSource> _dataSource = new(() => Create(configuration, options.Value, environment, logger, out _cluster));
-    static EmbeddedPostgres? _cluster;
-
-    public NpgsqlDataSource DataSource => _dataSource.Value;
-
-    /// <summary>Whether the service runs on its embedded development cluster (no connection string configured).</summary>
-    public bool IsEmbedded => string.IsNullOrWhiteSpace(configuration.GetConnectionString(DatabaseSetup.ConnectionStringName));
-
-    /// <summary>Where the development admin key is written: next to the embedded cluster's data, git-ignored.</summary>
-    public string DevelopmentKeyFile => Path.Combine(environment.ContentRootPath, ".local", "dev-admin.key");
-
-    static NpgsqlDataSource Create(IConfiguration configuration, DatabaseOptions options, IHostEnvironment environment, ILogger logger, out EmbeddedPostgres? cluster)
+    static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions options)
     {
-        cluster = null;
-        var connectionString = configuration.GetConnectionString(DatabaseSetup.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            var root = options.EmbeddedRoot ?? DefaultEmbeddedRoot(environment.ContentRootPath);
-            cluster = EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, options.EmbeddedPort), message => logger.LogInformation("{Message}", message), CancellationToken.None)
-                .GetAwaiter().GetResult();
-            cluster.CreateDatabaseAsync("rectify", template: null, CancellationToken.None).GetAwaiter().GetResult();
-            connectionString = cluster.AppConnectionString("rectify");
-            logger.LogInformation("Using the embedded PostgreSQL cluster in {Root} (127.0.0.1:{Port}, database rectify)", root, cluster.Port);
-        }
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!builder.ContainsKey("Max Pool Size")) builder.MaxPoolSize = options.MaxPoolSize;
         if (!builder.ContainsKey("GSS Encryption Mode")) builder.GssEncryptionMode = GssEncryptionMode.Disable;
         builder.ApplicationName ??= "rectify-api";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+}
+
+/// <summary>
+/// The embedded development cluster: started when no connection string is configured, before the host is built, and
+/// stopped when the process ends (the composition root disposes it after the host).
+/// </summary>
+public sealed class EmbeddedDatabase : IAsyncDisposable
+{
+    EmbeddedPostgres? _cluster;
+
+    EmbeddedDatabase(EmbeddedPostgres? cluster, string? connectionString, string contentRoot)
+    {
+        _cluster = cluster;
+        ConnectionString = connectionString;
+        DevelopmentKeyFile = Path.Combine(contentRoot, ".local", "dev-admin.key");
+    }
+
+    /// <summary>The application role's connection string on the embedded cluster; null when a database is configured.</summary>
+    public string? ConnectionString { get; }
+
+    /// <summary>Whether the service runs on its embedded development cluster (no connection string configured).</summary>
+    public bool IsRunning => ConnectionString is not null;
+
+    /// <summary>Where the development admin key is written: next to the embedded cluster's data, git-ignored.</summary>
+    public string DevelopmentKeyFile { get; }
+
+    /// <summary>
+    /// Starts the embedded cluster unless a connection string is configured. A cluster that cannot be started is an
+    /// <see cref="EmbeddedPostgresUnavailableException"/> that says what to do.
+    /// </summary>
+    public static async Task<EmbeddedDatabase> StartUnlessConfiguredAsync(IConfiguration configuration, IHostEnvironment environment, ILogger logger,
+        CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(DatabaseSetup.ConnectionStringName)))
+            return new EmbeddedDatabase(null, null, environment.ContentRootPath);
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var root = options.EmbeddedRoot ?? DefaultEmbeddedRoot(environment.ContentRootPath);
+        EmbeddedPostgres cluster;
+        try
+        {
+            cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(root, options.EmbeddedPort),
+                message => logger.LogInformation("{Message}", message), ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw new EmbeddedPostgresUnavailableException(
+                $"The embedded PostgreSQL cluster in {root} could not be started: {e.Message} " +
+                "See postgres.log in that folder, or configure an existing database with the connection string ConnectionStrings__Rectify.");
+        }
+        try
+        {
+            await cluster.CreateDatabaseAsync("rectify", template: null, ct);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        logger.LogInformation("Using the embedded PostgreSQL cluster in {Root} (127.0.0.1:{Port}, database rectify)", root, cluster.Port);
+        return new EmbeddedDatabase(cluster, cluster.AppConnectionString("rectify"), environment.ContentRootPath);
     }
 
     /// <summary>
@@ -97,13 +132,20 @@ public sealed class DatabaseConnection(
 
     public async ValueTask DisposeAsync()
     {
-        if (_dataSource.IsValueCreated) await _dataSource.Value.DisposeAsync();
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-            _cluster = null;
-        }
+        if (_cluster is null) return;
+        await _cluster.DisposeAsync();
+        _cluster = null;
     }
+}
+
+/// <summary>
+/// Work that start-up runs once the schema is current and before the service reports ready, in the order the
+/// composition root registers it (the demo data, the development key). Infrastructure knows no feature: features and
+/// the demo data register their steps.
+/// </summary>
+public interface IDatabaseStartupStep
+{
+    Task RunAsync(CancellationToken ct);
 }
 
 /// <summary>Whether the database has been brought to the current schema; requests wait for it (503) until then.</summary>
@@ -123,16 +165,15 @@ public sealed class StartupOptions
 }
 
 /// <summary>
-/// Brings the database to the current schema (and the demo data). The first attempt runs before the server takes
-/// requests; when the database cannot be reached, the service starts anyway, answers 503 (not ready) and keeps
-/// trying with exponential back-off, saying so in the log, instead of crash-looping.
+/// Brings the database to the current schema, then runs the <see cref="IDatabaseStartupStep"/>s. The first attempt runs
+/// before the server takes requests; when the database cannot be reached, the service starts anyway, answers 503 (not
+/// ready) and keeps trying with exponential back-off, saying so in the log, instead of crash-looping.
 /// </summary>
 public sealed class DatabaseStartup(
-    DatabaseConnection connection,
-    Microsoft.Extensions.Options.IOptions<DatabaseOptions> options,
+    NpgsqlDataSource dataSource,
+    IEnumerable<IDatabaseStartupStep> steps,
     Microsoft.Extensions.Options.IOptions<StartupOptions> startup,
     DatabaseReadiness readiness,
-    IServiceProvider services,
     ILogger<DatabaseStartup> logger) : IHostedService
 {
     readonly CancellationTokenSource _stopping = new();
@@ -167,10 +208,8 @@ public sealed class DatabaseStartup(
     {
         try
         {
-            var dataSource = connection.DataSource;
             await Migrations.ApplyAsync(dataSource, logger, ct);
-            if (options.Value.LoadDemoData) await services.GetRequiredService<DemoData.ReferenceCaseLoader>().LoadAsync(ct);
-            if (connection.IsEmbedded) await Features.Clients.ClientCommands.EnsureDevelopmentKeyAsync(services, connection.DevelopmentKeyFile, logger, ct);
+            foreach (var step in steps) await step.RunAsync(ct);
             readiness.MarkReady();
             logger.LogInformation("The database is ready");
             return true;

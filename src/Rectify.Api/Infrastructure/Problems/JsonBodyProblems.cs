@@ -59,13 +59,15 @@ public static class JsonBodyProblems
 
     public static async Task<ProblemDetails> DescribeAsync(HttpContext http, JsonException json, CancellationToken ct)
     {
+        using var body = await ReadAgainAsync(http, ct);
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var (keys, message) = Describe(json);
+        var (keys, message) = Describe(json, body);
         foreach (var key in keys) errors[key] = [message];
-        if (!IsSyntaxError(json))
+        if (body.Document is { } document && body.Contract is { } contract)
         {
-            foreach (var unknown in await UnknownFieldsAsync(http, ct))
-                errors.TryAdd(unknown, [UnknownField]);
+            var unknown = new List<string>();
+            Collect(document.RootElement, contract, "$", body.Options, unknown);
+            foreach (var field in unknown) errors.TryAdd(field, [UnknownField]);
         }
         return new HttpValidationProblemDetails(errors)
         {
@@ -76,56 +78,118 @@ public static class JsonBodyProblems
         };
     }
 
-    static bool IsSyntaxError(JsonException json) => json.InnerException is null && json.GetType() == typeof(JsonException)
-        && !json.Message.Contains("could not be", StringComparison.Ordinal) && !json.Message.Contains("missing required", StringComparison.Ordinal)
-        && !json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase);
+    const string NotWellFormed = "The JSON is not well-formed or is cut off here.";
+    const string WrongType = "The value has the wrong type or format for this field.";
+    const string Duplicate = "The field appears more than once.";
 
-    /// <summary>The fields the failure names, as the caller wrote them, and what is wrong with them.</summary>
-    static (IReadOnlyList<string> Keys, string Message) Describe(JsonException json)
+    /// <summary>
+    /// The fields the failure names, as the caller wrote them, and what is wrong with them: found from the exception's
+    /// type and path and from the body read again against its contract, never from the exception's text.
+    /// </summary>
+    static (IReadOnlyList<string> Keys, string Message) Describe(JsonException json, Replay body)
     {
         var at = FieldKey(json.Path);
         if (json is UnknownEnumNameException unknownName) return ([at], $"Use one of: {string.Join(", ", unknownName.Names)}.");
         if (json is InstantWithoutOffsetException) return ([at], Instants.Message(at == "$" ? "The value" : at));
-        var message = json.Message;
-        if (Quoted(message, "The JSON property '") is { } unmapped)
-            // The path of an unmapped member is the object's, or already ends with the member.
-            return ([at.EndsWith(unmapped, StringComparison.Ordinal) ? at : Join(at, unmapped)], UnknownField);
-        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        if (body.Document is not { } document || body.Contract is not { } contract)
+            // Not read again: a failure of the reader (an inner JsonException) is one of syntax; any other, of a value.
+            return ([at], body.Readable || json.InnerException is JsonException ? NotWellFormed : WrongType);
+
+        var (element, elementContract, parent, parentContract, name) = Locate(document.RootElement, contract, json.Path, body.Options);
+        var comparison = body.Options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (name is not null && parent is { ValueKind: JsonValueKind.Object } container && parentContract is { Kind: JsonTypeInfoKind.Object } owner)
         {
-            var names = RequiredNames(message);
-            return (names.Count == 0 ? [at] : [.. names.Select(name => Join(at, name))], "A required field is missing.");
+            if (container.EnumerateObject().Count(f => string.Equals(f.Name, name, comparison)) > 1) return ([at], Duplicate);
+            if (!owner.Properties.Any(p => string.Equals(p.Name, name, comparison))) return ([at], UnknownField);
         }
-        return ([at], message.Contains("could not be converted", StringComparison.Ordinal)
-            ? "The value has the wrong type or format for this field."
-            : message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
-                ? "The field appears more than once."
-                : "The JSON is not well-formed or is cut off here.");
+        if (element is { ValueKind: JsonValueKind.Object } value && elementContract is { Kind: JsonTypeInfoKind.Object } type)
+        {
+            var fields = value.EnumerateObject().Select(f => f.Name).ToList();
+            if (fields.GroupBy(f => f, StringComparer.FromComparison(comparison)).Any(g => g.Count() > 1)) return ([at], Duplicate);
+            if (fields.FirstOrDefault(f => !type.Properties.Any(p => string.Equals(p.Name, f, comparison))) is { } unmapped)
+                return ([Join(at, unmapped)], UnknownField);
+            var missing = type.Properties.Where(p => p.IsRequired && !fields.Contains(p.Name, StringComparer.FromComparison(comparison)))
+                .Select(p => Join(at, p.Name)).Take(MaxNamedFields).ToList();
+            if (missing.Count > 0) return (missing, "A required field is missing.");
+        }
+        return ([at], WrongType);
     }
 
-    static string? Quoted(string message, string marker)
+    /// <summary>
+    /// The element at <paramref name="path"/> and its contract, with its parent's and its name within the parent (null
+    /// for an item).
+    /// </summary>
+    static (JsonElement? Element, JsonTypeInfo? Contract, JsonElement? Parent, JsonTypeInfo? ParentContract, string? Name) Locate(
+        JsonElement root, JsonTypeInfo contract, string? path, JsonSerializerOptions options)
     {
-        var start = message.IndexOf(marker, StringComparison.Ordinal);
-        if (start < 0) return null;
-        start += marker.Length;
-        var end = message.IndexOf('\'', start);
-        return end > start ? message[start..end] : null;
+        JsonElement? element = root, parent = null;
+        JsonTypeInfo? type = contract, parentType = null;
+        string? name = null;
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        foreach (var segment in Segments(path))
+        {
+            (parent, parentType) = (element, type);
+            if (segment is int index)
+            {
+                name = null;
+                element = element is { ValueKind: JsonValueKind.Array } array && index < array.GetArrayLength() ? array[index] : null;
+                type = type?.ElementType is { } item ? options.GetTypeInfo(item) : null;
+            }
+            else
+            {
+                name = (string)segment;
+                var field = element is { ValueKind: JsonValueKind.Object } obj
+                    ? obj.EnumerateObject().FirstOrDefault(f => string.Equals(f.Name, name, comparison))
+                    : default;
+                element = field.Value.ValueKind == JsonValueKind.Undefined ? null : field.Value;
+                type = type switch
+                {
+                    { Kind: JsonTypeInfoKind.Object } o => o.Properties.FirstOrDefault(p => string.Equals(p.Name, name, comparison)) is { } property
+                        ? options.GetTypeInfo(property.PropertyType) : null,
+                    { Kind: JsonTypeInfoKind.Dictionary, ElementType: { } value } => options.GetTypeInfo(value),
+                    _ => null,
+                };
+            }
+        }
+        return (element, type, parent, parentType, name);
     }
 
-    // "… was missing required properties including: 'title', 'issuedOn'."
-    static List<string> RequiredNames(string message)
+    /// <summary>The names and indexes of a JSON path (<c>$.values[3]['odd name']</c>: values, 3, odd name).</summary>
+    static List<object> Segments(string? path)
     {
-        var names = new List<string>();
-        var start = message.IndexOf("including:", StringComparison.Ordinal);
-        if (start < 0) return names;
-        var rest = message[start..];
-        for (var open = rest.IndexOf('\''); open >= 0 && names.Count < MaxNamedFields; open = rest.IndexOf('\'', open + 1))
+        var segments = new List<object>();
+        if (string.IsNullOrEmpty(path)) return segments;
+        var i = path[0] == '$' ? 1 : 0;
+        while (i < path.Length)
         {
-            var close = rest.IndexOf('\'', open + 1);
-            if (close < 0) break;
-            names.Add(rest[(open + 1)..close]);
-            open = close;
+            if (path[i] == '.')
+            {
+                var end = path.IndexOfAny(['.', '['], i + 1);
+                if (end < 0) end = path.Length;
+                segments.Add(path[(i + 1)..end]);
+                i = end;
+            }
+            else if (path.AsSpan(i).StartsWith("['"))
+            {
+                var end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
+                if (end < 0) end = path.Length;
+                segments.Add(path[(i + 2)..end]);
+                i = Math.Min(end + 2, path.Length);
+            }
+            else if (path[i] == '[')
+            {
+                var end = path.IndexOf(']', i);
+                if (end < 0) end = path.Length;
+                segments.Add(int.TryParse(path.AsSpan(i + 1, end - i - 1), out var index) ? index : -1);
+                i = end + 1;
+            }
+            else
+            {
+                segments.Add(path[i..]);
+                break;
+            }
         }
-        return names;
+        return segments;
     }
 
     /// <summary>
@@ -177,23 +241,32 @@ public static class JsonBodyProblems
 
     static string Join(string at, string name) => at == "$" ? name : at + "." + name;
 
-    /// <summary>Every field of the body that its contract does not have, as the caller wrote it; none when it cannot be read again.</summary>
-    static async Task<IReadOnlyList<string>> UnknownFieldsAsync(HttpContext http, CancellationToken ct)
+    /// <summary>
+    /// The body read again, when the endpoint binds a contract and the body was kept: <see cref="Replay.Document"/> is
+    /// null when it is not well-formed JSON (<see cref="Replay.Readable"/> then says it could be read).
+    /// </summary>
+    sealed record Replay(JsonDocument? Document, JsonTypeInfo? Contract, JsonSerializerOptions Options, bool Readable) : IDisposable
     {
-        var unknown = new List<string>();
-        if (http.Items[ContractKey] is not Type type || !http.Request.Body.CanSeek) return unknown;
+        public void Dispose() => Document?.Dispose();
+    }
+
+    static async Task<Replay> ReadAgainAsync(HttpContext http, CancellationToken ct)
+    {
         var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        if (http.Items[ContractKey] is not Type type || !http.Request.Body.CanSeek) return new Replay(null, null, options, Readable: false);
         try
         {
             http.Request.Body.Position = 0;
-            using var body = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = options.MaxDepth }, ct);
-            Collect(body.RootElement, options.GetTypeInfo(type), "$", options, unknown);
+            var document = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions
+            {
+                MaxDepth = options.MaxDepth, AllowTrailingCommas = options.AllowTrailingCommas, CommentHandling = options.ReadCommentHandling,
+            }, ct);
+            return new Replay(document, options.GetTypeInfo(type), options, Readable: true);
         }
         catch (JsonException)
         {
-            // Not well-formed after all: the first failure is all there is to say.
+            return new Replay(null, null, options, Readable: true);
         }
-        return unknown;
     }
 
     static void Collect(JsonElement element, JsonTypeInfo contract, string at, JsonSerializerOptions options, List<string> unknown)

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
-using Rectify.Api.Infrastructure.Http;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Rectify.Api.Infrastructure.Database;
@@ -27,7 +26,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             return true;
         }
 
-        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(exception);
+        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(http, exception);
         if (problem.Status >= 500 && problem.Type == ProblemTypes.Internal)
             logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         else if (problem.Status >= 500)
@@ -40,12 +39,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    static ProblemDetails Map(Exception exception) => exception switch
+    static ProblemDetails Map(HttpContext http, Exception exception) => exception switch
     {
         ProblemException p => From(p.Status, p.Type, p.Title, p.Detail, p.Extensions, p.Errors),
         Refusal r => From(StatusOf(r.Kind), r.Type, r.Title, r.Detail, r.Extensions, r.Errors),
-        BadHttpRequestException bad => FromBadRequest(bad),
-        InvalidOperationException charset when IsUnreadableCharset(charset) => Problem(StatusCodes.Status415UnsupportedMediaType,
+        BadHttpRequestException bad => FromBadRequest(http, bad),
+        InvalidOperationException { InnerException: ArgumentException } when HasUnknownCharset(http.Request) => Problem(
+            StatusCodes.Status415UnsupportedMediaType,
             ProblemTypes.UnsupportedMediaType, "Unsupported media type", "The charset of the Content-Type is not one the service reads: send UTF-8."),
         PostgresException pg => FromPostgres(pg),
         CommitOutcomeUnknownException => Problem(StatusCodes.Status503ServiceUnavailable, ProblemTypes.CommitOutcomeUnknown,
@@ -85,47 +85,37 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     }
 
     /// <summary>
-    /// Minimal APIs read a JSON body in the charset the Content-Type names; an unknown one (<c>charset=nonsense</c>, a
-    /// quoted <c>charset="utf-8"</c>) fails with an InvalidOperationException, not a BadHttpRequestException.
+    /// Minimal APIs read a JSON body in the charset the Content-Type names; one they do not know (<c>charset=nonsense</c>,
+    /// a quoted <c>charset="utf-8"</c>) fails with an InvalidOperationException over an ArgumentException, not a
+    /// BadHttpRequestException: recognised by the request's charset, which is looked up the same way.
     /// </summary>
-    static bool IsUnreadableCharset(InvalidOperationException e)
-        => e.InnerException is ArgumentException
-            && (e.TargetSite?.DeclaringType?.Name == "HttpRequestJsonExtensions" || e.Message.Contains("content type charset", StringComparison.Ordinal));
-
-    static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+    static bool HasUnknownCharset(HttpRequest request)
     {
-        return bad.StatusCode switch
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || mediaType.Charset is not { Length: > 0 } charset) return false;
+        if (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) return false;
+        try
         {
-            StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
-            StatusCodes.Status415UnsupportedMediaType => Problem(415, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
-                "Send the body as application/json."),
-            StatusCodes.Status408RequestTimeout => Problem(408, ProblemTypes.RequestTimeout, "The request arrived too slowly",
-                "The body was sent slower than the server accepts. Send it again on a faster connection."),
-            // Only binding failures name a parameter; other protocol errors keep their own status.
-            _ when bad.Message.StartsWith("Failed to bind parameter", StringComparison.Ordinal) || bad.Message.StartsWith("Required parameter", StringComparison.Ordinal)
-                => ParameterProblem(bad),
-            _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
-        };
+            System.Text.Encoding.GetEncoding(charset.ToString());
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
-    // Binding messages look like: Failed to bind parameter "int? Limit" from "abc". Keep the parameter's name only:
-    // the CLR type means nothing to a caller. Names of [AsParameters] properties are C# names (Limit, DueBefore);
-    // the caller sent the query parameter in camelCase (limit, dueBefore), as the OpenAPI document names it.
-    static ProblemDetails ParameterProblem(BadHttpRequestException bad)
+    static ProblemDetails FromBadRequest(HttpContext http, BadHttpRequestException bad) => bad.StatusCode switch
     {
-        var match = System.Text.RegularExpressions.Regex.Match(bad.Message, "\"(?:(?<type>[^\" ]+) )?(?<name>[A-Za-z0-9_-]+)\"");
-        var name = match.Success ? JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value) : "request";
-        var message = bad.Message.StartsWith("Required", StringComparison.Ordinal) ? "A value is required."
-            : match.Groups["type"].Value.TrimEnd('?', '>').EndsWith(nameof(Instant), StringComparison.Ordinal) ? Instants.Message(name)
-            : "The value is not valid.";
-        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [name] = [message] })
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Type = ProblemTypes.Validation,
-            Title = Problems.Problem.ValidationTitle,
-            Detail = $"Parameter '{name}': {message}",
-        };
-    }
+        StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
+        StatusCodes.Status415UnsupportedMediaType => Problem(415, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
+            "Send the body as application/json."),
+        StatusCodes.Status408RequestTimeout => Problem(408, ProblemTypes.RequestTimeout, "The request arrived too slowly",
+            "The body was sent slower than the server accepts. Send it again on a faster connection."),
+        // Only binding failures name a parameter; other protocol errors keep their own status.
+        StatusCodes.Status400BadRequest when BindingFailures.Describe(http, http.Features.Get<IExceptionHandlerFeature>()) is { } binding => binding,
+        _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
+    };
 
     static ProblemDetails FromPostgres(PostgresException pg) => pg.SqlState switch
     {

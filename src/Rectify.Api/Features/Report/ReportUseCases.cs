@@ -1,28 +1,27 @@
-using Dapper;
 using Microsoft.Extensions.Options;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Rounds;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
-using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Report;
 
 /// <summary>
-/// Reads what a month's progress report is made of — the round, the month's snapshot (the latest published revision,
+/// A month's progress report, for callers that read every unit. Reads what it is made of — the round, the month's snapshot (the latest published revision,
 /// else the latest draft, else a live preview), the completion-rate trend and the key indicators' series — and
 /// composes it. Callers without a key see published snapshots only.
 /// </summary>
-public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, SnapshotRepository snapshots, IndicatorSeries series, Caller caller,
-    Clock clock)
+public sealed class ReportUseCases(ReportRepository reports, RoundRepository rounds, SnapshotRepository snapshots, IndicatorSeries series,
+    Caller caller, Clock clock)
 {
     /// <summary>Charts of indicators beside the completion rate: a page, not a dashboard.</summary>
     public const int MaxKeyIndicators = 4;
 
     public async Task<ProgressReport> BuildAsync(string round, Period month, CancellationToken ct)
     {
+        caller.EnsureReadsEverything("A round's progress report");
         var (found, _) = await rounds.FindAsync(round, ct) ?? throw Refuse.NotFound("round", round);
         if (month > Period.MonthOf(clock.Today))
             throw Refuse.Invalid("period", $"{month} has not begun (today is {clock.Today:yyyy-MM-dd}): there is nothing to report yet.");
@@ -32,8 +31,7 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
         var keySeries = await KeySeriesAsync(content, month, ct);
         var codes = content.Measures.Select(m => m.OwnerUnit).Concat(content.Issues.Select(i => i.LeadUnit)).Append(found.InspectedUnit).Append(content.Region)
             .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var names = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, string Name)>(
-            new CommandDefinition(UnitNamesSql, new { codes }, cancellationToken: token))).ToDictionary(u => u.Code, u => u.Name, StringComparer.Ordinal), ct);
+        var names = await reports.UnitNamesAsync(codes, ct);
 
         return ReportComposer.Compose(new ReportSources
         {
@@ -91,9 +89,7 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
         var candidates = content.Indicators.Where(i => i.Period == content.Period && (i.Value is not null || i.PreviousValue is not null)).ToList();
         // One query ranks the candidates by the months with a value anywhere in the region; only the best few series are
         // then read and ranked exactly, instead of one series per linked indicator on every request.
-        var months = await db.ReadAsync(async (connection, token) => (await connection.QueryAsync<(string Code, int Months)>(new CommandDefinition(
-                RankSql, new { codes = candidates.Select(c => c.Code).ToArray(), unit = content.Region, from = query.From, to = query.To }, cancellationToken: token)))
-            .ToDictionary(r => r.Code, r => r.Months, StringComparer.Ordinal), ct);
+        var months = await reports.MonthsWithValuesAsync(candidates.Select(c => c.Code).ToArray(), content.Region, query.From, query.To, ct);
         var read = new List<(SnapshotIndicator Indicator, SeriesResponse Series, int Points)>();
         foreach (var indicator in candidates.OrderByDescending(c => months.GetValueOrDefault(c.Code)).ThenBy(c => c.Code, StringComparer.Ordinal).Take(MaxKeyIndicators * 2))
         {
@@ -109,16 +105,4 @@ public sealed class ProgressReportBuilder(Db db, RoundRepository rounds, Snapsho
             .Select(r => (r.Indicator, r.Series))
             .ToList();
     }
-
-    const string UnitNamesSql = "SELECT code, name FROM units WHERE code = ANY (@codes)";
-
-    // The region's subtree as the series combines it; a ratio is ranked by its numerator's values.
-    const string RankSql = $"""
-        WITH RECURSIVE {IndicatorSeries.SubtreeCte}
-        SELECT i.code, count(DISTINCT d.period)::int AS months
-        FROM indicators i
-        JOIN data_values d ON d.indicator_id = coalesce(i.numerator_id, i.id)
-        WHERE i.code = ANY (@codes) AND d.period BETWEEN @from AND @to AND d.unit_code IN (SELECT code FROM subtree)
-        GROUP BY i.code
-        """;
 }
