@@ -45,6 +45,7 @@ builder.Services.AddScoped<Journal>();
 builder.Services.AddScoped<IdempotentCreates>();
 builder.Services.AddScoped<UnitRepository>();
 builder.Services.AddScoped<RoundRepository>();
+builder.Services.AddScoped<RoundUseCases>();
 builder.Services.AddScoped<DashboardRepository>();
 builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<IssueUseCases>();
