@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 
 namespace Rectify.Api.DemoData;
@@ -114,7 +115,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
     {
         var reported = new Domain.Period(round.ReportDate.Year, round.ReportDate.Month, Domain.IndicatorFrequency.Monthly).Previous();
         if (reported.LastDay >= clock.Today) return;
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = scopes.CreateSystemScope();
         var snapshots = scope.ServiceProvider.GetRequiredService<Features.Snapshots.SnapshotRepository>();
         var found = await Features.Snapshots.SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, round.Code, ct);
         if (found is null || !await snapshots.DraftIfMissingAsync(tx, found, reported, ct, Actor, ReportNarrative)) return;

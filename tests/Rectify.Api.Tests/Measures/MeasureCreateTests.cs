@@ -200,6 +200,8 @@ public sealed class MeasureCreateTests(RectifyApp app) : IClassFixture<RectifyAp
 
         Assert.Equal(created["id"]!.GetValue<long>(), replayed["id"]!.GetValue<long>());
         Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.Equal("\"1\"", first.ETag()); // a new measure's first version, stored with the answer for the replay
+        Assert.Equal(first.ETag(), second.ETag());
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM measures WHERE issue_id = @issueId", new { issueId }));
 
         body["title"] = "另一项措施";

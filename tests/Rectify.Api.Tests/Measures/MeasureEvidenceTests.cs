@@ -149,6 +149,9 @@ public sealed class MeasureEvidenceTests(RectifyApp app) : IClassFixture<Rectify
         using var second = await Client.PostJsonAsync($"/api/v1/measures/{id}/evidence", body, idempotencyKey: key);
         var replayed = await second.ShouldBeAsync(HttpStatusCode.Created);
         Assert.True(JsonNode.DeepEquals(created, replayed), $"{created.ToJsonString()} <> {replayed.ToJsonString()}");
+        // Evidence is not a versioned resource of its own: neither answer names a version.
+        Assert.False(first.Headers.Contains("ETag"));
+        Assert.False(second.Headers.Contains("ETag"));
         Assert.Equal(1, await EvidenceRowsAsync(id));
         Assert.Equal(1, await _api.JournalRowsAsync(id, "evidence"));
     }

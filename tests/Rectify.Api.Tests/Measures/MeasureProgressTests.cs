@@ -207,8 +207,11 @@ public sealed class MeasureProgressTests(RectifyApp app) : IClassFixture<Rectify
         Assert.Equal(["true"], second.Headers.GetValues("Idempotent-Replayed"));
         Assert.Equal(1, await ProgressRowsAsync(id));
         Assert.Equal(1, await _api.JournalRowsAsync(id, "progress"));
-        var (measure, _) = await _api.GetAsync(id);
+        var (measure, etag) = await _api.GetAsync(id);
         Assert.Single(measure["progressEntries"]!.AsArray());
+        // Both answers carry the measure's version after the entry, so that a retrying caller can go on to update it.
+        Assert.Equal(etag, first.ETag());
+        Assert.Equal(etag, second.ETag());
 
         // The same key with another body is refused; nothing is written.
         using var reused = await Client.PostJsonAsync($"/api/v1/measures/{id}/progress", body with { percent = 50 }, idempotencyKey: key);

@@ -23,7 +23,7 @@ public static class ClientCommands
             return 64;
         }
         await PrepareDatabaseAsync(app, ct);
-        await using var scope = app.Services.CreateAsyncScope();
+        await using var scope = app.Services.CreateSystemScope();
         var db = scope.ServiceProvider.GetRequiredService<Db>();
         var clients = scope.ServiceProvider.GetRequiredService<ClientUseCases>();
         try
@@ -60,7 +60,7 @@ public static class ClientCommands
     /// </summary>
     public static async Task EnsureDevelopmentKeyAsync(IServiceProvider services, string keyFile, ILogger logger, CancellationToken ct)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateSystemScope();
         var issued = await scope.ServiceProvider.GetRequiredService<ClientUseCases>().CreateFirstAdminAsync(
             new CreateClientRequest { Name = "dev-admin", Contact = "local development", Scopes = Enum.GetValues<ClientScope>() }, ct);
         if (issued is null) return;

@@ -18,7 +18,6 @@ public static class IssueEndpoints
             .WithName("ListIssues")
             .WithSummary("List issues")
             .WithDescription($"Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
-            .Produces<Page<IssueResponse>>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<IssueState>("state")
@@ -44,7 +43,6 @@ public static class IssueEndpoints
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
             .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
-            .Produces<IssueResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -76,13 +74,13 @@ public static class IssueEndpoints
 
     const string ExportPath = "/api/v1/issues/export";
 
-    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueRepository issues, HttpContext http, CancellationToken ct)
+    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueUseCases issues, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
         return TypedResults.Ok(await issues.ListAsync(query, ct));
     }
 
-    static IResult Export([AsParameters] IssueListQuery query, IssueRepository issues, CancellationToken ct)
+    static IResult Export([AsParameters] IssueListQuery query, IssueUseCases issues, CancellationToken ct)
         => CsvExport.File("issues.csv", CsvColumns, issues.ExportAsync(query, ct), ct);
 
     /// <summary>
@@ -100,28 +98,24 @@ public static class IssueEndpoints
         new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
     ];
 
-    static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, MeasureRepository measures, HttpContext http, CancellationToken ct)
-    {
-        var (issue, version) = await issues.FindAsync(id, ct) ?? throw Refuse.NotFound("issue", id);
-        ETags.Set(http, version);
-        return TypedResults.Ok(issue with { Measures = await measures.ForIssueAsync(id, ct) });
-    }
+    static Task<Ok<IssueResponse>> Get(long id, IssueUseCases issues, HttpContext http, CancellationToken ct)
+        => Answer(http, issues.GetAsync(id, ct));
 
-    static Task<IResult> Create(CreateIssueRequest request, IssueRepository issues, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<IssueResponse>, Replayed>> Create(CreateIssueRequest request, IssueUseCases issues, IdempotentCreates creates,
+        HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (issue, version) = await issues.CreateAsync(tx, request, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/issues/{issue.Id}", issue);
+            return new CreatedAnswer<IssueResponse>($"/api/v1/issues/{issue.Id}", issue, version);
         }, ct);
 
-    static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
+    static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueUseCases issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.UpdateAsync(id, request, ETags.RequiredVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, IssueRepository issues, HttpContext http, CancellationToken ct)
+    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, IssueUseCases issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.RequestReviewAsync(id, request ?? new ReviewIssueRequest(), ETags.OptionalVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Close(long id, CloseIssueRequest request, IssueRepository issues, HttpContext http, CancellationToken ct)
+    static Task<Ok<IssueResponse>> Close(long id, CloseIssueRequest request, IssueUseCases issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.CloseAsync(id, request, ETags.OptionalVersion(http), ct));
 
     static async Task<Ok<IssueResponse>> Answer(HttpContext http, Task<(IssueResponse Issue, int Version)> change)

@@ -1,25 +1,29 @@
 using Dapper;
 using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Issues;
 
-public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
+/// <summary>
+/// The SQL of issues: one round trip per statement, on the transaction given (writes) or one pooled connection
+/// (reads). The rules are <see cref="IssueUseCases"/>'. <c>today</c> is the day overdue is taken on;
+/// <c>readable</c> the caller's readable units (<see cref="Infrastructure.Auth.Caller.ReadableUnits"/>), null for every unit.
+/// </summary>
+public sealed class IssueRepository(Db db)
 {
-    public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query), query.After, query.EffectiveLimit + 1), query, (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
+    public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, DateOnly today, string[]? readable, CancellationToken ct)
+        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, today, readable), query.After, query.EffectiveLimit + 1), query,
+            (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
 
     /// <summary>Every issue the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
-    public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
-        => db.ExportAsync(ListSql, Filters(query), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
+    public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, DateOnly today, string[]? readable, CancellationToken ct)
+        => db.ExportAsync(ListSql, Filters(query, today, readable), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
 
     /// <summary>The list's filters, checked, with "today" taken once so that every page of an export derives from the same day.</summary>
-    object Filters(IssueListQuery query) => new
+    static object Filters(IssueListQuery query, DateOnly today, string[]? readable) => new
     {
-        today = clock.Today,
+        today,
         round = query.Round,
         state = QueryEnums.Checked<IssueState>(query.State, "state"),
         category = query.Category,
@@ -28,119 +32,65 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         topLevel = query.TopLevel,
         overdue = query.Overdue,
         pattern = TextSearch.ContainsPattern(query.Q),
-        readable = caller.ReadableUnits,
+        readable,
     };
 
-    /// <summary>One issue with its sub-issues, or null.</summary>
-    public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, CancellationToken ct)
+    /// <summary>One issue with its sub-issues, or null (also when <paramref name="readable"/> hides it).</summary>
+    public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, DateOnly today, string[]? readable, CancellationToken ct)
         => db.ReadAsync<(IssueResponse, int)?>(async (connection, token) =>
         {
-            var args = new { id, today = clock.Today, readable = caller.ReadableUnits };
+            var args = new { id, today, readable };
             var row = await connection.QuerySingleOrDefaultAsync<IssueRow>(new CommandDefinition(ReadableFindSql, args, cancellationToken: token));
             if (row is null) return null;
             var children = await connection.QueryAsync<IssueRow>(new CommandDefinition(ChildrenSql, args, cancellationToken: token));
             return (row.ToResponse() with { SubIssues = children.Select(c => c.ToResponse()).ToList() }, row.Version);
         }, ct);
 
-    public async Task<(IssueResponse Issue, int Version)> CreateAsync(Tx tx, CreateIssueRequest request, CancellationToken ct)
-    {
-        var place = await tx.QuerySingleOrDefaultAsync<Placement>(PlacementSql, new { round = request.Round, parentId = request.ParentId }, ct)
-            ?? throw Refuse.DoesNotFit("round", $"No round '{request.Round}' exists.");
-        if (request.ParentId is not null && place.ParentRoundId != place.RoundId)
-            throw Refuse.DoesNotFit("parentId", $"No issue {request.ParentId} exists in round '{request.Round}'.");
-        await UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, "The new issue's lead", ct);
+    /// <summary>Where a new issue goes: its round's id and its parent's round, or null when there is no such round.</summary>
+    internal Task<IssuePlacement?> PlacementAsync(Tx tx, string round, long? parentId, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<IssuePlacement>(PlacementSql, new { round, parentId }, ct);
 
+    internal async Task<IssueRow> InsertAsync(Tx tx, CreateIssueRequest request, long roundId, DateOnly today, DateTime now, CancellationToken ct)
+    {
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
-            roundId = place.RoundId, request.ParentId, request.Code, request.Title, request.Description, request.Category,
-            request.LeadUnit, request.ResponsibleLeader, request.DueDate, now = clock.UtcNow,
+            roundId, request.ParentId, request.Code, request.Title, request.Description, request.Category,
+            request.LeadUnit, request.ResponsibleLeader, request.DueDate, now,
         }, ct);
-        var created = await ReadInAsync(tx, id, ct);
-        await journal.RecordAsync(tx, "issue", id, "create", null, created.ToResponse(), ct);
-        return (created.ToResponse(), created.Version);
+        return await ReadInAsync(tx, id, today, ct);
     }
 
-    public Task<(IssueResponse Issue, int Version)> UpdateAsync(long id, UpdateIssueRequest request, int? expectedVersion, CancellationToken ct)
-        => ChangeAsync(id, expectedVersion, "update", before =>
-        {
-            IssueStates.EnsureAllowed(before.StateValue, request.State, byAction: false);
-            // Sending a pending_review issue back to work is the review's answer, as closing is.
-            if (before.StateValue == IssueState.PendingReview && request.State != IssueState.PendingReview) EnsureMayDecide(before, "send it back");
-            return (UpdateSql, new
-            {
-                id, request.Title, request.Description, request.Category, request.LeadUnit, request.ResponsibleLeader, request.DueDate,
-                state = EnumText.Format(request.State), now = clock.UtcNow,
-            });
-        }, ct, (tx, before, token) => request.LeadUnit == before.LeadUnitCode ? Task.CompletedTask
-            : UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, $"The new lead of issue {id}", token));
+    /// <summary>The issue, locked for change, or null.</summary>
+    internal Task<IssueRow?> LockAsync(Tx tx, long id, DateOnly today, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<IssueRow>(LockSql, new { id, today }, ct);
 
-    public Task<(IssueResponse Issue, int Version)> RequestReviewAsync(long id, ReviewIssueRequest request, int? expectedVersion, CancellationToken ct)
-        => ChangeAsync(id, expectedVersion, "review", before =>
+    /// <summary>Replaces the issue's fields and state; the issue as it is now.</summary>
+    internal Task<IssueRow> UpdateAsync(Tx tx, long id, UpdateIssueRequest request, DateOnly today, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, today, UpdateSql, new
         {
-            IssueStates.EnsureAllowed(before.StateValue, IssueState.PendingReview, byAction: true);
-            return (ReviewSql, new { id, note = request.Note, by = caller.Name, now = clock.UtcNow });
+            id, request.Title, request.Description, request.Category, request.LeadUnit, request.ResponsibleLeader, request.DueDate,
+            state = EnumText.Format(request.State), now,
         }, ct);
 
-    public Task<(IssueResponse Issue, int Version)> CloseAsync(long id, CloseIssueRequest request, int? expectedVersion, CancellationToken ct)
-        => ChangeAsync(id, expectedVersion, "close", before =>
-        {
-            IssueStates.EnsureAllowed(before.StateValue, IssueState.Closed, byAction: true);
-            EnsureMayDecide(before, "sign it off");
-            if (request.ClosedOn > clock.Today) throw Refuse.Invalid("closedOn", "closedOn cannot be in the future.");
-            return (CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now = clock.UtcNow });
-        }, ct, (tx, _, token) => EnsureNothingBlocksClosingAsync(tx, id, token));
+    /// <summary>Moves the issue to pending_review, recording who asked and when; the issue as it is now.</summary>
+    internal Task<IssueRow> RequestReviewAsync(Tx tx, long id, string? note, string by, DateOnly today, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, today, ReviewSql, new { id, note, by, now }, ct);
 
-    /// <summary>
-    /// Locks the issue, checks its version and that the caller's units lead it, applies one statement (after the
-    /// rules of <paramref name="change"/> and <paramref name="check"/>), and journals before and after.
-    /// </summary>
-    Task<(IssueResponse Issue, int Version)> ChangeAsync(
-        long id, int? expectedVersion, string action, Func<IssueRow, (string Sql, object Args)> change, CancellationToken ct,
-        Func<Tx, IssueRow, CancellationToken, Task>? check = null)
-        => db.WriteAsync(async (tx, token) =>
-        {
-            var before = await Versioned.LockAsync<IssueRow>(tx, LockSql, new { id, today = clock.Today }, expectedVersion, "issue", id, token);
-            // An issue is its lead unit's: owning one of its measures lets a unit report on that measure, not change the issue.
-            await UnitScope.EnsureMayWriteAsync(tx, caller, before.LeadUnitCode, $"Issue {id}", token);
-            var (sql, args) = change(before);
-            if (check is not null) await check(tx, before, token);
-            await tx.ExecuteAsync(sql, args, token);
-            var after = await ReadInAsync(tx, id, token);
-            await journal.RecordAsync(tx, "issue", id, action, before.ToResponse(), after.ToResponse(), token);
-            return (after.ToResponse(), after.Version);
-        }, ct);
+    /// <summary>Closes the issue with the review's conclusion; the issue as it is now.</summary>
+    internal Task<IssueRow> CloseAsync(Tx tx, long id, CloseIssueRequest request, DateOnly today, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, today, CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now }, ct);
 
-    /// <summary>
-    /// The review's decisions (sign-off, sending back) need the review scope and someone other than the client that
-    /// asked for the review: the unit that did the work asks, another decides.
-    /// </summary>
-    void EnsureMayDecide(IssueRow issue, string decision)
+    /// <summary>The sub-issues of the issue that are not closed yet.</summary>
+    public async Task<IReadOnlyList<BlockingItem>> OpenSubIssuesAsync(Tx tx, long id, CancellationToken ct)
+        => (await tx.QueryAsync<BlockingItem>(BlockingSubIssuesSql, new { id }, ct)).AsList();
+
+    async Task<IssueRow> ApplyAsync(Tx tx, long id, DateOnly today, string sql, object args, CancellationToken ct)
     {
-        if (!caller.Holds(Scopes.Review))
-            throw Refuse.Forbidden($"To {decision} is the review's decision: this key lacks the scope '{Scopes.Review}' that it needs.");
-        if (issue.ReviewRequestedBy == caller.Name)
-            throw new Refusal(RefusalKind.Forbidden, ProblemTypes.SeparationOfDuties, "A client cannot decide on its own request",
-                $"Client '{caller.Name}' asked for this issue's sign-off; another client with the scope '{Scopes.Review}' must {decision}.");
+        await tx.ExecuteAsync(sql, args, ct);
+        return await ReadInAsync(tx, id, today, ct);
     }
 
-    /// <summary>销号 needs every measure done or cancelled (with its reason) and every sub-issue closed.</summary>
-    static async Task EnsureNothingBlocksClosingAsync(Tx tx, long id, CancellationToken ct)
-    {
-        var measures = (await tx.QueryAsync<BlockingItem>(BlockingMeasuresSql, new { id }, ct)).AsList();
-        var subIssues = (await tx.QueryAsync<BlockingItem>(BlockingSubIssuesSql, new { id }, ct)).AsList();
-        if (measures.Count == 0 && subIssues.Count == 0) return;
-        throw new Refusal(RefusalKind.Conflict, ProblemTypes.ClosingBlocked, "The issue cannot be closed yet",
-            $"{measures.Count} measure(s) are neither done nor cancelled and {subIssues.Count} sub-issue(s) are not closed.",
-            new Dictionary<string, object?> { ["blockingMeasures"] = measures, ["blockingSubIssues"] = subIssues });
-    }
-
-    Task<IssueRow> ReadInAsync(Tx tx, long id, CancellationToken ct) => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today = clock.Today }, ct);
-
-    sealed class Placement
-    {
-        public long RoundId { get; init; }
-        public long? ParentRoundId { get; init; }
-    }
+    Task<IssueRow> ReadInAsync(Tx tx, long id, DateOnly today, CancellationToken ct) => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today }, ct);
 
     // Derived values are computed from the live rows and "today" at read time, never stored.
     const string Select = """
@@ -217,11 +167,12 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         WHERE id = @id
         """;
 
-    const string BlockingMeasuresSql = """
-        SELECT id, code, title, state FROM measures
-        WHERE issue_id = @id AND NOT (state = 'done' OR (state = 'cancelled' AND cancel_reason IS NOT NULL))
-        ORDER BY id
-        """;
-
     const string BlockingSubIssuesSql = "SELECT id, code, title, state FROM issues WHERE parent_id = @id AND state <> 'closed' ORDER BY id";
+}
+
+/// <summary>Where a new issue goes: its round, and the round of the parent it names (null without one).</summary>
+sealed class IssuePlacement
+{
+    public long RoundId { get; init; }
+    public long? ParentRoundId { get; init; }
 }

@@ -17,7 +17,6 @@ public static class MeasureEndpoints
             .WithName("ListMeasures")
             .WithSummary("List measures")
             .WithDescription($"Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
-            .Produces<Page<MeasureResponse>>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<MeasureState>("state")
@@ -45,7 +44,6 @@ public static class MeasureEndpoints
             .WithName("CreateMeasure")
             .WithSummary("Create a measure")
             .WithDescription("Adds a measure to an issue; it starts planned at 0%. Refused (409) under a closed issue. Send an Idempotency-Key header to make retries safe.")
-            .Produces<MeasureResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -64,7 +62,6 @@ public static class MeasureEndpoints
             .WithName("AddMeasureProgress")
             .WithSummary("Report progress")
             .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
-            .Produces<ProgressEntryResponse>(StatusCodes.Status201Created)
             .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.AddProgress, Examples.Progress);
@@ -73,7 +70,6 @@ public static class MeasureEndpoints
             .WithName("AddMeasureEvidence")
             .WithSummary("Add evidence")
             .WithDescription("Records a document or output that proves the measure, e.g. a regulation issued (《海南省公墓管理办法》). Titles are unique per measure (409). Idempotency-Key is honoured.")
-            .Produces<EvidenceResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -84,13 +80,13 @@ public static class MeasureEndpoints
 
     const string ExportPath = "/api/v1/measures/export";
 
-    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureUseCases measures, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
         return TypedResults.Ok(await measures.ListAsync(query, ct));
     }
 
-    static IResult Export([AsParameters] MeasureListQuery query, MeasureRepository measures, CancellationToken ct)
+    static IResult Export([AsParameters] MeasureListQuery query, MeasureUseCases measures, CancellationToken ct)
         => CsvExport.File("measures.csv", CsvColumns, measures.ExportAsync(query, ct), ct);
 
     /// <summary>The CSV export's columns: the list item's scalar fields in its order and names, without the arrays (allowedTransitions).</summary>
@@ -104,42 +100,43 @@ public static class MeasureEndpoints
         new("createdAt", m => m.CreatedAt), new("updatedAt", m => m.UpdatedAt),
     ];
 
-    static async Task<Ok<MeasureResponse>> Get(long id, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<MeasureResponse>> Get(long id, MeasureUseCases measures, HttpContext http, CancellationToken ct)
     {
-        var (measure, version) = await measures.FindAsync(id, ct) ?? throw Refuse.NotFound("measure", id);
+        var (measure, version) = await measures.GetAsync(id, ct);
         ETags.Set(http, version);
         return TypedResults.Ok(measure);
     }
 
-    static Task<IResult> Create(CreateMeasureRequest request, MeasureRepository measures, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<MeasureResponse>, Replayed>> Create(CreateMeasureRequest request, MeasureUseCases measures, IdempotentCreates creates,
+        HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (measure, version) = await measures.CreateAsync(tx, request, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/measures/{measure.Id}", measure);
+            return new CreatedAnswer<MeasureResponse>($"/api/v1/measures/{measure.Id}", measure, version);
         }, ct);
 
-    static async Task<Ok<MeasureResponse>> Update(long id, UpdateMeasureRequest request, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<MeasureResponse>> Update(long id, UpdateMeasureRequest request, MeasureUseCases measures, HttpContext http, CancellationToken ct)
     {
         var (measure, version) = await measures.UpdateAsync(id, request, ETags.RequiredVersion(http), ct);
         ETags.Set(http, version);
         return TypedResults.Ok(measure);
     }
 
-    static Task<IResult> AddProgress(long id, AddProgressRequest request, MeasureRepository measures, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<ProgressEntryResponse>, Replayed>> AddProgress(long id, AddProgressRequest request, MeasureUseCases measures,
+        IdempotentCreates creates, HttpContext http, CancellationToken ct)
     {
         var expected = ETags.OptionalVersion(http);
         return creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (entry, version) = await measures.AddProgressAsync(tx, id, request, expected, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/measures/{id}", entry);
+            return new CreatedAnswer<ProgressEntryResponse>($"/api/v1/measures/{id}", entry, version);
         }, ct);
     }
 
-    static Task<IResult> AddEvidence(long id, AddEvidenceRequest request, MeasureRepository measures, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<EvidenceResponse>, Replayed>> AddEvidence(long id, AddEvidenceRequest request, MeasureUseCases measures,
+        IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
-            TypedResults.Created($"/api/v1/measures/{id}", await measures.AddEvidenceAsync(tx, id, request, token)), ct);
+            new CreatedAnswer<EvidenceResponse>($"/api/v1/measures/{id}", await measures.AddEvidenceAsync(tx, id, request, token)), ct);
 
     /// <summary>Measures 1.1 and 1.2 of the reference case (issue 1 殡葬改革推行不力), as the demo data holds them.</summary>
     internal static class Examples

@@ -1,26 +1,39 @@
 using Dapper;
-using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Measures;
 
-public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
+/// <summary>
+/// The day a measure's derived values are taken on: overdue and the traffic light read <see cref="Today"/> and
+/// <see cref="DueSoon"/> (the last day on which an unfinished measure is only due soon).
+/// </summary>
+public readonly record struct MeasureDay(DateOnly Today, DateOnly DueSoon)
 {
-    public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
-        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query), query.After, query.EffectiveLimit + 1), query, (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
+    /// <summary>The clock's day, taken once.</summary>
+    public static MeasureDay Of(Infrastructure.Clock clock) => new(clock.Today, clock.DueSoonUntil);
+}
+
+/// <summary>
+/// The SQL of measures, their progress entries and their evidence: one round trip per method, on the transaction
+/// given (writes) or one pooled connection (reads). The rules are <see cref="MeasureUseCases"/>'.
+/// </summary>
+/// <remarks><c>readable</c> is the caller's readable units (<see cref="Infrastructure.Auth.Caller.ReadableUnits"/>), null for every unit.</remarks>
+public sealed class MeasureRepository(Db db)
+{
+    public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
+        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, day, readable), query.After, query.EffectiveLimit + 1), query,
+            (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
 
     /// <summary>Every measure the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
-    public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
-        => db.ExportAsync(ListSql, Filters(query), query, (MeasureRow r) => r.ToResponse(), item => item.Id, ct);
+    public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
+        => db.ExportAsync(ListSql, Filters(query, day, readable), query, (MeasureRow r) => r.ToResponse(), item => item.Id, ct);
 
-    /// <summary>The list's filters, checked, with "today" taken once so that every page of an export derives from the same day.</summary>
-    object Filters(MeasureListQuery query) => new
+    /// <summary>The list's filters, checked, with the day taken once so that every page of an export derives from the same day.</summary>
+    static object Filters(MeasureListQuery query, MeasureDay day, string[]? readable) => new
     {
-        today = clock.Today,
-        dueSoon = clock.DueSoonUntil,
+        today = day.Today,
+        dueSoon = day.DueSoon,
         issue = query.Issue,
         round = query.Round,
         ownerUnit = query.OwnerUnit,
@@ -29,167 +42,98 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
         dueAfter = query.DueAfter,
         overdue = query.Overdue,
         light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
-        readable = caller.ReadableUnits,
+        readable,
     };
 
-    /// <summary>Every measure of one issue, for the issue's detail.</summary>
-    public Task<IReadOnlyList<MeasureResponse>> ForIssueAsync(long issueId, CancellationToken ct)
+    /// <summary>Every measure of one issue that <paramref name="readable"/> lets the caller see, for the issue's detail.</summary>
+    public Task<IReadOnlyList<MeasureResponse>> ForIssueAsync(long issueId, MeasureDay day, string[]? readable, CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<MeasureResponse>>(async (connection, token) =>
-            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql, new { issueId, today = clock.Today, dueSoon = clock.DueSoonUntil, readable = caller.ReadableUnits }, cancellationToken: token)))
+            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql,
+                new { issueId, today = day.Today, dueSoon = day.DueSoon, readable }, cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
 
-    /// <summary>One measure with its progress entries and evidence, or null.</summary>
-    public Task<(MeasureResponse Measure, int Version)?> FindAsync(long id, CancellationToken ct)
+    /// <summary>One measure with its progress entries and evidence, or null (also when <paramref name="readable"/> hides it).</summary>
+    public Task<(MeasureResponse Measure, int Version)?> FindAsync(long id, MeasureDay day, string[]? readable, CancellationToken ct)
         => db.ReadAsync<(MeasureResponse, int)?>(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = clock.Today, dueSoon = clock.DueSoonUntil, readable = caller.ReadableUnits }, cancellationToken: token));
+                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = day.Today, dueSoon = day.DueSoon, readable }, cancellationToken: token));
             var row = await results.ReadSingleOrDefaultAsync<MeasureRow>();
             var progress = (await results.ReadAsync<ProgressEntryResponse>()).ToList();
             var evidence = (await results.ReadAsync<EvidenceResponse>()).ToList();
             return row is null ? null : (row.ToResponse() with { ProgressEntries = progress, Evidence = evidence }, row.Version);
         }, ct);
 
-    public async Task<(MeasureResponse Measure, int Version)> CreateAsync(Tx tx, CreateMeasureRequest request, CancellationToken ct)
+    /// <summary>
+    /// The measures of the issue that keep it from being closed: neither done nor cancelled with a reason (the issue's
+    /// sign-off checks them on its transaction).
+    /// </summary>
+    public async Task<IReadOnlyList<Issues.BlockingItem>> BlockingClosingAsync(Tx tx, long issueId, CancellationToken ct)
+        => (await tx.QueryAsync<Issues.BlockingItem>(BlockingSql, new { issueId }, ct)).AsList();
+
+    /// <summary>The state of the issue a new measure goes under, locked against closing meanwhile; null when there is no such issue.</summary>
+    public Task<string?> LockIssueStateAsync(Tx tx, long issueId, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<string>(IssueStateSql, new { issueId }, ct);
+
+    internal async Task<MeasureRow> InsertAsync(Tx tx, CreateMeasureRequest request, MeasureDay day, DateTime now, CancellationToken ct)
     {
-        EnsureDatesConsistent(request);
-        var issueState = await tx.QuerySingleOrDefaultAsync<string>("SELECT state FROM issues WHERE id = @issueId FOR SHARE", new { request.IssueId }, ct)
-            ?? throw Refuse.DoesNotFit("issueId", $"No issue {request.IssueId} exists.");
-        EnsureIssueOpen(issueState);
-        await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, "The new measure", ct);
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
-            request.IssueId, request.Code, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate, now = clock.UtcNow,
+            request.IssueId, request.Code, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate, now,
         }, ct);
-        var created = await ReadInAsync(tx, id, ct);
-        await journal.RecordAsync(tx, "measure", id, "create", null, created.ToResponse(), ct);
-        return (created.ToResponse(), created.Version);
+        return await ReadInAsync(tx, id, day, ct);
     }
 
-    public Task<(MeasureResponse Measure, int Version)> UpdateAsync(long id, UpdateMeasureRequest request, int? expectedVersion, CancellationToken ct)
-        => db.WriteAsync(async (tx, token) =>
-        {
-            EnsureDatesConsistent(request);
-            var before = await LockAsync(tx, id, expectedVersion, token);
-            if (request.OwnerUnit != before.OwnerUnitCode) await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, $"The new owner of measure {id}", token);
-            MeasureStates.EnsureAllowed(before.StateValue, request.State);
-            if (request.State == MeasureState.Cancelled && string.IsNullOrWhiteSpace(request.CancelReason))
-                throw Refuse.Invalid("cancelReason", "A cancelled measure needs a cancelReason.");
-            await tx.ExecuteAsync(UpdateSql, new
-            {
-                id, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate,
-                state = EnumText.Format(request.State),
-                cancelReason = request.State == MeasureState.Cancelled ? request.CancelReason : null,
-                today = clock.Today, now = clock.UtcNow,
-            }, token);
-            return await JournalChangeAsync(tx, id, "update", before, token);
-        }, ct);
+    /// <summary>The measure, locked for change, or null.</summary>
+    internal Task<MeasureRow?> LockAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<MeasureRow>(LockSql, new { id, today = day.Today, dueSoon = day.DueSoon }, ct);
 
-    public async Task<(ProgressEntryResponse Entry, int Version)> AddProgressAsync(Tx tx, long id, AddProgressRequest request, int? expectedVersion, CancellationToken token)
-        => (await AddProgressAsync(tx, [new ProgressLine(id, request)], expectedVersion, token))[0];
+    /// <summary>The measures of <paramref name="ids"/> that exist, locked for change in id order (no deadlock between batches), by id.</summary>
+    internal async Task<Dictionary<long, MeasureRow>> LockManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
+        => (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = day.Today, dueSoon = day.DueSoon }, ct)).ToDictionary(r => r.Id);
+
+    /// <summary>The measures of <paramref name="ids"/> as they are now in <paramref name="tx"/>, by id.</summary>
+    internal async Task<Dictionary<long, MeasureRow>> ReadManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
+        => (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = day.Today, dueSoon = day.DueSoon }, ct)).ToDictionary(r => r.Id);
+
+    internal Task<MeasureRow> ReadInAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
+        => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon }, ct);
+
+    /// <summary>Replaces the fields and state of the measure (a cancel reason only when cancelled) and reads it back.</summary>
+    internal async Task<MeasureRow> UpdateAsync(Tx tx, long id, UpdateMeasureRequest request, MeasureDay day, DateTime now, CancellationToken ct)
+    {
+        await tx.ExecuteAsync(UpdateSql, new
+        {
+            id, request.Title, request.Description, request.OwnerUnit, request.StartDate, request.DueDate,
+            state = Infrastructure.EnumText.Format(request.State),
+            cancelReason = request.State == MeasureState.Cancelled ? request.CancelReason : null,
+            today = day.Today, now,
+        }, ct);
+        return await ReadInAsync(tx, id, day, ct);
+    }
+
+    /// <summary>Each line's entry, and its measure moved forward, in one statement; the entries in the order of the lines.</summary>
+    public async Task<List<ProgressEntryResponse>> AddProgressAsync(Tx tx, IReadOnlyList<ProgressLine> lines, string by, DateTime now, CancellationToken ct)
+        => (await tx.QueryAsync<ProgressEntryResponse>(AddProgressSql, new
+        {
+            ids = lines.Select(l => l.MeasureId).ToArray(),
+            reportedOn = lines.Select(l => l.Request.ReportedOn.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            percents = lines.Select(l => l.Request.Percent).ToArray(), notes = lines.Select(l => l.Request.Note).ToArray(), by, now,
+        }, ct)).AsList();
 
     /// <summary>
-    /// Adds a progress entry to each measure of <paramref name="lines"/> (each measure once), in as many statements for
-    /// fifty lines as for one: the measures are locked in one, checked here in the order of the lines, moved forward with
-    /// their entries in one, read back in one and journalled in one. The first line refused refuses them all; a 403 names
-    /// every measure outside the caller's units. <paramref name="expectedVersion"/> applies to a single line.
+    /// Adds the evidence and moves the measure's version on: GET of the measure lists its evidence, so a new item is
+    /// a new representation.
     /// </summary>
-    public async Task<IReadOnlyList<(ProgressEntryResponse Entry, int Version)>> AddProgressAsync(Tx tx, IReadOnlyList<ProgressLine> lines, int? expectedVersion,
-        CancellationToken ct)
+    public async Task<EvidenceResponse> AddEvidenceAsync(Tx tx, long id, AddEvidenceRequest request, string by, DateTime now, CancellationToken ct)
     {
-        if (lines.Count == 0) return [];
-        var ids = lines.Select(l => l.MeasureId).ToArray();
-        var before = (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct)).ToDictionary(r => r.Id);
-        foreach (var line in lines)
-        {
-            if (!before.TryGetValue(line.MeasureId, out var row)) throw Refuse.NotFound("measure", line.MeasureId);
-            if (expectedVersion is { } expected && row.Version != expected) throw Refuse.Stale();
-        }
-        await EnsureMayWriteAsync(tx, lines.Select(l => before[l.MeasureId]).ToList(), ct);
-        foreach (var (id, request) in lines)
-        {
-            var measure = before[id];
-            EnsureIssueOpen(measure.IssueState);
-            if (measure.StateValue is MeasureState.Done or MeasureState.Cancelled)
-                throw Refuse.Conflict($"The measure is {measure.State}: reopen it (state in_progress or planned) before reporting progress.");
-            if (request.ReportedOn > clock.Today) throw Refuse.Invalid("reportedOn", "reportedOn cannot be in the future.");
-            if (request.Percent < measure.Progress)
-                throw Refuse.DoesNotFit("percent", $"Progress only moves forward: the measure is at {measure.Progress:0.##}%.");
-        }
-
-        var entries = (await tx.QueryAsync<ProgressEntryResponse>(AddProgressSql, new
-        {
-            ids, reportedOn = lines.Select(l => l.Request.ReportedOn.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
-            percents = lines.Select(l => l.Request.Percent).ToArray(), notes = lines.Select(l => l.Request.Note).ToArray(), by = caller.Name, now = clock.UtcNow,
-        }, ct)).AsList();
-        var after = (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct)).ToDictionary(r => r.Id);
-        await journal.RecordAllAsync(tx, "measure", "progress",
-            lines.Select(l => ((object)l.MeasureId, (object?)before[l.MeasureId].ToResponse(), (object?)after[l.MeasureId].ToResponse())).ToList(), ct);
-        return lines.Select((l, i) => (entries[i], after[l.MeasureId].Version)).ToList();
-    }
-
-    /// <summary>403 unless every measure of <paramref name="rows"/> is owned by one of the caller's units or one below; it names those that are not.</summary>
-    async Task EnsureMayWriteAsync(Tx tx, IReadOnlyList<MeasureRow> rows, CancellationToken ct)
-    {
-        if (caller.Units is not { } allowed) return;
-        if (rows.Count == 1)
-        {
-            await UnitScope.EnsureMayWriteAsync(tx, caller, rows[0].OwnerUnitCode, $"Measure {rows[0].Id}", ct);
-            return;
-        }
-        var outside = (await UnitScope.OutsideAsync(tx, caller, rows.Select(r => r.OwnerUnitCode), ct)).ToHashSet(StringComparer.Ordinal);
-        var refused = rows.Where(r => outside.Contains(r.OwnerUnitCode)).Select(r => $"measure {r.Id} (unit '{r.OwnerUnitCode}')").ToList();
-        if (refused.Count > 0)
-            throw Refuse.Forbidden($"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ", refused.Take(20))}.");
-    }
-
-    public async Task<EvidenceResponse> AddEvidenceAsync(Tx tx, long id, AddEvidenceRequest request, CancellationToken ct)
-    {
-        var measure = await LockAsync(tx, id, expectedVersion: null, ct);
         var evidence = await tx.QuerySingleAsync<EvidenceResponse>(InsertEvidenceSql, new
         {
-            id, request.Title, request.DocumentNumber, request.IssuedOn, request.Url, by = caller.Name, now = clock.UtcNow,
+            id, request.Title, request.DocumentNumber, request.IssuedOn, request.Url, by, now,
         }, ct);
-        // GET of the measure lists its evidence: a new item is a new representation, so the version (ETag) moves on.
-        await tx.ExecuteAsync(TouchSql, new { id, now = clock.UtcNow }, ct);
-        await journal.RecordAsync(tx, "measure", measure.Id, "evidence", null, evidence, ct);
+        await tx.ExecuteAsync(TouchSql, new { id, now }, ct);
         return evidence;
     }
-
-    /// <summary>Locks the measure, checks the version, and refuses changes under a closed (signed-off) issue.</summary>
-    async Task<MeasureRow> LockAsync(Tx tx, long id, int? expectedVersion, CancellationToken ct)
-    {
-        var row = await Versioned.LockAsync<MeasureRow>(tx, LockSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, expectedVersion, "measure", id, ct);
-        await UnitScope.EnsureMayWriteAsync(tx, caller, row.OwnerUnitCode, $"Measure {id}", ct);
-        EnsureIssueOpen(row.IssueState);
-        return row;
-    }
-
-    async Task<(MeasureResponse Measure, int Version)> JournalChangeAsync(Tx tx, long id, string action, MeasureRow before, CancellationToken ct)
-    {
-        var after = await ReadInAsync(tx, id, ct);
-        await journal.RecordAsync(tx, "measure", id, action, before.ToResponse(), after.ToResponse(), ct);
-        return (after.ToResponse(), after.Version);
-    }
-
-    /// <summary>
-    /// The rule the database checks too (measures_due_after_start), tested here so that the caller gets a 400 naming
-    /// dueDate, like every other field rule, rather than a 422 from the constraint.
-    /// </summary>
-    static void EnsureDatesConsistent(MeasureFields fields)
-    {
-        if (fields.StartDate is { } start && fields.DueDate < start)
-            throw Refuse.Invalid("dueDate", "dueDate must not be before startDate.");
-    }
-
-    static void EnsureIssueOpen(string issueState)
-    {
-        if (issueState == "closed")
-            throw Refuse.Conflict("The issue has been signed off (closed): its measures can no longer change.");
-    }
-
-    Task<MeasureRow> ReadInAsync(Tx tx, long id, CancellationToken ct)
-        => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = clock.Today, dueSoon = clock.DueSoonUntil }, ct);
 
     // Overdue and the traffic light are derived from "today" in the configured time zone at read time.
     const string Select = $"""
@@ -226,6 +170,14 @@ public sealed class MeasureRepository(Db db, Journal.Journal journal, Clock cloc
     const string LockSql = $"{Select} WHERE m.id = @id FOR UPDATE OF m";
     const string FindManySql = $"{Select} WHERE m.id = ANY (@ids)";
     const string LockManySql = $"{Select} WHERE m.id = ANY (@ids) ORDER BY m.id FOR UPDATE OF m";
+
+    const string BlockingSql = """
+        SELECT id, code, title, state FROM measures
+        WHERE issue_id = @issueId AND NOT (state = 'done' OR (state = 'cancelled' AND cancel_reason IS NOT NULL))
+        ORDER BY id
+        """;
+
+    const string IssueStateSql = "SELECT state FROM issues WHERE id = @issueId FOR SHARE";
 
     const string ProgressSql = """
         SELECT id, measure_id, reported_on, percent, note, recorded_by, recorded_at

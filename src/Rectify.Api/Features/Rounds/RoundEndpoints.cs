@@ -31,7 +31,6 @@ public static class RoundEndpoints
             .WithName("CreateRound")
             .WithSummary("Create a round")
             .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe. A client limited to units creates only rounds whose inspected unit is one of its units or below one (403 naming the unit).")
-            .Produces<RoundResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -51,25 +50,25 @@ public static class RoundEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<RoundResponse>>> List([AsParameters] RoundListQuery query, RoundRepository rounds, CancellationToken ct)
+    static async Task<Ok<Page<RoundResponse>>> List([AsParameters] RoundListQuery query, RoundUseCases rounds, CancellationToken ct)
         => TypedResults.Ok(await rounds.ListAsync(query, ct));
 
-    static async Task<Ok<RoundResponse>> Get(string code, RoundRepository rounds, HttpContext http, CancellationToken ct)
+    static async Task<Ok<RoundResponse>> Get(string code, RoundUseCases rounds, HttpContext http, CancellationToken ct)
     {
-        var (round, version) = await rounds.FindAsync(code, ct) ?? throw Refuse.NotFound("round", code);
+        var (round, version) = await rounds.GetAsync(code, ct);
         ETags.Set(http, version);
         return TypedResults.Ok(round);
     }
 
-    static Task<IResult> Create(CreateRoundRequest request, RoundRepository rounds, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<RoundResponse>, Replayed>> Create(CreateRoundRequest request, RoundUseCases rounds, IdempotentCreates creates,
+        HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (round, version) = await rounds.CreateAsync(tx, request, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/rounds/{Uri.EscapeDataString(round.Code)}", round);
+            return new CreatedAnswer<RoundResponse>($"/api/v1/rounds/{Uri.EscapeDataString(round.Code)}", round, version);
         }, ct);
 
-    static async Task<Ok<RoundResponse>> Update(string code, UpdateRoundRequest request, RoundRepository rounds, HttpContext http, CancellationToken ct)
+    static async Task<Ok<RoundResponse>> Update(string code, UpdateRoundRequest request, RoundUseCases rounds, HttpContext http, CancellationToken ct)
     {
         var (round, version) = await rounds.UpdateAsync(code, request, ETags.RequiredVersion(http), ct);
         ETags.Set(http, version);

@@ -1,13 +1,15 @@
 using Dapper;
-using Rectify.Api.Features.Journal;
 using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Rounds;
 
-public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock, Caller caller)
+/// <summary>
+/// The SQL of rounds: one statement per method, on the transaction given (writes) or one pooled connection (reads).
+/// The rules are <see cref="RoundUseCases"/>'.
+/// </summary>
+public sealed class RoundRepository(Db db)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct)
     {
@@ -15,37 +17,27 @@ public sealed class RoundRepository(Db db, Journal.Journal journal, Clock clock,
         return db.PageAsync(ListSql, args, query, (RoundRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 
+    /// <summary>One round with its version, or null.</summary>
     public Task<(RoundResponse Round, int Version)?> FindAsync(string code, CancellationToken ct)
         => db.ReadAsync<(RoundResponse, int)?>(async (connection, token) =>
             await connection.QuerySingleOrDefaultAsync<RoundRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)) is { } row
                 ? (row.ToResponse(), row.Version)
                 : null, ct);
 
-    public async Task<(RoundResponse Round, int Version)> CreateAsync(Tx tx, CreateRoundRequest request, CancellationToken ct)
-    {
-        await UnitScope.EnsureMayWriteAsync(tx, caller, request.InspectedUnit, "The new round's inspected unit", ct);
-        var row = await tx.QuerySingleAsync<RoundRow>(InsertSql, Parameters(request, request.Code), ct);
-        await journal.RecordAsync(tx, "round", row.Code, "create", null, row.ToResponse(), ct);
-        return (row.ToResponse(), row.Version);
-    }
+    internal Task<RoundRow> InsertAsync(Tx tx, CreateRoundRequest request, DateTime now, CancellationToken ct)
+        => tx.QuerySingleAsync<RoundRow>(InsertSql, Parameters(request, request.Code, now), ct);
 
-    public Task<(RoundResponse Round, int Version)> UpdateAsync(string code, UpdateRoundRequest request, int? expectedVersion, CancellationToken ct)
-        => db.WriteAsync(async (tx, token) =>
-        {
-            var before = await Versioned.LockAsync<RoundRow>(tx, LockSql, new { code }, expectedVersion, "round", code, token);
-            // A round is its inspected unit's: a client limited to units changes only rounds of its units, and keeps them there.
-            await UnitScope.EnsureMayWriteAsync(tx, caller, before.InspectedUnitCode, $"Round '{code}'", token);
-            if (request.InspectedUnit != before.InspectedUnitCode)
-                await UnitScope.EnsureMayWriteAsync(tx, caller, request.InspectedUnit, $"The new inspected unit of round '{code}'", token);
-            var after = await tx.QuerySingleAsync<RoundRow>(UpdateSql, Parameters(request, code), token);
-            await journal.RecordAsync(tx, "round", code, "update", before.ToResponse(), after.ToResponse(), token);
-            return (after.ToResponse(), after.Version);
-        }, ct);
+    /// <summary>The round, locked for change, or null.</summary>
+    internal Task<RoundRow?> LockAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleOrDefaultAsync<RoundRow>(LockSql, new { code }, ct);
 
-    object Parameters(RoundFields r, string code) => new
+    /// <summary>Replaces the round's fields; the round as it is now.</summary>
+    internal Task<RoundRow> UpdateAsync(Tx tx, string code, UpdateRoundRequest request, DateTime now, CancellationToken ct)
+        => tx.QuerySingleAsync<RoundRow>(UpdateSql, Parameters(request, code, now), ct);
+
+    static object Parameters(RoundFields r, string code, DateTime now) => new
     {
         code, r.Name, r.NameEn, unit = r.InspectedUnit, r.InspectionBody, r.InspectionStart, r.InspectionEnd, r.FeedbackDate,
-        r.RectificationDeadline, state = EnumText.Format(r.State), now = clock.UtcNow,
+        r.RectificationDeadline, state = EnumText.Format(r.State), now,
     };
 
     const string Columns = """

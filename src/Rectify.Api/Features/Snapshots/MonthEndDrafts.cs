@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 
 namespace Rectify.Api.Features.Snapshots;
@@ -43,7 +44,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
         var due = clock.StartOfDayUtc(new DateOnly(today.Year, today.Month, 1)) + options.Value.DraftAfter;
         if (clock.UtcNow < due) return new MonthEndRun(month.ToString(), false, false, []);
 
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = scopes.CreateSystemScope();
         var db = scope.ServiceProvider.GetRequiredService<Db>();
         var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotRepository>();
         return await db.WriteAsync(async (tx, token) =>

@@ -18,7 +18,7 @@ namespace Rectify.Api.Features.Snapshots;
 /// Snapshots: pushed and drafted into a draft revision, published (frozen, and the values it shows locked),
 /// corrected as new revisions. Every write of one round's month is serialised by a transaction lock on that month.
 /// </summary>
-public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureRepository measures, Journal.Journal journal, Clock clock, Caller caller,
+public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, MeasureUseCases measures, Journal.Journal journal, Clock clock, Caller caller,
     IOptions<ImportOptions> importOptions, IOptions<JsonOptions> json)
 {
     public const string MonthEndJob = "month-end-job";

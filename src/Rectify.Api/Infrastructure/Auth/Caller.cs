@@ -4,22 +4,37 @@ namespace Rectify.Api.Infrastructure.Auth;
 
 /// <summary>
 /// The calling system on whose behalf a request runs: the authenticated client, as the journal, the idempotency
-/// records and the values' source name it, and the units it may write for.
+/// records and the values' source name it, and the units it may write for. Outside a request nobody is
+/// authenticated: work of the service itself (start-up, the command line, background jobs) acts as
+/// <see cref="System"/> only in a scope made for it (<see cref="SystemScope"/>), never merely because there is no request.
 /// </summary>
 public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Options.IOptions<AccessOptions> access)
 {
     public const string Anonymous = "anonymous";
 
-    ClaimsPrincipal? User => http.HttpContext?.User;
-
-    /// <summary>Work outside a request (start-up, the command line, background jobs).</summary>
+    /// <summary>The service's own work (start-up, the command line, background jobs), in a <see cref="SystemScope"/>.</summary>
     public const string System = "system";
 
-    public string Name => http.HttpContext is null ? System
-        : User?.Identity?.IsAuthenticated == true ? User.Identity.Name ?? Anonymous : Anonymous;
+    bool _isSystem;
 
-    /// <summary>Whether a client is identified (false for an open endpoint called without a key).</summary>
-    public bool IsAuthenticated => http.HttpContext is null || User?.Identity?.IsAuthenticated == true;
+    ClaimsPrincipal? User => _isSystem ? null : http.HttpContext?.User;
+
+    bool IsClient => User?.Identity?.IsAuthenticated == true;
+
+    /// <summary>
+    /// Makes this caller the service itself, with every scope and every unit. For scopes created outside a request
+    /// only (see <see cref="SystemScope"/>): refused inside one, where the client is the caller.
+    /// </summary>
+    internal void ActAsSystem()
+    {
+        if (http.HttpContext is not null) throw new InvalidOperationException("A request's caller is its client; the system acts only outside requests.");
+        _isSystem = true;
+    }
+
+    public string Name => _isSystem ? System : IsClient ? User!.Identity!.Name ?? Anonymous : Anonymous;
+
+    /// <summary>Whether a client (or the service itself) is identified: false for an open endpoint called without a key, and outside a request.</summary>
+    public bool IsAuthenticated => _isSystem || IsClient;
 
     /// <summary>The authenticated client's id, or null.</summary>
     public long? ClientId => long.TryParse(User?.FindFirst(ApiKeyAuthentication.ClientIdClaim)?.Value, out var id) ? id : null;
@@ -31,10 +46,10 @@ public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Optio
     public IReadOnlyList<string>? Units
         => User?.FindAll(ApiKeyAuthentication.UnitClaim).Select(c => c.Value).ToArray() is { Length: > 0 } units ? units : null;
 
-    /// <summary>Whether the caller holds <paramref name="scope"/> (work outside a request holds every scope).</summary>
-    public bool Holds(string scope) => http.HttpContext is null || User?.HasClaim(ApiKeyAuthentication.ScopeClaim, scope) == true;
+    /// <summary>Whether the caller holds <paramref name="scope"/> (the system holds every scope; nobody outside a request holds any).</summary>
+    public bool Holds(string scope) => _isSystem || User?.HasClaim(ApiKeyAuthentication.ScopeClaim, scope) == true;
 
-    /// <summary>The scopes the caller holds (every scope outside a request).</summary>
+    /// <summary>The scopes the caller holds (every scope for the system).</summary>
     public IReadOnlyList<string> Scopes => global::Rectify.Api.Infrastructure.Auth.Scopes.All.Where(Holds).ToArray();
 
     /// <summary>
@@ -50,4 +65,20 @@ public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Optio
         if (ReadableUnits is { } units)
             throw Refuse.Forbidden($"{what} covers every unit, and this client reads only its units ({string.Join(", ", units)}).");
     }
+}
+
+/// <summary>Service scopes for the service's own work, whose <see cref="Caller"/> is <see cref="Caller.System"/>.</summary>
+public static class SystemScope
+{
+    /// <summary>A scope outside any request in which the service acts as itself (every scope, every unit, journalled as "system").</summary>
+    public static AsyncServiceScope CreateSystemScope(this IServiceScopeFactory scopes)
+    {
+        var scope = scopes.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<Caller>().ActAsSystem();
+        return scope;
+    }
+
+    /// <inheritdoc cref="CreateSystemScope(IServiceScopeFactory)"/>
+    public static AsyncServiceScope CreateSystemScope(this IServiceProvider services)
+        => services.GetRequiredService<IServiceScopeFactory>().CreateSystemScope();
 }

@@ -20,22 +20,47 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
 
-    public async Task<IResult> CreateAsync<TRequest, TResponse>(
-        HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<Created<TResponse>>> create, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="create"/> in one transaction, with the key claimed and its answer stored in it when the
+    /// request sent one, and answers 201 with the created value, its Location and (when it has a version) its ETag.
+    /// A replay answers with what the first request stored, headers included.
+    /// </summary>
+    public async Task<Results<Created<TResponse>, Replayed>> CreateAsync<TRequest, TResponse>(
+        HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<CreatedAnswer<TResponse>>> create, CancellationToken ct)
     {
-        if (KeyOf(http) is not { } key) return await db.WriteAsync(async (tx, token) => (IResult)await create(tx, token), ct);
+        if (KeyOf(http) is not { } key) return Answer(http, await db.WriteAsync(create, ct));
 
         var operation = $"{http.Request.Method} {http.Request.Path}";
         var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, json.Value.SerializerOptions));
         // Repeatable: after a broken COMMIT the retry finds the key claimed and replays the stored answer.
-        return await db.WriteAsync(async (tx, token) =>
+        var (replay, created) = await db.WriteAsync<(Replayed?, CreatedAnswer<TResponse>?)>(async (tx, token) =>
         {
-            if (await ClaimAsync<TResponse>(tx, http, key, operation, hash, token) is { } replay) return replay;
+            if (await ClaimReplayAsync<TResponse>(tx, key, operation, hash, token, refusal: null) is { } stored) return (stored, null);
 
-            var created = await create(tx, token);
-            await StoreAsync(tx, key, created.StatusCode, created.Location, http.Response.Headers.ETag.ToString(), created.Value, token);
-            return created;
+            var answer = await create(tx, token);
+            await StoreAsync(tx, key, StatusCodes.Status201Created, answer.Location, answer.ETag, answer.Value, token);
+            return (null, answer);
         }, ct, repeatable: true);
+        return replay is not null ? replay : Answer(http, created!);
+    }
+
+    /// <summary>
+    /// For creates still answering with <see cref="Created{TValue}"/> and an ETag set on the response by the create
+    /// itself: the header is read back and stored. New code returns a <see cref="CreatedAnswer{T}"/> instead.
+    /// </summary>
+    public async Task<IResult> CreateAsync<TRequest, TResponse>(
+        HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<Created<TResponse>>> create, CancellationToken ct)
+        => (await CreateAsync(http, request, async (tx, token) =>
+        {
+            var created = await create(tx, token);
+            return new CreatedAnswer<TResponse>(created.Location ?? "", created.Value!) { ETag = NullIfEmpty(http.Response.Headers.ETag.ToString()) };
+        }, ct)).Result;
+
+    /// <summary>The one place a fresh create's ETag reaches the response (a replay's comes from the store).</summary>
+    static Created<TResponse> Answer<TResponse>(HttpContext http, CreatedAnswer<TResponse> created)
+    {
+        if (created.ETag is not null) http.Response.Headers.ETag = created.ETag;
+        return TypedResults.Created(created.Location, created.Value);
     }
 
     /// <summary>
@@ -46,17 +71,21 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
     /// <param name="refusal">Fields the 422 carries besides the problem's own (the push's summary), where the operation documents them.</param>
     public async Task<IResult?> ClaimAsync<TResponse>(Tx tx, HttpContext http, string key, string operation, byte[] hash, CancellationToken ct,
         IReadOnlyDictionary<string, object?>? refusal = null)
+        => await ClaimReplayAsync<TResponse>(tx, key, operation, hash, ct, refusal);
+
+    async Task<Replayed?> ClaimReplayAsync<TResponse>(Tx tx, string key, string operation, byte[] hash, CancellationToken ct,
+        IReadOnlyDictionary<string, object?>? refusal)
     {
         var args = new { caller = caller.Name, key, operation, hash };
         var claimed = await tx.QuerySingleOrDefaultAsync<bool?>(ClaimSql, args, ct);
-        return claimed is null ? Replay<TResponse>(http, await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, ct), operation, hash, refusal) : null;
+        return claimed is null ? Replay<TResponse>(await tx.QuerySingleAsync<StoredAnswer>(StoredSql, args, ct), operation, hash, refusal) : null;
     }
 
     /// <summary>Stores the answer to a claimed key, in the same transaction as the work it answers.</summary>
     public Task StoreAsync<T>(Tx tx, string key, int? status, string? location, string? etag, T answer, CancellationToken ct)
         => tx.ExecuteAsync(StoreSql, new
         {
-            caller = caller.Name, key, status, location, etag = string.IsNullOrEmpty(etag) ? null : etag,
+            caller = caller.Name, key, status, location, etag = NullIfEmpty(etag),
             body = JsonSerializer.Serialize(answer, json.Value.SerializerOptions),
         }, ct);
 
@@ -70,15 +99,14 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
             : key;
     }
 
-    IResult Replay<TResponse>(HttpContext http, StoredAnswer stored, string operation, byte[] hash, IReadOnlyDictionary<string, object?>? refusal)
+    static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    Replayed Replay<TResponse>(StoredAnswer stored, string operation, byte[] hash, IReadOnlyDictionary<string, object?>? refusal)
     {
         if (stored.Operation != operation || !CryptographicOperations.FixedTimeEquals(stored.RequestHash, hash))
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, ProblemTypes.IdempotencyKeyReused,
                 "Idempotency-Key reused with another request",
                 "This Idempotency-Key was first used with a different body or operation. Use a new key for a new request.", refusal);
-        http.Response.Headers[ReplayedHeader] = "true";
-        if (stored.Location is not null) http.Response.Headers.Location = stored.Location;
-        if (stored.ETag is not null) http.Response.Headers.ETag = stored.ETag;
         var status = stored.Status ?? StatusCodes.Status201Created;
         // jsonb keeps the values but not the text (it reorders keys and adds spaces): read the answer back into its
         // type and write it as the first answer was written, so that a replay is byte for byte the first answer.
@@ -86,7 +114,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         try
         {
             if (stored.Response is not null && JsonSerializer.Deserialize<TResponse>(stored.Response, json.Value.SerializerOptions) is { } answer)
-                return TypedResults.Json(answer, json.Value.SerializerOptions, statusCode: status);
+                return new Replayed(TypedResults.Json(answer, json.Value.SerializerOptions, statusCode: status), stored.Location, stored.ETag);
         }
         catch (JsonException)
         {
@@ -94,7 +122,7 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         catch (NotSupportedException)
         {
         }
-        return Results.Text(stored.Response ?? "null", "application/json", Encoding.UTF8, status);
+        return new Replayed(Results.Text(stored.Response ?? "null", "application/json", Encoding.UTF8, status), stored.Location, stored.ETag);
     }
 
     const string ClaimSql = """
@@ -123,5 +151,27 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         public string? Location { get; init; }
         public string? ETag { get; init; }
         public string? Response { get; init; }
+    }
+}
+
+/// <summary>What a create made: its answer, where it lives, and its ETag when it is versioned (see <see cref="IdempotentCreates"/>).</summary>
+public sealed record CreatedAnswer<T>(string Location, T Value)
+{
+    /// <summary>The version's ETag, stored with the answer for a replay and sent as the ETag header.</summary>
+    public string? ETag { get; init; }
+
+    /// <summary>A versioned resource: its ETag is the version's (see <see cref="ETags"/>).</summary>
+    public CreatedAnswer(string location, T value, int version) : this(location, value) => ETag = ETags.For(version);
+}
+
+/// <summary>The stored answer to an earlier request with the same Idempotency-Key: its body, status and headers as first sent.</summary>
+public sealed class Replayed(IResult body, string? location, string? etag) : IResult
+{
+    public Task ExecuteAsync(HttpContext http)
+    {
+        http.Response.Headers[IdempotentCreates.ReplayedHeader] = "true";
+        if (location is not null) http.Response.Headers.Location = location;
+        if (etag is not null) http.Response.Headers.ETag = etag;
+        return body.ExecuteAsync(http);
     }
 }
