@@ -26,6 +26,7 @@ builder.ConfigureServerLimits();
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
 builder.Services.Configure<ResilienceOptions>(builder.Configuration.GetSection(ResilienceOptions.Section));
 builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+builder.Services.Configure<SnapshotOptions>(builder.Configuration.GetSection(SnapshotOptions.Section));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<Clock>();
 
@@ -56,7 +57,11 @@ builder.Services.AddScoped<DataValueUseCases>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
 builder.Services.AddScoped<ProgressReportBuilder>();
-builder.Services.AddSnapshots(builder.Configuration);
+builder.Services.AddScoped<SnapshotBuilder>();
+builder.Services.AddScoped<SnapshotRepository>();
+builder.Services.AddScoped<SnapshotUseCases>();
+builder.Services.AddSingleton<MonthEndDrafts>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
