@@ -51,6 +51,7 @@ builder.Services.AddScoped<IssueRepository>();
 builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<JournalRepository>();
 builder.Services.AddScoped<IndicatorRepository>();
+builder.Services.AddScoped<IndicatorUseCases>();
 builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImport>();
 builder.Services.AddScoped<DataValueUseCases>();
