@@ -44,6 +44,7 @@ await using var cluster = embedded;
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
 builder.Services.Configure<ResilienceOptions>(builder.Configuration.GetSection(ResilienceOptions.Section));
 builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection(ImportOptions.Section));
+builder.Services.Configure<SnapshotOptions>(builder.Configuration.GetSection(SnapshotOptions.Section));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<Clock>();
 
@@ -73,15 +74,21 @@ builder.Services.AddScoped<MeasureRepository>();
 builder.Services.AddScoped<MeasureUseCases>();
 builder.Services.AddScoped<JournalRepository>();
 builder.Services.AddScoped<IndicatorRepository>();
+builder.Services.AddScoped<IndicatorUseCases>();
 builder.Services.AddScoped<IndicatorSeries>();
-builder.Services.AddScoped<DataValueImporter>();
+builder.Services.AddScoped<DataValueImport>();
+builder.Services.AddScoped<DataValueUseCases>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
 builder.Services.AddScoped<ClientUseCases>();
 builder.Services.AddScoped<CompletenessUseCases>();
 builder.Services.AddScoped<ReportRepository>();
 builder.Services.AddScoped<ReportUseCases>();
-builder.Services.AddSnapshots(builder.Configuration);
+builder.Services.AddScoped<SnapshotBuilder>();
+builder.Services.AddScoped<SnapshotRepository>();
+builder.Services.AddScoped<SnapshotUseCases>();
+builder.Services.AddSingleton<MonthEndDrafts>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 // Start-up, once the schema is current, in this order: the demo data, then (embedded cluster only) the development key.

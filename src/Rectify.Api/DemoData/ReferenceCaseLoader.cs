@@ -116,7 +116,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
         var reported = new Domain.Period(round.ReportDate.Year, round.ReportDate.Month, Domain.IndicatorFrequency.Monthly).Previous();
         if (reported.LastDay >= clock.Today) return;
         await using var scope = scopes.CreateSystemScope();
-        var snapshots = scope.ServiceProvider.GetRequiredService<Features.Snapshots.SnapshotRepository>();
+        var snapshots = scope.ServiceProvider.GetRequiredService<Features.Snapshots.SnapshotUseCases>();
         var found = await Features.Snapshots.SnapshotBuilder.FindRoundAsync(tx.Connection, tx.Transaction, round.Code, ct);
         if (found is null || !await snapshots.DraftIfMissingAsync(tx, found, reported, ct, Actor, ReportNarrative)) return;
         await snapshots.PublishLatestAsync(tx, found, reported, ifMatch: null, note: "据整改进展情况通报", ct);

@@ -1,9 +1,14 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Rectify.Api.Infrastructure.Auth;
-using Rectify.Api.Infrastructure.Http;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.DataValues;
 
@@ -91,20 +96,82 @@ public static class DataValueEndpoints
             return Task.CompletedTask;
         });
 
-    static async Task<Ok<Page<DataValueResponse>>> List([AsParameters] DataValueListQuery query, DataValueRepository values, HttpContext http, CancellationToken ct)
+    static async Task<Ok<Page<DataValueResponse>>> List([AsParameters] DataValueListQuery query, DataValueUseCases values, HttpContext http,
+        CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
         return TypedResults.Ok(await values.ListAsync(query, ct));
     }
 
-    static IResult Export([AsParameters] DataValueListQuery query, DataValueRepository values, CancellationToken ct)
-        => Results.Stream(body => values.WriteCsvAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
+    static PushStreamHttpResult Export([AsParameters] DataValueListQuery query, DataValueUseCases values, CancellationToken ct)
+        => TypedResults.Stream(body => values.ExportAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
 
-    static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueRepository values, CancellationToken ct)
+    static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueUseCases values,
+        CancellationToken ct)
         => TypedResults.Ok(await values.DeletionsAsync(query, ct));
 
-    static Task<IResult> Import([AsParameters] ImportQuery query, DataValueImporter importer, HttpContext http, CancellationToken ct)
-        => importer.ImportAsync(http, query, ct);
+    /// <summary>
+    /// The HTTP side of a push: the query's options, the Idempotency-Key, the media type and the body cap; the import
+    /// reads, checks and merges, and its result is answered here (a replay as first answered, a refusal as a 422 problem).
+    /// </summary>
+    static async Task<IResult> Import([AsParameters] ImportQuery query, DataValueImport import, IdempotentCreates idempotency,
+        IOptions<ImportOptions> options, HttpContext http, CancellationToken ct)
+    {
+        var strategy = EnumText.Parse<ImportStrategy>(QueryEnums.Checked<ImportStrategy>(query.Strategy, "strategy") ?? "upsert");
+        var key = IdempotentCreates.KeyOf(http);
+        var format = FormatOf(http.Request.ContentType);
+        var maxBytes = options.Value.MaxBodyBytes;
+        // Kestrel then refuses a declared Content-Length over the cap before reading; ImportBody counts too, for a chunked
+        // body and for servers without the feature (the in-memory test server).
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = maxBytes;
+
+        await using var body = new ImportBody(http.Request.Body, maxBytes, $"{http.Request.ContentType}\n{http.Request.QueryString}\n");
+        var receipt = key is null ? null : new KeyedReceipt(idempotency, http, key, body);
+        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason);
+        return await import.RunAsync(command, body, receipt, ct) switch
+        {
+            ImportResult.Done done => TypedResults.Ok(done.Summary),
+            ImportResult.Replayed => receipt?.Replay ?? throw new InvalidOperationException("A replay without a stored answer."),
+            ImportResult.Refused refused => throw Rejected(refused.Summary),
+            ImportResult.TooManyRows many => throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge,
+                "Too many rows", $"A push may hold at most {many.Max} rows: split it into several pushes."),
+            var other => throw new InvalidOperationException($"An import result without an answer: {other}."),
+        };
+    }
+
+    static ImportFormat FormatOf(string? contentType)
+    {
+        var media = contentType?.Split(';')[0].Trim();
+        if (string.Equals(media, "text/csv", StringComparison.OrdinalIgnoreCase)) return ImportFormat.Csv;
+        if (string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase)) return ImportFormat.Json;
+        throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
+            "Send the push as text/csv (header indicator,unit,period,value,comment) or application/json.");
+    }
+
+    /// <summary>The 422 of an atomic push with rejected rows, carrying its summary (see ImportRejectedProblem).</summary>
+    static ProblemException Rejected(ImportSummary summary) => new(StatusCodes.Status422UnprocessableEntity, ProblemTypes.ImportRejected,
+        "The push was refused",
+        $"{summary.Rejected} of {summary.Received} rows were rejected and the push is atomic, so nothing was written. "
+        + "See summary.errors; fix the rows, or send atomic=false to land the good rows.",
+        new Dictionary<string, object?> { ["summary"] = summary });
+
+    /// <summary>The push's Idempotency-Key, claimed and answered in the push's transaction; a replay is kept for the answer.</summary>
+    sealed class KeyedReceipt(IdempotentCreates idempotency, HttpContext http, string key, ImportBody body) : IImportReceipt
+    {
+        readonly string _operation = $"POST {http.Request.Path}";
+
+        public IResult? Replay { get; private set; }
+
+        public async Task<bool> ReplayedAsync(Tx tx, ImportSummary summary, CancellationToken ct)
+        {
+            Replay = await idempotency.ClaimAsync<ImportSummary>(tx, http, key, _operation, body.Hash, ct,
+                new Dictionary<string, object?> { ["summary"] = summary });
+            return Replay is not null;
+        }
+
+        public Task StoreAsync(Tx tx, ImportSummary summary, CancellationToken ct)
+            => idempotency.StoreAsync(tx, key, StatusCodes.Status200OK, null, null, summary, ct);
+    }
 
     static class Examples
     {

@@ -6,19 +6,20 @@ using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.DataValues;
 
-public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource, Infrastructure.Auth.Caller caller)
+/// <summary>Reads of values. <c>readable</c>: the units whose values the caller may read (null: every unit, see Caller.ReadableUnits).</summary>
+public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource)
 {
-    public Task<Page<DataValueResponse>> ListAsync(DataValueListQuery query, CancellationToken ct)
+    public Task<Page<DataValueResponse>> ListAsync(DataValueListQuery query, string[]? readable, CancellationToken ct)
     {
         var (afterIndicator, afterUnit, afterPeriod) = DecodeKey(query.Cursor);
-        var args = Filters(query, new { afterIndicator, afterUnit, afterPeriod, limit = query.EffectiveLimit + 1 });
+        var args = Filters(query, readable, new { afterIndicator, afterUnit, afterPeriod, limit = query.EffectiveLimit + 1 });
         return db.PageAsync(ListSql + " LIMIT @limit", args, query, (DataValueRow r) => (object)r.Key, r => r.ToResponse(), ct);
     }
 
     /// <summary>Every value the filters select, as CSV, streamed row by row from the database to the caller.</summary>
-    public async Task WriteCsvAsync(DataValueListQuery query, Stream output, CancellationToken ct)
+    public async Task WriteCsvAsync(DataValueListQuery query, string[]? readable, Stream output, CancellationToken ct)
     {
-        var args = Filters(query, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
+        var args = Filters(query, readable, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await CsvExport.WriteAsync(output, CsvColumns, connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args), ct);
     }
@@ -29,16 +30,16 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
         new("comment", r => r.Comment), new("source", r => r.Source), new("updatedAt", r => r.UpdatedAt),
     ];
 
-    public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, CancellationToken ct)
-        => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1, readable = caller.ReadableUnits }, query,
+    public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, string[]? readable, CancellationToken ct)
+        => db.PageAsync(DeletionsSql, new { after = query.After, limit = query.EffectiveLimit + 1, readable }, query,
             (DataValueDeletionResponse r) => (object)r.Id, r => r, ct);
 
-    object Filters(DataValueListQuery q, object keyset)
+    static object Filters(DataValueListQuery q, string[]? readable, object keyset)
     {
         var parameters = new DynamicParameters(keyset);
         parameters.AddDynamicParams(new
         {
-            indicator = q.Indicator, unit = q.Unit, subtree = q.UnitSubtree, from = q.From, to = q.To, source = q.Source, readable = caller.ReadableUnits,
+            indicator = q.Indicator, unit = q.Unit, subtree = q.UnitSubtree, from = q.From, to = q.To, source = q.Source, readable,
         });
         return parameters;
     }

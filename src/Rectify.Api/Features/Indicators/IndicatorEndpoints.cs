@@ -62,12 +62,12 @@ public static class IndicatorEndpoints
         return routes;
     }
 
-    static async Task<Ok<Page<IndicatorResponse>>> List([AsParameters] IndicatorListQuery query, IndicatorRepository indicators, CancellationToken ct)
+    static async Task<Ok<Page<IndicatorResponse>>> List([AsParameters] IndicatorListQuery query, IndicatorUseCases indicators, CancellationToken ct)
         => TypedResults.Ok(await indicators.ListAsync(query, ct));
 
-    static async Task<Ok<IndicatorResponse>> Get(string code, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    static async Task<Ok<IndicatorResponse>> Get(string code, IndicatorUseCases indicators, HttpContext http, CancellationToken ct)
     {
-        var (indicator, version) = await indicators.FindAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
+        var (indicator, version) = await indicators.GetAsync(code, ct);
         ETags.Set(http, version);
         return TypedResults.Ok(indicator);
     }
@@ -75,7 +75,7 @@ public static class IndicatorEndpoints
     static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
         => TypedResults.Ok(await series.ReadAsync(code, query, ct));
 
-    static Task<IResult> Create(CreateIndicatorRequest request, IndicatorRepository indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<IResult> Create(CreateIndicatorRequest request, IndicatorUseCases indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (indicator, version) = await indicators.CreateAsync(tx, request, token);
@@ -83,14 +83,15 @@ public static class IndicatorEndpoints
             return TypedResults.Created($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator);
         }, ct);
 
-    static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorUseCases indicators, HttpContext http,
+        CancellationToken ct)
     {
         var (indicator, version) = await indicators.UpdateAsync(code, request, ETags.RequiredVersion(http), ct);
         ETags.Set(http, version);
         return TypedResults.Ok(indicator);
     }
 
-    static async Task<NoContent> Delete(string code, IndicatorRepository indicators, HttpContext http, CancellationToken ct)
+    static async Task<NoContent> Delete(string code, IndicatorUseCases indicators, HttpContext http, CancellationToken ct)
     {
         await indicators.DeleteAsync(code, ETags.RequiredVersion(http), ct);
         return TypedResults.NoContent();

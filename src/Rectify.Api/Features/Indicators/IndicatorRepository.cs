@@ -2,19 +2,20 @@ using Dapper;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Indicators;
 
-public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock clock)
+/// <summary>The SQL of the indicator catalogue; the rules are <see cref="IndicatorUseCases"/>'.</summary>
+public sealed class IndicatorRepository(Db db)
 {
-    public Task<Page<IndicatorResponse>> ListAsync(IndicatorListQuery query, CancellationToken ct)
+    /// <summary><paramref name="valueType"/>: the stored spelling, or null for every value type.</summary>
+    public Task<Page<IndicatorResponse>> ListAsync(IndicatorListQuery query, string? valueType, CancellationToken ct)
     {
         var args = new
         {
             issue = query.Issue,
             measure = query.Measure,
-            valueType = QueryEnums.Checked<IndicatorValueType>(query.ValueType, "valueType"),
+            valueType,
             pattern = TextSearch.ContainsPattern(query.Q),
             after = query.After,
             limit = query.EffectiveLimit + 1,
@@ -33,121 +34,68 @@ public sealed class IndicatorRepository(Db db, Journal.Journal journal, Clock cl
         => db.ReadAsync(async (connection, token) =>
             await connection.QuerySingleOrDefaultAsync<IndicatorRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)), ct);
 
-    public async Task<(IndicatorResponse Indicator, int Version)> CreateAsync(Tx tx, CreateIndicatorRequest request, CancellationToken ct)
+    /// <summary>The indicator as it now stands in <paramref name="tx"/>.</summary>
+    internal Task<IndicatorRow> FindAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, ct);
+
+    /// <summary>Locks the indicator to change and checks the version the caller expects (404 when absent, 412 when stale).</summary>
+    internal Task<IndicatorRow> LockAsync(Tx tx, string code, int? expectedVersion, CancellationToken ct)
+        => Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, ct);
+
+    /// <summary>Inserts the indicator's fields (not its links); returns its id.</summary>
+    public Task<long> InsertAsync(Tx tx, string code, IndicatorFields fields, RatioParts parts, DateTime now, CancellationToken ct)
+        => tx.QuerySingleAsync<long>(InsertSql, Parameters(fields, code, parts, now), ct);
+
+    /// <summary>Replaces the indicator's fields (not its links) and moves its version on.</summary>
+    public Task UpdateAsync(Tx tx, string code, IndicatorFields fields, RatioParts parts, DateTime now, CancellationToken ct)
+        => tx.ExecuteAsync(UpdateSql, Parameters(fields, code, parts, now), ct);
+
+    public Task DeleteAsync(Tx tx, long id, CancellationToken ct) => tx.ExecuteAsync("DELETE FROM indicators WHERE id = @id", new { id }, ct);
+
+    /// <summary>How many values the indicator has, and how many ratios it is a part of.</summary>
+    public Task<(long Values, long Ratios)> UsageAsync(Tx tx, long id, CancellationToken ct)
+        => tx.QuerySingleAsync<(long, long)>(UsageSql, new { id }, ct);
+
+    /// <summary>A would-be part of a ratio: its id, value type and frequency as stored; null when no such indicator exists.</summary>
+    public async Task<(long Id, string ValueType, string Frequency)?> PartAsync(Tx tx, string code, CancellationToken ct)
+        => await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(PartSql, new { code }, ct) is { Id: > 0 } part ? part : null;
+
+    /// <summary>The reporters, issues and measures that <paramref name="fields"/> link to but do not exist, in one round trip.</summary>
+    public async Task<(IReadOnlyList<string> Units, IReadOnlyList<string> Issues, IReadOnlyList<string> Measures)> MissingLinksAsync(Tx tx,
+        IndicatorFields fields, CancellationToken ct)
     {
-        Validate(request);
-        var (numeratorId, denominatorId) = await RatioPartsAsync(tx, request, ct);
-        var id = await tx.QuerySingleAsync<long>(InsertSql, Parameters(request, request.Code, numeratorId, denominatorId), ct);
-        await SaveLinksAsync(tx, id, request, ct);
-        var created = await tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code = request.Code }, ct);
-        await journal.RecordAsync(tx, "indicator", created.Code, "create", null, created.ToResponse(), ct);
-        return (created.ToResponse(), created.Version);
+        using var results = await tx.Connection.QueryMultipleAsync(new CommandDefinition(MissingLinksSql, Links(0, fields), tx.Transaction, cancellationToken: ct));
+        var units = (await results.ReadAsync<string>()).AsList();
+        var issues = (await results.ReadAsync<string>()).AsList();
+        return (units, issues, (await results.ReadAsync<string>()).AsList());
     }
 
-    public Task<(IndicatorResponse Indicator, int Version)> UpdateAsync(string code, UpdateIndicatorRequest request, int? expectedVersion, CancellationToken ct)
-        => db.WriteAsync(async (tx, token) =>
-        {
-            Validate(request);
-            var before = await Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, token);
-            await EnsureShapeKeptAsync(tx, before, request, token);
-            var (numeratorId, denominatorId) = await RatioPartsAsync(tx, request, token);
-            if (numeratorId == before.Id || denominatorId == before.Id)
-                throw Refuse.DoesNotFit(numeratorId == before.Id ? "numerator" : "denominator", "A ratio cannot be a part of itself.");
-            await tx.ExecuteAsync(UpdateSql, Parameters(request, code, numeratorId, denominatorId), token);
-            await SaveLinksAsync(tx, before.Id, request, token);
-            var after = await tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, token);
-            await journal.RecordAsync(tx, "indicator", code, "update", before.ToResponse(), after.ToResponse(), token);
-            return (after.ToResponse(), after.Version);
-        }, ct);
+    /// <summary>Makes the indicator's reporters, issues and measures those of <paramref name="fields"/>.</summary>
+    public Task SaveLinksAsync(Tx tx, long id, IndicatorFields fields, CancellationToken ct) => tx.ExecuteAsync(SaveLinksSql, Links(id, fields), ct);
 
-    /// <summary>Deletes an indicator that has no values and is no part of a ratio (409 otherwise).</summary>
-    public Task DeleteAsync(string code, int? expectedVersion, CancellationToken ct)
-        => db.WriteAsync(async (tx, token) =>
-        {
-            var before = await Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, token);
-            var usage = await tx.QuerySingleAsync<(long Values, long Ratios)>(UsageSql, new { id = before.Id }, token);
-            if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{code}' has {usage.Values} values: delete them first (strategy=delete).");
-            if (usage.Ratios > 0) throw Refuse.Conflict($"Indicator '{code}' is a part of a ratio indicator: change or delete that first.");
-            await tx.ExecuteAsync("DELETE FROM indicators WHERE id = @id", new { id = before.Id }, token);
-            await journal.RecordAsync(tx, "indicator", code, "delete", before.ToResponse(), null, token);
-            return true;
-        }, ct);
-
-    /// <summary>Rules across fields, answered as 400s naming the field before anything is written.</summary>
-    static void Validate(IndicatorFields fields)
+    static object Links(long id, IndicatorFields fields) => new
     {
-        var errors = new Dictionary<string, string[]>();
-        var isRatio = fields.ValueType == IndicatorValueType.Ratio;
-        if (isRatio && fields.Numerator is null) errors["numerator"] = ["A ratio indicator needs a numerator."];
-        if (isRatio && fields.Denominator is null) errors["denominator"] = ["A ratio indicator needs a denominator."];
-        if (!isRatio && fields.Numerator is not null) errors["numerator"] = ["Only a ratio indicator has a numerator."];
-        if (!isRatio && fields.Denominator is not null) errors["denominator"] = ["Only a ratio indicator has a denominator."];
-        if (isRatio && fields.Numerator is not null && fields.Numerator == fields.Denominator)
-            errors["denominator"] = ["The denominator must be another indicator than the numerator."];
-        if ((fields.BaselineValue is null) != (fields.BaselinePeriod is null))
-            errors["baselinePeriod"] = ["baselineValue and baselinePeriod go together."];
-        if (fields.BaselinePeriod is not null && Period.TryParse(fields.BaselinePeriod, fields.Frequency) is null)
-            errors["baselinePeriod"] = [$"Use the indicator's frequency: {Period.Example(fields.Frequency)}."];
-        if (fields.Reporters.Any(string.IsNullOrWhiteSpace)) errors["reporters"] = ["Unit codes must not be empty."];
-        if (errors.Count > 0) throw Refuse.Invalid(errors);
-    }
+        id, reporters = fields.Reporters.Distinct().ToArray(), issues = fields.Issues.Distinct().ToArray(), measures = fields.Measures.Distinct().ToArray(),
+    };
 
-    static async Task<(long? Numerator, long? Denominator)> RatioPartsAsync(Tx tx, IndicatorFields fields, CancellationToken ct)
-    {
-        if (fields.ValueType != IndicatorValueType.Ratio) return (null, null);
-        return (await PartAsync(tx, fields.Numerator!, "numerator", fields.Frequency, ct),
-            await PartAsync(tx, fields.Denominator!, "denominator", fields.Frequency, ct));
-    }
-
-    static async Task<long> PartAsync(Tx tx, string code, string field, IndicatorFrequency frequency, CancellationToken ct)
-    {
-        var part = await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(
-            "SELECT id, value_type, frequency FROM indicators WHERE code = @code", new { code }, ct);
-        if (part.Id == 0) throw Refuse.DoesNotFit(field, $"No indicator '{code}' exists.");
-        if (part.ValueType == "ratio") throw Refuse.DoesNotFit(field, $"'{code}' is a ratio itself: a ratio's parts are pushed indicators.");
-        // The ratio is divided period by period: parts of another frequency have no value in any of its periods.
-        if (part.Frequency != EnumText.Format(frequency))
-            throw Refuse.DoesNotFit(field, $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
-        return part.Id;
-    }
-
-    /// <summary>
-    /// Values are stored under periods of the indicator's frequency, and a ratio divides parts of its own frequency
-    /// that are pushed: changing the frequency or whether it is a ratio would orphan the values or break the ratio.
-    /// </summary>
-    static async Task EnsureShapeKeptAsync(Tx tx, IndicatorRow before, IndicatorFields after, CancellationToken ct)
-    {
-        var changesShape = before.FrequencyValue != after.Frequency || (before.ValueType == "ratio") != (after.ValueType == IndicatorValueType.Ratio);
-        if (!changesShape) return;
-        var usage = await tx.QuerySingleAsync<(long Values, long Ratios)>(UsageSql, new { id = before.Id }, ct);
-        if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
-        if (usage.Ratios > 0)
-            throw Refuse.Conflict($"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
-    }
-
-    static async Task SaveLinksAsync(Tx tx, long id, IndicatorFields fields, CancellationToken ct)
-    {
-        var args = new { id, reporters = fields.Reporters.Distinct().ToArray(), issues = fields.Issues.Distinct().ToArray(), measures = fields.Measures.Distinct().ToArray() };
-        await EnsureAllExistAsync(tx, "SELECT u FROM unnest(@reporters::text[]) u WHERE NOT EXISTS (SELECT 1 FROM units WHERE code = u)", args, "reporters", "unit", ct);
-        await EnsureAllExistAsync(tx, "SELECT i::text FROM unnest(@issues::bigint[]) i WHERE NOT EXISTS (SELECT 1 FROM issues WHERE id = i)", args, "issues", "issue", ct);
-        await EnsureAllExistAsync(tx, "SELECT m::text FROM unnest(@measures::bigint[]) m WHERE NOT EXISTS (SELECT 1 FROM measures WHERE id = m)", args, "measures", "measure", ct);
-        await tx.ExecuteAsync(SaveLinksSql, args, ct);
-    }
-
-    static async Task EnsureAllExistAsync(Tx tx, string missingSql, object args, string field, string what, CancellationToken ct)
-    {
-        var missing = (await tx.QueryAsync<string>(missingSql, args, ct)).ToList();
-        if (missing.Count > 0) throw Refuse.DoesNotFit(field, $"No {what} {string.Join(", ", missing.Select(m => $"'{m}'"))} exists.");
-    }
-
-    object Parameters(IndicatorFields f, string code, long? numeratorId, long? denominatorId) => new
+    static object Parameters(IndicatorFields f, string code, RatioParts parts, DateTime now) => new
     {
         code, f.Name, f.NameEn, f.Description, f.MeasureUnit,
         valueType = EnumText.Format(f.ValueType), frequency = EnumText.Format(f.Frequency),
         regionAggregation = EnumText.Format(f.RegionAggregation), timeAggregation = EnumText.Format(f.TimeAggregation),
         direction = EnumText.Format(f.Direction), f.TargetValue, f.TargetDate, f.BaselineValue, f.BaselinePeriod,
-        numeratorId, denominatorId, reportingDay = (short?)f.ReportingDay, now = clock.UtcNow,
+        numeratorId = parts.Numerator, denominatorId = parts.Denominator, reportingDay = (short?)f.ReportingDay, now,
     };
+
+    /// <summary>The ids of a ratio's numerator and denominator; both null for an indicator that is not a ratio.</summary>
+    public readonly record struct RatioParts(long? Numerator, long? Denominator);
+
+    const string PartSql = "SELECT id, value_type, frequency FROM indicators WHERE code = @code";
+
+    const string MissingLinksSql = """
+        SELECT u FROM unnest(@reporters::text[]) u WHERE NOT EXISTS (SELECT 1 FROM units WHERE code = u);
+        SELECT i::text FROM unnest(@issues::bigint[]) i WHERE NOT EXISTS (SELECT 1 FROM issues WHERE id = i);
+        SELECT m::text FROM unnest(@measures::bigint[]) m WHERE NOT EXISTS (SELECT 1 FROM measures WHERE id = m);
+        """;
 
     const string Columns = """
         i.id, i.code, i.name, i.name_en, i.description, i.measure_unit, i.value_type, i.frequency, i.region_aggregation,

@@ -46,7 +46,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
 
         await using var scope = scopes.CreateSystemScope();
         var db = scope.ServiceProvider.GetRequiredService<Db>();
-        var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotRepository>();
+        var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotUseCases>();
         return await db.WriteAsync(async (tx, token) =>
         {
             if (!await tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = JobLock }, token))

@@ -12,16 +12,6 @@ namespace Rectify.Api.Features.Snapshots;
 
 public static class SnapshotEndpoints
 {
-    public static IServiceCollection AddSnapshots(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.Configure<SnapshotOptions>(configuration.GetSection(SnapshotOptions.Section));
-        services.AddScoped<SnapshotBuilder>();
-        services.AddScoped<SnapshotRepository>();
-        services.AddSingleton<MonthEndDrafts>();
-        services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
-        return services;
-    }
-
     public static IEndpointRouteBuilder MapSnapshots(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/rounds/{round}/snapshots").WithTags("Snapshots");
@@ -103,35 +93,24 @@ public static class SnapshotEndpoints
         return routes;
     }
 
-    static async Task<Ok<SnapshotList>> List(string round, SnapshotRepository snapshots, Caller caller, CancellationToken ct)
-    {
-        caller.EnsureReadsEverything("A round's snapshots");
-        return TypedResults.Ok(await snapshots.ListAsync(round, ct) ?? throw Refuse.NotFound("round", round));
-    }
+    static async Task<Ok<SnapshotList>> List(string round, SnapshotUseCases snapshots, CancellationToken ct)
+        => TypedResults.Ok(await snapshots.ListAsync(round, ct));
 
-    static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+    static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
-        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
-    static async Task<IResult> Export(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotRepository snapshots, Caller caller,
+    static async Task<IResult> Export(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
-        var (snapshot, version) = await FindAsync(round, period, query, snapshots, caller, ct);
+        var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
         // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
         return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
             CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
-    }
-
-    static async Task<(SnapshotResponse Snapshot, int Version)> FindAsync(string round, string period, SnapshotQuery query, SnapshotRepository snapshots,
-        Caller caller, CancellationToken ct)
-    {
-        caller.EnsureReadsEverything("A round's snapshot");
-        return await snapshots.FindAsync(round, Month(period), query.Revision, publishedOnly: !caller.IsAuthenticated, ct)
-            ?? throw Refuse.NotFound("snapshot", query.Revision is { } r ? $"{round}/{period} revision {r}" : $"{round}/{period}");
     }
 
     /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
@@ -175,7 +154,7 @@ public static class SnapshotEndpoints
         new("latestNote", r => r.Measure.LatestNote),
     ];
 
-    static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] string period, PushSnapshotRequest request, SnapshotRepository snapshots,
+    static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] string period, PushSnapshotRequest request, SnapshotUseCases snapshots,
         HttpContext http, CancellationToken ct)
     {
         var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
@@ -183,7 +162,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(answer);
     }
 
-    static async Task<Ok<SnapshotResponse>> Publish(string round, [Month] string period, PublishSnapshotRequest? request, SnapshotRepository snapshots,
+    static async Task<Ok<SnapshotResponse>> Publish(string round, [Month] string period, PublishSnapshotRequest? request, SnapshotUseCases snapshots,
         HttpContext http, CancellationToken ct)
     {
         var ifMatch = http.Request.Headers.IfMatch;
@@ -193,18 +172,18 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(snapshot);
     }
 
-    static async Task<Ok<SnapshotDiff>> Diff(string round, [Month] string period, [AsParameters] SnapshotDiffQuery query, SnapshotRepository snapshots,
-        Caller caller, CancellationToken ct)
+    static async Task<Ok<SnapshotDiff>> Diff(string round, [Month] string period, [AsParameters] SnapshotDiffQuery query, SnapshotUseCases snapshots,
+        CancellationToken ct)
     {
-        caller.EnsureReadsEverything("A round's snapshots");
-        var to = Month(period);
         var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("against", Period.MonthMessage);
-        var older = await snapshots.FindAsync(round, from, null, publishedOnly: false, ct) ?? throw Refuse.NotFound("snapshot", $"{round}/{from}");
-        var newer = await snapshots.FindAsync(round, to, null, publishedOnly: false, ct) ?? throw Refuse.NotFound("snapshot", $"{round}/{to}");
-        return TypedResults.Ok(SnapshotDiffer.Compare(older.Snapshot, newer.Snapshot));
+        return TypedResults.Ok(await snapshots.DiffAsync(round, Month(period), from, ct));
     }
 
-    internal static Period Month(string period)
+    /// <summary>
+    /// The month of the route. Request validation ([Month]) has refused anything else with the month's message, which
+    /// binding a <see cref="Period"/> directly would replace by the binder's "The value is not valid.".
+    /// </summary>
+    static Period Month(string period)
         => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("period", Period.MonthMessage);
 
     static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
