@@ -100,11 +100,11 @@ public static class IssueEndpoints
         new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
     ];
 
-    static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, MeasureRepository measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<IssueResponse>> Get(long id, IssueRepository issues, HttpContext http, CancellationToken ct)
     {
         var (issue, version) = await issues.FindAsync(id, ct) ?? throw Problem.NotFound("issue", id);
         ETags.Set(http, version);
-        return TypedResults.Ok(issue with { Measures = await measures.ForIssueAsync(id, ct) });
+        return TypedResults.Ok(issue);
     }
 
     static Task<IResult> Create(CreateIssueRequest request, IssueRepository issues, IdempotentCreates creates, HttpContext http, CancellationToken ct)

@@ -31,15 +31,17 @@ public sealed class IssueRepository(Db db, Journal.Journal journal, Clock clock,
         readable = caller.ReadableUnits,
     };
 
-    /// <summary>One issue with its sub-issues, or null.</summary>
+    /// <summary>One issue with its sub-issues and its measures, or null: one round trip.</summary>
     public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, CancellationToken ct)
         => db.ReadAsync<(IssueResponse, int)?>(async (connection, token) =>
         {
-            var args = new { id, today = clock.Today, readable = caller.ReadableUnits };
-            var row = await connection.QuerySingleOrDefaultAsync<IssueRow>(new CommandDefinition(ReadableFindSql, args, cancellationToken: token));
-            if (row is null) return null;
-            var children = await connection.QueryAsync<IssueRow>(new CommandDefinition(ChildrenSql, args, cancellationToken: token));
-            return (row.ToResponse() with { SubIssues = children.Select(c => c.ToResponse()).ToList() }, row.Version);
+            var args = new { id, issueId = id, today = clock.Today, dueSoon = clock.DueSoonUntil, readable = caller.ReadableUnits };
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"{ReadableFindSql};\n{ChildrenSql};\n{Measures.MeasureRepository.ForIssueSql}", args, cancellationToken: token));
+            var row = await results.ReadSingleOrDefaultAsync<IssueRow>();
+            var children = (await results.ReadAsync<IssueRow>()).Select(c => c.ToResponse()).ToList();
+            var measures = await Measures.MeasureRepository.ReadForIssueAsync(results);
+            return row is null ? null : (row.ToResponse() with { SubIssues = children, Measures = measures }, row.Version);
         }, ct);
 
     public async Task<(IssueResponse Issue, int Version)> CreateAsync(Tx tx, CreateIssueRequest request, CancellationToken ct)
