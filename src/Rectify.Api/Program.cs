@@ -87,6 +87,7 @@ builder.Services.AddScoped<ReportUseCases>();
 builder.Services.AddScoped<SnapshotBuilder>();
 builder.Services.AddScoped<SnapshotRepository>();
 builder.Services.AddScoped<SnapshotUseCases>();
+builder.Services.AddSingleton<PublishedSnapshotTags>();
 builder.Services.AddSingleton<MonthEndDrafts>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
 builder.Services.AddSingleton<ReferenceCaseLoader>();

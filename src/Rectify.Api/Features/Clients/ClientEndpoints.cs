@@ -50,7 +50,7 @@ public static class ClientEndpoints
         group.MapDelete("/{id:long}/keys/{prefix}", RevokeKey).RequireScope(Scopes.Admin)
             .WithName("RevokeClientKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("The key stops working at once. The key the request itself comes with cannot be revoked this way (409). An admin limited to units revokes keys only of clients whose scopes and units are within its own (403).")
+            .WithDescription("The key stops working at once on the node that answers and within 5 seconds on every other node (each node trusts a key it verified for 5 s). The key the request itself comes with cannot be revoked this way (409). An admin limited to units revokes keys only of clients whose scopes and units are within its own (403).")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -58,7 +58,7 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/revoke", Revoke).RequireScope(Scopes.Admin)
             .WithName("RevokeClient")
             .WithSummary("Revoke a client")
-            .WithDescription("Every key of the client stops working at once; the client stays listed, for the journal. A client cannot revoke itself (409). An admin limited to units revokes only clients whose scopes and units are within its own (403).")
+            .WithDescription("Every key of the client stops working at once on the node that answers and within 5 seconds on every other node; the client stays listed, for the journal. A client cannot revoke itself (409). An admin limited to units revokes only clients whose scopes and units are within its own (403).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExample(response: Examples.Client with { RevokedAt = new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc) });
@@ -84,14 +84,20 @@ public static class ClientEndpoints
     static async Task<Created<IssuedKeyResponse>> IssueKey(long id, IssueKeyRequest? request, ClientUseCases clients, CancellationToken ct)
         => TypedResults.Created($"/api/v1/clients/{id}", await clients.IssueKeyAsync(id, request?.ExpiresAt, ct));
 
-    static async Task<NoContent> RevokeKey(long id, string prefix, ClientUseCases clients, CancellationToken ct)
+    // This node forgets the revoked keys at once; the others within the verified-key lifetime (VerifiedKeys).
+    static async Task<NoContent> RevokeKey(long id, string prefix, ClientUseCases clients, VerifiedKeys verified, CancellationToken ct)
     {
         await clients.RevokeKeyAsync(id, prefix, ct);
+        verified.ForgetKey(prefix);
         return TypedResults.NoContent();
     }
 
-    static async Task<Ok<ClientResponse>> Revoke(long id, ClientUseCases clients, CancellationToken ct)
-        => TypedResults.Ok(await clients.RevokeClientAsync(id, ct));
+    static async Task<Ok<ClientResponse>> Revoke(long id, ClientUseCases clients, VerifiedKeys verified, CancellationToken ct)
+    {
+        var revoked = await clients.RevokeClientAsync(id, ct);
+        verified.ForgetClient(id);
+        return TypedResults.Ok(revoked);
+    }
 
     static class Examples
     {

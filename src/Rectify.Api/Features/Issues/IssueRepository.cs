@@ -1,3 +1,4 @@
+using Rectify.Api.Features.Measures;
 using Dapper;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
@@ -35,15 +36,17 @@ public sealed class IssueRepository(Db db)
         readable,
     };
 
-    /// <summary>One issue with its sub-issues, or null (also when <paramref name="readable"/> hides it).</summary>
-    public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, DateOnly today, string[]? readable, CancellationToken ct)
+    /// <summary>One issue with its sub-issues and its measures, or null (also when <paramref name="readable"/> hides it): one round trip.</summary>
+    public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, MeasureDay day, string[]? readable, CancellationToken ct)
         => db.ReadAsync<(IssueResponse, int)?>(async (connection, token) =>
         {
-            var args = new { id, today, readable };
-            var row = await connection.QuerySingleOrDefaultAsync<IssueRow>(new CommandDefinition(ReadableFindSql, args, cancellationToken: token));
-            if (row is null) return null;
-            var children = await connection.QueryAsync<IssueRow>(new CommandDefinition(ChildrenSql, args, cancellationToken: token));
-            return (row.ToResponse() with { SubIssues = children.Select(c => c.ToResponse()).ToList() }, row.Version);
+            var args = new { id, issueId = id, today = day.Today, dueSoon = day.DueSoon, readable };
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"{ReadableFindSql};\n{ChildrenSql};\n{MeasureRepository.ForIssueSql}", args, cancellationToken: token));
+            var row = await results.ReadSingleOrDefaultAsync<IssueRow>();
+            var children = (await results.ReadAsync<IssueRow>()).Select(c => c.ToResponse()).ToList();
+            var measures = await MeasureRepository.ReadForIssueAsync(results);
+            return row is null ? null : (row.ToResponse() with { SubIssues = children, Measures = measures }, row.Version);
         }, ct);
 
     /// <summary>Where a new issue goes: its round's id and its parent's round, or null when there is no such round.</summary>

@@ -24,8 +24,8 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
     public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
     {
         var readable = caller.ReadableUnits;
-        var (issue, version) = await issues.FindAsync(id, clock.Today, readable, ct) ?? throw Refuse.NotFound("issue", id);
-        return (issue with { Measures = await measures.ForIssueAsync(id, MeasureDay.Of(clock), readable, ct) }, version);
+        var (issue, version) = await issues.FindAsync(id, MeasureDay.Of(clock), readable, ct) ?? throw Refuse.NotFound("issue", id);
+        return (issue, version);
     }
 
     public async Task<(IssueResponse Issue, int Version)> CreateAsync(Tx tx, CreateIssueRequest request, CancellationToken ct)

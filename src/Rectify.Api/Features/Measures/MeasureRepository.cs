@@ -45,12 +45,12 @@ public sealed class MeasureRepository(Db db)
         readable,
     };
 
-    /// <summary>Every measure of one issue that <paramref name="readable"/> lets the caller see, for the issue's detail.</summary>
-    public Task<IReadOnlyList<MeasureResponse>> ForIssueAsync(long issueId, MeasureDay day, string[]? readable, CancellationToken ct)
-        => db.ReadAsync<IReadOnlyList<MeasureResponse>>(async (connection, token) =>
-            (await connection.QueryAsync<MeasureRow>(new CommandDefinition(ForIssueSql,
-                new { issueId, today = day.Today, dueSoon = day.DueSoon, readable }, cancellationToken: token)))
-                .Select(r => r.ToResponse()).ToList(), ct);
+    /// <summary>
+    /// Every measure of one issue, for the issue's detail, read from the results of <see cref="ForIssueSql"/> (parameters
+    /// @issueId, @today, @dueSoon, @readable), which the issue's read sends in its own round trip.
+    /// </summary>
+    internal static async Task<IReadOnlyList<MeasureResponse>> ReadForIssueAsync(SqlMapper.GridReader results)
+        => (await results.ReadAsync<MeasureRow>()).Select(r => r.ToResponse()).ToList();
 
     /// <summary>One measure with its progress entries and evidence, or null (also when <paramref name="readable"/> hides it).</summary>
     public Task<(MeasureResponse Measure, int Version)?> FindAsync(long id, MeasureDay day, string[]? readable, CancellationToken ct)
@@ -166,7 +166,7 @@ public sealed class MeasureRepository(Db db)
 
     const string FindSql = $"{Select} WHERE m.id = @id";
     const string ReadableFindSql = $"{Select} WHERE m.id = @id AND {Readable}";
-    const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId AND {Readable} ORDER BY m.id";
+    internal const string ForIssueSql = $"{Select} WHERE m.issue_id = @issueId AND {Readable} ORDER BY m.id";
     const string LockSql = $"{Select} WHERE m.id = @id FOR UPDATE OF m";
     const string FindManySql = $"{Select} WHERE m.id = ANY (@ids)";
     const string LockManySql = $"{Select} WHERE m.id = ANY (@ids) ORDER BY m.id FOR UPDATE OF m";

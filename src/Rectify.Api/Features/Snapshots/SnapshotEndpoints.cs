@@ -97,10 +97,18 @@ public static class SnapshotEndpoints
         => TypedResults.Ok(await snapshots.ListAsync(round, ct));
 
     static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
-        HttpContext http, CancellationToken ct)
+        PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
+        // A published revision asked for by number never changes: a tag this node served for it is still its tag.
+        if (query.Revision is { } revision && published.Find(round, Month(period).ToString(), revision) is { } known
+            && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
+        {
+            caller.EnsureReadsEverything("A round's snapshot");
+            return NotModified(http, known, CacheControl(SnapshotStatus.Published, byRevision: true, caller.IsAuthenticated));
+        }
         var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
+        published.Remember(round, snapshot, Tag(snapshot.Revision, version));
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
@@ -116,9 +124,18 @@ public static class SnapshotEndpoints
     /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
     static IResult Conditional(HttpContext http, SnapshotResponse snapshot, string tag, SnapshotQuery query, Caller caller, Func<IResult> answer)
     {
+        var cacheControl = CacheControl(snapshot.Status, query.Revision is not null, caller.IsAuthenticated);
+        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag) ? NotModified(http, tag, cacheControl) : Answer(http, tag, cacheControl, answer());
+    }
+
+    static IResult NotModified(HttpContext http, string tag, string cacheControl)
+        => Answer(http, tag, cacheControl, Results.StatusCode(StatusCodes.Status304NotModified));
+
+    static IResult Answer(HttpContext http, string tag, string cacheControl, IResult result)
+    {
         http.Response.Headers.ETag = tag;
-        http.Response.Headers.CacheControl = CacheControl(snapshot, query.Revision is not null, caller.IsAuthenticated);
-        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag) ? Results.StatusCode(StatusCodes.Status304NotModified) : answer();
+        http.Response.Headers.CacheControl = cacheControl;
+        return result;
     }
 
     /// <summary>A snapshot as a table: its measures, each with the snapshot's identity and its issue's state.</summary>
@@ -191,9 +208,9 @@ public static class SnapshotEndpoints
 
     // A published revision asked for by number never changes; the latest may still be corrected, so it is kept briefly.
     // Keyed answers stay private: shared caches must not hand them to callers without a key.
-    static string CacheControl(SnapshotResponse snapshot, bool byRevision, bool keyed)
+    static string CacheControl(SnapshotStatus status, bool byRevision, bool keyed)
     {
-        if (snapshot.Status == SnapshotStatus.Draft) return "no-cache";
+        if (status == SnapshotStatus.Draft) return "no-cache";
         var audience = keyed ? "private" : "public";
         return byRevision ? $"{audience}, max-age=31536000, immutable" : $"{audience}, max-age=300";
     }

@@ -36,6 +36,12 @@ public sealed class AccessOptions
     /// this data, and a unit-limited client reads everything.
     /// </summary>
     public bool ReadsLimitedToUnits { get; set; }
+
+    /// <summary>
+    /// How long a node trusts a key it verified against the database (see <see cref="VerifiedKeys"/>): the bound within
+    /// which a revocation made elsewhere reaches every node. Zero looks every request's key up.
+    /// </summary>
+    public TimeSpan VerifiedKeyLifetime { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -52,6 +58,7 @@ public static class AccessSetup
         services.Configure<AccessOptions>(configuration.GetSection(AccessOptions.Section));
         services.AddHttpContextAccessor();
         services.AddScoped<Caller>();
+        services.AddSingleton<VerifiedKeys>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorization(options =>

@@ -14,9 +14,11 @@ namespace Rectify.Api.Infrastructure.Auth;
 /// <summary>
 /// Authenticates a calling system by its API key, sent as <c>Authorization: Bearer …</c> or <c>X-Api-Key</c>.
 /// The key's prefix finds the stored hash; the comparison is constant-time, and an unknown prefix is compared
-/// against a dummy hash so that timing does not tell a valid prefix from an invalid one.
+/// against a dummy hash so that timing does not tell a valid prefix from an invalid one. A key verified in the last
+/// few seconds is taken from <see cref="VerifiedKeys"/> without a database lookup (that lifetime bounds revocation).
 /// </summary>
-public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Db db, Clock clock)
+public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Db db, Clock clock,
+    VerifiedKeys verified)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -34,18 +36,16 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         // Open endpoints (health, the OpenAPI document) never look a key up: they must answer while the database is down.
         if (key is null || Context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null) return AuthenticateResult.NoResult();
 
-        var prefix = ApiKeys.PrefixOf(key);
-        var stored = prefix is null ? null : await db.ReadAsync(async (connection, token) =>
-            await connection.QuerySingleOrDefaultAsync<StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)), Context.RequestAborted);
-        var matches = CryptographicOperations.FixedTimeEquals(ApiKeys.Hash(key), stored?.KeyHash ?? DummyHash);
-        if (stored is null || !matches) return AuthenticateResult.Fail("The API key is not valid.");
+        var hash = ApiKeys.Hash(key);
+        var stored = verified.Find(hash) ?? await VerifyAsync(key, hash);
+        if (stored is null) return AuthenticateResult.Fail("The API key is not valid.");
         if (stored.RevokedAt is not null || stored.ClientRevokedAt is not null) return AuthenticateResult.Fail("The API key has been revoked.");
         if (stored.ExpiresAt is { } expires && expires <= clock.UtcNow) return AuthenticateResult.Fail("The API key has expired.");
 
         var claims = new List<Claim>
         {
             new(ClaimTypes.Name, stored.Name), new(ClientIdClaim, stored.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new(KeyPrefixClaim, prefix!),
+            new(KeyPrefixClaim, stored.Prefix),
         };
         claims.AddRange(stored.Scopes.Select(s => new Claim(ScopeClaim, s)));
         claims.AddRange((stored.Units ?? []).Select(u => new Claim(UnitClaim, u)));
@@ -61,20 +61,19 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         return header.Length > 0 ? header : null;
     }
 
-    sealed class StoredKey
+    /// <summary>The key's row when the key matches its stored hash, or null; a live key is remembered.</summary>
+    async Task<VerifiedKeys.StoredKey?> VerifyAsync(string key, byte[] hash)
     {
-        public long ClientId { get; init; }
-        public string Name { get; init; } = "";
-        public string[] Scopes { get; init; } = [];
-        public string[]? Units { get; init; }
-        public byte[] KeyHash { get; init; } = [];
-        public DateTime? ExpiresAt { get; init; }
-        public DateTime? RevokedAt { get; init; }
-        public DateTime? ClientRevokedAt { get; init; }
+        var prefix = ApiKeys.PrefixOf(key);
+        var stored = prefix is null ? null : await db.ReadAsync(async (connection, token) =>
+            await connection.QuerySingleOrDefaultAsync<VerifiedKeys.StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)), Context.RequestAborted);
+        if (!CryptographicOperations.FixedTimeEquals(hash, stored?.KeyHash ?? DummyHash)) return null;
+        if (stored is { RevokedAt: null, ClientRevokedAt: null }) verified.Remember(hash, stored);
+        return stored;
     }
 
     const string KeySql = """
-        SELECT c.id AS client_id, c.name, c.scopes, c.units, k.key_hash, k.expires_at, k.revoked_at, c.revoked_at AS client_revoked_at
+        SELECT c.id AS client_id, c.name, k.prefix, c.scopes, c.units, k.key_hash, k.expires_at, k.revoked_at, c.revoked_at AS client_revoked_at
         FROM api_keys k JOIN clients c ON c.id = k.client_id
         WHERE k.prefix = @prefix
         """;

@@ -51,8 +51,16 @@ public static class DatabaseSetup
     static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions options)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Max Pool Size")) builder.MaxPoolSize = options.MaxPoolSize;
-        if (!builder.ContainsKey("GSS Encryption Mode")) builder.GssEncryptionMode = GssEncryptionMode.Disable;
+        // What the connection string names wins. (Npgsql's ContainsKey answers whether a keyword is known, not whether it
+        // was given: Keys holds the given ones, by their canonical names.)
+        bool Given(string keyword) => builder.Keys.Contains(keyword, StringComparer.OrdinalIgnoreCase);
+        if (!Given("Maximum Pool Size")) builder.MaxPoolSize = options.MaxPoolSize;
+        if (!Given("GSS Encryption Mode")) builder.GssEncryptionMode = GssEncryptionMode.Disable;
+        // Each connection prepares the statements it runs often: PostgreSQL then skips parsing and planning them.
+        if (!Given("Max Auto Prepare")) builder.MaxAutoPrepare = 64;
+        // No request leaves session state on a connection (SET only as SET LOCAL, temp tables ON COMMIT DROP, advisory
+        // locks per transaction; Database/SessionStateTests checks it), so a connection going back to the pool needs no DISCARD ALL.
+        if (!Given("No Reset On Close")) builder.NoResetOnClose = true;
         builder.ApplicationName ??= "rectify-api";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
