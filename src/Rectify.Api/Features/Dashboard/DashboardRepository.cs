@@ -44,11 +44,10 @@ public sealed class DashboardRepository(Db db, Clock clock)
                 var dueSoonList = (await results.ReadAsync<ListedMeasureRow>()).AsList();
                 var areas = (await results.ReadAsync<AreaRow>()).AsList();
                 var definitions = (await results.ReadAsync<IndicatorRow>()).AsList();
-                var subtree = (await results.ReadAsync<(string Code, string? Parent)>()).AsList();
-                var values = (await results.ReadAsync<ValueRow>()).AsList();
+                var figures = (await results.ReadAsync<FigureRow>()).AsList();
                 var trend = (await results.ReadAsync<TrendRow>()).AsList();
                 dashboard = head is null ? null : Compose(head, today, dueSoon, issueStates, measureStates, overdue, dueSoonList, areas,
-                    Indicators(head.RegionCode, definitions, subtree, values), trend);
+                    Indicators(definitions, figures), trend);
             }
             await transaction.CommitAsync(token);
             return dashboard;
@@ -111,16 +110,15 @@ public sealed class DashboardRepository(Db db, Clock clock)
 
     /// <summary>
     /// Each indicator at the region as its series gives it (its own value, else its sub-regions combined as the
-    /// indicator says; a ratio divides its parts), in the latest candidate period where that value exists.
+    /// indicator says — the roll-up kept by the push; a ratio divides its parts), in the latest candidate period where
+    /// that value exists. Without a region there are no figures, and every value is null.
     /// </summary>
-    static List<DashboardIndicator> Indicators(string? region, List<IndicatorRow> definitions, List<(string Code, string? Parent)> subtree, List<ValueRow> values)
+    static List<DashboardIndicator> Indicators(List<IndicatorRow> definitions, List<FigureRow> figures)
     {
-        var byIndicator = values.ToLookup(v => v.IndicatorId);
-        // A part shared by two indicators (a ratio's numerator) comes once per indicator: one copy is enough.
-        var atRegion = new IndicatorSeries.UnitValues(subtree, region,
-            values.Select(v => (v.Part, v.Unit, v.Period, v.Value)).Distinct());
+        var byIndicator = figures.ToLookup(v => v.IndicatorId);
         return definitions.Select(d =>
         {
+            var atRegion = new IndicatorSeries.UnitFigures(byIndicator[d.Id]);
             var (period, value) = byIndicator[d.Id].Select(v => v.Period).Distinct().OrderDescending(StringComparer.Ordinal)
                 .Select(p => (Period: (string?)p, Value: atRegion.Of(d, p))).FirstOrDefault(x => x.Value is not null);
             return new DashboardIndicator
@@ -203,14 +201,10 @@ public sealed class DashboardRepository(Db db, Clock clock)
         };
     }
 
-    /// <summary>A stored value of one part of a linked indicator (the indicator itself, or a ratio's numerator or denominator).</summary>
-    sealed class ValueRow
+    /// <summary>One part of a linked indicator (the indicator itself, or a ratio's numerator or denominator) at the region in one period.</summary>
+    sealed class FigureRow : IndicatorSeries.StoredFigure
     {
         public long IndicatorId { get; init; }
-        public string Part { get; init; } = "";
-        public string Unit { get; init; } = "";
-        public string Period { get; init; } = "";
-        public decimal Value { get; init; }
     }
 
     sealed class TrendRow
@@ -220,20 +214,6 @@ public sealed class DashboardRepository(Db db, Clock clock)
         public string Status { get; init; } = "";
         public decimal? CompletionRate { get; init; }
     }
-
-    // The region and the regions under it, as the indicator's series walks them (IndicatorSeries.SubtreeSql): from a
-    // region only to regions, so that a department filed under the province is never added to the province's figure.
-    const string SubtreeCte = """
-        subtree AS (
-            SELECT u.code, u.parent_code, u.kind, 0 AS depth
-            FROM units u JOIN region ON region.code = u.code
-            UNION ALL
-            SELECT u.code, u.parent_code, u.kind, s.depth + 1
-            FROM units u JOIN subtree s ON u.parent_code = s.code
-            WHERE (s.kind NOT IN ('province', 'city', 'district', 'county') OR u.kind IN ('province', 'city', 'district', 'county'))
-              AND s.depth < 32
-        )
-        """;
 
     // The indicators linked to the round, through its issues or its measures.
     const string Linked = """
@@ -333,11 +313,6 @@ public sealed class DashboardRepository(Db db, Clock clock)
         ORDER BY ind.code;
 
         WITH RECURSIVE {RoundRegion.Ctes},
-        {SubtreeCte}
-        SELECT code, parent_code FROM subtree;
-
-        WITH RECURSIVE {RoundRegion.Ctes},
-        {SubtreeCte},
         {Linked},
         parts AS (
             SELECT ind.id AS indicator_id, ind.region_aggregation, part.id AS part_id
@@ -350,15 +325,19 @@ public sealed class DashboardRepository(Db db, Clock clock)
             ) part (id) ON true
             WHERE ind.target_value IS NOT NULL
         ),
-        -- The periods in which a part has a value that can reach the region: its own, or (when the indicator combines
-        -- regions) a sub-region's. Index lookups on (indicator, unit): no scan of the table.
+        -- The periods in which a part has a figure at the region: its own value, or (when the indicator combines
+        -- regions) a roll-up, which exists where a sub-region has a value. Index range scans at one unit: no sub-region's rows.
         stored AS (
-            SELECT DISTINCT p.indicator_id, p.part_id, v.period
-            FROM parts p
-            JOIN subtree s ON p.region_aggregation <> 'none' OR s.depth = 0
-            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code
+            SELECT p.indicator_id, p.part_id, v.period
+            FROM parts p CROSS JOIN region
+            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code
+            UNION
+            SELECT p.indicator_id, p.part_id, r.period
+            FROM parts p CROSS JOIN region
+            JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code
+            WHERE p.region_aggregation <> 'none'
         ),
-        -- The latest periods in which every part has such a value. Three, because a combined value can still come to
+        -- The latest periods in which every part has such a figure. Three, because a combined value can still come to
         -- nothing there (a ratio whose divisor is 0); the figure is the first of them that does not.
         candidates AS (
             SELECT indicator_id, period
@@ -370,12 +349,13 @@ public sealed class DashboardRepository(Db db, Clock clock)
             ) ranked
             WHERE recency <= 3
         )
-        SELECT c.indicator_id, i.code AS part, v.unit_code AS unit, v.period, v.value
+        SELECT c.indicator_id, i.code AS part, c.period, v.value AS own, r.total, r.mean
         FROM candidates c
         JOIN parts p ON p.indicator_id = c.indicator_id
         JOIN indicators i ON i.id = p.part_id
-        JOIN subtree s ON true
-        JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code AND v.period = c.period;
+        CROSS JOIN region
+        LEFT JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code AND v.period = c.period
+        LEFT JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code AND r.period = c.period;
 
         {SnapshotRepository.TrendSql}
         """;

@@ -132,7 +132,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     }
 
     /// <summary>A part's figures at one unit in one period: its own value, and its sub-units combined (indicator_rollups).</summary>
-    internal sealed class StoredFigure
+    internal class StoredFigure
     {
         public string Part { get; init; } = "";
         public string Period { get; init; } = "";
