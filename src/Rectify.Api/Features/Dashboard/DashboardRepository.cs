@@ -273,32 +273,38 @@ public sealed class DashboardRepository(Db db, Clock clock)
         ORDER BY m.due_date, m.id
         LIMIT @cap;
 
-        WITH RECURSIVE tree AS (
-            SELECT i.id, i.id AS area_id, 0 AS depth
+        -- The round's issues once (index on round_id), the areas' trees among them, and each issue's measures through
+        -- the index on issue_id: the work grows with the round, not with the measures of every round.
+        WITH RECURSIVE round_issues AS MATERIALIZED (
+            SELECT i.id, i.parent_id, i.code, i.title, i.category, i.state
             FROM issues i JOIN rounds r ON r.id = i.round_id
-            WHERE r.code = @round AND i.parent_id IS NULL
+            WHERE r.code = @round
+        ),
+        tree AS (
+            SELECT id, id AS area_id, 0 AS depth FROM round_issues WHERE parent_id IS NULL
             UNION ALL
             SELECT c.id, t.area_id, t.depth + 1
-            FROM issues c JOIN tree t ON c.parent_id = t.id
-        ),
-        subs AS (
-            SELECT area_id, (count(*) - 1)::int AS sub_issues FROM tree GROUP BY area_id
+            FROM round_issues c JOIN tree t ON c.parent_id = t.id
+            WHERE t.depth < 32
         ),
         figures AS (
-            SELECT t.area_id, count(*)::int AS measures,
-                   count(*) FILTER (WHERE m.state = 'done')::int AS done,
-                   count(*) FILTER (WHERE m.state = 'cancelled')::int AS cancelled,
-                   count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today)::int AS overdue,
-                   round(avg(m.progress) FILTER (WHERE m.state <> 'cancelled'), 2) AS progress
-            FROM tree t JOIN measures m ON m.issue_id = t.id
+            SELECT t.area_id, (count(*) - 1)::int AS sub_issues, sum(x.measures)::int AS measures, sum(x.done)::int AS done,
+                   sum(x.cancelled)::int AS cancelled, sum(x.overdue)::int AS overdue,
+                   round(sum(x.progress_sum) / nullif(sum(x.progress_count), 0), 2) AS progress
+            FROM tree t
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS measures,
+                       count(*) FILTER (WHERE m.state = 'done') AS done,
+                       count(*) FILTER (WHERE m.state = 'cancelled') AS cancelled,
+                       count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
+                       sum(m.progress) FILTER (WHERE m.state <> 'cancelled') AS progress_sum,
+                       count(*) FILTER (WHERE m.state <> 'cancelled') AS progress_count
+                FROM measures m WHERE m.issue_id = t.id
+            ) x
             GROUP BY t.area_id
         )
-        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, s.sub_issues,
-               coalesce(f.measures, 0) AS measures, coalesce(f.done, 0) AS done, coalesce(f.cancelled, 0) AS cancelled,
-               coalesce(f.overdue, 0) AS overdue, f.progress
-        FROM subs s
-        JOIN issues a ON a.id = s.area_id
-        LEFT JOIN figures f ON f.area_id = s.area_id
+        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, f.sub_issues, f.measures, f.done, f.cancelled, f.overdue, f.progress
+        FROM figures f JOIN round_issues a ON a.id = f.area_id
         ORDER BY a.id;
 
         WITH {Linked}
