@@ -35,6 +35,9 @@ CREATE TABLE indicator_rollups (
 
 CREATE FUNCTION unit_rollup_paths_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- Two transactions adding units at once rebuild one after the other (readers are not blocked): the second's
+    -- statements, run after the first commits, see its rows.
+    LOCK TABLE unit_rollup_paths IN SHARE ROW EXCLUSIVE MODE;
     DELETE FROM unit_rollup_paths;
     INSERT INTO unit_rollup_paths (unit_code, ancestor_code, distance, ancestor_depth)
     WITH RECURSIVE depths AS (
