@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Rectify.Api.Features.DataValues;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Database;
@@ -135,7 +136,9 @@ static class IndicatorDemoLoader
             measureCodes = measureLinks.Select(l => l.Key.Length > 1 ? l.Key[1] : "").ToArray(),
         }, ct);
         var values = fresh.SelectMany(i => i.Values.Select(v => (Id: inserted[i.Code], Value: v))).ToList();
-        var valueCount = await tx.ExecuteAsync(ValuesSql, new
+        // The values feed the roll-ups as a push's would (only the fresh indicators' keys, which no push can touch yet).
+        await tx.ExecuteAsync(DataValueMerge.RollupDirtySql, null, ct);
+        var valueCount = (int)await tx.QuerySingleAsync<long>(ValuesSql, new
         {
             ids = values.Select(v => v.Id).ToArray(),
             units = values.Select(v => v.Value.Unit).ToArray(),
@@ -145,6 +148,7 @@ static class IndicatorDemoLoader
             stamps = values.Select(v => ReceivedAt(v.Value.Period, clock)).ToArray(),
             source = Source,
         }, ct);
+        await DataValueMerge.RefreshRollupsAsync(tx, ct);
         return (inserted.Count, valueCount);
     }
 
@@ -235,12 +239,17 @@ static class IndicatorDemoLoader
         ON CONFLICT DO NOTHING
         """;
 
-    const string ValuesSql = """
-        INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT x.id, x.unit, x.period, x.value, x.comment, @source, x.stamp, x.stamp
-        FROM unnest(@ids::bigint[], @units::text[], @periods::text[], @values::numeric[], @comments::text[], @stamps::timestamptz[])
-             AS x(id, unit, period, value, comment, stamp)
-        ON CONFLICT (indicator_id, unit_code, period) DO NOTHING
+    static readonly string ValuesSql = $"""
+        WITH written AS (
+            INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+            SELECT x.id, x.unit, x.period, x.value, x.comment, @source, x.stamp, x.stamp
+            FROM unnest(@ids::bigint[], @units::text[], @periods::text[], @values::numeric[], @comments::text[], @stamps::timestamptz[])
+                 AS x(id, unit, period, value, comment, stamp)
+            ON CONFLICT (indicator_id, unit_code, period) DO NOTHING
+            RETURNING indicator_id, unit_code, period
+        ),
+        {DataValueMerge.NoteDirty("written")}
+        SELECT count(*) FROM written
         """;
 }
 

@@ -42,11 +42,10 @@ public sealed class DashboardRepository(Db db)
                 var dueSoonList = (await results.ReadAsync<ListedMeasureRow>()).AsList();
                 var areas = (await results.ReadAsync<AreaRow>()).AsList();
                 var definitions = (await results.ReadAsync<IndicatorRow>()).AsList();
-                var subtree = (await results.ReadAsync<(string Code, string? Parent)>()).AsList();
-                var values = (await results.ReadAsync<ValueRow>()).AsList();
+                var figures = (await results.ReadAsync<FigureRow>()).AsList();
                 var trend = (await results.ReadAsync<TrendRow>()).AsList();
                 dashboard = head is null ? null : Compose(head, today, dueSoon, issueStates, measureStates, overdue, dueSoonList, areas,
-                    Indicators(head.RegionCode, definitions, subtree, values), trend);
+                    Indicators(definitions, figures), trend);
             }
             await transaction.CommitAsync(token);
             return dashboard;
@@ -109,16 +108,15 @@ public sealed class DashboardRepository(Db db)
 
     /// <summary>
     /// Each indicator at the region as its series gives it (its own value, else its sub-regions combined as the
-    /// indicator says; a ratio divides its parts), in the latest candidate period where that value exists.
+    /// indicator says — the roll-up kept by the push; a ratio divides its parts), in the latest candidate period where
+    /// that value exists. Without a region there are no figures, and every value is null.
     /// </summary>
-    static List<DashboardIndicator> Indicators(string? region, List<IndicatorRow> definitions, List<(string Code, string? Parent)> subtree, List<ValueRow> values)
+    static List<DashboardIndicator> Indicators(List<IndicatorRow> definitions, List<FigureRow> figures)
     {
-        var byIndicator = values.ToLookup(v => v.IndicatorId);
-        // A part shared by two indicators (a ratio's numerator) comes once per indicator: one copy is enough.
-        var atRegion = new IndicatorSeries.UnitValues(subtree, region,
-            values.Select(v => (v.Part, v.Unit, v.Period, v.Value)).Distinct());
+        var byIndicator = figures.ToLookup(v => v.IndicatorId);
         return definitions.Select(d =>
         {
+            var atRegion = new IndicatorSeries.UnitFigures(byIndicator[d.Id]);
             var (period, value) = byIndicator[d.Id].Select(v => v.Period).Distinct().OrderDescending(StringComparer.Ordinal)
                 .Select(p => (Period: (string?)p, Value: atRegion.Of(d, p))).FirstOrDefault(x => x.Value is not null);
             return new DashboardIndicator
@@ -201,14 +199,10 @@ public sealed class DashboardRepository(Db db)
         };
     }
 
-    /// <summary>A stored value of one part of a linked indicator (the indicator itself, or a ratio's numerator or denominator).</summary>
-    sealed class ValueRow
+    /// <summary>One part of a linked indicator (the indicator itself, or a ratio's numerator or denominator) at the region in one period.</summary>
+    sealed class FigureRow : IndicatorSeries.StoredFigure
     {
         public long IndicatorId { get; init; }
-        public string Part { get; init; } = "";
-        public string Unit { get; init; } = "";
-        public string Period { get; init; } = "";
-        public decimal Value { get; init; }
     }
 
     sealed class TrendRow
@@ -218,20 +212,6 @@ public sealed class DashboardRepository(Db db)
         public string Status { get; init; } = "";
         public decimal? CompletionRate { get; init; }
     }
-
-    // The region and the regions under it, as the indicator's series walks them (IndicatorSeries.SubtreeSql): from a
-    // region only to regions, so that a department filed under the province is never added to the province's figure.
-    const string SubtreeCte = """
-        subtree AS (
-            SELECT u.code, u.parent_code, u.kind, 0 AS depth
-            FROM units u JOIN region ON region.code = u.code
-            UNION ALL
-            SELECT u.code, u.parent_code, u.kind, s.depth + 1
-            FROM units u JOIN subtree s ON u.parent_code = s.code
-            WHERE (s.kind NOT IN ('province', 'city', 'district', 'county') OR u.kind IN ('province', 'city', 'district', 'county'))
-              AND s.depth < 32
-        )
-        """;
 
     // The indicators linked to the round, through its issues or its measures.
     const string Linked = """
@@ -291,32 +271,38 @@ public sealed class DashboardRepository(Db db)
         ORDER BY m.due_date, m.id
         LIMIT @cap;
 
-        WITH RECURSIVE tree AS (
-            SELECT i.id, i.id AS area_id, 0 AS depth
+        -- The round's issues once (index on round_id), the areas' trees among them, and each issue's measures through
+        -- the index on issue_id: the work grows with the round, not with the measures of every round.
+        WITH RECURSIVE round_issues AS MATERIALIZED (
+            SELECT i.id, i.parent_id, i.code, i.title, i.category, i.state
             FROM issues i JOIN rounds r ON r.id = i.round_id
-            WHERE r.code = @round AND i.parent_id IS NULL
+            WHERE r.code = @round
+        ),
+        tree AS (
+            SELECT id, id AS area_id, 0 AS depth FROM round_issues WHERE parent_id IS NULL
             UNION ALL
             SELECT c.id, t.area_id, t.depth + 1
-            FROM issues c JOIN tree t ON c.parent_id = t.id
-        ),
-        subs AS (
-            SELECT area_id, (count(*) - 1)::int AS sub_issues FROM tree GROUP BY area_id
+            FROM round_issues c JOIN tree t ON c.parent_id = t.id
+            WHERE t.depth < 32
         ),
         figures AS (
-            SELECT t.area_id, count(*)::int AS measures,
-                   count(*) FILTER (WHERE m.state = 'done')::int AS done,
-                   count(*) FILTER (WHERE m.state = 'cancelled')::int AS cancelled,
-                   count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today)::int AS overdue,
-                   round(avg(m.progress) FILTER (WHERE m.state <> 'cancelled'), 2) AS progress
-            FROM tree t JOIN measures m ON m.issue_id = t.id
+            SELECT t.area_id, (count(*) - 1)::int AS sub_issues, sum(x.measures)::int AS measures, sum(x.done)::int AS done,
+                   sum(x.cancelled)::int AS cancelled, sum(x.overdue)::int AS overdue,
+                   round(sum(x.progress_sum) / nullif(sum(x.progress_count), 0), 2) AS progress
+            FROM tree t
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS measures,
+                       count(*) FILTER (WHERE m.state = 'done') AS done,
+                       count(*) FILTER (WHERE m.state = 'cancelled') AS cancelled,
+                       count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
+                       sum(m.progress) FILTER (WHERE m.state <> 'cancelled') AS progress_sum,
+                       count(*) FILTER (WHERE m.state <> 'cancelled') AS progress_count
+                FROM measures m WHERE m.issue_id = t.id
+            ) x
             GROUP BY t.area_id
         )
-        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, s.sub_issues,
-               coalesce(f.measures, 0) AS measures, coalesce(f.done, 0) AS done, coalesce(f.cancelled, 0) AS cancelled,
-               coalesce(f.overdue, 0) AS overdue, f.progress
-        FROM subs s
-        JOIN issues a ON a.id = s.area_id
-        LEFT JOIN figures f ON f.area_id = s.area_id
+        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, f.sub_issues, f.measures, f.done, f.cancelled, f.overdue, f.progress
+        FROM figures f JOIN round_issues a ON a.id = f.area_id
         ORDER BY a.id;
 
         WITH {Linked}
@@ -331,11 +317,6 @@ public sealed class DashboardRepository(Db db)
         ORDER BY ind.code;
 
         WITH RECURSIVE {RoundRegion.Ctes},
-        {SubtreeCte}
-        SELECT code, parent_code FROM subtree;
-
-        WITH RECURSIVE {RoundRegion.Ctes},
-        {SubtreeCte},
         {Linked},
         parts AS (
             SELECT ind.id AS indicator_id, ind.region_aggregation, part.id AS part_id
@@ -348,15 +329,19 @@ public sealed class DashboardRepository(Db db)
             ) part (id) ON true
             WHERE ind.target_value IS NOT NULL
         ),
-        -- The periods in which a part has a value that can reach the region: its own, or (when the indicator combines
-        -- regions) a sub-region's. Index lookups on (indicator, unit): no scan of the table.
+        -- The periods in which a part has a figure at the region: its own value, or (when the indicator combines
+        -- regions) a roll-up, which exists where a sub-region has a value. Index range scans at one unit: no sub-region's rows.
         stored AS (
-            SELECT DISTINCT p.indicator_id, p.part_id, v.period
-            FROM parts p
-            JOIN subtree s ON p.region_aggregation <> 'none' OR s.depth = 0
-            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code
+            SELECT p.indicator_id, p.part_id, v.period
+            FROM parts p CROSS JOIN region
+            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code
+            UNION
+            SELECT p.indicator_id, p.part_id, r.period
+            FROM parts p CROSS JOIN region
+            JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code
+            WHERE p.region_aggregation <> 'none'
         ),
-        -- The latest periods in which every part has such a value. Three, because a combined value can still come to
+        -- The latest periods in which every part has such a figure. Three, because a combined value can still come to
         -- nothing there (a ratio whose divisor is 0); the figure is the first of them that does not.
         candidates AS (
             SELECT indicator_id, period
@@ -368,12 +353,13 @@ public sealed class DashboardRepository(Db db)
             ) ranked
             WHERE recency <= 3
         )
-        SELECT c.indicator_id, i.code AS part, v.unit_code AS unit, v.period, v.value
+        SELECT c.indicator_id, i.code AS part, c.period, v.value AS own, r.total, r.mean
         FROM candidates c
         JOIN parts p ON p.indicator_id = c.indicator_id
         JOIN indicators i ON i.id = p.part_id
-        JOIN subtree s ON true
-        JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = s.code AND v.period = c.period;
+        CROSS JOIN region
+        LEFT JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code AND v.period = c.period
+        LEFT JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code AND r.period = c.period;
 
         {SnapshotRepository.TrendSql}
         """;

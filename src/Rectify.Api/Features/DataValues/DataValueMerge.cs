@@ -12,11 +12,13 @@ readonly record struct DataValueCounts(long Inserted, long Updated, long Unchang
 /// <summary>
 /// The one writer of data_values, on the caller's transaction: the push lock, staging of checked rows (binary COPY into
 /// a temporary table), the checks that need the database (values locked by a published snapshot, values that exist for
-/// strategy=create), and the merge itself, which touches only rows that differ so that its counts are exact. The import
-/// and the snapshot push both write through here.
+/// strategy=create), and the merge itself, which touches only rows that differ so that its counts are exact, and
+/// recomputes the roll-ups above the rows it wrote (indicator_rollups) in the same transaction. The import and the
+/// snapshot push both write through here.
 /// </summary>
 static class DataValueMerge
 {
+    // Migration 0008's units_moved trigger takes it too (as a decimal literal) before recomputing roll-ups.
     const long PushLock = 0x5245_4354_4946_0003;
 
     /// <summary>
@@ -97,30 +99,56 @@ static class DataValueMerge
             case ImportStrategy.Delete:
             {
                 var deleted = await tx.ExecuteAsync(DeleteSql, args, ct);
+                await RefreshRollupsAsync(tx, ct);
                 return new DataValueCounts(0, 0, staged - deleted, deleted);
             }
             case ImportStrategy.Create:
             {
-                var inserted = await tx.ExecuteAsync(InsertNewSql, args, ct);
+                var inserted = await tx.QuerySingleAsync<long>(InsertNewSql, args, ct);
+                await RefreshRollupsAsync(tx, ct);
                 return new DataValueCounts(inserted, 0, 0, 0);
             }
             default:
             {
                 // The preview's classification, under the push lock, is exact; the merge then touches only what differs.
                 var counts = await PreviewAsync(tx, strategy, ct);
-                var written = await tx.ExecuteAsync(UpsertSql, args, ct);
+                var written = await tx.QuerySingleAsync<long>(UpsertSql, args, ct);
                 if (written != counts.Inserted + counts.Updated)
                     throw new InvalidOperationException($"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
+                await RefreshRollupsAsync(tx, ct);
                 return counts;
             }
         }
     }
 
-    const string StagingSql = """
+    /// <summary>
+    /// Recomputes the roll-ups (indicator_rollups, migration 0008) that the keys noted in rollup_dirty feed, on the
+    /// merge's transaction: every unit above a written value, level by level, set-based. Only written keys are noted
+    /// (an unchanged value feeds nothing new), so an unchanged push recomputes nothing.
+    /// </summary>
+    internal static Task RefreshRollupsAsync(Tx tx, CancellationToken ct) => tx.ExecuteAsync("SELECT indicator_rollups_refresh()", null, ct);
+
+    /// <summary>Creates rollup_dirty for this transaction: the keys whose units above need their roll-ups recomputed.</summary>
+    internal const string RollupDirtySql = "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (indicator_id bigint, unit_code text, period text) ON COMMIT DROP";
+
+    /// <summary>
+    /// A data-modifying CTE <c>noted</c> that notes, for the rows of <paramref name="written"/> (a CTE returning
+    /// indicator_id, unit_code, period), the units directly above them that combine them.
+    /// </summary>
+    internal static string NoteDirty(string written) => $"""
+        noted AS (
+            INSERT INTO rollup_dirty (indicator_id, unit_code, period)
+            SELECT DISTINCT w.indicator_id, p.ancestor_code, w.period
+            FROM {written} w JOIN unit_rollup_paths p ON p.unit_code = w.unit_code AND p.distance = 1
+        )
+        """;
+
+    const string StagingSql = $"""
         CREATE TEMP TABLE push_rows (
             row_no bigint NOT NULL, indicator_id bigint NOT NULL, unit_code text NOT NULL, period text NOT NULL,
             value numeric NOT NULL, comment text
-        ) ON COMMIT DROP
+        ) ON COMMIT DROP;
+        {RollupDirtySql}
         """;
 
     const string Match = "d.indicator_id = s.indicator_id AND d.unit_code = s.unit_code AND d.period = s.period";
@@ -144,24 +172,36 @@ static class DataValueMerge
         SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
         """;
 
-    const string UpsertSql = """
-        INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
-        ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
-        SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
-        WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
+    // Data-modifying CTEs run whether or not the final SELECT reads them; the count is of the rows written.
+    static readonly string UpsertSql = $"""
+        WITH written AS (
+            INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+            SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+            ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
+            SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+            WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
+            RETURNING d.indicator_id, d.unit_code, d.period
+        ),
+        {NoteDirty("written")}
+        SELECT count(*) FROM written
         """;
 
-    const string InsertNewSql = """
-        INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-        SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+    static readonly string InsertNewSql = $"""
+        WITH written AS (
+            INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
+            SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+            RETURNING indicator_id, unit_code, period
+        ),
+        {NoteDirty("written")}
+        SELECT count(*) FROM written
         """;
 
-    const string DeleteSql = $"""
+    static readonly string DeleteSql = $"""
         WITH gone AS (
             DELETE FROM data_values d USING push_rows s WHERE {Match}
             RETURNING d.indicator_id, d.unit_code, d.period, d.value
-        )
+        ),
+        {NoteDirty("gone")}
         INSERT INTO data_value_deletions (indicator_code, unit_code, period, value, deleted_by, deleted_at)
         SELECT i.code, g.unit_code, g.period, g.value, @source, @now FROM gone g JOIN indicators i ON i.id = g.indicator_id
         """;

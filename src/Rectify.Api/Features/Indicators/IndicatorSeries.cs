@@ -57,21 +57,24 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         var to = ParseOrNull(query.To, "to", frequency);
         var ratio = indicator.ValueType == "ratio";
 
+        var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
+        var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
+        // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
+        var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
+
         return await db.ReadAsync(async (connection, token) =>
         {
-            var units = (await connection.QueryAsync<(string Code, string? Parent)>(new CommandDefinition(SubtreeSql, new { unit }, cancellationToken: token))).ToList();
-            if (units.Count == 0) throw Refuse.NotFound("unit", unit);
-            if (caller.ReadableUnits is { } readable && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "SELECT @unit IN (SELECT units_under(@readable))", new { unit, readable }, cancellationToken: token)))
-                throw Refuse.Forbidden($"Unit '{unit}' is outside the units this client may read ({string.Join(", ", readable)}).");
-            var parts = ratio ? new[] { indicator.NumeratorCode!, indicator.DenominatorCode! } : [code];
-            // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
-            var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
-            var values = (await connection.QueryAsync<(string Indicator, string Unit, string Period, decimal Value)>(new CommandDefinition(ValuesSql,
-                new { codes = parts, units = units.Select(u => u.Code).ToArray(), oldest = oldest?.ToString(), newest = to?.ToString() }, cancellationToken: token))).ToList();
-            var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
+            // One round trip: whether the unit exists and may be read, then one row per part and period from the unit's
+            // own values and its roll-ups (its sub-units combined, kept by the push): never the sub-units' rows.
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(ReadSql,
+                new { unit, readable = caller.ReadableUnits, codes = parts, oldest = oldest?.ToString(), newest = to?.ToString() }, cancellationToken: token));
+            var access = await results.ReadSingleAsync<(bool Known, bool Readable)>();
+            if (!access.Known) throw Refuse.NotFound("unit", unit);
+            if (!access.Readable)
+                throw Refuse.Forbidden($"Unit '{unit}' is outside the units this client may read ({string.Join(", ", caller.ReadableUnits ?? [])}).");
+            var figures = (await results.ReadAsync<StoredFigure>()).AsList();
 
-            var known = values.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
+            var known = figures.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
             var last = to ?? (known.Count > 0 ? known.Max() : throw Refuse.Invalid("to", "The indicator has no values here yet: name the periods with from and to."));
             var first = from ?? last.Back(11);
             if (first > last) throw Refuse.Invalid("from", "from must not be after to.");
@@ -82,7 +85,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
                 if (periods.Count > MaxPeriods) throw Refuse.Invalid("from", $"A series has at most {MaxPeriods} periods.");
             }
 
-            var atUnit = new UnitValues(units, unit, values);
+            var atUnit = new UnitFigures(figures);
             decimal? ValueAt(Period p) => atUnit.Of(indicator, p.ToString());
 
             var timeAggregation = EnumText.Parse<TimeAggregation>(indicator.TimeAggregation);
@@ -126,6 +129,54 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         {
             return null;
         }
+    }
+
+    /// <summary>A part's figures at one unit in one period: its own value, and its sub-units combined (indicator_rollups).</summary>
+    internal class StoredFigure
+    {
+        public string Part { get; init; } = "";
+        public string Period { get; init; } = "";
+        public decimal? Own { get; init; }
+        public decimal? Total { get; init; }
+        public decimal? Mean { get; init; }
+    }
+
+    /// <summary>
+    /// Indicators' values at one unit from its own values and its roll-ups: the unit's own, else its sub-units combined
+    /// as the indicator says (the roll-up's total for sum, mean for average, nothing for none); a ratio divides its
+    /// parts, each combined as the ratio says. The same figures as <see cref="UnitValues"/> computes from the subtree's
+    /// values, which the roll-ups are kept equal to (migration 0008).
+    /// </summary>
+    internal sealed class UnitFigures(IEnumerable<StoredFigure> figures)
+    {
+        readonly Dictionary<(string Part, string Period), StoredFigure> _figures = figures.ToDictionary(f => (f.Part, f.Period));
+
+        public decimal? Of(IndicatorRow indicator, string period)
+        {
+            var aggregation = EnumText.Parse<RegionAggregation>(indicator.RegionAggregation);
+            decimal? At(string part) => _figures.TryGetValue((part, period), out var f)
+                ? f.Own ?? aggregation switch { RegionAggregation.Sum => f.Total, RegionAggregation.Average => f.Mean, _ => null }
+                : null;
+            return indicator.ValueType == "ratio"
+                ? Divide(At(indicator.NumeratorCode!), At(indicator.DenominatorCode!), indicator.MeasureUnit == "%")
+                : At(indicator.Code);
+        }
+
+        /// <summary>
+        /// The <see cref="StoredFigure"/> rows (part, period, own, total, mean) of the parts that the FROM item
+        /// <paramref name="partsTable"/> names (alias p, columns id and code) at the unit <paramref name="unitColumn"/>, in
+        /// the periods that <paramref name="periodFilter"/> keeps: index range scans, one row per part and period.
+        /// </summary>
+        internal static string Sql(string partsTable, string unitColumn, string periodFilter) => $"""
+            SELECT p.code AS part, f.period, f.own, f.total, f.mean
+            FROM {partsTable}
+            CROSS JOIN LATERAL (
+                SELECT coalesce(v.period, r.period) AS period, v.value AS own, r.total, r.mean
+                FROM (SELECT period, value FROM data_values WHERE indicator_id = p.id AND unit_code = {unitColumn} AND {periodFilter}) v
+                FULL JOIN (SELECT period, total, mean FROM indicator_rollups WHERE indicator_id = p.id AND unit_code = {unitColumn} AND {periodFilter}) r
+                    ON r.period = v.period
+            ) f
+            """;
     }
 
     /// <summary>
@@ -189,11 +240,10 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
     internal const string SubtreeSql = $"WITH RECURSIVE {SubtreeCte}\nSELECT code, parent_code FROM subtree";
 
-    const string ValuesSql = """
-        SELECT i.code, d.unit_code, d.period, d.value
-        FROM data_values d JOIN indicators i ON i.id = d.indicator_id
-        WHERE i.code = ANY (@codes) AND d.unit_code = ANY (@units)
-          AND (@oldest::text IS NULL OR d.period >= @oldest)
-          AND (@newest::text IS NULL OR d.period <= @newest)
+    static readonly string ReadSql = $"""
+        SELECT EXISTS (SELECT 1 FROM units WHERE code = @unit) AS known,
+               (@readable::text[] IS NULL OR @unit IN (SELECT units_under(@readable))) AS readable;
+        {UnitFigures.Sql("indicators p", "@unit", "(@oldest::text IS NULL OR period >= @oldest) AND (@newest::text IS NULL OR period <= @newest)")}
+        WHERE p.code = ANY (@codes)
         """;
 }
