@@ -1,4 +1,5 @@
 using Rectify.Api.DemoData;
+using Rectify.Api.Features.Changes;
 using Rectify.Api.Features.Clients;
 using Rectify.Api.Features.Dashboard;
 using Rectify.Api.Features.DataValues;
@@ -56,6 +57,7 @@ builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();
 builder.Services.AddScoped<ProgressReportBuilder>();
 builder.Services.AddSnapshots(builder.Configuration);
+builder.Services.AddChangeFeed(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
@@ -80,6 +82,7 @@ app.MapReporting();
 app.MapSnapshots();
 app.MapProgressReport();
 app.MapClients();
+app.MapChanges();
 
 try
 {
