@@ -12,6 +12,7 @@ using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Features.Units;
+using Rectify.Api.Features.Webhooks;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
@@ -58,6 +59,7 @@ builder.Services.AddScoped<ClientRepository>();
 builder.Services.AddScoped<ProgressReportBuilder>();
 builder.Services.AddSnapshots(builder.Configuration);
 builder.Services.AddChangeFeed(builder.Configuration);
+builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 var app = builder.Build();
@@ -83,6 +85,7 @@ app.MapSnapshots();
 app.MapProgressReport();
 app.MapClients();
 app.MapChanges();
+app.MapWebhooks();
 
 try
 {

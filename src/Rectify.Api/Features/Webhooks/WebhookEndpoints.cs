@@ -1,0 +1,113 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.OpenApi;
+
+namespace Rectify.Api.Features.Webhooks;
+
+public static class WebhookEndpoints
+{
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
+        services.AddSingleton<IOutboundNetwork, SystemNetwork>();
+        services.AddSingleton<OutboundGuard>();
+        services.AddScoped<WebhookRepository>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookDispatcher>());
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // The guard connects (ConnectCallback): the address connected to is the address checked. No proxy, no redirects.
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                ConnectCallback = provider.GetRequiredService<OutboundGuard>().ConnectAsync,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            })
+            .AddResilienceHandler(WebhookDispatcher.HttpClientName, (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                if (options.RetriesPerDelivery > 0)
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
+                    {
+                        // 5xx, 408, 429 and timeouts, honouring Retry-After; never a refused target (retrying cannot make it allowed).
+                        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not OutboundRefusedException
+                            && args.Outcome.Exception?.InnerException is not OutboundRefusedException
+                            && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+                        MaxRetryAttempts = options.RetriesPerDelivery,
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        Delay = options.RetryDelay,
+                        ShouldRetryAfterHeader = true,
+                    });
+                pipeline.AddTimeout(options.AttemptTimeout);
+            });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/webhooks").WithTags("Webhooks");
+
+        group.MapPost("/", Create).RequireScope(Scopes.Admin)
+            .WithName("CreateWebhookSubscription")
+            .WithSummary("Subscribe to events")
+            .WithDescription("Events are POSTed as JSON to url, signed with HMAC-SHA256 over timestamp + '.' + body (see the README). The secret is in this answer only. The URL's host must be on the allow-list and resolve to an allowed address (loopback, private, link-local and metadata addresses are refused unless configured): 422 otherwise, before any connection is made.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", List).RequireScope(Scopes.Admin)
+            .WithName("ListWebhookSubscriptions")
+            .WithSummary("List the subscriptions")
+            .WithDescription("Every subscription with its state: a subscription that kept failing is paused, with the reason.");
+        group.MapGet("/{id:long}", Get).RequireScope(Scopes.Admin)
+            .WithName("GetWebhookSubscription")
+            .WithSummary("Read a subscription");
+        group.MapDelete("/{id:long}", Delete).RequireScope(Scopes.Admin)
+            .WithName("DeleteWebhookSubscription")
+            .WithSummary("Delete a subscription")
+            .WithDescription("Removes the subscription and its delivery log; its pending events are not sent.");
+        group.MapPost("/{id:long}/resume", Resume).RequireScope(Scopes.Admin)
+            .WithName("ResumeWebhookSubscription")
+            .WithSummary("Resume a paused subscription")
+            .WithDescription("Makes the subscription active again with its failure count reset; the events it missed are delivered in order.");
+        group.MapGet("/{id:long}/deliveries", Deliveries).RequireScope(Scopes.Admin)
+            .WithName("ListWebhookDeliveries")
+            .WithSummary("Read the delivery log")
+            .WithDescription("The latest 200 deliveries, newest first: attempts, state, last status, latency, last error and next attempt.");
+        group.MapPost("/{id:long}/deliveries/{deliveryId:long}/redeliver", Redeliver).RequireScope(Scopes.Admin)
+            .WithName("RedeliverWebhookEvent")
+            .WithSummary("Send an event again")
+            .WithDescription("Queues the delivery again at once; the event keeps its id, so receivers that de-duplicate by id see it once.");
+        return routes;
+    }
+
+    static async Task<Created<SubscriptionCreatedResponse>> Create(CreateSubscriptionRequest request, WebhookRepository webhooks, CancellationToken ct)
+    {
+        var created = await webhooks.CreateAsync(request, ct);
+        return TypedResults.Created($"/api/v1/webhooks/{created.Subscription.Id}", created);
+    }
+
+    static async Task<Ok<IReadOnlyList<SubscriptionResponse>>> List(WebhookRepository webhooks, CancellationToken ct)
+        => TypedResults.Ok(await webhooks.ListAsync(ct));
+
+    static async Task<Ok<SubscriptionResponse>> Get(long id, WebhookRepository webhooks, CancellationToken ct)
+        => TypedResults.Ok(await webhooks.GetAsync(id, ct));
+
+    static async Task<NoContent> Delete(long id, WebhookRepository webhooks, CancellationToken ct)
+    {
+        await webhooks.DeleteAsync(id, ct);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<Ok<SubscriptionResponse>> Resume(long id, WebhookRepository webhooks, CancellationToken ct)
+        => TypedResults.Ok(await webhooks.ResumeAsync(id, ct));
+
+    static async Task<Ok<IReadOnlyList<DeliveryResponse>>> Deliveries(long id, WebhookRepository webhooks, CancellationToken ct)
+        => TypedResults.Ok(await webhooks.DeliveriesAsync(id, ct));
+
+    static async Task<Ok<DeliveryResponse>> Redeliver(long id, long deliveryId, WebhookRepository webhooks, CancellationToken ct)
+        => TypedResults.Ok(await webhooks.RedeliverAsync(id, deliveryId, ct));
+}
