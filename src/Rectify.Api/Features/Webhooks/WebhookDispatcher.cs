@@ -12,7 +12,7 @@ using Rectify.Api.Infrastructure.Database;
 namespace Rectify.Api.Features.Webhooks;
 
 /// <summary>
-/// Delivers the outbox. A node takes one subscription at a time with <c>FOR UPDATE SKIP LOCKED</c> and sends its due
+/// Delivers the outbox. A node takes one subscription at a time with <c>FOR NO KEY UPDATE SKIP LOCKED</c> and sends its due
 /// events in outbox order while holding that row lock in an open transaction, recording each outcome in it: several
 /// nodes share the subscriptions and never send the same delivery twice at once, and a node that dies mid-delivery
 /// leaves its transaction to be rolled back, the lock released and the event to be sent again (at least once). A failed
@@ -149,14 +149,16 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
         public bool IsDue { get; init; }
     }
 
-    // An active subscription whose first pending delivery is due, that no other node is delivering.
+    // An active subscription whose first pending delivery is due, that no other node is delivering. NO KEY UPDATE: it
+    // excludes other nodes but not the KEY SHARE lock that a writer's trigger takes to queue a delivery for it, so a
+    // slow receiver never holds up the writes that make events.
     const string PickSql = """
         SELECT s.id, s.url, s.secret FROM webhook_subscriptions s
         WHERE s.state = 'active'
           AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending' ORDER BY d.id LIMIT 1)
               <= clock_timestamp()
         ORDER BY s.id
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
         LIMIT 1
         """;
 
@@ -177,7 +179,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
 
     const string FailedSql = """
         UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = clock_timestamp(), last_status = @status, last_error = @error,
-            latency_ms = @latency, next_attempt_at = clock_timestamp() + @delayMs * interval '1 millisecond'
+            latency_ms = @latency, next_attempt_at = clock_timestamp() + make_interval(secs => @delayMs / 1000.0)
         WHERE id = @id;
         UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1, updated_at = now(),
             state = CASE WHEN consecutive_failures + 1 >= @pauseAfter THEN 'paused' ELSE state END,

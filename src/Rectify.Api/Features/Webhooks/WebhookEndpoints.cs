@@ -30,6 +30,8 @@ public static class WebhookEndpoints
             .AddResilienceHandler(WebhookDispatcher.HttpClientName, (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                // Waits between attempts are network time, not the service's (settable, domain) clock.
+                pipeline.TimeProvider = TimeProvider.System;
                 if (options.RetriesPerDelivery > 0)
                     pipeline.AddRetry(new HttpRetryStrategyOptions
                     {
