@@ -1,4 +1,5 @@
 using Rectify.Api.DemoData;
+using Rectify.Api.Features.Changes;
 using Rectify.Api.Features.Clients;
 using Rectify.Api.Features.Dashboard;
 using Rectify.Api.Features.DataValues;
@@ -11,6 +12,7 @@ using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Features.Units;
+using Rectify.Api.Features.Webhooks;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
@@ -90,6 +92,11 @@ builder.Services.AddScoped<SnapshotUseCases>();
 builder.Services.AddSingleton<PublishedSnapshotTags>();
 builder.Services.AddSingleton<MonthEndDrafts>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<MonthEndDrafts>());
+builder.Services.Configure<ChangeFeedOptions>(builder.Configuration.GetSection(ChangeFeedOptions.Section));
+builder.Services.AddScoped<ChangeFeed>();
+builder.Services.AddSingleton<ChangePruning>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<ChangePruning>());
+builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 // Start-up, once the schema is current, in this order: the demo data, then (embedded cluster only) the development key.
@@ -118,6 +125,8 @@ app.MapCompleteness();
 app.MapSnapshots();
 app.MapProgressReport();
 app.MapClients();
+app.MapChanges();
+app.MapWebhooks();
 
 // `keys create …`: the first admin key, from the command line, without starting the server.
 if (args is ["keys", .. var command])

@@ -44,6 +44,7 @@ public static class ProblemTypes
     public const string Forbidden = Prefix + "forbidden";
     /// <summary>A decision (sign-off) by the client that asked for it: someone else decides.</summary>
     public const string SeparationOfDuties = Prefix + "separation-of-duties";
+    public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
     public const string Internal = Prefix + "internal";
