@@ -60,6 +60,7 @@ national_cleanup() {
   cleanup
 }
 trap national_cleanup EXIT
+trap 'exit 143' TERM INT  # a signal ends the script through the EXIT trap: nothing is left running
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -103,16 +104,16 @@ SELECT id, '$key_prefix', decode('$key_hash', 'hex'), now() FROM clients WHERE n
 SQL
 
 lifted=(Rectify__Access__RequestsPerMinute=1000000000 Rectify__Access__PushesPerMinute=1000000)
-echo "== snapshots: the API's month-end job drafts the month just ended for every round (in one unit of work, given 15 minutes)"
+echo "== snapshots: the API's month-end job drafts the month just ended for every round (in one unit of work, given an hour)"
 t0=$(date +%s.%N)
-start_api "$dll" "${lifted[@]}" Rectify__Snapshots__DraftAfter=00:00:00 Database__Resilience__UnitOfWorkTimeout=00:15:00
+start_api "$dll" "${lifted[@]}" Rectify__Snapshots__DraftAfter=00:00:00 Database__Resilience__UnitOfWorkTimeout=01:00:00
 month=$("${psql[@]}" -At -c "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') - interval '1 month', 'YYYY-MM')")
-for _ in $(seq 1 1800); do
+for _ in $(seq 1 7200); do
   [ "$("${psql[@]}" -At -c "SELECT count(*) FROM snapshots WHERE period = '$month'")" -ge "$ROUNDS" ] && break
   sleep 0.5
 done
 [ "$("${psql[@]}" -At -c "SELECT count(*) FROM snapshots WHERE period = '$month'")" -ge "$ROUNDS" ] \
-  || { echo "the drafts of $month did not appear within 15 minutes"; tail -n 20 "$work/api.log"; exit 1; }
+  || { echo "the drafts of $month did not appear within an hour"; tail -n 20 "$work/api.log"; exit 1; }
 draft_seconds=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc -l)")
 api="http://127.0.0.1:$api_port"
 auth=(-H "Authorization: Bearer $api_key")
