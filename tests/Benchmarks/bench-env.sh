@@ -1,6 +1,7 @@
 # Shared by the benchmarks (sourced, not run): a throwaway PostgreSQL cluster and the API, on 127.0.0.1 only,
 # stopped and removed on exit (KEEP=1 keeps the folder). The caller sets $work to a fresh folder first.
-# Sets bin, pg_port, api_port, as_postgres, psql (for the database rectify_bench); defines start_cluster, start_api, new_key.
+# Sets bin, pg_port, api_port, as_postgres, psql (for the database rectify_bench); defines start_cluster, build_api,
+# start_api, stop_api, new_key.
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bin/initdb" ] || bin=$(dirname "$(command -v initdb)")
@@ -15,7 +16,7 @@ api_pid=""
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d rectify_bench)
 
 cleanup() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+  stop_api
   "${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
   [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
@@ -31,6 +32,14 @@ start_cluster() {
   psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE rectify_bench"
 }
 
+# build_api: builds the API in Release under $work and sets dll to its Rectify.Api.dll; with API_DLL set (a built
+# Rectify.Api.dll, e.g. from a benchmark that calls another), uses that instead.
+build_api() {
+  if [ -n "${API_DLL:-}" ]; then dll=$API_DLL; return; fi
+  timeout 900 dotnet build src/Rectify.Api -c Release --artifacts-path "$work/artifacts" -v quiet -nologo >/dev/null
+  dll=$(ls "$work"/artifacts/bin/Rectify.Api/release*/Rectify.Api.dll | head -n 1)
+}
+
 # start_api DLL [NAME=value …]: runs the API against rectify_bench (migrations, no demo data) and waits until ready.
 start_api() {
   local dll=$1
@@ -44,6 +53,12 @@ start_api() {
     sleep 0.5
   done
   curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null || { cat "$work/api.log"; exit 1; }
+}
+
+# stop_api: stops the API started by start_api (the cluster keeps running).
+stop_api() {
+  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+  api_pid=""
 }
 
 # new_key: a benchmark client's key in the service's format (rfy_<prefix>_<secret>) and the SHA-256 the service stores.

@@ -23,8 +23,7 @@ echo "== cluster on 127.0.0.1:$pg_port, API on 127.0.0.1:$api_port, $MEASURES me
 start_cluster
 
 echo "== building the API (Release, artifacts under $work)"
-timeout 900 dotnet build src/Rectify.Api -c Release --artifacts-path "$work/artifacts" -v quiet -nologo >/dev/null
-dll=$(ls "$work"/artifacts/bin/Rectify.Api/release*/Rectify.Api.dll | head -n 1)
+build_api
 
 echo "== starting the API (migrations)"
 start_api "$dll" Rectify__Access__RequestsPerMinute=100000000

@@ -27,10 +27,10 @@ echo "== cluster on 127.0.0.1:$pg_port, API on 127.0.0.1:$api_port, $ROWS values
 start_cluster -c shared_buffers=512MB -c max_wal_size=4GB -c fsync=on -c log_min_duration_statement=${LOG_MS:--1}
 
 echo "== building the API (Release)"
-dotnet build src/Rectify.Api -c Release -o "$work/api" -v quiet -nologo >/dev/null
+build_api
 
 echo "== starting the API (migrations)"
-start_api "$work/api/Rectify.Api.dll"
+start_api "$dll"
 
 new_key
 echo "== catalogue: $INDICATORS indicators, $UNITS units, a push client; floor table with the same keys"
