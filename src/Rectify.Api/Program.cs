@@ -18,9 +18,11 @@ using Rectify.Api.Infrastructure.Health;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
+using Rectify.Api.Infrastructure.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.ConfigureServerLimits();
+builder.AddRectifyTelemetry(); // traces, metrics (OTLP, /metrics), structured logs
 
 // Configuration and clock
 builder.Services.Configure<RectifyOptions>(builder.Configuration.GetSection(RectifyOptions.Section));
@@ -66,6 +68,7 @@ app.UseReadinessGate();
 app.UseReplayableJsonBodies();
 app.MapRectifyOpenApi(); // before access control: the documents are public
 app.UseRectifyAccess();
+app.MapRectifyTelemetry();
 app.MapRectifyHealth();
 
 app.MapUnits();

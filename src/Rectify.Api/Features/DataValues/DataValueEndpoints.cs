@@ -4,6 +4,7 @@ using Rectify.Api.Infrastructure.Http;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Telemetry;
 
 namespace Rectify.Api.Features.DataValues;
 
@@ -59,6 +60,7 @@ public static class DataValueEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithEnumQueryParameter<ImportStrategy>("strategy")
             .WithMetadata(new AcceptsIdempotencyKey())
+            .WithPushMetrics()
             .WithExample(Examples.Push, Examples.Summary)
             .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv);
 
