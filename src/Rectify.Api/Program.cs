@@ -20,9 +20,11 @@ using Rectify.Api.Infrastructure.Health;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
+using Rectify.Api.Infrastructure.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.ConfigureServerLimits();
+builder.AddRectifyTelemetry(); // traces, metrics (OTLP, /metrics), structured logs
 
 // No connection string configured: the embedded development cluster, started now, before the host is built, so that
 // nothing in dependency injection waits for it. It stops when the process ends, after the host.
@@ -111,6 +113,7 @@ app.UseReadinessGate();
 app.UseReplayableJsonBodies();
 app.MapRectifyOpenApi(); // before access control: the documents are public
 app.UseRectifyAccess();
+app.MapRectifyTelemetry();
 app.MapRectifyHealth();
 
 app.MapUnits();

@@ -20,7 +20,7 @@ public sealed class ClientStage : IDisposable
     /// <summary>The committed document the clients are generated from.</summary>
     public static string Document => Path.Combine(RepositoryRoot, "openapi", "v1.json");
 
-    static string RepositoryRoot => ApiProcess.RepositoryRoot() ?? throw new InvalidOperationException("The repository is not above the tests.");
+    public static string RepositoryRoot => ApiProcess.RepositoryRoot() ?? throw new InvalidOperationException("The repository is not above the tests.");
 
     public string Folder { get; }
 
@@ -35,6 +35,16 @@ public sealed class ClientStage : IDisposable
         if (Directory.EnumerateFiles(folder, "*.csproj").Any())
             foreach (var file in Directory.EnumerateFiles(Path.Combine(ClientsRoot, "shared"), "*.cs"))
                 File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        return new ClientStage(folder);
+    }
+
+    /// <summary>A copy of the files (not the subfolders) of <paramref name="source"/>, a folder of the repository.</summary>
+    public static ClientStage CopyOfFolder(string source)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"rectify-stage-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryRoot, source)))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
         return new ClientStage(folder);
     }
 

@@ -9,6 +9,7 @@ using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
+using Rectify.Api.Infrastructure.Telemetry;
 
 namespace Rectify.Api.Features.DataValues;
 
@@ -64,6 +65,7 @@ public static class DataValueEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithEnumQueryParameter<ImportStrategy>("strategy")
             .WithMetadata(new AcceptsIdempotencyKey())
+            .WithPushMetrics()
             .WithExample(Examples.Push, Examples.Summary)
             .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv);
 

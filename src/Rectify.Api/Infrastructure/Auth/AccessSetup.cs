@@ -86,6 +86,7 @@ public static class AccessSetup
             options.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
+                context.HttpContext.RequestServices.GetRequiredService<Telemetry.RectifyMetrics>().RateLimited(context.HttpContext.User.Identity?.Name ?? "anonymous", IsPush(context.HttpContext.Request) ? "push" : "request");
                 context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
