@@ -15,8 +15,26 @@ namespace Rectify.Api.Tests.OpenApi;
 /// server under the fixed clock, and on the service as a real process behind Kestrel on today's date. The hostile
 /// fuzz runs the same check on its answers.
 /// </summary>
-public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClassFixture<RectifyAppWithDemoData>
+public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) : IClassFixture<ResponseConformanceTests.App>
 {
+    /// <summary>The demo data, and webhooks allowed to the loopback address the walk subscribes (nothing listens there).</summary>
+    public sealed class App(TestCluster cluster) : RectifyApp(cluster)
+    {
+        protected override bool LoadDemoData => true;
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            foreach (var (key, value) in WebhookSettings) builder.UseSetting(key.Replace("__", ":", StringComparison.Ordinal), value);
+        }
+    }
+
+    static readonly Dictionary<string, string> WebhookSettings = new()
+    {
+        ["Rectify__Webhooks__AllowedHosts__0"] = "127.0.0.1",
+        ["Rectify__Webhooks__AllowedNetworks__0"] = "127.0.0.1/32",
+    };
+
     const string Round = "HN-8-6-6";
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -38,11 +56,12 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
     {
         var connectionString = await app.TestCluster.CreateDatabaseAsync();
         var key = await TestKeys.CreateAsync(connectionString, Ct);
-        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(WebhookSettings)
         {
             ["ConnectionStrings__Rectify"] = connectionString,
             ["Database__LoadDemoData"] = "true",
-        }, Ct);
+        };
+        await using var api = await ApiProcess.StartAsync(settings, Ct);
         using var plain = api.Client();
         var recorder = new AnswerRecorder(new DocumentedAnswers(await plain.GetJsonAsync("/openapi/v1.json")));
         using var client = new HttpClient(recorder.Before(new SocketsHttpHandler())) { BaseAddress = api.BaseAddress };
@@ -185,8 +204,23 @@ public sealed class ResponseConformanceTests(RectifyAppWithDemoData app) : IClas
             using var forbidden = await anonymous.SendAsync(withoutWrite, Ct);
             Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         }
+        // A subscriber (nothing listens on the discard port), so that revoking the key below is an event to deliver.
+        var subscription = await SendAsync(client, HttpMethod.Post, "/api/v1/webhooks",
+            new { url = "http://127.0.0.1:9/hook", eventTypes = new[] { "client-key.revoked" } }, HttpStatusCode.Created);
+        var subscriptionId = subscription["subscription"]!["id"]!.GetValue<long>();
         await SendAsync(client, HttpMethod.Delete, $"/api/v1/clients/{clientId}/keys/{prefix}", null, HttpStatusCode.NoContent);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/revoke", null, HttpStatusCode.OK);
+
+        // What other systems follow: the change feed, and the webhook subscription's life.
+        await OkAsync(client, "/api/v1/changes?limit=5");
+        await OkAsync(client, "/api/v1/webhooks");
+        await OkAsync(client, $"/api/v1/webhooks/{subscriptionId}");
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/webhooks/{subscriptionId}/resume", null, HttpStatusCode.OK);
+        var deliveries = (await OkAsync(client, $"/api/v1/webhooks/{subscriptionId}/deliveries")).AsArray();
+        Assert.NotEmpty(deliveries);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/webhooks/{subscriptionId}/deliveries/{deliveries[0]!["id"]!.GetValue<long>()}/redeliver",
+            null, HttpStatusCode.OK);
+        await SendAsync(client, HttpMethod.Delete, $"/api/v1/webhooks/{subscriptionId}", null, HttpStatusCode.NoContent);
 
         // Ordinary refusals: not found, invalid, not JSON, stale, missing If-Match, without a key.
         using (var notJson = await client.PostAsync("/api/v1/rounds", new StringContent("code=R-2", System.Text.Encoding.UTF8, "text/plain"), Ct))
