@@ -64,7 +64,7 @@ builder.Services.AddRectifyDatabase(builder.Configuration, embedded);
 builder.Services.Configure<StartupOptions>(builder.Configuration.GetSection("Database:Startup"));
 builder.Services.AddRectifyHealth();
 builder.Services.AddRectifyAccess(builder.Configuration);
-builder.Services.AddScoped<Journal>();
+builder.Services.AddScoped<JournalWriter>();
 builder.Services.AddScoped<IdempotentCreates>();
 builder.Services.AddScoped<UnitRepository>();
 builder.Services.AddScoped<UnitUseCases>();

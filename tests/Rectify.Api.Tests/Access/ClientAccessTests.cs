@@ -21,6 +21,19 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_key_expiring_past_the_last_day_of_year_9999_is_refused_and_the_keys_stay_instants()
+    {
+        var (id, _) = await AdminCreatesAsync("far-future-system", [Scopes.Read]);
+        using var refused = await app.Client().PostJsonAsync($"/api/v1/clients/{id}/keys", new { expiresAt = "9999-12-31T23:59:59.9999999Z" });
+        var problem = await refused.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.Contains("9999-12-31", problem["errors"]!["expiresAt"]![0]!.GetValue<string>());
+        using var accepted = await app.Client().PostJsonAsync($"/api/v1/clients/{id}/keys", new { expiresAt = "9999-12-30T23:59:59Z" });
+        await accepted.ShouldBeAsync(HttpStatusCode.Created);
+        var keys = (await app.Client().GetJsonAsync($"/api/v1/clients/{id}"))["keys"]!.AsArray();
+        Assert.Contains(keys, k => k!["expiresAt"]?.GetValue<string>() == "9999-12-30T23:59:59Z");
+    }
+
+    [Fact]
     public async Task A_key_is_shown_once_listed_by_prefix_and_rotation_keeps_two_live_keys()
     {
         var (id, first) = await AdminCreatesAsync("rotating-system", [Scopes.Read]);

@@ -9,7 +9,7 @@ namespace Rectify.Api.Features.Clients;
 /// Administration of clients and keys: an admin limited to units grants and manages only what it holds, a caller
 /// cannot lock itself out, and every change is journalled (key prefixes, never keys).
 /// </summary>
-public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Journal journal, Clock clock, Caller caller)
+public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     public Task<Page<ClientResponse>> ListAsync(ClientListQuery query, CancellationToken ct) => clients.ListAsync(query, ct);
 
@@ -32,12 +32,16 @@ public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Jour
     public Task<IssuedKeyResponse> IssueKeyAsync(long clientId, DateTime? expiresAt, CancellationToken ct)
         => db.WriteAsync((tx, token) => IssueKeyAsync(tx, clientId, expiresAt, token), ct);
 
+    static readonly DateTime LatestExpiry = new(9999, 12, 31, 0, 0, 0, DateTimeKind.Utc);
+
     /// <summary>Issues a key (a client may hold several live keys, for rotation).</summary>
     public async Task<IssuedKeyResponse> IssueKeyAsync(Tx tx, long clientId, DateTime? expiresAt, CancellationToken ct)
     {
         var client = await LockManagedAsync(tx, clientId, ct);
         if (client.RevokedAt is not null) throw Refuse.Conflict($"Client '{client.Name}' is revoked: it gets no new keys.");
         if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Refuse.Invalid("expiresAt", "expiresAt must be in the future.");
+        // The database keeps microseconds: the last instant of year 9999 would round past the range an instant is read back in.
+        if (expiresAt is { } far && far.ToUniversalTime() >= LatestExpiry) throw Refuse.Invalid("expiresAt", "expiresAt must be before 9999-12-31.");
         var (key, prefix, hash) = ApiKeys.Generate();
         await clients.InsertKeyAsync(tx, clientId, prefix, hash, clock.UtcNow, expiresAt?.ToUniversalTime(), ct);
         await journal.RecordAsync(tx, "client", clientId, "issue-key", null, new { prefix, expiresAt }, ct);

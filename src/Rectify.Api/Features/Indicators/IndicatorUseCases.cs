@@ -9,7 +9,7 @@ namespace Rectify.Api.Features.Indicators;
 /// The indicator catalogue: rules across fields, ratio parts, the shape an indicator with values keeps, the journal and
 /// the transaction. Series are read by <see cref="IndicatorSeries"/>.
 /// </summary>
-public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Journal.Journal journal, Clock clock)
+public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Journal.JournalWriter journal, Clock clock)
 {
     public Task<Page<IndicatorResponse>> ListAsync(IndicatorListQuery query, CancellationToken ct)
         => indicators.ListAsync(query, QueryEnums.Checked<IndicatorValueType>(query.ValueType, "valueType"), ct);

@@ -12,7 +12,7 @@ namespace Rectify.Api.Features.Issues;
 /// when nothing blocks it, the lead unit's scope, the journal, the clock and the transaction. A create runs on the
 /// transaction it is given (the idempotency key's); the rest open their own.
 /// </summary>
-public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureRepository measures, Journal.Journal journal, Clock clock, Caller caller)
+public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureRepository measures, Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
         => issues.ListAsync(query, clock.Today, caller.ReadableUnits, ct);

@@ -7,7 +7,7 @@ using Rectify.Api.Infrastructure.Http;
 namespace Rectify.Api.Features.Journal;
 
 /// <summary>
-/// What the journal records changes of: every value <see cref="Journal.RecordAsync"/> writes (it refuses any other),
+/// What the journal records changes of: every value <see cref="JournalWriter.RecordAsync"/> writes (it refuses any other),
 /// and the demo data's load.
 /// </summary>
 public enum JournalEntity

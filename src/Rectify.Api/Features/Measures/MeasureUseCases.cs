@@ -10,7 +10,7 @@ namespace Rectify.Api.Features.Measures;
 /// under a closed issue, the caller's units, the journal, the clock and the transaction. Creates and progress run on
 /// the transaction they are given (the idempotency key's, or the snapshot push's); the rest open their own.
 /// </summary>
-public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.Journal journal, Clock clock, Caller caller)
+public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     MeasureDay Day => MeasureDay.Of(clock);
 

@@ -10,7 +10,7 @@ namespace Rectify.Api.Features.Rounds;
 /// journalled, and an update checks the version read. A create runs on the transaction it is given (the idempotency
 /// key's); an update opens its own.
 /// </summary>
-public sealed class RoundUseCases(Db db, RoundRepository rounds, Journal.Journal journal, Clock clock, Caller caller)
+public sealed class RoundUseCases(Db db, RoundRepository rounds, Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct) => rounds.ListAsync(query, ct);
 

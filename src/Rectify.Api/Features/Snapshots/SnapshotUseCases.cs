@@ -16,7 +16,7 @@ namespace Rectify.Api.Features.Snapshots;
 /// Snapshots: pushed and drafted into a draft revision, published (frozen, and the values it shows locked),
 /// corrected as new revisions. Every write of one round's month holds that month's lock for its transaction.
 /// </summary>
-public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, MeasureUseCases measures, Journal.Journal journal, Clock clock,
+public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, MeasureUseCases measures, Journal.JournalWriter journal, Clock clock,
     Caller caller, IOptions<ImportOptions> importOptions, IOptions<JsonOptions> json)
 {
     /// <summary>Every month of the round with a snapshot; the round's views mix every unit's rows.</summary>

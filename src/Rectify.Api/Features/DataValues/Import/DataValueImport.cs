@@ -61,7 +61,7 @@ public interface IImportReceipt
 /// one set-based statement (<see cref="DataValueMerge"/>). Pushes are serialised by an advisory lock so that counts
 /// are exact and two pushes over the same keys end as one or the other, never a mix.
 /// </summary>
-public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.Journal journal,
+public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.JournalWriter journal,
     IOptions<ImportOptions> options, IOptions<JsonOptions> json, ILogger<DataValueImport> logger)
 {
     /// <summary>

@@ -12,7 +12,7 @@ namespace Rectify.Api.Features.Journal;
 /// its entry nor an entry without its change. Every write goes through here: it is the seam for the change feed
 /// and the webhook outbox.
 /// </summary>
-public sealed class Journal(Caller caller, Clock clock, IOptions<JsonOptions> json)
+public sealed class JournalWriter(Caller caller, Clock clock, IOptions<JsonOptions> json)
 {
     static readonly HashSet<string> Entities = [.. EnumText.Names(typeof(JournalEntity))];
 
