@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-2000}"
 RECTIFY_WEBHOOK_BENCHMARK_EVENTS="$N" dotnet test tests/Rectify.Api.Tests --filter "FullyQualifiedName~WebhookThroughputBenchmark" \
-  --logger "console;verbosity=detailed" -- xUnit.Explicit=on 2>&1 | grep -E "webhook-benchmark|Passed!|Failed!"
+  --logger "console;verbosity=detailed" -- xUnit.Explicit=on xUnit.DiagnosticMessages=true 2>&1 | grep -E "webhook-benchmark|Passed!|Failed!"
