@@ -70,11 +70,13 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
     }
 
     [Fact]
-    public async Task The_pool_resets_nothing_on_return_because_start_up_leaves_nothing()
+    public async Task Start_up_leaves_nothing_and_the_pool_still_resets_on_return()
     {
+        // Automatic preparation without the reset desynchronised a pooled connection under the hostile fuzz (a 500):
+        // both stay at Npgsql's defaults until that is understood.
         var connectionString = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
-        Assert.True(connectionString.NoResetOnClose);
-        Assert.True(connectionString.MaxAutoPrepare > 0);
+        Assert.False(connectionString.NoResetOnClose);
+        Assert.Equal(0, connectionString.MaxAutoPrepare);
         await AssertCleanAsync("start-up (migrations)");
     }
 
