@@ -1,9 +1,6 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using Rectify.Api.Infrastructure.Auth;
-using Rectify.Api.Infrastructure.OpenApi;
 
 namespace Rectify.Api.Features.Webhooks;
 
