@@ -40,10 +40,13 @@ public sealed class CompletenessUseCases(Db db, Clock clock, Caller caller)
 /// </summary>
 public static class ExpectedReports
 {
-    /// <summary>Every expected report of the months: reported or not, on time or late.</summary>
+    /// <summary>
+    /// Every expected report of the months (of the units under <paramref name="readable"/> and the
+    /// <paramref name="indicators"/> named; null: all): reported or not, on time or late.
+    /// </summary>
     public static async Task<IReadOnlyList<ExpectedReport>> ReadAsync(System.Data.IDbConnection connection, IEnumerable<Period> months, Clock clock,
-        CancellationToken ct, string[]? readable = null)
-        => (await CompletenessRepository.ReadAsync(connection, months, readable, ct)).Select(r =>
+        CancellationToken ct, string[]? readable = null, string[]? indicators = null)
+        => (await CompletenessRepository.ReadAsync(connection, months, readable, indicators, ct)).Select(r =>
         {
             var next = r.Period.Next();
             DateOnly? deadline = r.ReportingDay is { } day ? new DateOnly(next.Year, next.Index, day) : null;

@@ -37,8 +37,10 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         var links = (await connection.QueryAsync<(long IndicatorId, string IssueCode)>(Command(LinksSql, args))).ToList();
         var indicators = await ReadIndicatorsAsync(connection, tx, round.Region, month, links, ct);
 
-        var monthly = indicators.Where(i => i.Period == month.ToString()).Select(i => i.Code).ToHashSet(StringComparer.Ordinal);
-        var reports = (await ExpectedReports.ReadAsync(connection, [month], clock, ct)).Where(r => monthly.Contains(r.Indicator)).ToList();
+        // Only the round's own monthly indicators are expected of it: read just those, not every indicator's reporters
+        // (at national scale that is hundreds of indicators times thousands of units, for every round drafted).
+        var monthly = indicators.Where(i => i.Period == month.ToString()).Select(i => i.Code).ToArray();
+        var reports = monthly.Length == 0 ? [] : await ExpectedReports.ReadAsync(connection, [month], clock, ct, indicators: monthly);
         var totals = ExpectedReports.Totals("all", reports);
 
         var counted = measures.Count(m => m.State != MeasureState.Cancelled);
