@@ -39,7 +39,6 @@ public static class IndicatorEndpoints
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
             .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
-            .Produces<IndicatorResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -75,12 +74,12 @@ public static class IndicatorEndpoints
     static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
         => TypedResults.Ok(await series.ReadAsync(code, query, ct));
 
-    static Task<IResult> Create(CreateIndicatorRequest request, IndicatorUseCases indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static Task<Results<Created<IndicatorResponse>, Replayed>> Create(CreateIndicatorRequest request, IndicatorUseCases indicators,
+        IdempotentCreates creates, HttpContext http, CancellationToken ct)
         => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (indicator, version) = await indicators.CreateAsync(tx, request, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator);
+            return new CreatedAnswer<IndicatorResponse>($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator, version);
         }, ct);
 
     static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorUseCases indicators, HttpContext http,
