@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Rectify.Api.Infrastructure;

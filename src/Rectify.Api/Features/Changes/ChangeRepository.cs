@@ -28,7 +28,8 @@ public sealed class ChangeRepository(Db db)
         }, ct);
 
     /// <summary>Takes the pruning job's lock for <paramref name="tx"/>; false when another node holds it.</summary>
-    public Task<bool> TryLockPruningAsync(Tx tx, CancellationToken ct) => tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = PruneLock }, ct);
+    public Task<bool> TryLockPruningAsync(Tx tx, CancellationToken ct)
+        => tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = PruneLock }, ct);
 
     /// <summary>Removes superseded entries and deletions older than <paramref name="before"/> and moves the horizon; the number removed.</summary>
     public Task<long> PruneAsync(Tx tx, DateTime before, CancellationToken ct) => tx.QuerySingleAsync<long>(PruneSql, new { before }, ct);

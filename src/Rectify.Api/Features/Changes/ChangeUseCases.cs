@@ -13,7 +13,8 @@ public sealed class ChangeUseCases(ChangeRepository changes, Caller caller)
     public async Task<ChangePage> ReadAsync(ChangeFeedQuery query, CancellationToken ct)
     {
         var after = query.After is null ? FeedPosition.Start
-            : FeedPosition.Parse(query.After) ?? throw Refuse.Invalid("after", "The cursor is not one this service issued: use nextCursor from a previous page.");
+            : FeedPosition.Parse(query.After)
+              ?? throw Refuse.Invalid("after", "The cursor is not one this service issued: use nextCursor from a previous page.");
         var types = ParseTypes(query.Types);
         var limit = query.EffectiveLimit;
         var (prunedBelow, rows) = await changes.ReadAsync(after, types, limit + 1, caller.ReadableUnits, caller.Holds(Scopes.Admin), ct);

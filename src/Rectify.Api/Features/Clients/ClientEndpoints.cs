@@ -73,7 +73,8 @@ public static class ClientEndpoints
         => TypedResults.Ok(await clients.GetAsync(id, ct));
 
     // IResult with a documented 201, as IndicatorEndpoints.Create: the committed document keeps its order.
-    static async Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http, CancellationToken ct)
+    static async Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http,
+        CancellationToken ct)
         => (await creates.CreateAsync(http, request, async (tx, token) =>
         {
             var client = await clients.CreateAsync(tx, request, token);

@@ -43,7 +43,9 @@ public sealed class WebhookDispatcher(Db db, WebhookRepository webhooks, IServic
 
     internal sealed record Outcome(bool Delivered, int? Status, string? Error, int LatencyMs, TimeSpan? RetryAfter);
 
-    /// <summary>Delivers up to a batch of one subscription's due events; false when no subscription had any (or all were leased by other nodes).</summary>
+    /// <summary>
+    /// Delivers up to a batch of one subscription's due events; false when no subscription had any (or all were leased by other nodes).
+    /// </summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         var lease = await ClaimAsync(ct);

@@ -9,7 +9,8 @@ namespace Rectify.Api.Features.Webhooks;
 /// </summary>
 public sealed class WebhookRepository(Db db)
 {
-    internal Task<SubscriptionRow> InsertAsync(Tx tx, string url, string[] types, string? unit, string secret, string by, CancellationToken ct)
+    internal Task<SubscriptionRow> InsertAsync(Tx tx, string url, string[] types, string? unit, string secret, string by,
+        CancellationToken ct)
         => tx.QuerySingleAsync<SubscriptionRow>(InsertSql, new { url, types, unit, secret, by }, ct);
 
     public Task<IReadOnlyList<SubscriptionResponse>> ListAsync(CancellationToken ct)
@@ -25,9 +26,11 @@ public sealed class WebhookRepository(Db db)
     internal Task<SubscriptionRow?> LockAsync(Tx tx, long id, CancellationToken ct)
         => tx.QuerySingleOrDefaultAsync<SubscriptionRow>($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id FOR NO KEY UPDATE", new { id }, ct);
 
-    internal Task<SubscriptionRow> ResumeAsync(Tx tx, long id, CancellationToken ct) => tx.QuerySingleAsync<SubscriptionRow>(ResumeSql, new { id }, ct);
+    internal Task<SubscriptionRow> ResumeAsync(Tx tx, long id, CancellationToken ct)
+        => tx.QuerySingleAsync<SubscriptionRow>(ResumeSql, new { id }, ct);
 
-    public Task DeleteAsync(Tx tx, long id, CancellationToken ct) => tx.ExecuteAsync("DELETE FROM webhook_subscriptions WHERE id = @id", new { id }, ct);
+    public Task DeleteAsync(Tx tx, long id, CancellationToken ct)
+        => tx.ExecuteAsync("DELETE FROM webhook_subscriptions WHERE id = @id", new { id }, ct);
 
     /// <summary>The latest 200 deliveries of the subscription, newest first.</summary>
     public Task<IReadOnlyList<DeliveryResponse>> DeliveriesAsync(long id, CancellationToken ct)

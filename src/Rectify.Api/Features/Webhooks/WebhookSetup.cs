@@ -13,7 +13,8 @@ public static class WebhookSetup
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
-            .Validate(o => o.Lease > o.AttemptTimeout, "Rectify:Webhooks:Lease must be longer than AttemptTimeout: a node gives up a call before its lease ends.")
+            .Validate(o => o.Lease > o.AttemptTimeout,
+                "Rectify:Webhooks:Lease must be longer than AttemptTimeout: a node gives up a call before its lease ends.")
             .ValidateOnStart();
         services.AddSingleton<IOutboundNetwork, SystemNetwork>();
         services.AddSingleton<OutboundGuard>();

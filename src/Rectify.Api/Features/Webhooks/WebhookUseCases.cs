@@ -31,7 +31,8 @@ public sealed class WebhookUseCases(Db db, WebhookRepository webhooks, OutboundG
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var created = await db.WriteAsync(async (tx, token) =>
         {
-            var row = await webhooks.InsertAsync(tx, url.ToString(), request.EventTypes.Distinct().ToArray(), request.Unit, secret, caller.Name, token);
+            var types = request.EventTypes.Distinct().ToArray();
+            var row = await webhooks.InsertAsync(tx, url.ToString(), types, request.Unit, secret, caller.Name, token);
             await journal.RecordAsync(tx, JournalEntity, row.Id, "create", null, row.ToResponse(), token);
             return row.ToResponse();
         }, ct);
