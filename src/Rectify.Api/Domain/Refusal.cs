@@ -15,6 +15,8 @@ public enum RefusalKind
     Conflict,
     /// <summary>The caller's copy is out of date (its version does not match).</summary>
     Stale,
+    /// <summary>What the caller points at is no longer kept (a change-feed cursor older than the retention).</summary>
+    Gone,
 }
 
 /// <summary>

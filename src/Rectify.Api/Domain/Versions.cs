@@ -1,8 +1,15 @@
-using Rectify.Api.Infrastructure.Database;
-
 namespace Rectify.Api.Domain;
 
-/// <summary>Optimistic concurrency as a rule of the use cases: the row must be there, at the version the caller read.</summary>
+/// <summary>A row with an optimistic-concurrency version (its ETag).</summary>
+public interface IVersionedRow
+{
+    int Version { get; }
+}
+
+/// <summary>
+/// Optimistic concurrency as a rule of the use cases: the row must be there, at the version the caller read. The one
+/// place of this rule: repositories lock and return the row (or null), the use case expects it here.
+/// </summary>
 public static class Versions
 {
     /// <summary>

@@ -12,7 +12,7 @@ namespace Rectify.Api.Tests.Journal;
 /// </summary>
 public sealed class JournalEntityTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
-    static readonly string[] Entities = ["round", "issue", "measure", "indicator", "data-values", "snapshot", "client", "demo-data"];
+    static readonly string[] Entities = ["round", "issue", "measure", "indicator", "data-values", "snapshot", "client", "demo-data", "webhook-subscription"];
 
     readonly HttpClient _client = app.Client();
 

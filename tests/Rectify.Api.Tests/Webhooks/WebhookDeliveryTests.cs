@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Diagnostics;
+using Rectify.Api.Tests.Changes;
 using Rectify.Api.Tests.Infrastructure;
 
 namespace Rectify.Api.Tests.Webhooks;
@@ -27,6 +29,55 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
         var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription), d => d.AsArray().Any(x => x!["state"]!.GetValue<string>() == "delivered"), "the log");
         Assert.Equal(200, log[0]!["lastStatus"]!.GetValue<int>());
         await _kit.UnsubscribeAsync(subscription);
+    }
+
+    [Fact]
+    public async Task A_receiver_that_hangs_holds_back_no_change_of_the_feed_and_gets_the_event_when_the_call_is_retried()
+    {
+        var hanging = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        await using var receiver = new Receiver(async n =>
+        {
+            if (n > 0) return (200, null);
+            hanging.TrySetResult();
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30)); // accepts the request and answers nothing for a long time
+            return (200, null);
+        });
+        try
+        {
+            var feed = new ChangeKit(app);
+            var (_, cursor) = await feed.FollowAsync(null, limit: 1000);
+            var (subscription, _) = await _kit.SubscribeAsync(receiver.Url);
+            await _kit.StateChangeAsync();
+            await hanging.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+            // While the call hangs (it is given up only after the 5 s attempt timeout), a change committed through the API
+            // shows in the feed at once: the delivery holds no transaction open.
+            var code = await _kit.Issues.Seed.RoundAsync();
+            var clock = Stopwatch.StartNew();
+            var rounds = new List<string>();
+            while (!rounds.Contains(code) && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                var (items, next) = await feed.FollowAsync(cursor, limit: 1000, types: "round");
+                rounds.AddRange(items.Select(i => i["key"]!["code"]!.GetValue<string>()));
+                cursor = next;
+                if (!rounds.Contains(code)) await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+            Assert.Contains(code, rounds);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the change showed after {clock.ElapsedMilliseconds} ms");
+            Assert.Single(receiver.Requests); // the call was still hanging meanwhile
+
+            // The hanging call times out, the HTTP pipeline tries again, and the event is delivered, once, under its id.
+            var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription), d => d[0]!["state"]!.GetValue<string>() == "delivered", "delivery");
+            Assert.Equal(200, log[0]!["lastStatus"]!.GetValue<int>());
+            Assert.Equal(2, receiver.Requests.Count);
+            Assert.Single(receiver.EventIds);
+            await _kit.UnsubscribeAsync(subscription);
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
     }
 
     [Fact]
@@ -99,9 +150,10 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
             "INSERT INTO webhook_subscriptions (url, event_types, secret, created_by) VALUES ('http://169.254.169.254/hook', ARRAY['issue.state-changed'], 's', 'x') RETURNING id");
         await _kit.StateChangeAsync();
 
-        var redirect = await _kit.WaitAsync(() => _kit.DeliveriesAsync(redirecting), d => d.AsArray().Count > 0 && d[0]!["attempts"]!.GetValue<int>() > 0, "the redirect");
+        // An attempt is counted when it is claimed, before the call; its outcome follows.
+        var redirect = await _kit.WaitAsync(() => _kit.DeliveriesAsync(redirecting), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null, "the redirect");
         Assert.Contains("redirect", redirect[0]!["lastError"]!.GetValue<string>());
-        var refused = await _kit.WaitAsync(() => _kit.DeliveriesAsync(forged), d => d.AsArray().Count > 0 && d[0]!["attempts"]!.GetValue<int>() > 0, "the refusal");
+        var refused = await _kit.WaitAsync(() => _kit.DeliveriesAsync(forged), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null, "the refusal");
         Assert.StartsWith("Refused", refused[0]!["lastError"]!.GetValue<string>());
         Assert.Empty(app.Network.Outside);
         var connects = app.Network.Connects.Skip(before).ToList();

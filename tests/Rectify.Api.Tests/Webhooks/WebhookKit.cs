@@ -40,6 +40,8 @@ public class WebhookApp(TestCluster cluster) : RectifyApp(cluster)
             ["Rectify__Webhooks__Backoff"] = "00:00:00.300",
             ["Rectify__Webhooks__PauseAfterFailures"] = "3",
             ["Rectify__Webhooks__AttemptTimeout"] = "00:00:05",
+            // Above the attempt timeout, as required; short, so that a killed node's lease ends soon.
+            ["Rectify__Webhooks__Lease"] = "00:00:08",
         };
         if (allowLoopback) settings["Rectify__Webhooks__AllowedNetworks__0"] = "127.0.0.1/32";
         return settings;

@@ -1,6 +1,8 @@
 using System.Net;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Rectify.Api.Features.Webhooks;
 using Rectify.Api.Tests.Faults;
 using Rectify.Api.Tests.Infrastructure;
 
@@ -41,6 +43,44 @@ public sealed class WebhookNodeTests(TestCluster cluster)
     {
         using var response = await client.PostJsonAsync("/api/v1/webhooks", new { url, eventTypes = new[] { "issue.state-changed" } });
         return (await response.ShouldBeAsync(HttpStatusCode.Created))["subscription"]!["id"]!.GetValue<long>();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task An_expired_lease_is_taken_over_by_another_node_that_delivers_once_and_the_first_nodes_late_outcome_is_dropped()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        var key = await TestKeys.CreateAsync(connectionString, Ct);
+        await using var receiver = Receiver.Always(200);
+        // The first node's dispatcher is driven by the test: it claims the event and then stalls, as a node does that hangs.
+        var stalling = Colon(WebhookApp.Settings());
+        stalling["Rectify:Webhooks:Deliver"] = "false";
+        stalling["Rectify:Webhooks:Lease"] = "00:00:02";
+        stalling["Rectify:Webhooks:AttemptTimeout"] = "00:00:01";
+        await using var first = new StandaloneApp(connectionString, stalling) { ApiKey = key };
+        using var client = first.Client();
+        var subscription = await SubscribeAsync(client, receiver.Url);
+        await MoveAllAsync(connectionString, await IssuesAsync(connectionString, 1));
+        var stalled = first.Services.GetRequiredService<WebhookDispatcher>();
+        var claimedFrom = DateTimeOffset.UtcNow;
+        var lease = await stalled.ClaimAsync(Ct);
+        Assert.NotNull(lease?.Next);
+
+        await using var second = new StandaloneApp(connectionString, Colon(WebhookApp.Settings())) { ApiKey = key };
+        _ = second.Server; // its dispatcher runs, and finds the subscription leased
+        var got = await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        Assert.True(got[0].At - claimedFrom >= TimeSpan.FromSeconds(1.9), $"sent {(got[0].At - claimedFrom).TotalMilliseconds} ms after the claim");
+        Assert.Equal(lease.Next.EventId.ToString(), got[0].EventId);
+
+        // The first node comes back and reports a failure: its lease is gone, so nothing it says is recorded or claimed.
+        var late = await stalled.RecordAsync(lease, lease.Next, new WebhookDispatcher.Outcome(false, 500, "HTTP 500", 10, null), claimNext: true, Ct);
+        Assert.Null(late);
+        await Task.Delay(500, Ct); // time for a duplicate to show, if there were one
+        Assert.Single(receiver.Requests);
+        var delivery = (await client.GetJsonAsync($"/api/v1/webhooks/{subscription}/deliveries"))[0]!;
+        Assert.Equal("delivered", delivery["state"]!.GetValue<string>());
+        Assert.Equal(200, delivery["lastStatus"]!.GetValue<int>());
+        Assert.Equal(2, delivery["attempts"]!.GetValue<int>()); // the stalled claim and the delivery
+        Assert.Equal(0, (await client.GetJsonAsync($"/api/v1/webhooks/{subscription}"))["consecutiveFailures"]!.GetValue<int>());
     }
 
     static Dictionary<string, string> Colon(Dictionary<string, string> settings) => settings.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value);
@@ -110,6 +150,8 @@ public sealed class WebhookNodeTests(TestCluster cluster)
         using var secondClient = second.Client();
         var got = await receiver.WaitForAsync(2, TimeSpan.FromSeconds(60));
         Assert.Equal(eventId, got[1].EventId);
+        await Task.Delay(500, Ct); // time for a duplicate to show, if there were one
+        Assert.Equal(2, receiver.Requests.Count); // the killed node's call, and one delivery after its lease expired
         var log = (await secondClient.GetJsonAsync("/api/v1/webhooks")).AsArray();
         var deliveries = await secondClient.GetJsonAsync($"/api/v1/webhooks/{log[0]!["id"]}/deliveries");
         await Task.Delay(300, Ct);

@@ -1,7 +1,10 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Rectify.Api.Infrastructure;
+using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Changes;
 
@@ -67,4 +70,47 @@ public sealed class ChangeFeedOptions
 
     /// <summary>How often a node prunes (one node at a time; see <see cref="ChangePruning"/>).</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+    /// <summary>A place in the feed: (transaction id, part: 0 changes, 1 data values, 2 deletions, then the part's own key).</summary>
+readonly record struct FeedPosition(long Xid, int Part, long Seq, string Unit, string Period)
+    {
+        public static readonly FeedPosition Start = new(0, 0, 0, "", "");
+
+        public string Encode() => Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture), Part.ToString(CultureInfo.InvariantCulture),
+            Seq.ToString(CultureInfo.InvariantCulture), Unit, Period));
+
+        /// <summary>The position <paramref name="cursor"/> names; null when it is not a cursor this service issued.</summary>
+        public static FeedPosition? Parse(string cursor)
+        {
+            var parts = Cursors.Decode(cursor).Split('|');
+            return parts.Length == 5 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var xid)
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var part) && part <= 2
+                && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+                ? new FeedPosition(xid, part, seq, parts[3], parts[4])
+                : null;
+        }
+    }
+
+sealed class ChangeRow
+{
+    public long Xid { get; init; }
+    public int Part { get; init; }
+    public long Seq { get; init; }
+    public string Unit { get; init; } = "";
+    public string Period { get; init; } = "";
+    public string Type { get; init; } = "";
+    public string Id { get; init; } = "";
+    public string Operation { get; init; } = "";
+    public DateTime OccurredAt { get; init; }
+    public string? Caller { get; init; }
+    public string Key { get; init; } = "{}";
+    public string? Entity { get; init; }
+
+    public FeedPosition Position => new(Xid, Part, Seq, Unit, Period);
+
+    public ChangeResponse ToResponse() => new(EnumText.Parse<ChangeEntity>(Type), Id, EnumText.Parse<ChangeOperation>(Operation),
+        DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Caller, Json(Key), Entity is null ? null : Json(Entity));
+
+    static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
 }

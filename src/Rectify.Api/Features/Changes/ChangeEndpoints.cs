@@ -20,8 +20,8 @@ public static class ChangeEndpoints
         return routes;
     }
 
-    static async Task<Ok<ChangePage>> List([AsParameters] ChangeFeedQuery query, ChangeFeed feed, CancellationToken ct)
-        => TypedResults.Ok(await feed.ReadAsync(query, ct));
+    static async Task<Ok<ChangePage>> List([AsParameters] ChangeFeedQuery query, ChangeUseCases changes, CancellationToken ct)
+        => TypedResults.Ok(await changes.ReadAsync(query, ct));
 
     static readonly ChangePage Example = new(
     [

@@ -9,17 +9,15 @@ namespace Rectify.Api.Features.Changes;
 /// beginning still ends with the current state; a cursor at or before the newest pruned entry gets 410. One node at a
 /// time (an advisory lock); a run is one transaction.
 /// </summary>
-public sealed class ChangePruning(Db db, TimeProvider time, IOptions<ChangeFeedOptions> options, DatabaseReadiness readiness,
+public sealed class ChangePruning(Db db, ChangeRepository changes, TimeProvider time, IOptions<ChangeFeedOptions> options, DatabaseReadiness readiness,
     ILogger<ChangePruning> logger) : BackgroundService
 {
-    const long JobLock = 0x5245_4354_4946_0009;
-
     /// <summary>Prunes what is older than the retention; the number of entries removed (0 when another node holds the lock).</summary>
     public Task<long> RunOnceAsync(CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
-            if (!await tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = JobLock }, token)) return 0L;
-            return await tx.QuerySingleAsync<long>(PruneSql, new { before = time.GetUtcNow().UtcDateTime - options.Value.Retention }, token);
+            if (!await changes.TryLockPruningAsync(tx, token)) return 0L;
+            return await changes.PruneAsync(tx, time.GetUtcNow().UtcDateTime - options.Value.Retention, token);
         }, ct, repeatable: true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,20 +45,4 @@ public sealed class ChangePruning(Db db, TimeProvider time, IOptions<ChangeFeedO
             }
         }
     }
-
-    const string PruneSql = """
-        WITH pruned AS (
-            DELETE FROM changes c
-            WHERE c.occurred_at < @before
-              AND (c.operation = 'deleted' OR EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.entity_id = c.entity_id AND n.id > c.id))
-            RETURNING c.xid
-        ),
-        gone AS (DELETE FROM data_value_deletions WHERE deleted_at < @before RETURNING xid),
-        removed AS (SELECT xid FROM pruned UNION ALL SELECT xid FROM gone),
-        moved AS (
-            UPDATE change_feed_horizon SET pruned_below = greatest(pruned_below, (SELECT max(xid) FROM removed)), pruned_at = now()
-            WHERE EXISTS (SELECT 1 FROM removed)
-        )
-        SELECT count(*) FROM removed
-        """;
 }

@@ -72,12 +72,14 @@ public static class ClientEndpoints
     static async Task<Ok<ClientResponse>> Get(long id, ClientUseCases clients, CancellationToken ct)
         => TypedResults.Ok(await clients.GetAsync(id, ct));
 
-    static Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http, CancellationToken ct)
-        => creates.CreateAsync(http, request, async (tx, token) =>
+    // IResult with a documented 201, as IndicatorEndpoints.Create: the committed document keeps its order.
+    static async Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http,
+        CancellationToken ct)
+        => (await creates.CreateAsync(http, request, async (tx, token) =>
         {
             var client = await clients.CreateAsync(tx, request, token);
-            return TypedResults.Created($"/api/v1/clients/{client.Id}", client);
-        }, ct);
+            return new CreatedAnswer<ClientResponse>($"/api/v1/clients/{client.Id}", client);
+        }, ct)).Result;
 
     // No Idempotency-Key here: a replay would have to store the key to show it again.
     // The body is optional: none (no Content-Type, Content-Length 0) means no options.

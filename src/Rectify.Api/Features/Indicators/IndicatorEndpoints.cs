@@ -75,13 +75,15 @@ public static class IndicatorEndpoints
     static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
         => TypedResults.Ok(await series.ReadAsync(code, query, ct));
 
-    static Task<IResult> Create(CreateIndicatorRequest request, IndicatorUseCases indicators, IdempotentCreates creates, HttpContext http, CancellationToken ct)
-        => creates.CreateAsync(http, request, async (tx, token) =>
+    // IResult with a documented 201 (not Results<Created<T>, Replayed>): the typed result would list 201 before the
+    // auth responses and reorder the committed document.
+    static async Task<IResult> Create(CreateIndicatorRequest request, IndicatorUseCases indicators, IdempotentCreates creates, HttpContext http,
+        CancellationToken ct)
+        => (await creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (indicator, version) = await indicators.CreateAsync(tx, request, token);
-            ETags.Set(http, version);
-            return TypedResults.Created($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator);
-        }, ct);
+            return new CreatedAnswer<IndicatorResponse>($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator, version);
+        }, ct)).Result;
 
     static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorUseCases indicators, HttpContext http,
         CancellationToken ct)

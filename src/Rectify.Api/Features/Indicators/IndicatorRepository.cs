@@ -37,9 +37,8 @@ public sealed class IndicatorRepository(Db db)
     /// <summary>The indicator as it now stands in <paramref name="tx"/>.</summary>
     internal Task<IndicatorRow> FindAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, ct);
 
-    /// <summary>Locks the indicator to change and checks the version the caller expects (404 when absent, 412 when stale).</summary>
-    internal Task<IndicatorRow> LockAsync(Tx tx, string code, int? expectedVersion, CancellationToken ct)
-        => Versioned.LockAsync<IndicatorRow>(tx, LockSql, new { code }, expectedVersion, "indicator", code, ct);
+    /// <summary>The indicator locked to change; null when there is none.</summary>
+    internal Task<IndicatorRow?> LockAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleOrDefaultAsync<IndicatorRow>(LockSql, new { code }, ct);
 
     /// <summary>Inserts the indicator's fields (not its links); returns its id.</summary>
     public Task<long> InsertAsync(Tx tx, string code, IndicatorFields fields, RatioParts parts, DateTime now, CancellationToken ct)

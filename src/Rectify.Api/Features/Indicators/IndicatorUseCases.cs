@@ -34,7 +34,7 @@ public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Jou
         => db.WriteAsync(async (tx, token) =>
         {
             Validate(request);
-            var before = await indicators.LockAsync(tx, code, expectedVersion, token);
+            var before = Versions.Expect(await indicators.LockAsync(tx, code, token), expectedVersion, "indicator", code);
             await EnsureShapeKeptAsync(tx, before, request, token);
             var parts = await RatioPartsAsync(tx, request, token);
             if (parts.Numerator == before.Id || parts.Denominator == before.Id)
@@ -50,7 +50,7 @@ public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Jou
     public Task DeleteAsync(string code, int? expectedVersion, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
-            var before = await indicators.LockAsync(tx, code, expectedVersion, token);
+            var before = Versions.Expect(await indicators.LockAsync(tx, code, token), expectedVersion, "indicator", code);
             var usage = await indicators.UsageAsync(tx, before.Id, token);
             if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{code}' has {usage.Values} values: delete them first (strategy=delete).");
             if (usage.Ratios > 0) throw Refuse.Conflict($"Indicator '{code}' is a part of a ratio indicator: change or delete that first.");

@@ -3,7 +3,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Rectify.Api.Features.Measures;
 using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Issues;

@@ -20,6 +20,8 @@ public enum JournalEntity
     Client,
     /// <summary>The reference case loaded as demo data (entity id: the round).</summary>
     [JsonStringEnumMemberName("demo-data")] DemoData,
+    /// <summary>A webhook subscription (its secret is never journalled).</summary>
+    [JsonStringEnumMemberName("webhook-subscription")] WebhookSubscription,
 }
 
 /// <summary>One change: who (the calling system), when, what, and the entity before and after.</summary>

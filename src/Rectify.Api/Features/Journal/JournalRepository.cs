@@ -4,13 +4,15 @@ using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Journal;
 
+/// <summary>The SQL of reading the journal (it is written by <see cref="JournalWriter"/>); the rules are <see cref="JournalUseCases"/>'.</summary>
 public sealed class JournalRepository(Db db)
 {
-    public Task<Page<JournalEntryResponse>> ListAsync(JournalQuery query, CancellationToken ct)
+    /// <summary><paramref name="entity"/>: one of <see cref="JournalEntity"/>'s names, or null for every entity.</summary>
+    public Task<Page<JournalEntryResponse>> ListAsync(JournalQuery query, string? entity, CancellationToken ct)
     {
         var args = new
         {
-            entity = QueryEnums.Checked<JournalEntity>(query.Entity, "entity"), query.EntityId, query.Actor,
+            entity, query.EntityId, query.Actor,
             from = query.From?.UtcDateTime, to = query.To?.UtcDateTime,
             after = query.After, limit = query.EffectiveLimit + 1,
         };

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Measures;

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 
 namespace Rectify.Api.Features.Rounds;

@@ -75,4 +75,68 @@ public sealed class WebhookOptions
 
     /// <summary>Failed deliveries in a row after which a subscription is paused.</summary>
     public int PauseAfterFailures { get; set; } = 10;
+
+    /// <summary>
+    /// How long a node owns a subscription it claimed to deliver (renewed with every outcome it records). It must exceed
+    /// <see cref="AttemptTimeout"/>: a node gives up a call before its lease ends; a node that dies leaves the lease to
+    /// expire, after which another node sends the event again.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>A subscription as stored (its secret and lease aside).</summary>
+sealed class SubscriptionRow
+{
+    public long Id { get; init; }
+    public string Url { get; init; } = "";
+    public string[] EventTypes { get; init; } = [];
+    public string? UnitCode { get; init; }
+    public string State { get; init; } = "";
+    public string? PausedReason { get; init; }
+    public int ConsecutiveFailures { get; init; }
+    public string CreatedBy { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+
+    public SubscriptionResponse ToResponse() => new(Id, Url, EventTypes, UnitCode, State, PausedReason, ConsecutiveFailures, CreatedBy,
+        DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc));
+}
+
+sealed class DeliveryRow
+{
+    public long Id { get; init; }
+    public Guid EventId { get; init; }
+    public string EventType { get; init; } = "";
+    public DateTime OccurredAt { get; init; }
+    public string State { get; init; } = "";
+    public int Attempts { get; init; }
+    public int? LastStatus { get; init; }
+    public string? LastError { get; init; }
+    public int? LatencyMs { get; init; }
+    public DateTime? LastAttemptAt { get; init; }
+    public DateTime NextAttemptAt { get; init; }
+    public DateTime? DeliveredAt { get; init; }
+
+    public DeliveryResponse ToResponse() => new(Id, EventId, EventType, Utc(OccurredAt), State, Attempts, LastStatus, LastError, LatencyMs,
+        LastAttemptAt is { } l ? Utc(l) : null, Utc(NextAttemptAt), DeliveredAt is { } d ? Utc(d) : null);
+
+    static DateTime Utc(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc);
+}
+
+/// <summary>A subscription claimed for delivery: where to send and the key to sign with.</summary>
+sealed class LeasedSubscription
+{
+    public long Id { get; init; }
+    public string Url { get; init; } = "";
+    public string Secret { get; init; } = "";
+}
+
+/// <summary>The delivery a lease holder sends next (its attempt already counted).</summary>
+sealed class DueDelivery
+{
+    public long Id { get; init; }
+    public Guid EventId { get; init; }
+    public string Type { get; init; } = "";
+    public DateTime OccurredAt { get; init; }
+    public string Data { get; init; } = "{}";
+    public int Attempts { get; init; }
 }

@@ -4,23 +4,26 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Rectify.Api.Features.Journal;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 
 namespace Rectify.Api.Features.Webhooks;
 
 /// <summary>
-/// Delivers the outbox. A node takes one subscription at a time with <c>FOR NO KEY UPDATE SKIP LOCKED</c> and sends its due
-/// events in outbox order while holding that row lock in an open transaction, recording each outcome in it: several
-/// nodes share the subscriptions and never send the same delivery twice at once, and a node that dies mid-delivery
-/// leaves its transaction to be rolled back, the lock released and the event to be sent again (at least once). A failed
+/// Delivers the outbox by lease. A node claims one subscription in a short transaction (<c>FOR NO KEY UPDATE SKIP
+/// LOCKED</c>, a lease token and expiry, the attempt of its first due delivery counted) and commits; it sends with no
+/// transaction or connection held, then records the outcome in a second short transaction only while the lease is
+/// still its own, claiming the next due delivery in the same transaction. A slow receiver therefore holds back no
+/// transaction (nor the change feed, which waits for the oldest running one). Several nodes share the subscriptions
+/// and never send the same subscription's events at once; a node that dies mid-call leaves its lease to expire, and
+/// another node then sends the event again (at least once). A node gives up a call before its lease ends. A failed
 /// event holds back the subscription's later events (per-subscription order) until it is delivered, or until the
-/// subscription is paused after <see cref="WebhookOptions.PauseAfterFailures"/> failures in a row.
+/// subscription is paused after <see cref="WebhookOptions.PauseAfterFailures"/> failures in a row (journalled).
 /// </summary>
-public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFactory httpClients, IOptions<WebhookOptions> options,
-    DatabaseReadiness readiness, ILogger<WebhookDispatcher> logger) : BackgroundService
+public sealed class WebhookDispatcher(Db db, WebhookRepository webhooks, IServiceScopeFactory scopes, IHttpClientFactory httpClients,
+    IOptions<WebhookOptions> options, DatabaseReadiness readiness, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string HttpClientName = "webhooks";
     public const string IdHeader = "Rectify-Webhook-Id";
@@ -32,33 +35,103 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
     public static string Sign(string secret, string timestamp, string body)
         => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
 
-    /// <summary>Delivers one subscription's due events; false when no subscription had any (or all were taken by other nodes).</summary>
+    /// <summary>
+    /// A subscription this node may deliver until <see cref="Until"/> (this node's clock, taken before the claim, so
+    /// never later than the database's expiry), and the delivery it claimed to send next.
+    /// </summary>
+    internal sealed record Lease(LeasedSubscription Subscription, Guid Token, long Until, DueDelivery? Next);
+
+    internal sealed record Outcome(bool Delivered, int? Status, string? Error, int LatencyMs, TimeSpan? RetryAfter);
+
+    /// <summary>
+    /// Delivers up to a batch of one subscription's due events; false when no subscription had any (or all were leased by other nodes).
+    /// </summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var subscription = await connection.QuerySingleOrDefaultAsync<Subscription>(new CommandDefinition(PickSql, null, tx, cancellationToken: ct));
-        if (subscription is null)
+        var lease = await ClaimAsync(ct);
+        if (lease is null) return false;
+        try
         {
-            await tx.CommitAsync(ct);
-            return false;
+            for (var sent = 1; lease?.Next is { } delivery; sent++)
+                lease = await RecordAsync(lease, delivery, await SendAsync(lease, delivery, ct), claimNext: sent < Batch, ct);
         }
-        var due = await connection.QueryAsync<Due>(new CommandDefinition(DueSql, new { id = subscription.Id, batch = Batch }, tx, cancellationToken: ct));
-        foreach (var delivery in due)
+        finally
         {
-            if (!delivery.IsDue) break; // a later event waits for the one before it
-            var outcome = await SendAsync(subscription, delivery, ct);
-            var o = options.Value;
-            var delay = outcome.RetryAfter ?? Backoff(delivery.Attempts + 1, o);
-            await connection.ExecuteAsync(new CommandDefinition(outcome.Delivered ? DeliveredSql : FailedSql, new
-            {
-                id = delivery.Id, subscription = subscription.Id, status = outcome.Status, error = outcome.Error, latency = outcome.LatencyMs,
-                delayMs = (long)delay.TotalMilliseconds, pauseAfter = o.PauseAfterFailures,
-            }, tx, cancellationToken: ct));
-            if (!outcome.Delivered) break;
+            if (lease is not null) await ReleaseAsync(lease);
         }
-        await tx.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>Leases a subscription with a due event and claims that event (its attempt counted); null when there is none.</summary>
+    internal async Task<Lease?> ClaimAsync(CancellationToken ct)
+    {
+        var length = options.Value.Lease;
+        var until = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
+        var token = Guid.NewGuid();
+        return await db.WriteAsync(async (tx, t) =>
+        {
+            if (await webhooks.LeaseAsync(tx, token, length, t) is not { } subscription) return null;
+            var next = await webhooks.ClaimNextAsync(tx, subscription.Id, t);
+            if (next is null) await webhooks.ReleaseAsync(tx, subscription.Id, token, t);
+            return next is null ? null : new Lease(subscription, token, until, next);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Records <paramref name="outcome"/> of <paramref name="delivery"/> when the lease is still ours (null otherwise:
+    /// another node owns the subscription now, and what this node saw is dropped) and, after a success, claims the
+    /// next due delivery under the renewed lease; the lease is released when there is nothing more to send now.
+    /// </summary>
+    internal async Task<Lease?> RecordAsync(Lease lease, DueDelivery delivery, Outcome outcome, bool claimNext, CancellationToken ct)
+    {
+        var o = options.Value;
+        var until = Stopwatch.GetTimestamp() + (long)(o.Lease.TotalSeconds * Stopwatch.Frequency);
+        var id = lease.Subscription.Id;
+        var next = await db.WriteAsync(async (tx, t) =>
+        {
+            if (await webhooks.RenewAsync(tx, id, lease.Token, o.Lease, t) is not { } before)
+            {
+                logger.LogWarning("Webhook delivery {Delivery}: the lease on subscription {Subscription} ended before its outcome was recorded; "
+                    + "another node sends it again", delivery.Id, id);
+                return (Lost: true, Next: (DueDelivery?)null);
+            }
+            var after = outcome.Delivered
+                ? await webhooks.DeliveredAsync(tx, id, delivery.Id, outcome.Status, outcome.LatencyMs, t)
+                : await webhooks.FailedAsync(tx, id, delivery.Id, outcome.Status, outcome.Error, outcome.LatencyMs,
+                    outcome.RetryAfter ?? Backoff(delivery.Attempts, o), o.PauseAfterFailures, t);
+            if (before.State == "active" && after.State == "paused") await JournalPauseAsync(tx, before, after, t);
+            var claimed = outcome.Delivered && claimNext ? await webhooks.ClaimNextAsync(tx, id, t) : null;
+            if (claimed is null) await webhooks.ReleaseAsync(tx, id, lease.Token, t);
+            return (Lost: false, Next: claimed);
+        }, ct);
+        return next.Next is { } due ? lease with { Until = until, Next = due } : null;
+    }
+
+    /// <summary>An automatic pause is a change of the subscription like an admin's, journalled as the service's own.</summary>
+    async Task JournalPauseAsync(Tx tx, SubscriptionRow before, SubscriptionRow after, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateSystemScope();
+        await scope.ServiceProvider.GetRequiredService<JournalWriter>()
+            .RecordAsync(tx, WebhookUseCases.JournalEntity, after.Id, "pause", before.ToResponse(), after.ToResponse(), ct);
+    }
+
+    /// <summary>Gives the lease back (a stop, a failure of this node): the subscription can be claimed at once, not after the lease.</summary>
+    async Task ReleaseAsync(Lease lease)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await db.WriteAsync(async (tx, t) =>
+            {
+                await webhooks.ReleaseAsync(tx, lease.Subscription.Id, lease.Token, t);
+                return true;
+            }, bound.Token);
+        }
+        catch (Exception e)
+        {
+            logger.LogInformation("Could not release the webhook lease on subscription {Subscription}; it expires by itself: {Message}",
+                lease.Subscription.Id, e.Message);
+        }
     }
 
     static TimeSpan Backoff(int attempt, WebhookOptions o)
@@ -68,10 +141,14 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
         return TimeSpan.FromMilliseconds(jittered);
     }
 
-    sealed record Outcome(bool Delivered, int? Status, string? Error, int LatencyMs, TimeSpan? RetryAfter);
-
-    async Task<Outcome> SendAsync(Subscription subscription, Due delivery, CancellationToken ct)
+    /// <summary>Sends one delivery; the call is given up a tenth of the lease before the lease ends, so that its outcome lands in time.</summary>
+    internal async Task<Outcome> SendAsync(Lease lease, DueDelivery delivery, CancellationToken ct)
     {
+        var subscription = lease.Subscription;
+        var margin = options.Value.Lease / 10;
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), lease.Until) - margin;
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        giveUp.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         var body = JsonSerializer.Serialize(new
         {
             id = delivery.EventId, type = delivery.Type, occurredAt = DateTime.SpecifyKind(delivery.OccurredAt, DateTimeKind.Utc),
@@ -85,7 +162,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
         var clock = Stopwatch.StartNew();
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, ct);
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, giveUp.Token);
             var status = (int)response.StatusCode;
             var latency = (int)clock.ElapsedMilliseconds;
             if (response.IsSuccessStatusCode) return new Outcome(true, status, null, latency, null);
@@ -95,7 +172,9 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             var refused = e as OutboundRefusedException ?? e.InnerException as OutboundRefusedException;
-            var error = refused is not null ? "Refused: " + refused.Message : $"{e.GetType().Name}: {e.Message}";
+            var error = refused is not null ? "Refused: " + refused.Message
+                : giveUp.IsCancellationRequested ? $"No answer within the delivery lease ({options.Value.Lease - margin})"
+                : $"{e.GetType().Name}: {e.Message}";
             logger.LogInformation("Webhook delivery {Delivery} to subscription {Subscription} failed: {Error}", delivery.Id, subscription.Id, error);
             return new Outcome(false, null, error, (int)clock.ElapsedMilliseconds, null);
         }
@@ -130,61 +209,4 @@ public sealed class WebhookDispatcher(NpgsqlDataSource dataSource, IHttpClientFa
             }
         }
     }
-
-    sealed class Subscription
-    {
-        public long Id { get; init; }
-        public string Url { get; init; } = "";
-        public string Secret { get; init; } = "";
-    }
-
-    sealed class Due
-    {
-        public long Id { get; init; }
-        public Guid EventId { get; init; }
-        public string Type { get; init; } = "";
-        public DateTime OccurredAt { get; init; }
-        public string Data { get; init; } = "{}";
-        public int Attempts { get; init; }
-        public bool IsDue { get; init; }
-    }
-
-    // An active subscription whose first pending delivery is due, that no other node is delivering. NO KEY UPDATE: it
-    // excludes other nodes but not the KEY SHARE lock that a writer's trigger takes to queue a delivery for it, so a
-    // slow receiver never holds up the writes that make events.
-    const string PickSql = """
-        SELECT s.id, s.url, s.secret FROM webhook_subscriptions s
-        WHERE s.state = 'active'
-          AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending' ORDER BY d.id LIMIT 1)
-              <= clock_timestamp()
-        ORDER BY s.id
-        FOR NO KEY UPDATE SKIP LOCKED
-        LIMIT 1
-        """;
-
-    const string DueSql = """
-        SELECT d.id, d.event_id, e.type, e.occurred_at, e.data::text AS data, d.attempts, d.next_attempt_at <= clock_timestamp() AS is_due
-        FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-        WHERE d.subscription_id = @id AND d.state = 'pending'
-        ORDER BY d.id
-        LIMIT @batch
-        """;
-
-    const string DeliveredSql = """
-        UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_attempt_at = clock_timestamp(), last_status = @status,
-            last_error = NULL, latency_ms = @latency, delivered_at = clock_timestamp()
-        WHERE id = @id;
-        UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = @subscription AND consecutive_failures <> 0;
-        """;
-
-    const string FailedSql = """
-        UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = clock_timestamp(), last_status = @status, last_error = @error,
-            latency_ms = @latency, next_attempt_at = clock_timestamp() + make_interval(secs => @delayMs / 1000.0)
-        WHERE id = @id;
-        UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1, updated_at = now(),
-            state = CASE WHEN consecutive_failures + 1 >= @pauseAfter THEN 'paused' ELSE state END,
-            paused_reason = CASE WHEN consecutive_failures + 1 >= @pauseAfter
-                THEN format('Paused after %s failed deliveries in a row; last: %s', consecutive_failures + 1, @error) ELSE paused_reason END
-        WHERE id = @subscription;
-        """;
 }

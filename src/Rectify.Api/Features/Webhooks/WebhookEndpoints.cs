@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.OpenApi;
 
@@ -63,30 +62,30 @@ public static class WebhookEndpoints
         new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), "delivered", 1, 200, null, 87, new DateTime(2025, 11, 5, 2, 0, 1, DateTimeKind.Utc),
         new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), new DateTime(2025, 11, 5, 2, 0, 1, DateTimeKind.Utc));
 
-    static async Task<Created<SubscriptionCreatedResponse>> Create(CreateSubscriptionRequest request, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Created<SubscriptionCreatedResponse>> Create(CreateSubscriptionRequest request, WebhookUseCases webhooks, CancellationToken ct)
     {
         var created = await webhooks.CreateAsync(request, ct);
         return TypedResults.Created($"/api/v1/webhooks/{created.Subscription.Id}", created);
     }
 
-    static async Task<Ok<IReadOnlyList<SubscriptionResponse>>> List(WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Ok<IReadOnlyList<SubscriptionResponse>>> List(WebhookUseCases webhooks, CancellationToken ct)
         => TypedResults.Ok(await webhooks.ListAsync(ct));
 
-    static async Task<Ok<SubscriptionResponse>> Get(long id, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Ok<SubscriptionResponse>> Get(long id, WebhookUseCases webhooks, CancellationToken ct)
         => TypedResults.Ok(await webhooks.GetAsync(id, ct));
 
-    static async Task<NoContent> Delete(long id, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<NoContent> Delete(long id, WebhookUseCases webhooks, CancellationToken ct)
     {
         await webhooks.DeleteAsync(id, ct);
         return TypedResults.NoContent();
     }
 
-    static async Task<Ok<SubscriptionResponse>> Resume(long id, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Ok<SubscriptionResponse>> Resume(long id, WebhookUseCases webhooks, CancellationToken ct)
         => TypedResults.Ok(await webhooks.ResumeAsync(id, ct));
 
-    static async Task<Ok<IReadOnlyList<DeliveryResponse>>> Deliveries(long id, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Ok<IReadOnlyList<DeliveryResponse>>> Deliveries(long id, WebhookUseCases webhooks, CancellationToken ct)
         => TypedResults.Ok(await webhooks.DeliveriesAsync(id, ct));
 
-    static async Task<Ok<DeliveryResponse>> Redeliver(long id, long deliveryId, WebhookRepository webhooks, CancellationToken ct)
+    static async Task<Ok<DeliveryResponse>> Redeliver(long id, long deliveryId, WebhookUseCases webhooks, CancellationToken ct)
         => TypedResults.Ok(await webhooks.RedeliverAsync(id, deliveryId, ct));
 }

@@ -1,68 +1,81 @@
-using System.Security.Cryptography;
 using Dapper;
-using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Webhooks;
 
-/// <summary>Subscriptions and their delivery log (the outbox itself is written by the database's triggers, migration 0009).</summary>
-public sealed class WebhookRepository(Db db, OutboundGuard guard, Caller caller)
+/// <summary>
+/// The SQL of subscriptions, their delivery log and the delivery leases (the outbox itself is written by the database's
+/// triggers, migration 0009); the rules are <see cref="WebhookUseCases"/>' and <see cref="WebhookDispatcher"/>'s.
+/// </summary>
+public sealed class WebhookRepository(Db db)
 {
-    public async Task<SubscriptionCreatedResponse> CreateAsync(CreateSubscriptionRequest request, CancellationToken ct)
-    {
-        var unknown = request.EventTypes.Except(WebhookEvents.All).ToArray();
-        if (unknown.Length > 0) throw Problem.Validation("eventTypes", $"Unknown event types ({string.Join(", ", unknown)}); use: {string.Join(", ", WebhookEvents.All)}.");
-        if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var url)) throw Problem.Validation("url", "Give an absolute http or https URL.");
-        try
-        {
-            await guard.CheckAsync(url, ct);
-        }
-        catch (OutboundRefusedException refused)
-        {
-            throw Problem.Unprocessable("url", refused.Message);
-        }
-        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var row = await db.WriteAsync((tx, token) => tx.QuerySingleAsync<SubscriptionRow>(InsertSql, new
-        {
-            url = url.ToString(), types = request.EventTypes.Distinct().ToArray(), unit = request.Unit, secret, by = caller.Name,
-        }, token), ct);
-        return new SubscriptionCreatedResponse(row.ToResponse(), secret);
-    }
+    internal Task<SubscriptionRow> InsertAsync(Tx tx, string url, string[] types, string? unit, string secret, string by,
+        CancellationToken ct)
+        => tx.QuerySingleAsync<SubscriptionRow>(InsertSql, new { url, types, unit, secret, by }, ct);
 
     public Task<IReadOnlyList<SubscriptionResponse>> ListAsync(CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<SubscriptionResponse>>(async (connection, token) =>
             (await connection.QueryAsync<SubscriptionRow>(new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions ORDER BY id", cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
 
-    public async Task<SubscriptionResponse> GetAsync(long id, CancellationToken ct)
+    public async Task<SubscriptionResponse?> FindAsync(long id, CancellationToken ct)
         => (await db.ReadAsync((connection, token) => connection.QuerySingleOrDefaultAsync<SubscriptionRow>(
-            new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id", new { id }, cancellationToken: token)), ct))?.ToResponse()
-            ?? throw Problem.NotFound("webhook subscription", id);
+            new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id", new { id }, cancellationToken: token)), ct))?.ToResponse();
 
-    /// <summary>Active again, its failure count reset; what it missed meanwhile is delivered in order.</summary>
-    public async Task<SubscriptionResponse> ResumeAsync(long id, CancellationToken ct)
-        => (await db.WriteAsync((tx, token) => tx.QuerySingleOrDefaultAsync<SubscriptionRow>(ResumeSql, new { id }, token), ct, repeatable: true))?.ToResponse()
-            ?? throw Problem.NotFound("webhook subscription", id);
+    /// <summary>The subscription locked to change (not against the triggers that queue its deliveries); null when absent.</summary>
+    internal Task<SubscriptionRow?> LockAsync(Tx tx, long id, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<SubscriptionRow>($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id FOR NO KEY UPDATE", new { id }, ct);
 
-    public async Task DeleteAsync(long id, CancellationToken ct)
-    {
-        if (await db.WriteAsync((tx, token) => tx.ExecuteAsync("DELETE FROM webhook_subscriptions WHERE id = @id", new { id }, token), ct, repeatable: true) == 0)
-            throw Problem.NotFound("webhook subscription", id);
-    }
+    internal Task<SubscriptionRow> ResumeAsync(Tx tx, long id, CancellationToken ct)
+        => tx.QuerySingleAsync<SubscriptionRow>(ResumeSql, new { id }, ct);
 
-    public async Task<IReadOnlyList<DeliveryResponse>> DeliveriesAsync(long id, CancellationToken ct)
-    {
-        await GetAsync(id, ct);
-        return await db.ReadAsync<IReadOnlyList<DeliveryResponse>>(async (connection, token) =>
+    public Task DeleteAsync(Tx tx, long id, CancellationToken ct)
+        => tx.ExecuteAsync("DELETE FROM webhook_subscriptions WHERE id = @id", new { id }, ct);
+
+    /// <summary>The latest 200 deliveries of the subscription, newest first.</summary>
+    public Task<IReadOnlyList<DeliveryResponse>> DeliveriesAsync(long id, CancellationToken ct)
+        => db.ReadAsync<IReadOnlyList<DeliveryResponse>>(async (connection, token) =>
             (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(DeliveriesSql + " ORDER BY d.id DESC LIMIT 200", new { id }, cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
-    }
 
-    /// <summary>Sends an event again (it keeps its event id, so the receiver can tell it is the same event).</summary>
-    public async Task<DeliveryResponse> RedeliverAsync(long id, long deliveryId, CancellationToken ct)
-        => (await db.WriteAsync((tx, token) => tx.QuerySingleOrDefaultAsync<DeliveryRow>(RedeliverSql, new { id, deliveryId }, token), ct, repeatable: true))?.ToResponse()
-            ?? throw Problem.NotFound("webhook delivery", deliveryId);
+    /// <summary>The delivery queued again at once; null when the subscription has no such delivery.</summary>
+    public async Task<DeliveryResponse?> RedeliverAsync(Tx tx, long id, long deliveryId, CancellationToken ct)
+        => (await tx.QuerySingleOrDefaultAsync<DeliveryRow>(RedeliverSql, new { id, deliveryId }, ct))?.ToResponse();
+
+    // Delivery by lease --------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Leases an active subscription whose first pending delivery is due and whose lease (if any) has expired; null when
+    /// there is none that another node is not already claiming.
+    /// </summary>
+    internal Task<LeasedSubscription?> LeaseAsync(Tx tx, Guid token, TimeSpan lease, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<LeasedSubscription>(LeaseSql, new { token, lease }, ct);
+
+    /// <summary>Counts an attempt of the subscription's first pending delivery when it is due, and returns it; null when none is due.</summary>
+    internal Task<DueDelivery?> ClaimNextAsync(Tx tx, long subscription, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<DueDelivery>(ClaimNextSql, new { subscription }, ct);
+
+    /// <summary>
+    /// Locks the subscription and renews the lease when it is still <paramref name="token"/>'s and has not expired: the
+    /// subscription as it stands, or null when the lease was lost (expired, or taken by another node).
+    /// </summary>
+    internal Task<SubscriptionRow?> RenewAsync(Tx tx, long subscription, Guid token, TimeSpan lease, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<SubscriptionRow>(RenewSql, new { subscription, token, lease }, ct);
+
+    internal Task<SubscriptionRow> DeliveredAsync(Tx tx, long subscription, long delivery, int? status, int latency, CancellationToken ct)
+        => tx.QuerySingleAsync<SubscriptionRow>(DeliveredSql, new { subscription, id = delivery, status, latency }, ct);
+
+    /// <summary>Records a failure: the delivery waits <paramref name="delay"/>; the subscription is paused after <paramref name="pauseAfter"/> in a row.</summary>
+    internal Task<SubscriptionRow> FailedAsync(Tx tx, long subscription, long delivery, int? status, string? error, int latency, TimeSpan delay,
+        int pauseAfter, CancellationToken ct)
+        => tx.QuerySingleAsync<SubscriptionRow>(FailedSql, new
+        {
+            subscription, id = delivery, status, error, latency, delayMs = (long)delay.TotalMilliseconds, pauseAfter,
+        }, ct);
+
+    internal Task ReleaseAsync(Tx tx, long subscription, Guid token, CancellationToken ct)
+        => tx.ExecuteAsync("UPDATE webhook_subscriptions SET lease_token = NULL, leased_until = NULL WHERE id = @subscription AND lease_token = @token",
+            new { subscription, token }, ct);
 
     const string Columns = "id, url, event_types, unit_code, state, paused_reason, consecutive_failures, created_by, created_at";
 
@@ -93,40 +106,57 @@ public sealed class WebhookRepository(Db db, OutboundGuard guard, Caller caller)
         FROM again d JOIN webhook_events e ON e.id = d.event_id
         """;
 
-    sealed class SubscriptionRow
-    {
-        public long Id { get; init; }
-        public string Url { get; init; } = "";
-        public string[] EventTypes { get; init; } = [];
-        public string? UnitCode { get; init; }
-        public string State { get; init; } = "";
-        public string? PausedReason { get; init; }
-        public int ConsecutiveFailures { get; init; }
-        public string CreatedBy { get; init; } = "";
-        public DateTime CreatedAt { get; init; }
+    // NO KEY UPDATE: it excludes other nodes' claims but not the KEY SHARE lock that a writer's trigger takes to queue a
+    // delivery for the subscription. A node that locks the row after another node leased it re-checks leased_until on
+    // the new row version (READ COMMITTED) and skips it.
+    const string LeaseSql = """
+        WITH picked AS (
+            SELECT s.id FROM webhook_subscriptions s
+            WHERE s.state = 'active' AND (s.leased_until IS NULL OR s.leased_until <= clock_timestamp())
+              AND (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending' ORDER BY d.id LIMIT 1)
+                  <= clock_timestamp()
+            ORDER BY s.id
+            FOR NO KEY UPDATE SKIP LOCKED
+            LIMIT 1
+        )
+        UPDATE webhook_subscriptions s SET lease_token = @token, leased_until = clock_timestamp() + @lease
+        FROM picked WHERE s.id = picked.id
+        RETURNING s.id, s.url, s.secret
+        """;
 
-        public SubscriptionResponse ToResponse() => new(Id, Url, EventTypes, UnitCode, State, PausedReason, ConsecutiveFailures, CreatedBy,
-            DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc));
-    }
+    const string ClaimNextSql = """
+        WITH head AS (
+            SELECT d.id FROM webhook_deliveries d WHERE d.subscription_id = @subscription AND d.state = 'pending' ORDER BY d.id LIMIT 1
+        )
+        UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp()
+        FROM head, webhook_events e
+        WHERE d.id = head.id AND d.next_attempt_at <= clock_timestamp() AND e.id = d.event_id
+        RETURNING d.id, d.event_id, e.type, e.occurred_at, e.data::text AS data, d.attempts
+        """;
 
-    sealed class DeliveryRow
-    {
-        public long Id { get; init; }
-        public Guid EventId { get; init; }
-        public string EventType { get; init; } = "";
-        public DateTime OccurredAt { get; init; }
-        public string State { get; init; } = "";
-        public int Attempts { get; init; }
-        public int? LastStatus { get; init; }
-        public string? LastError { get; init; }
-        public int? LatencyMs { get; init; }
-        public DateTime? LastAttemptAt { get; init; }
-        public DateTime NextAttemptAt { get; init; }
-        public DateTime? DeliveredAt { get; init; }
+    const string RenewSql = $"""
+        UPDATE webhook_subscriptions SET leased_until = clock_timestamp() + @lease
+        WHERE id = @subscription AND lease_token = @token AND leased_until > clock_timestamp()
+        RETURNING {Columns}
+        """;
 
-        public DeliveryResponse ToResponse() => new(Id, EventId, EventType, Utc(OccurredAt), State, Attempts, LastStatus, LastError, LatencyMs,
-            LastAttemptAt is { } l ? Utc(l) : null, Utc(NextAttemptAt), DeliveredAt is { } d ? Utc(d) : null);
+    const string DeliveredSql = $"""
+        UPDATE webhook_deliveries SET state = 'delivered', last_status = @status, last_error = NULL, latency_ms = @latency,
+            delivered_at = clock_timestamp()
+        WHERE id = @id;
+        UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = @subscription
+        RETURNING {Columns};
+        """;
 
-        static DateTime Utc(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc);
-    }
+    const string FailedSql = $"""
+        UPDATE webhook_deliveries SET last_status = @status, last_error = @error, latency_ms = @latency,
+            next_attempt_at = clock_timestamp() + make_interval(secs => @delayMs / 1000.0)
+        WHERE id = @id;
+        UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1, updated_at = now(),
+            state = CASE WHEN consecutive_failures + 1 >= @pauseAfter THEN 'paused' ELSE state END,
+            paused_reason = CASE WHEN consecutive_failures + 1 >= @pauseAfter
+                THEN format('Paused after %s failed deliveries in a row; last: %s', consecutive_failures + 1, @error) ELSE paused_reason END
+        WHERE id = @subscription
+        RETURNING {Columns};
+        """;
 }

@@ -12,10 +12,14 @@ public static class WebhookSetup
 {
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => o.Lease > o.AttemptTimeout,
+                "Rectify:Webhooks:Lease must be longer than AttemptTimeout: a node gives up a call before its lease ends.")
+            .ValidateOnStart();
         services.AddSingleton<IOutboundNetwork, SystemNetwork>();
         services.AddSingleton<OutboundGuard>();
-        services.AddScoped<WebhookRepository>();
+        services.AddSingleton<WebhookRepository>();
+        services.AddScoped<WebhookUseCases>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<WebhookDispatcher>());
         services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)

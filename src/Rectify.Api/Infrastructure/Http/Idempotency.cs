@@ -44,18 +44,6 @@ public sealed class IdempotentCreates(Db db, Caller caller, IOptions<JsonOptions
         return replay is not null ? replay : Answer(http, created!);
     }
 
-    /// <summary>
-    /// For creates still answering with <see cref="Created{TValue}"/> and an ETag set on the response by the create
-    /// itself: the header is read back and stored. New code returns a <see cref="CreatedAnswer{T}"/> instead.
-    /// </summary>
-    public async Task<IResult> CreateAsync<TRequest, TResponse>(
-        HttpContext http, TRequest request, Func<Tx, CancellationToken, Task<Created<TResponse>>> create, CancellationToken ct)
-        => (await CreateAsync(http, request, async (tx, token) =>
-        {
-            var created = await create(tx, token);
-            return new CreatedAnswer<TResponse>(created.Location ?? "", created.Value!) { ETag = NullIfEmpty(http.Response.Headers.ETag.ToString()) };
-        }, ct)).Result;
-
     /// <summary>The one place a fresh create's ETag reaches the response (a replay's comes from the store).</summary>
     static Created<TResponse> Answer<TResponse>(HttpContext http, CreatedAnswer<TResponse> created)
     {

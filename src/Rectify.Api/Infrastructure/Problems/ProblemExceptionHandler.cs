@@ -67,6 +67,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         RefusalKind.Forbidden => StatusCodes.Status403Forbidden,
         RefusalKind.Conflict => StatusCodes.Status409Conflict,
         RefusalKind.Stale => StatusCodes.Status412PreconditionFailed,
+        RefusalKind.Gone => StatusCodes.Status410Gone,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Every refusal kind has a status."),
     };
 

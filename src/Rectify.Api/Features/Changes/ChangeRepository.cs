@@ -1,94 +1,40 @@
-using System.Globalization;
-using System.Text.Json;
 using Dapper;
-using Rectify.Api.Infrastructure;
-using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
-using Rectify.Api.Infrastructure.Http;
-using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.Changes;
 
 /// <summary>
-/// Reads the change feed: the entries of the changes table (written by triggers in the writing transaction, see
+/// The SQL of the change feed: the entries of the changes table (written by triggers in the writing transaction, see
 /// migration 0009), the data values by the transaction that last wrote them, and the data-value deletions, merged in
-/// one order: (transaction id, part, position). Only transactions below the oldest one still running are shown, so a
-/// transaction that commits late is never passed over by a cursor.
+/// one order: (transaction id, part, position). Only transactions below the oldest one still running are read, so a
+/// transaction that commits late is never passed over by a cursor. The rules are <see cref="ChangeUseCases"/>'.
 /// </summary>
-public sealed class ChangeFeed(Db db, Caller caller)
+public sealed class ChangeRepository(Db db)
 {
-    public async Task<ChangePage> ReadAsync(ChangeFeedQuery query, CancellationToken ct)
-    {
-        var after = query.After is null ? FeedPosition.Start : FeedPosition.Parse(query.After);
-        var types = ParseTypes(query.Types);
-        var limit = query.EffectiveLimit;
-        var rows = await db.ReadAsync(async (connection, token) =>
+    /// <summary>
+    /// Where pruning has reached (entries at or below it are gone) and up to <paramref name="limit"/> entries after
+    /// <paramref name="after"/>, in one round trip; <paramref name="readable"/>: the units whose changes to read (null: all).
+    /// </summary>
+    internal Task<(long PrunedBelow, List<ChangeRow> Rows)> ReadAsync(FeedPosition after, string[]? types, int limit, string[]? readable, bool admin,
+        CancellationToken ct)
+        => db.ReadAsync(async (connection, token) =>
         {
-            var horizon = await connection.QuerySingleAsync<long>(new CommandDefinition(HorizonSql, cancellationToken: token));
-            if (query.After is not null && after.Xid <= horizon) throw CursorExpired();
-            return (await connection.QueryAsync<ChangeRow>(new CommandDefinition(FeedSql, new
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(HorizonSql + ";\n" + FeedSql, new
             {
-                x = after.Xid, p = after.Part, s = after.Seq, u = after.Unit, pe = after.Period, limit = limit + 1, types,
-                readable = caller.ReadableUnits, admin = caller.Holds(Scopes.Admin),
-            }, cancellationToken: token))).AsList();
+                x = after.Xid, p = after.Part, s = after.Seq, u = after.Unit, pe = after.Period, limit, types, readable, admin,
+            }, cancellationToken: token));
+            var horizon = await results.ReadSingleAsync<long>();
+            return (horizon, (await results.ReadAsync<ChangeRow>()).AsList());
         }, ct);
-        var items = rows.Take(limit).ToList();
-        var next = items.Count == 0 ? after : items[^1].Position;
-        return new ChangePage(items.Select(r => r.ToResponse()).ToList(), next.Encode(), rows.Count > limit);
-    }
 
-    static string[]? ParseTypes(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        var names = Enum.GetValues<ChangeEntity>().Select(EnumText.Format).ToArray();
-        var asked = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return asked.All(names.Contains) ? asked : throw Problem.Validation("types", $"Use a comma-separated list of: {string.Join(", ", names)}.");
-    }
+    /// <summary>Takes the pruning job's lock for <paramref name="tx"/>; false when another node holds it.</summary>
+    public Task<bool> TryLockPruningAsync(Tx tx, CancellationToken ct)
+        => tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = PruneLock }, ct);
 
-    static ProblemException CursorExpired() => new(StatusCodes.Status410Gone, ProblemTypes.CursorExpired, "Cursor too old",
-        "Changes after this cursor were pruned (see the retention in the README). Resynchronise: read the feed again from the start, without after.");
+    /// <summary>Removes superseded entries and deletions older than <paramref name="before"/> and moves the horizon; the number removed.</summary>
+    public Task<long> PruneAsync(Tx tx, DateTime before, CancellationToken ct) => tx.QuerySingleAsync<long>(PruneSql, new { before }, ct);
 
-    /// <summary>A place in the feed: (transaction id, part: 0 changes, 1 data values, 2 deletions, then the part's own key).</summary>
-    readonly record struct FeedPosition(long Xid, int Part, long Seq, string Unit, string Period)
-    {
-        public static readonly FeedPosition Start = new(0, 0, 0, "", "");
-
-        public string Encode() => Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture), Part.ToString(CultureInfo.InvariantCulture),
-            Seq.ToString(CultureInfo.InvariantCulture), Unit, Period));
-
-        public static FeedPosition Parse(string cursor)
-        {
-            var parts = Cursors.Decode(cursor).Split('|');
-            return parts.Length == 5 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var xid)
-                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var part) && part <= 2
-                && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
-                ? new FeedPosition(xid, part, seq, parts[3], parts[4])
-                : throw Problem.Validation("after", "The cursor is not one this service issued: use nextCursor from a previous page.");
-        }
-    }
-
-    sealed class ChangeRow
-    {
-        public long Xid { get; init; }
-        public int Part { get; init; }
-        public long Seq { get; init; }
-        public string Unit { get; init; } = "";
-        public string Period { get; init; } = "";
-        public string Type { get; init; } = "";
-        public string Id { get; init; } = "";
-        public string Operation { get; init; } = "";
-        public DateTime OccurredAt { get; init; }
-        public string? Caller { get; init; }
-        public string Key { get; init; } = "{}";
-        public string? Entity { get; init; }
-
-        public FeedPosition Position => new(Xid, Part, Seq, Unit, Period);
-
-        public ChangeResponse ToResponse() => new(EnumText.Parse<ChangeEntity>(Type), Id, EnumText.Parse<ChangeOperation>(Operation),
-            DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Caller, Json(Key), Entity is null ? null : Json(Entity));
-
-        static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
-    }
+    const long PruneLock = 0x5245_4354_4946_0009;
 
     const string HorizonSql = "SELECT pruned_below FROM change_feed_horizon";
 
@@ -160,5 +106,21 @@ public sealed class ChangeFeed(Db db, Caller caller)
         LEFT JOIN data_value_deletions g ON p.part = 2 AND g.id = p.seq
         ORDER BY p.xid, p.part, p.seq, p.unit, p.period
         LIMIT @limit
+        """;
+
+    const string PruneSql = """
+        WITH pruned AS (
+            DELETE FROM changes c
+            WHERE c.occurred_at < @before
+              AND (c.operation = 'deleted' OR EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.entity_id = c.entity_id AND n.id > c.id))
+            RETURNING c.xid
+        ),
+        gone AS (DELETE FROM data_value_deletions WHERE deleted_at < @before RETURNING xid),
+        removed AS (SELECT xid FROM pruned UNION ALL SELECT xid FROM gone),
+        moved AS (
+            UPDATE change_feed_horizon SET pruned_below = greatest(pruned_below, (SELECT max(xid) FROM removed)), pruned_at = now()
+            WHERE EXISTS (SELECT 1 FROM removed)
+        )
+        SELECT count(*) FROM removed
         """;
 }
