@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -59,23 +60,21 @@ public static class DeadlineEndpoints
 
     static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveIssue(long id, ChangeDeadlineRequest request, DeadlineUseCases deadlines,
         IdempotentCreates creates, HttpContext http, CancellationToken ct)
-    {
-        var expected = ETags.OptionalVersion(http);
-        return creates.CreateAsync(http, request, async (tx, token) =>
-        {
-            var (change, version) = await deadlines.MoveIssueAsync(tx, id, request, expected, token);
-            return new CreatedAnswer<DeadlineChangeResponse>($"/api/v1/issues/{id}", change, version);
-        }, ct);
-    }
+        => MoveAsync(http, creates, request, $"/api/v1/issues/{id}", (tx, expected, token) => deadlines.MoveIssueAsync(tx, id, request, expected, token), ct);
 
     static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveMeasure(long id, ChangeDeadlineRequest request, DeadlineUseCases deadlines,
         IdempotentCreates creates, HttpContext http, CancellationToken ct)
+        => MoveAsync(http, creates, request, $"/api/v1/measures/{id}", (tx, expected, token) => deadlines.MoveMeasureAsync(tx, id, request, expected, token), ct);
+
+    /// <summary>A move under the request's Idempotency-Key and optional If-Match: 201 with the change, the item as Location and its new ETag.</summary>
+    static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveAsync(HttpContext http, IdempotentCreates creates, ChangeDeadlineRequest request,
+        string item, Func<Tx, int?, CancellationToken, Task<(DeadlineChangeResponse Change, int Version)>> move, CancellationToken ct)
     {
         var expected = ETags.OptionalVersion(http);
         return creates.CreateAsync(http, request, async (tx, token) =>
         {
-            var (change, version) = await deadlines.MoveMeasureAsync(tx, id, request, expected, token);
-            return new CreatedAnswer<DeadlineChangeResponse>($"/api/v1/measures/{id}", change, version);
+            var (change, version) = await move(tx, expected, token);
+            return new CreatedAnswer<DeadlineChangeResponse>(item, change, version);
         }, ct);
     }
 

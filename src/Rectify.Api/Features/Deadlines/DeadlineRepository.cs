@@ -38,36 +38,24 @@ public sealed class DeadlineRepository(Db db)
 
     const string Columns = "id, issue_id, measure_id, previous_due_date, due_date, reason, deferral, changed_by, changed_at";
 
+    static readonly string MoveIssueSql = MoveSql("issues", "issue_id");
+    static readonly string MoveMeasureSql = MoveSql("measures", "measure_id");
+
     // The insert reads the item's due date as it was (the row is locked by the caller); the update sees the same snapshot, so
     // original_due_date keeps the date before the first change and deferral_count counts the later dates only.
-    const string MoveIssueSql = $"""
+    // (Table and column are the two fixed pairs above, never input.)
+    static string MoveSql(string table, string itemColumn) => $"""
         WITH change AS (
-            INSERT INTO deadline_changes (issue_id, previous_due_date, due_date, reason, changed_by, changed_at)
-            SELECT i.id, i.due_date, @dueDate, @reason, @by, @now FROM issues i WHERE i.id = @id
+            INSERT INTO deadline_changes ({itemColumn}, previous_due_date, due_date, reason, changed_by, changed_at)
+            SELECT t.id, t.due_date, @dueDate, @reason, @by, @now FROM {table} t WHERE t.id = @id
             RETURNING {Columns}
         ),
         moved AS (
-            UPDATE issues i
-            SET due_date = c.due_date, original_due_date = coalesce(i.original_due_date, c.previous_due_date),
-                deferral_count = i.deferral_count + c.deferral::int, version = i.version + 1, updated_at = @now
+            UPDATE {table} t
+            SET due_date = c.due_date, original_due_date = coalesce(t.original_due_date, c.previous_due_date),
+                deferral_count = t.deferral_count + c.deferral::int, version = t.version + 1, updated_at = @now
             FROM change c
-            WHERE i.id = c.issue_id
-        )
-        SELECT {Columns} FROM change
-        """;
-
-    const string MoveMeasureSql = $"""
-        WITH change AS (
-            INSERT INTO deadline_changes (measure_id, previous_due_date, due_date, reason, changed_by, changed_at)
-            SELECT m.id, m.due_date, @dueDate, @reason, @by, @now FROM measures m WHERE m.id = @id
-            RETURNING {Columns}
-        ),
-        moved AS (
-            UPDATE measures m
-            SET due_date = c.due_date, original_due_date = coalesce(m.original_due_date, c.previous_due_date),
-                deferral_count = m.deferral_count + c.deferral::int, version = m.version + 1, updated_at = @now
-            FROM change c
-            WHERE m.id = c.measure_id
+            WHERE t.id = c.{itemColumn}
         )
         SELECT {Columns} FROM change
         """;
