@@ -126,6 +126,18 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var measureId = (await SendAsync(client, HttpMethod.Post, "/api/v1/measures", measure, HttpStatusCode.Created))["id"]!.GetValue<long>();
         var measureUpdate = Example("put", "/api/v1/measures/{id}");
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+        // Due dates move through …/deadline only: a silent move in an update is refused, the move itself is listed.
+        var silentMove = measureUpdate.DeepClone().AsObject();
+        silentMove["dueDate"] = "2030-12-31";
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", silentMove, HttpStatusCode.Conflict,
+            ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+        var deadline = Example("post", "/api/v1/measures/{id}/deadline");
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.UnprocessableEntity); // nothing moves
+        await OkAsync(client, $"/api/v1/measures/{measureId}/deadline-changes");
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/deadline", Example("post", "/api/v1/issues/{id}/deadline"), HttpStatusCode.Created);
+        await OkAsync(client, $"/api/v1/issues/{issueId}/deadline-changes");
+        measureUpdate["dueDate"] = deadline["dueDate"]!.DeepClone();
         var progress = Example("post", "/api/v1/measures/{id}/progress");
         progress["reportedOn"] = Day(5);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);

@@ -22,6 +22,8 @@ public enum ChangeEntity
     Snapshot,
     /// <summary>A calling system; only admins see these.</summary>
     Client,
+    /// <summary>A move of an issue's or a measure's due date (key: id, issueId or measureId).</summary>
+    [JsonStringEnumMemberName("deadline-change")] DeadlineChange,
 }
 
 public enum ChangeOperation { Created, Updated, Deleted }

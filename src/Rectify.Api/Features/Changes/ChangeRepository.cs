@@ -97,6 +97,7 @@ public sealed class ChangeRepository(Db db)
                        WHEN 'indicator' THEN (SELECT camel_keys(to_jsonb(t)) FROM indicators t WHERE t.id = c.entity_id::bigint)
                        WHEN 'snapshot' THEN (SELECT camel_keys(to_jsonb(t) - 'push_hash') FROM snapshots t WHERE t.id = c.entity_id::bigint)
                        WHEN 'client' THEN (SELECT camel_keys(to_jsonb(t)) FROM clients t WHERE t.id = c.entity_id::bigint)
+                       WHEN 'deadline-change' THEN (SELECT camel_keys(to_jsonb(t)) FROM deadline_changes t WHERE t.id = c.entity_id::bigint)
                        END
                END::text AS entity
         FROM page p

@@ -50,6 +50,12 @@ public sealed record DashboardTotals
     public required int OverdueMeasures { get; init; }
     [Description("Unfinished measures due from asOf through dueSoonUntil (all of them, not only those listed).")]
     public required int DueSoonMeasures { get; init; }
+    [Description("Issues whose due date was deferred (moved later through POST …/deadline) at least once.")]
+    public required int DeferredIssues { get; init; }
+    [Description("Measures whose due date was deferred at least once.")]
+    public required int DeferredMeasures { get; init; }
+    [Description("Deferrals of the round's issues and measures in all (an item deferred twice counts twice).")]
+    public required int Deferrals { get; init; }
 }
 
 /// <summary>The first items of a list, and how many there are in all.</summary>

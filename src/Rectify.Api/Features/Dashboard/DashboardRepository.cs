@@ -79,6 +79,9 @@ public sealed class DashboardRepository(Db db)
                 OverdueIssues = issueStates.Sum(r => r.Overdue),
                 OverdueMeasures = overdueTotal,
                 DueSoonMeasures = dueSoonTotal,
+                DeferredIssues = issueStates.Sum(r => r.Deferred),
+                DeferredMeasures = measureStates.Sum(r => r.Deferred),
+                Deferrals = issueStates.Sum(r => r.Deferrals) + measureStates.Sum(r => r.Deferrals),
             },
             IssuesByState = ByState<IssueState>(issueStates.ToDictionary(r => r.State, r => r.Count)),
             MeasuresByState = measuresByState,
@@ -141,6 +144,8 @@ public sealed class DashboardRepository(Db db)
         public string State { get; init; } = "";
         public int Count { get; init; }
         public int Overdue { get; init; }
+        public int Deferred { get; init; }
+        public int Deferrals { get; init; }
     }
 
     sealed class MeasureStateRow
@@ -149,6 +154,8 @@ public sealed class DashboardRepository(Db db)
         public int Count { get; init; }
         public int Overdue { get; init; }
         public int DueSoon { get; init; }
+        public int Deferred { get; init; }
+        public int Deferrals { get; init; }
     }
 
     sealed class ListedMeasureRow
@@ -245,14 +252,16 @@ public sealed class DashboardRepository(Db db)
         WHERE r.code = @round;
 
         SELECT i.state, count(*)::int AS count,
-               count(*) FILTER (WHERE i.due_date < @today AND i.state IN ('open', 'in_progress'))::int AS overdue
+               count(*) FILTER (WHERE i.due_date < @today AND i.state IN ('open', 'in_progress'))::int AS overdue,
+               count(*) FILTER (WHERE i.deferral_count > 0)::int AS deferred, sum(i.deferral_count)::int AS deferrals
         FROM issues i JOIN rounds r ON r.id = i.round_id
         WHERE r.code = @round
         GROUP BY i.state;
 
         SELECT m.state, count(*)::int AS count,
                count(*) FILTER (WHERE m.due_date < @today)::int AS overdue,
-               count(*) FILTER (WHERE m.due_date BETWEEN @today AND @dueSoon)::int AS due_soon
+               count(*) FILTER (WHERE m.due_date BETWEEN @today AND @dueSoon)::int AS due_soon,
+               count(*) FILTER (WHERE m.deferral_count > 0)::int AS deferred, sum(m.deferral_count)::int AS deferrals
         FROM {RoundMeasures}
         WHERE r.code = @round
         GROUP BY m.state;

@@ -44,6 +44,11 @@ public sealed record IssueResponse
     [Description("Measures taken against the issue (only on GET of one issue).")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<MeasureResponse>? Measures { get; init; }
+
+    [Description("The due date before its first change through POST …/deadline; the due date itself while it never moved (null without one).")]
+    public DateOnly? OriginalDueDate { get; init; }
+    [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
+    public required int DeferralCount { get; init; }
 }
 
 public sealed record IssueReview(DateTime RequestedAt, string RequestedBy, string? Note);
@@ -144,6 +149,9 @@ public sealed record IssueListQuery : PageRequest
     [Description("Text to find in the code, title or description (Chinese or not, case-insensitive).")]
     [StringLength(200)]
     public string? Q { get; init; }
+
+    [Description("true: only issues deferred at least once (deferralCount above 0); false: only issues never deferred.")]
+    public bool? Deferred { get; init; }
 }
 
 /// <summary>A blocking item named when an issue cannot be closed.</summary>
@@ -176,6 +184,8 @@ sealed class IssueRow : IVersionedRow
     public bool Overdue { get; init; }
     public decimal? Progress { get; init; }
     public int MeasureCount { get; init; }
+    public DateOnly? OriginalDueDate { get; init; }
+    public int DeferralCount { get; init; }
 
     public IssueState StateValue => EnumText.Parse<IssueState>(State);
 
@@ -187,6 +197,6 @@ sealed class IssueRow : IVersionedRow
         AllowedTransitions = IssueStates.AllowedFrom(StateValue),
         Review = ReviewRequestedAt is { } at ? new IssueReview(at, ReviewRequestedBy ?? "", ReviewNote) : null,
         Closure = ClosedOn is { } on ? new IssueClosure(on, Reviewer ?? "", Conclusion ?? "", ClosedAt ?? default) : null,
-        CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
     };
 }

@@ -96,6 +96,7 @@ public static class IssueEndpoints
         new("reviewRequestedAt", i => i.Review?.RequestedAt), new("reviewRequestedBy", i => i.Review?.RequestedBy), new("reviewNote", i => i.Review?.Note),
         new("closedOn", i => i.Closure?.ClosedOn), new("reviewer", i => i.Closure?.Reviewer), new("conclusion", i => i.Closure?.Conclusion),
         new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
+        new("originalDueDate", i => i.OriginalDueDate), new("deferralCount", i => i.DeferralCount),
     ];
 
     static Task<Ok<IssueResponse>> Get(long id, IssueUseCases issues, HttpContext http, CancellationToken ct)
@@ -135,6 +136,7 @@ public static class IssueEndpoints
             Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = IssueState.InProgress,
             DueDate = new DateOnly(2026, 6, 30), Overdue = false, Progress = 62.5m, MeasureCount = 2, AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
             CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+            OriginalDueDate = new DateOnly(2026, 6, 30), DeferralCount = 0,
         };
 
         /// <summary>Issue 7, whose measures are done: the lead unit asks for sign-off (申请销号), the office's reviewer signs off.</summary>
@@ -143,7 +145,7 @@ public static class IssueEndpoints
             Id = 7, Code = "7", Title = "履行监督责任不够有力",
             Description = "巡视指出履行监督责任不够有力：机关纪委队伍结构和履职能力较弱，廉政风险防控、警示教育和领导干部个人有关事项报告管理不严，日常监督机制不健全，“监督一张网”平台应用不充分。",
             Category = "监督执纪", LeadUnit = "HNMZT.JGJW", ResponsibleLeader = "分管机关纪检工作的厅党组成员",
-            DueDate = new DateOnly(2025, 5, 31), Progress = 100m,
+            DueDate = new DateOnly(2025, 5, 31), OriginalDueDate = new DateOnly(2025, 5, 31), Progress = 100m,
         };
 
         public static readonly ReviewIssueRequest Review = new() { Note = "整改措施已全部完成，相关制度已印发，申请销号。" };

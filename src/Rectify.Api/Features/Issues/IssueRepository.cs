@@ -34,6 +34,7 @@ public sealed class IssueRepository(Db db)
         overdue = query.Overdue,
         pattern = TextSearch.ContainsPattern(query.Q),
         readable,
+        deferred = query.Deferred,
     };
 
     /// <summary>One issue with its sub-issues and its measures, or null (also when <paramref name="readable"/> hides it): one round trip.</summary>
@@ -93,7 +94,8 @@ public sealed class IssueRepository(Db db)
         return await ReadInAsync(tx, id, today, ct);
     }
 
-    Task<IssueRow> ReadInAsync(Tx tx, long id, DateOnly today, CancellationToken ct) => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today }, ct);
+    /// <summary>The issue as it is now in <paramref name="tx"/>.</summary>
+    internal Task<IssueRow> ReadInAsync(Tx tx, long id, DateOnly today, CancellationToken ct) => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today }, ct);
 
     // Derived values are computed from the live rows and "today" at read time, never stored.
     const string Select = """
@@ -101,7 +103,8 @@ public sealed class IssueRepository(Db db)
                i.responsible_leader, i.state, i.due_date, i.review_requested_at, i.review_requested_by, i.review_note,
                i.closed_at, i.closed_on, i.reviewer, i.conclusion, i.version, i.created_at, i.updated_at,
                coalesce(i.due_date < @today AND i.state IN ('open', 'in_progress'), false) AS overdue,
-               s.progress, s.measure_count
+               s.progress, s.measure_count,
+               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count
         FROM issues i
         JOIN rounds r ON r.id = i.round_id
         LEFT JOIN LATERAL (
@@ -121,13 +124,14 @@ public sealed class IssueRepository(Db db)
           AND (@overdue::boolean IS NULL OR coalesce(i.due_date < @today AND i.state IN ('open', 'in_progress'), false) = @overdue)
           AND (@pattern::text IS NULL OR i.code ILIKE @pattern OR i.title ILIKE @pattern OR i.description ILIKE @pattern)
           AND {Readable}
+          AND (@deferred::boolean IS NULL OR (i.deferral_count > 0) = @deferred)
           AND i.id > @after
         ORDER BY i.id
         LIMIT @limit
         """;
 
     // A client whose reads are limited to its units sees the issues its units lead or own a measure of (see Caller.ReadableUnits).
-    const string Readable = """
+    internal const string Readable = """
         (@readable::text[] IS NULL OR i.lead_unit_code IN (SELECT units_under(@readable))
          OR EXISTS (SELECT 1 FROM measures rm WHERE rm.issue_id = i.id AND rm.owner_unit_code IN (SELECT units_under(@readable))))
         """;

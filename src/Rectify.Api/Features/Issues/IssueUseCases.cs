@@ -45,6 +45,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
         => ChangeAsync(id, expectedVersion, "update", async (tx, before, token) =>
         {
             IssueStates.EnsureAllowed(before.StateValue, request.State, byAction: false);
+            Deadlines.DeadlineUseCases.EnsureUpdateKeeps("issue", "issues", id, before.DueDate, request.DueDate);
             // Sending a pending_review issue back to work is the review's answer, as closing is.
             if (before.StateValue == IssueState.PendingReview && request.State != IssueState.PendingReview) EnsureMayDecide(before, "send it back");
             if (request.LeadUnit != before.LeadUnitCode)

@@ -40,6 +40,11 @@ public sealed record MeasureResponse
     [Description("Evidence, oldest first (only on GET of one measure).")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<EvidenceResponse>? Evidence { get; init; }
+
+    [Description("The due date before its first change through POST …/deadline; the due date itself while it never moved.")]
+    public required DateOnly OriginalDueDate { get; init; }
+    [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
+    public required int DeferralCount { get; init; }
 }
 
 /// <summary>One report of a measure's progress.</summary>
@@ -166,6 +171,9 @@ public sealed record MeasureListQuery : PageRequest
 
     [Description("Only measures with this traffic light.")]
     public string? TrafficLight { get; init; }
+
+    [Description("true: only measures deferred at least once (deferralCount above 0); false: only measures never deferred.")]
+    public bool? Deferred { get; init; }
 }
 
 /// <summary>One line of a batch of progress entries: the measure and its entry.</summary>
@@ -192,6 +200,8 @@ sealed class MeasureRow : IVersionedRow
     public DateTime UpdatedAt { get; init; }
     public bool Overdue { get; init; }
     public string? TrafficLight { get; init; }
+    public DateOnly OriginalDueDate { get; init; }
+    public int DeferralCount { get; init; }
 
     public MeasureState StateValue => EnumText.Parse<MeasureState>(State);
 
@@ -202,5 +212,6 @@ sealed class MeasureRow : IVersionedRow
         CancelReason = CancelReason, Overdue = Overdue,
         TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight),
         AllowedTransitions = MeasureStates.AllowedFrom(StateValue), CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
     };
 }

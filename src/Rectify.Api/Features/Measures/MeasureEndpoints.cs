@@ -98,6 +98,7 @@ public static class MeasureEndpoints
         new("cancelReason", m => m.CancelReason), new("overdue", m => m.Overdue),
         new("trafficLight", m => m.TrafficLight is { } light ? EnumText.Format(light) : null),
         new("createdAt", m => m.CreatedAt), new("updatedAt", m => m.UpdatedAt),
+        new("originalDueDate", m => m.OriginalDueDate), new("deferralCount", m => m.DeferralCount),
     ];
 
     static async Task<Ok<MeasureResponse>> Get(long id, MeasureUseCases measures, HttpContext http, CancellationToken ct)
@@ -149,13 +150,14 @@ public static class MeasureEndpoints
             DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
             AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.InProgress),
             CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+            OriginalDueDate = new DateOnly(2025, 12, 31), DeferralCount = 0,
         };
 
         public static readonly MeasureResponse Infrastructure = Measure with
         {
             Id = 2, Code = "1.2", Title = "加大殡葬基础设施建设力度",
             Description = "推动将“公益性公墓安葬(放)设施覆盖率”“节地生态安葬率”纳入市县年度综合考核指标体系，建立殡葬项目月报制度；加快推进27个在建项目，截至2025年10月中旬，三亚市、万宁市、文昌市、五指山市已完成殡仪馆项目建设及设备安装调试；澄迈县、临高县、屯昌县、五指山市、琼中黎族苗族自治县、陵水黎族自治县等市县积极谋划新建公益性公墓项目；全省66个殡葬基础设施项目纳入省“十五五”重大项目清单。",
-            Progress = 40, DueDate = new DateOnly(2026, 6, 30),
+            Progress = 40, DueDate = new DateOnly(2026, 6, 30), OriginalDueDate = new DateOnly(2026, 6, 30),
         };
 
         public static readonly CreateMeasureRequest Create = new()

@@ -43,6 +43,7 @@ public sealed class MeasureRepository(Db db)
         overdue = query.Overdue,
         light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
         readable,
+        deferred = query.Deferred,
     };
 
     /// <summary>
@@ -139,7 +140,8 @@ public sealed class MeasureRepository(Db db)
     const string Select = $"""
         SELECT m.id, m.issue_id, i.state AS issue_state, r.code AS round_code, m.code, m.title, m.description, m.owner_unit_code,
                m.state, m.progress, m.start_date, m.due_date, m.completed_on, m.cancel_reason, m.version, m.created_at, m.updated_at,
-               {MeasureStates.DerivedColumns}
+               {MeasureStates.DerivedColumns},
+               coalesce(m.original_due_date, m.due_date) AS original_due_date, m.deferral_count
         FROM measures m
         JOIN issues i ON i.id = m.issue_id
         JOIN rounds r ON r.id = i.round_id
@@ -154,6 +156,7 @@ public sealed class MeasureRepository(Db db)
               AND (@dueBefore::date IS NULL OR m.due_date <= @dueBefore)
               AND (@dueAfter::date IS NULL OR m.due_date >= @dueAfter)
               AND {Readable}
+              AND (@deferred::boolean IS NULL OR (m.deferral_count > 0) = @deferred)
               AND m.id > @after) AS measure
         WHERE (@overdue::boolean IS NULL OR overdue = @overdue)
           AND (@light::text IS NULL OR traffic_light = @light)
@@ -162,7 +165,7 @@ public sealed class MeasureRepository(Db db)
         """;
 
     // A client whose reads are limited to its units sees only the measures they own (see Caller.ReadableUnits).
-    const string Readable = "(@readable::text[] IS NULL OR m.owner_unit_code IN (SELECT units_under(@readable)))";
+    internal const string Readable = "(@readable::text[] IS NULL OR m.owner_unit_code IN (SELECT units_under(@readable)))";
 
     const string FindSql = $"{Select} WHERE m.id = @id";
     const string ReadableFindSql = $"{Select} WHERE m.id = @id AND {Readable}";

@@ -41,6 +41,7 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         {
             EnsureDatesConsistent(request);
             var before = await LockAsync(tx, id, expectedVersion, token);
+            Deadlines.DeadlineUseCases.EnsureUpdateKeeps("measure", "measures", id, before.DueDate, request.DueDate);
             if (request.OwnerUnit != before.OwnerUnitCode)
                 await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, $"The new owner of measure {id}", token);
             MeasureStates.EnsureAllowed(before.StateValue, request.State);

@@ -128,6 +128,20 @@ public static class HtmlReport
             }
             html.Append("</tbody>\n</table>\n");
         }
+        html.Append("<p class=\"deferred-summary\"><b>延期事项：</b>").Append(Encode(report.DeferredSummary)).Append("</p>\n");
+        if (report.Deferred.Count > 0)
+        {
+            html.Append("<table class=\"pending deferred\">\n<thead><tr><th>序号</th><th>事项</th><th>类别</th><th>责任单位</th><th>原定时限</th><th>调整后时限</th><th>延期次数</th><th>状态</th></tr></thead>\n<tbody>\n");
+            for (var i = 0; i < report.Deferred.Count; i++)
+            {
+                var item = report.Deferred[i];
+                html.Append("<tr><td>").Append((i + 1).ToString(CultureInfo.InvariantCulture)).Append("</td><td>").Append(Encode(item.Item))
+                    .Append("</td><td>").Append(Encode(item.Kind)).Append("</td><td>").Append(Encode(item.Owner))
+                    .Append("</td><td>").Append(Encode(item.OriginalDueDate)).Append("</td><td>").Append(Encode(item.DueDate))
+                    .Append("</td><td>").Append(Encode(item.Times)).Append("</td><td>").Append(Encode(item.State)).Append("</td></tr>\n");
+            }
+            html.Append("</tbody>\n</table>\n");
+        }
         html.Append("<h3>（二）下步工作</h3>\n");
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) Paragraph(html, paragraph);
         html.Append("</section>\n");

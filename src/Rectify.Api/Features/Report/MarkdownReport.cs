@@ -54,6 +54,14 @@ public static class MarkdownReport
                 $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(p.Measure)} | {Inline(p.Area)} | {Inline(p.Owner)} | {Inline(p.DueDate)} | {Inline(p.Progress)} | {Light(p.Light, p.LightText)} |"));
             md.Add("");
         }
+        md.AddRange(["延期事项：" + Inline(report.DeferredSummary), ""]);
+        if (report.Deferred.Count > 0)
+        {
+            md.AddRange(["| 序号 | 事项 | 类别 | 责任单位 | 原定时限 | 调整后时限 | 延期次数 | 状态 |", "| ---: | --- | --- | --- | --- | --- | ---: | --- |"]);
+            md.AddRange(report.Deferred.Select((d, i) =>
+                $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(d.Item)} | {Inline(d.Kind)} | {Inline(d.Owner)} | {Inline(d.OriginalDueDate)} | {Inline(d.DueDate)} | {Inline(d.Times)} | {Inline(d.State)} |"));
+            md.Add("");
+        }
         md.AddRange(["### （二）下步工作", ""]);
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) md.AddRange([Escape(paragraph), ""]);
         md.AddRange(["---", ""]);

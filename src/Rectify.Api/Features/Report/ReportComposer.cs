@@ -52,6 +52,7 @@ public static class ReportComposer
         }
         var areaOfIssue = content.Issues.ToDictionary(i => i.Code, i => AreaOf(i).Code, StringComparer.Ordinal);
         var pending = Pending(content, areaOfIssue, issuesByCode, Unit);
+        var deferred = Deferred(content, Unit);
 
         return new ProgressReport
         {
@@ -75,6 +76,8 @@ public static class ReportComposer
             SignedOn = sources.PublishedOn is { } day ? Date(day) : null,
             SourceNote = $"本通报由整改台账数据生成：{content.Round} {content.Period}，{status}；数据读取于{Instant(sources.TakenAt)}" +
                          (content.Region is { } region ? $"；指标数据地区：{Unit(region)}。" : "；未关联地区，不列指标走势。"),
+            Deferred = deferred,
+            DeferredSummary = DeferredSummary(content.Issues.Count(i => i.DeferralCount > 0), content.Measures.Count(m => m.DeferralCount > 0)),
         };
     }
 
@@ -143,7 +146,7 @@ public static class ReportComposer
             ProgressText = Percent(m.Progress),
             Paragraphs = Paragraphs(m.Description),
             LatestNote = string.IsNullOrWhiteSpace(m.LatestNote) ? null : OneLine(m.LatestNote),
-            Meta = $"责任单位：{OneLine(unit(m.OwnerUnit))}；完成时限：{Date(m.DueDate)}" +
+            Meta = $"责任单位：{OneLine(unit(m.OwnerUnit))}；完成时限：{Date(m.DueDate)}{Deferral(m.OriginalDueDate, m.DeferralCount)}" +
                    (m.CompletedOn is { } done ? $"；完成日期：{Date(done)}" : "") + $"；状态：{State(m.State)}，进度{Percent(m.Progress)}",
             Light = m.State is MeasureState.Done or MeasureState.Cancelled ? null : m.TrafficLight,
             LightText = m.State is MeasureState.Done or MeasureState.Cancelled ? State(m.State) : Light(m.TrafficLight),
@@ -154,7 +157,7 @@ public static class ReportComposer
         if (area.LeadUnit is not null) meta.Add($"牵头单位：{OneLine(unit(area.LeadUnit))}");
         if (!string.IsNullOrWhiteSpace(area.ResponsibleLeader)) meta.Add($"责任领导：{OneLine(area.ResponsibleLeader)}");
         meta.Add($"问题状态：{State(area.State)}" + (area.Overdue ? "（逾期）" : ""));
-        if (area.DueDate is { } due) meta.Add($"整改时限：{Date(due)}");
+        if (area.DueDate is { } due) meta.Add($"整改时限：{Date(due)}{Deferral(area.OriginalDueDate, area.DeferralCount)}");
         if (area.Progress is { } progress) meta.Add($"措施平均进度：{Percent(progress)}");
         if (members.Count > 1) meta.Add($"含子问题{Integer(members.Count - 1)}个");
 
@@ -207,6 +210,24 @@ public static class ReportComposer
                 m.TrafficLight,
                 Light(m.TrafficLight)))
             .ToList();
+
+    /// <summary>The deferred issues, then the deferred measures, each with its original date (a snapshot from before deferrals were recorded has none).</summary>
+    static IReadOnlyList<ReportDeferred> Deferred(SnapshotContent content, Func<string?, string> unit)
+        => content.Issues.Where(i => i.DeferralCount > 0 && i.DueDate is not null)
+            .Select(i => new ReportDeferred($"{i.Code} {OneLine(i.Title)}", "问题", OneLine(unit(i.LeadUnit)), Date(i.OriginalDueDate ?? i.DueDate!.Value),
+                Date(i.DueDate!.Value), $"{Integer(i.DeferralCount)}次", State(i.State)))
+            .Concat(content.Measures.Where(m => m.DeferralCount > 0)
+                .Select(m => new ReportDeferred($"{m.Code} {OneLine(m.Title)}", "整改措施", OneLine(unit(m.OwnerUnit)), Date(m.OriginalDueDate ?? m.DueDate),
+                    Date(m.DueDate), $"{Integer(m.DeferralCount)}次", State(m.State))))
+            .ToList();
+
+    static string DeferredSummary(int issues, int measures) => issues + measures == 0
+        ? "本期无推迟完成时限（延期）的整改事项。"
+        : $"共有{Integer(issues)}个问题、{Integer(measures)}项整改措施推迟了完成时限（延期），原定时限与调整后时限列示如下。";
+
+    /// <summary>After a due date: its original date and the number of deferrals, when it was deferred.</summary>
+    static string Deferral(DateOnly? original, int deferrals)
+        => deferrals > 0 && original is { } day ? $"（原定{Date(day)}，延期{Integer(deferrals)}次）" : "";
 
     static string PendingSummary(IReadOnlyList<ReportPending> pending)
     {

@@ -39,7 +39,13 @@ public sealed record ProgressReport
     public string? SignedOn { get; init; }
     /// <summary>A line on how the page was made: the snapshot, when its data were read.</summary>
     public required string SourceNote { get; init; }
+    /// <summary>三、 the issues and measures whose due date was deferred, with their original dates: issues first, in code order.</summary>
+    public required IReadOnlyList<ReportDeferred> Deferred { get; init; }
+    public required string DeferredSummary { get; init; }
 }
+
+/// <summary>A deferred issue or measure (延期事项): its original and its current due date, and how many times it moved later.</summary>
+public sealed record ReportDeferred(string Item, string Kind, string Owner, string OriginalDueDate, string DueDate, string Times, string State);
 
 /// <summary>A headline figure (问题总数, 完成率 …).</summary>
 public sealed record ReportStat(string Label, string Value, string? Note = null, bool Alert = false);

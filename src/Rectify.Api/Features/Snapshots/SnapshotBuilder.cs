@@ -60,6 +60,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             CompletionRate = Percent.Of(done, counted),
             Reporting = new SnapshotCompleteness(totals.Expected, totals.Reported, totals.OnTime, totals.Late, totals.Missing,
                 Percent.Of(totals.Reported, totals.Expected)),
+            DeferredIssues = issues.Count(i => i.DeferralCount > 0),
+            DeferredMeasures = measures.Count(m => m.DeferralCount > 0),
         };
 
         return new SnapshotContent
@@ -129,12 +131,15 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         public bool Overdue { get; init; }
         public string? TrafficLight { get; init; }
         public decimal? Progress { get; init; }
+        public DateOnly? OriginalDueDate { get; init; }
+        public int DeferralCount { get; init; }
 
         public SnapshotIssue ToItem() => new()
         {
             Id = Id, Code = Code, ParentCode = ParentCode, Title = Title, Category = Category, LeadUnit = LeadUnit, ResponsibleLeader = ResponsibleLeader,
             State = EnumText.Parse<IssueState>(State), DueDate = DueDate, ClosedOn = ClosedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), Progress = Progress,
+            OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
         };
     }
 
@@ -154,12 +159,15 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         public bool Overdue { get; init; }
         public string? TrafficLight { get; init; }
         public string? LatestNote { get; init; }
+        public DateOnly? OriginalDueDate { get; init; }
+        public int DeferralCount { get; init; }
 
         public SnapshotMeasure ToItem() => new()
         {
             Id = Id, IssueCode = IssueCode, Code = Code, Title = Title, Description = Description, OwnerUnit = OwnerUnit, State = EnumText.Parse<MeasureState>(State),
             Progress = Progress, StartDate = StartDate, DueDate = DueDate, CompletedOn = CompletedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), LatestNote = LatestNote,
+            OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
         };
     }
 
@@ -178,7 +186,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
                     WHEN i.state IN ('open', 'in_progress') AND i.due_date < @today THEN 'red'
                     WHEN i.state IN ('open', 'in_progress') AND i.due_date <= @dueSoon THEN 'yellow'
                     ELSE 'green' END AS traffic_light,
-               s.progress
+               s.progress,
+               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count
         FROM issues i
         LEFT JOIN issues p ON p.id = i.parent_id
         LEFT JOIN LATERAL (
@@ -190,7 +199,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
     const string MeasuresSql = $"""
         SELECT m.id, i.code AS issue_code, m.code, m.title, m.description, m.owner_unit_code AS owner_unit, m.state, m.progress, m.start_date, m.due_date,
                m.completed_on, {MeasureStates.DerivedColumns},
-               n.note AS latest_note
+               n.note AS latest_note,
+               coalesce(m.original_due_date, m.due_date) AS original_due_date, m.deferral_count
         FROM measures m
         JOIN issues i ON i.id = m.issue_id
         LEFT JOIN LATERAL (

@@ -77,6 +77,10 @@ public sealed record SnapshotSummary
     public decimal? CompletionRate { get; init; }
     [Description("Reporting completeness of the month's indicator values (expected reports, those that arrived, and on time).")]
     public required SnapshotCompleteness Reporting { get; init; }
+    [Description("Issues whose due date was deferred (moved later through POST …/deadline) at least once; 0 in snapshots taken before deferrals were recorded.")]
+    public int DeferredIssues { get; init; }
+    [Description("Measures whose due date was deferred at least once; 0 in snapshots taken before deferrals were recorded.")]
+    public int DeferredMeasures { get; init; }
 }
 
 public sealed record SnapshotCompleteness(int Expected, int Reported, int OnTime, int Late, int Missing,
@@ -100,6 +104,10 @@ public sealed record SnapshotIssue
     [Description("Mean progress of its measures that are not cancelled.")]
     public decimal? Progress { get; init; }
     public DateOnly? ClosedOn { get; init; }
+    [Description("The due date before its first change; null in snapshots taken before deadline changes were recorded (then the due date).")]
+    public DateOnly? OriginalDueDate { get; init; }
+    [Description("How many times the due date was deferred (moved later).")]
+    public int DeferralCount { get; init; }
 }
 
 public sealed record SnapshotMeasure
@@ -120,6 +128,10 @@ public sealed record SnapshotMeasure
     public TrafficLight? TrafficLight { get; init; }
     [Description("The note of the latest progress entry reported by the end of the month.")]
     public string? LatestNote { get; init; }
+    [Description("The due date before its first change; null in snapshots taken before deadline changes were recorded (then the due date).")]
+    public DateOnly? OriginalDueDate { get; init; }
+    [Description("How many times the due date was deferred (moved later).")]
+    public int DeferralCount { get; init; }
 }
 
 public sealed record SnapshotIndicator

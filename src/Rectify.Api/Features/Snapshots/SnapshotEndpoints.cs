@@ -241,6 +241,7 @@ public static class SnapshotEndpoints
                 {
                     Id = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长",
                     State = IssueState.InProgress, DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green, Progress = 62.5m,
+                    OriginalDueDate = new DateOnly(2026, 6, 30),
                 },
             ],
             Measures =
@@ -250,6 +251,7 @@ public static class SnapshotEndpoints
                     Id = 1, IssueCode = "1", Code = "1.1", Title = "整治殡葬乱象", Description = MeasureEndpoints.Examples.Measure.Description,
                     OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85m, StartDate = new DateOnly(2025, 3, 1),
                     DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
+                    OriginalDueDate = new DateOnly(2025, 12, 31),
                 },
             ],
             Indicators =

@@ -11,8 +11,10 @@ public static class WebhookEvents
     public const string SnapshotPublished = "snapshot.published";
     public const string ImportCompleted = "import.completed";
     public const string ClientKeyRevoked = "client-key.revoked";
+    /// <summary>An issue's or a measure's due date moved through POST …/deadline (data: deadlineChange).</summary>
+    public const string DeadlineChanged = "deadline.changed";
 
-    public static readonly string[] All = [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked];
+    public static readonly string[] All = [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged];
 }
 
 public sealed record CreateSubscriptionRequest
@@ -21,7 +23,7 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 

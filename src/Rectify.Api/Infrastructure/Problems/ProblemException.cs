@@ -44,6 +44,8 @@ public static class ProblemTypes
     public const string Forbidden = Prefix + "forbidden";
     /// <summary>A decision (sign-off) by the client that asked for it: someone else decides.</summary>
     public const string SeparationOfDuties = Prefix + "separation-of-duties";
+    /// <summary>An update that would move a due date: due dates move only through POST …/deadline, with a reason.</summary>
+    public const string DeadlineChangeRequired = Prefix + "deadline-change-required";
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
