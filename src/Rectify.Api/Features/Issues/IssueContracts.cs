@@ -45,6 +45,9 @@ public sealed record IssueResponse
     [Description("Measures taken against the issue (only on GET of one issue).")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<MeasureResponse>? Measures { get; init; }
+
+    [Description("Derived warning level (提醒预警) while open or in progress: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise (and without a due date).")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record IssueReview(DateTime RequestedAt, string RequestedBy, string? Note);
@@ -145,6 +148,9 @@ public sealed record IssueListQuery : PageRequest
     [Description("Text to find in the code, title or description (Chinese or not, case-insensitive).")]
     [StringLength(200)]
     public string? Q { get; init; }
+
+    [Description("Only issues at this warning level (notice, yellow, red).")]
+    public string? Warning { get; init; }
 }
 
 /// <summary>A blocking item named when an issue cannot be closed.</summary>
@@ -177,6 +183,7 @@ sealed class IssueRow : IVersionedRow
     public bool Overdue { get; init; }
     public decimal? Progress { get; init; }
     public int MeasureCount { get; init; }
+    public string? WarningLevel { get; init; }
 
     public IssueState StateValue => EnumText.Parse<IssueState>(State);
 
@@ -189,5 +196,6 @@ sealed class IssueRow : IVersionedRow
         Review = ReviewRequestedAt is { } at ? new IssueReview(at, ReviewRequestedBy ?? "", ReviewNote) : null,
         Closure = ClosedOn is { } on ? new IssueClosure(on, Reviewer ?? "", Conclusion ?? "", ClosedAt ?? default) : null,
         CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
     };
 }

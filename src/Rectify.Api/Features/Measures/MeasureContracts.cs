@@ -41,6 +41,9 @@ public sealed record MeasureResponse
     [Description("Evidence, oldest first (only on GET of one measure).")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<EvidenceResponse>? Evidence { get; init; }
+
+    [Description("Derived warning level (提醒预警) while not done or cancelled: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise. The traffic light is red or yellow exactly when this is.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 /// <summary>One report of a measure's progress.</summary>
@@ -167,6 +170,9 @@ public sealed record MeasureListQuery : PageRequest
 
     [Description("Only measures with this traffic light.")]
     public string? TrafficLight { get; init; }
+
+    [Description("Only measures at this warning level (notice, yellow, red).")]
+    public string? Warning { get; init; }
 }
 
 /// <summary>One line of a batch of progress entries: the measure and its entry.</summary>
@@ -193,6 +199,7 @@ sealed class MeasureRow : IVersionedRow
     public DateTime UpdatedAt { get; init; }
     public bool Overdue { get; init; }
     public string? TrafficLight { get; init; }
+    public string? WarningLevel { get; init; }
 
     public MeasureState StateValue => EnumText.Parse<MeasureState>(State);
 
@@ -203,5 +210,6 @@ sealed class MeasureRow : IVersionedRow
         CancelReason = CancelReason, Overdue = Overdue,
         TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight),
         AllowedTransitions = MeasureStates.AllowedFrom(StateValue), CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
     };
 }

@@ -54,6 +54,7 @@ public static class MarkdownReport
                 $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(p.Measure)} | {Inline(p.Area)} | {Inline(p.Owner)} | {Inline(p.DueDate)} | {Inline(p.Progress)} | {Light(p.Light, p.LightText)} |"));
             md.Add("");
         }
+        if (report.WarningSummary is not null) md.AddRange([Escape(report.WarningSummary), ""]);
         md.AddRange(["### （二）下步工作", ""]);
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) md.AddRange([Escape(paragraph), ""]);
         md.AddRange(["---", ""]);

@@ -77,6 +77,26 @@ public sealed record SnapshotSummary
     public decimal? CompletionRate { get; init; }
     [Description("Reporting completeness of the month's indicator values (expected reports, those that arrived, and on time).")]
     public required SnapshotCompleteness Reporting { get; init; }
+    [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots taken before warnings existed).")]
+    public SnapshotWarnings? Warnings { get; init; }
+}
+
+public sealed record SnapshotWarnings
+{
+    [Description("Issues and measures at each warning level at the end of the month (as on the day after it).")]
+    public required WarningCounts AtMonthEnd { get; init; }
+    [Description("Issues and measures that entered each level during the month, as the daily warnings job recorded it (e.g. how many reached red).")]
+    public required WarningCounts EnteredThisMonth { get; init; }
+}
+
+/// <summary>A count of items per warning level.</summary>
+public sealed record WarningCounts(int Notice, int Yellow, int Red)
+{
+    public static WarningCounts Of(IEnumerable<Warnings.WarningLevel?> levels)
+    {
+        var all = levels.ToList();
+        return new(all.Count(l => l == Warnings.WarningLevel.Notice), all.Count(l => l == Warnings.WarningLevel.Yellow), all.Count(l => l == Warnings.WarningLevel.Red));
+    }
 }
 
 public sealed record SnapshotCompleteness(int Expected, int Reported, int OnTime, int Late, int Missing,
@@ -100,6 +120,8 @@ public sealed record SnapshotIssue
     [Description("Mean progress of its measures that are not cancelled.")]
     public decimal? Progress { get; init; }
     public DateOnly? ClosedOn { get; init; }
+    [Description("Warning level at the end of the month (notice, yellow, red), null without one.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record SnapshotMeasure
@@ -120,6 +142,8 @@ public sealed record SnapshotMeasure
     public TrafficLight? TrafficLight { get; init; }
     [Description("The note of the latest progress entry reported by the end of the month.")]
     public string? LatestNote { get; init; }
+    [Description("Warning level at the end of the month (notice, yellow, red), null without one.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record SnapshotIndicator

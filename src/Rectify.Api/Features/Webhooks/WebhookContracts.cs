@@ -11,8 +11,9 @@ public static class WebhookEvents
     public const string SnapshotPublished = "snapshot.published";
     public const string ImportCompleted = "import.completed";
     public const string ClientKeyRevoked = "client-key.revoked";
+    public const string WarningLevelChanged = "warning.level-changed";
 
-    public static readonly string[] All = [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked];
+    public static readonly string[] All = [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, WarningLevelChanged];
 }
 
 public sealed record CreateSubscriptionRequest
@@ -21,7 +22,7 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, warning.level-changed.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 
