@@ -83,12 +83,12 @@ public static class WarningEndpoints
         new("escalationTarget", w => w.EscalationTarget),
     ];
 
-    /// <summary>Measure 1.2 of the reference case (due 2026-06-30) as it stands on 2026-06-25: yellow, escalated to the lead unit.</summary>
+    /// <summary>Issue 1 of the reference case (due 2026-06-30) as it stands on 2026-06-25: yellow, escalated to its lead unit.</summary>
     static class Examples
     {
         static readonly WarningItem Item = new()
         {
-            Kind = WarningItemKind.Measure, Id = 2, Code = "1.2", IssueId = 1, IssueCode = "1", Title = "加大殡葬基础设施建设力度",
+            Kind = WarningItemKind.Issue, Id = 1, Code = "1", IssueId = 1, IssueCode = "1", Title = "殡葬改革推行不力",
             OwnerUnit = "HNMZT.SHSW", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = "in_progress",
             DueDate = new DateOnly(2026, 6, 30), DaysLeft = 5, Level = WarningLevel.Yellow, Since = new DateOnly(2026, 6, 20),
             EscalateTo = EscalationTo.LeadUnit, EscalationTarget = "HNMZT.SHSW",
