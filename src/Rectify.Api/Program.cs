@@ -12,6 +12,7 @@ using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Rounds;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Features.Units;
+using Rectify.Api.Features.Warnings;
 using Rectify.Api.Features.Webhooks;
 using Rectify.Api.Features.Deadlines;
 using Rectify.Api.Infrastructure;
@@ -104,6 +105,11 @@ builder.Services.AddScoped<ChangeUseCases>();
 builder.Services.AddSingleton<ChangePruning>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<ChangePruning>());
 builder.Services.AddWebhooks(builder.Configuration);
+builder.Services.Configure<WarningOptions>(builder.Configuration.GetSection(WarningOptions.Section));
+builder.Services.AddScoped<WarningRepository>();
+builder.Services.AddScoped<WarningUseCases>();
+builder.Services.AddSingleton<DailyWarnings>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<DailyWarnings>());
 builder.Services.AddSingleton<ReferenceCaseLoader>();
 
 // Start-up, once the schema is current, in this order: the demo data, then (embedded cluster only) the development key.
@@ -136,6 +142,7 @@ app.MapProgressReport();
 app.MapClients();
 app.MapChanges();
 app.MapWebhooks();
+app.MapWarnings();
 
 // `keys create …`: the first admin key, from the command line, without starting the server.
 if (args is ["keys", .. var command])

@@ -7,8 +7,11 @@ public sealed class RectifyOptions
     /// <summary>IANA time zone in which "today" and month ends are taken.</summary>
     public string TimeZone { get; set; } = "Asia/Shanghai";
 
-    /// <summary>An unfinished measure due within this many days shows yellow.</summary>
+    /// <summary>An unfinished measure due within this many days shows yellow (traffic light and warning level).</summary>
     public int DueSoonDays { get; set; } = 10;
+
+    /// <summary>An unfinished item due within this many days (and not yet yellow) is at warning level notice (提醒).</summary>
+    public int NoticeDays { get; set; } = 20;
 }
 
 /// <summary>"Today" in the configured time zone; tests fix the instant through <see cref="TimeProvider"/>.</summary>
@@ -29,4 +32,7 @@ public sealed class Clock(TimeProvider time, Microsoft.Extensions.Options.IOptio
 
     /// <summary>Last day on which an unfinished measure is still only "due soon" (yellow) rather than green.</summary>
     public DateOnly DueSoonUntil => Today.AddDays(options.Value.DueSoonDays);
+
+    /// <summary>Last day on which an unfinished item is at warning level notice rather than none.</summary>
+    public DateOnly NoticeUntil => Today.AddDays(options.Value.NoticeDays);
 }

@@ -14,7 +14,7 @@ namespace Rectify.Api.Tests.Exports;
 public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
     internal const string Header = "id,round,parentId,code,title,description,category,leadUnit,responsibleLeader,state,dueDate,overdue,progress,measureCount,"
-        + "reviewRequestedAt,reviewRequestedBy,reviewNote,closedOn,reviewer,conclusion,createdAt,updatedAt,originalDueDate,deferralCount";
+        + "reviewRequestedAt,reviewRequestedBy,reviewNote,closedOn,reviewer,conclusion,createdAt,updatedAt,originalDueDate,deferralCount,warningLevel";
 
     readonly IssueKit _kit = new(app);
     readonly ExportKit _export = new(app);

@@ -13,7 +13,7 @@ namespace Rectify.Api.Tests.Exports;
 public sealed class MeasureExportTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
     internal const string Header = "id,issueId,round,code,title,description,ownerUnit,state,progress,startDate,dueDate,completedOn,cancelReason,"
-        + "overdue,trafficLight,createdAt,updatedAt,originalDueDate,deferralCount";
+        + "overdue,trafficLight,createdAt,updatedAt,originalDueDate,deferralCount,warningLevel";
 
     readonly MeasureApi _api = new(app);
     readonly ExportKit _export = new(app);

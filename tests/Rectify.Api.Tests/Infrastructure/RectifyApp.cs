@@ -56,6 +56,8 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
         builder.UseSetting("Rectify:Access:PushesPerMinute", "1000000");
         // The month-end job would draft snapshots behind the tests' backs; its tests run it by hand.
         builder.UseSetting("Rectify:Snapshots:MonthEndDrafts", "false");
+        // So would the daily warnings job record level changes; its tests run it by hand too.
+        builder.UseSetting("Rectify:Warnings:DailyJob", "false");
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

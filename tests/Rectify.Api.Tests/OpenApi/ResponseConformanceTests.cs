@@ -103,6 +103,10 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await TextAsync(client, $"/api/v1/rounds/{Round}/report?period=2025-05&format=md", "text/markdown");
         await TextAsync(client, $"/api/v1/issues/export?round={Round}", "text/csv");
         await TextAsync(client, $"/api/v1/measures/export?round={Round}", "text/csv");
+        await OkAsync(client, $"/api/v1/rounds/{Round}/warnings");
+        await TextAsync(client, $"/api/v1/rounds/{Round}/warnings/export", "text/csv");
+        await OkAsync(client, $"/api/v1/issues/{demoIssue}/warnings");
+        await OkAsync(client, $"/api/v1/measures/{measures["items"]![0]!["id"]!.GetValue<long>()}/warnings");
         await TextAsync(client, $"/api/v1/data-values/export?indicator={indicator}", "text/csv");
         await OkAsync(client, "/api/v1/journal?limit=20");
 

@@ -22,14 +22,14 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
         CancellationToken ct)
     {
         EnsureReason(request);
-        var issue = Versions.Expect(await issues.LockAsync(tx, id, clock.Today, ct), expectedVersion, "issue", id);
+        var issue = Versions.Expect(await issues.LockAsync(tx, id, MeasureDay.Of(clock), ct), expectedVersion, "issue", id);
         await UnitScope.EnsureMayWriteAsync(tx, caller, issue.LeadUnitCode, $"Issue {id}", ct);
         if (issue.StateValue == IssueState.Closed)
             throw Refuse.Conflict("The issue has been signed off (closed): its due date no longer moves.");
         EnsureMoves("issue", issue.DueDate, request.DueDate);
 
         var change = await deadlines.MoveIssueAsync(tx, id, request, caller.Name, clock.UtcNow, ct);
-        var after = await issues.ReadInAsync(tx, id, clock.Today, ct);
+        var after = await issues.ReadInAsync(tx, id, MeasureDay.Of(clock), ct);
         await journal.RecordAsync(tx, "issue", id, "deadline", null, change, ct);
         return (change, after.Version);
     }

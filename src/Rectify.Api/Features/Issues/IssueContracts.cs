@@ -49,6 +49,8 @@ public sealed record IssueResponse
     public DateOnly? OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
     public required int DeferralCount { get; init; }
+    [Description("Derived warning level (提醒预警) while open or in progress: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise (and without a due date).")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record IssueReview(DateTime RequestedAt, string RequestedBy, string? Note);
@@ -152,6 +154,8 @@ public sealed record IssueListQuery : PageRequest
 
     [Description("true: only issues deferred at least once (deferralCount above 0); false: only issues never deferred.")]
     public bool? Deferred { get; init; }
+    [Description("Only issues at this warning level (notice, yellow, red).")]
+    public string? Warning { get; init; }
 }
 
 /// <summary>A blocking item named when an issue cannot be closed.</summary>
@@ -186,6 +190,7 @@ sealed class IssueRow : IVersionedRow
     public int MeasureCount { get; init; }
     public DateOnly? OriginalDueDate { get; init; }
     public int DeferralCount { get; init; }
+    public string? WarningLevel { get; init; }
 
     public IssueState StateValue => EnumText.Parse<IssueState>(State);
 
@@ -198,5 +203,6 @@ sealed class IssueRow : IVersionedRow
         Review = ReviewRequestedAt is { } at ? new IssueReview(at, ReviewRequestedBy ?? "", ReviewNote) : null,
         Closure = ClosedOn is { } on ? new IssueClosure(on, Reviewer ?? "", Conclusion ?? "", ClosedAt ?? default) : null,
         CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
+        WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
     };
 }

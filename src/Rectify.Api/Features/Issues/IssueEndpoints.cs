@@ -21,6 +21,7 @@ public static class IssueEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<IssueState>("state")
+            .WithEnumQueryParameter<Warnings.WarningLevel>("warning")
             .WithExample(response: new Page<IssueResponse>([Examples.Issue], "azE6MTI"));
 
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
@@ -30,7 +31,8 @@ public static class IssueEndpoints
             .ProducesCsv($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
                 CsvExport.Text(CsvColumns, Examples.Issue))
             .ProducesValidationProblem()
-            .WithEnumQueryParameter<IssueState>("state");
+            .WithEnumQueryParameter<IssueState>("state")
+            .WithEnumQueryParameter<Warnings.WarningLevel>("warning");
 
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIssue")
@@ -97,6 +99,7 @@ public static class IssueEndpoints
         new("closedOn", i => i.Closure?.ClosedOn), new("reviewer", i => i.Closure?.Reviewer), new("conclusion", i => i.Closure?.Conclusion),
         new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
         new("originalDueDate", i => i.OriginalDueDate), new("deferralCount", i => i.DeferralCount),
+        new("warningLevel", i => i.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
 
     static Task<Ok<IssueResponse>> Get(long id, IssueUseCases issues, HttpContext http, CancellationToken ct)

@@ -8,23 +8,25 @@ namespace Rectify.Api.Features.Issues;
 
 /// <summary>
 /// The SQL of issues: one round trip per statement, on the transaction given (writes) or one pooled connection
-/// (reads). The rules are <see cref="IssueUseCases"/>'. <c>today</c> is the day overdue is taken on;
+/// (reads). The rules are <see cref="IssueUseCases"/>'. <c>day</c> is the day overdue and the warning level are taken on;
 /// <c>readable</c> the caller's readable units (<see cref="Infrastructure.Auth.Caller.ReadableUnits"/>), null for every unit.
 /// </summary>
 public sealed class IssueRepository(Db db)
 {
-    public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, DateOnly today, string[]? readable, CancellationToken ct)
-        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, today, readable), query.After, query.EffectiveLimit + 1), query,
+    public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
+        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, day, readable), query.After, query.EffectiveLimit + 1), query,
             (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
 
     /// <summary>Every issue the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
-    public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, DateOnly today, string[]? readable, CancellationToken ct)
-        => db.ExportAsync(ListSql, Filters(query, today, readable), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
+    public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
+        => db.ExportAsync(ListSql, Filters(query, day, readable), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
 
-    /// <summary>The list's filters, checked, with "today" taken once so that every page of an export derives from the same day.</summary>
-    static object Filters(IssueListQuery query, DateOnly today, string[]? readable) => new
+    /// <summary>The list's filters, checked, with the day taken once so that every page of an export derives from the same day.</summary>
+    static object Filters(IssueListQuery query, MeasureDay day, string[]? readable) => new
     {
-        today,
+        today = day.Today,
+        dueSoon = day.DueSoon,
+        notice = day.Notice,
         round = query.Round,
         state = QueryEnums.Checked<IssueState>(query.State, "state"),
         category = query.Category,
@@ -35,13 +37,14 @@ public sealed class IssueRepository(Db db)
         pattern = TextSearch.ContainsPattern(query.Q),
         readable,
         deferred = query.Deferred,
+        warning = QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"),
     };
 
     /// <summary>One issue with its sub-issues and its measures, or null (also when <paramref name="readable"/> hides it): one round trip.</summary>
     public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, MeasureDay day, string[]? readable, CancellationToken ct)
         => db.ReadAsync<(IssueResponse, int)?>(async (connection, token) =>
         {
-            var args = new { id, issueId = id, today = day.Today, dueSoon = day.DueSoon, readable };
+            var args = new { id, issueId = id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice, readable };
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(
                 $"{ReadableFindSql};\n{ChildrenSql};\n{MeasureRepository.ForIssueSql}", args, cancellationToken: token));
             var row = await results.ReadSingleOrDefaultAsync<IssueRow>();
@@ -54,57 +57,59 @@ public sealed class IssueRepository(Db db)
     internal Task<IssuePlacement?> PlacementAsync(Tx tx, string round, long? parentId, CancellationToken ct)
         => tx.QuerySingleOrDefaultAsync<IssuePlacement>(PlacementSql, new { round, parentId }, ct);
 
-    internal async Task<IssueRow> InsertAsync(Tx tx, CreateIssueRequest request, long roundId, DateOnly today, DateTime now, CancellationToken ct)
+    internal async Task<IssueRow> InsertAsync(Tx tx, CreateIssueRequest request, long roundId, MeasureDay day, DateTime now, CancellationToken ct)
     {
         var id = await tx.QuerySingleAsync<long>(InsertSql, new
         {
             roundId, request.ParentId, request.Code, request.Title, request.Description, request.Category,
             request.LeadUnit, request.ResponsibleLeader, request.DueDate, now,
         }, ct);
-        return await ReadInAsync(tx, id, today, ct);
+        return await ReadInAsync(tx, id, day, ct);
     }
 
     /// <summary>The issue, locked for change, or null.</summary>
-    internal Task<IssueRow?> LockAsync(Tx tx, long id, DateOnly today, CancellationToken ct)
-        => tx.QuerySingleOrDefaultAsync<IssueRow>(LockSql, new { id, today }, ct);
+    internal Task<IssueRow?> LockAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<IssueRow>(LockSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
 
     /// <summary>Replaces the issue's fields and state; the issue as it is now.</summary>
-    internal Task<IssueRow> UpdateAsync(Tx tx, long id, UpdateIssueRequest request, DateOnly today, DateTime now, CancellationToken ct)
-        => ApplyAsync(tx, id, today, UpdateSql, new
+    internal Task<IssueRow> UpdateAsync(Tx tx, long id, UpdateIssueRequest request, MeasureDay day, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, day, UpdateSql, new
         {
             id, request.Title, request.Description, request.Category, request.LeadUnit, request.ResponsibleLeader, request.DueDate,
             state = EnumText.Format(request.State), now,
         }, ct);
 
     /// <summary>Moves the issue to pending_review, recording who asked and when; the issue as it is now.</summary>
-    internal Task<IssueRow> RequestReviewAsync(Tx tx, long id, string? note, string by, DateOnly today, DateTime now, CancellationToken ct)
-        => ApplyAsync(tx, id, today, ReviewSql, new { id, note, by, now }, ct);
+    internal Task<IssueRow> RequestReviewAsync(Tx tx, long id, string? note, string by, MeasureDay day, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, day, ReviewSql, new { id, note, by, now }, ct);
 
     /// <summary>Closes the issue with the review's conclusion; the issue as it is now.</summary>
-    internal Task<IssueRow> CloseAsync(Tx tx, long id, CloseIssueRequest request, DateOnly today, DateTime now, CancellationToken ct)
-        => ApplyAsync(tx, id, today, CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now }, ct);
+    internal Task<IssueRow> CloseAsync(Tx tx, long id, CloseIssueRequest request, MeasureDay day, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, day, CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now }, ct);
 
     /// <summary>The sub-issues of the issue that are not closed yet.</summary>
     public async Task<IReadOnlyList<BlockingItem>> OpenSubIssuesAsync(Tx tx, long id, CancellationToken ct)
         => (await tx.QueryAsync<BlockingItem>(BlockingSubIssuesSql, new { id }, ct)).AsList();
 
-    async Task<IssueRow> ApplyAsync(Tx tx, long id, DateOnly today, string sql, object args, CancellationToken ct)
+    async Task<IssueRow> ApplyAsync(Tx tx, long id, MeasureDay day, string sql, object args, CancellationToken ct)
     {
         await tx.ExecuteAsync(sql, args, ct);
-        return await ReadInAsync(tx, id, today, ct);
+        return await ReadInAsync(tx, id, day, ct);
     }
 
     /// <summary>The issue as it is now in <paramref name="tx"/>.</summary>
-    internal Task<IssueRow> ReadInAsync(Tx tx, long id, DateOnly today, CancellationToken ct) => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today }, ct);
+    internal Task<IssueRow> ReadInAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
+        => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
 
     // Derived values are computed from the live rows and "today" at read time, never stored.
-    const string Select = """
+    const string Select = $"""
         SELECT i.id, i.round_id, r.code AS round_code, i.parent_id, i.code, i.title, i.description, i.category, i.lead_unit_code,
                i.responsible_leader, i.state, i.due_date, i.review_requested_at, i.review_requested_by, i.review_note,
                i.closed_at, i.closed_on, i.reviewer, i.conclusion, i.version, i.created_at, i.updated_at,
-               coalesce(i.due_date < @today AND i.state IN ('open', 'in_progress'), false) AS overdue,
+               coalesce({Warnings.WarningLevels.Issue} = 'red', false) AS overdue,
                s.progress, s.measure_count,
-               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count
+               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count,
+               {Warnings.WarningLevels.Issue} AS warning_level
         FROM issues i
         JOIN rounds r ON r.id = i.round_id
         LEFT JOIN LATERAL (
@@ -121,8 +126,9 @@ public sealed class IssueRepository(Db db)
           AND (@leadUnit::text IS NULL OR i.lead_unit_code = @leadUnit)
           AND (@parent::bigint IS NULL OR i.parent_id = @parent)
           AND (@topLevel::boolean IS NULL OR (i.parent_id IS NULL) = @topLevel)
-          AND (@overdue::boolean IS NULL OR coalesce(i.due_date < @today AND i.state IN ('open', 'in_progress'), false) = @overdue)
+          AND (@overdue::boolean IS NULL OR coalesce({Warnings.WarningLevels.Issue} = 'red', false) = @overdue)
           AND (@pattern::text IS NULL OR i.code ILIKE @pattern OR i.title ILIKE @pattern OR i.description ILIKE @pattern)
+          AND (@warning::text IS NULL OR {Warnings.WarningLevels.Issue} = @warning)
           AND {Readable}
           AND (@deferred::boolean IS NULL OR (i.deferral_count > 0) = @deferred)
           AND i.id > @after

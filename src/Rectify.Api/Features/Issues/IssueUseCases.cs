@@ -15,10 +15,10 @@ namespace Rectify.Api.Features.Issues;
 public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureRepository measures, Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => issues.ListAsync(query, clock.Today, caller.ReadableUnits, ct);
+        => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
 
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
-        => issues.ExportAsync(query, clock.Today, caller.ReadableUnits, ct);
+        => issues.ExportAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
 
     /// <summary>One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.</summary>
     public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
@@ -36,7 +36,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
             throw Refuse.DoesNotFit("parentId", $"No issue {request.ParentId} exists in round '{request.Round}'.");
         await UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, "The new issue's lead", ct);
 
-        var created = await issues.InsertAsync(tx, request, place.RoundId, clock.Today, clock.UtcNow, ct);
+        var created = await issues.InsertAsync(tx, request, place.RoundId, MeasureDay.Of(clock), clock.UtcNow, ct);
         await journal.RecordAsync(tx, "issue", created.Id, "create", null, created.ToResponse(), ct);
         return (created.ToResponse(), created.Version);
     }
@@ -50,14 +50,14 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
             if (before.StateValue == IssueState.PendingReview && request.State != IssueState.PendingReview) EnsureMayDecide(before, "send it back");
             if (request.LeadUnit != before.LeadUnitCode)
                 await UnitScope.EnsureMayWriteAsync(tx, caller, request.LeadUnit, $"The new lead of issue {id}", token);
-            return await issues.UpdateAsync(tx, id, request, clock.Today, clock.UtcNow, token);
+            return await issues.UpdateAsync(tx, id, request, MeasureDay.Of(clock), clock.UtcNow, token);
         }, ct);
 
     public Task<(IssueResponse Issue, int Version)> RequestReviewAsync(long id, ReviewIssueRequest request, int? expectedVersion, CancellationToken ct)
         => ChangeAsync(id, expectedVersion, "review", (tx, before, token) =>
         {
             IssueStates.EnsureAllowed(before.StateValue, IssueState.PendingReview, byAction: true);
-            return issues.RequestReviewAsync(tx, id, request.Note, caller.Name, clock.Today, clock.UtcNow, token);
+            return issues.RequestReviewAsync(tx, id, request.Note, caller.Name, MeasureDay.Of(clock), clock.UtcNow, token);
         }, ct);
 
     public Task<(IssueResponse Issue, int Version)> CloseAsync(long id, CloseIssueRequest request, int? expectedVersion, CancellationToken ct)
@@ -67,7 +67,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
             EnsureMayDecide(before, "sign it off");
             if (request.ClosedOn > clock.Today) throw Refuse.Invalid("closedOn", "closedOn cannot be in the future.");
             await EnsureNothingBlocksClosingAsync(tx, id, token);
-            return await issues.CloseAsync(tx, id, request, clock.Today, clock.UtcNow, token);
+            return await issues.CloseAsync(tx, id, request, MeasureDay.Of(clock), clock.UtcNow, token);
         }, ct);
 
     /// <summary>
@@ -78,7 +78,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, MeasureReposito
         long id, int? expectedVersion, string action, Func<Tx, IssueRow, CancellationToken, Task<IssueRow>> change, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
-            var before = Versions.Expect(await issues.LockAsync(tx, id, clock.Today, token), expectedVersion, "issue", id);
+            var before = Versions.Expect(await issues.LockAsync(tx, id, MeasureDay.Of(clock), token), expectedVersion, "issue", id);
             // An issue is its lead unit's: owning one of its measures lets a unit report on that measure, not change the issue.
             await UnitScope.EnsureMayWriteAsync(tx, caller, before.LeadUnitCode, $"Issue {id}", token);
             var after = await change(tx, before, token);

@@ -45,6 +45,8 @@ public sealed record MeasureResponse
     public required DateOnly OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
     public required int DeferralCount { get; init; }
+    [Description("Derived warning level (提醒预警) while not done or cancelled: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise. The traffic light is red or yellow exactly when this is.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 /// <summary>One report of a measure's progress.</summary>
@@ -174,6 +176,8 @@ public sealed record MeasureListQuery : PageRequest
 
     [Description("true: only measures deferred at least once (deferralCount above 0); false: only measures never deferred.")]
     public bool? Deferred { get; init; }
+    [Description("Only measures at this warning level (notice, yellow, red).")]
+    public string? Warning { get; init; }
 }
 
 /// <summary>One line of a batch of progress entries: the measure and its entry.</summary>
@@ -202,6 +206,7 @@ sealed class MeasureRow : IVersionedRow
     public string? TrafficLight { get; init; }
     public DateOnly OriginalDueDate { get; init; }
     public int DeferralCount { get; init; }
+    public string? WarningLevel { get; init; }
 
     public MeasureState StateValue => EnumText.Parse<MeasureState>(State);
 
@@ -213,5 +218,6 @@ sealed class MeasureRow : IVersionedRow
         TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight),
         AllowedTransitions = MeasureStates.AllowedFrom(StateValue), CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
         OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
+        WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
     };
 }

@@ -21,6 +21,7 @@ public static class MeasureEndpoints
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<MeasureState>("state")
             .WithEnumQueryParameter<TrafficLight>("trafficLight")
+            .WithEnumQueryParameter<Warnings.WarningLevel>("warning")
             .WithExample(response: new Page<MeasureResponse>([Examples.Measure], null));
 
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
@@ -31,7 +32,8 @@ public static class MeasureEndpoints
                 CsvExport.Text(CsvColumns, Examples.Measure))
             .ProducesValidationProblem()
             .WithEnumQueryParameter<MeasureState>("state")
-            .WithEnumQueryParameter<TrafficLight>("trafficLight");
+            .WithEnumQueryParameter<TrafficLight>("trafficLight")
+            .WithEnumQueryParameter<Warnings.WarningLevel>("warning");
 
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetMeasure")
@@ -99,6 +101,7 @@ public static class MeasureEndpoints
         new("trafficLight", m => m.TrafficLight is { } light ? EnumText.Format(light) : null),
         new("createdAt", m => m.CreatedAt), new("updatedAt", m => m.UpdatedAt),
         new("originalDueDate", m => m.OriginalDueDate), new("deferralCount", m => m.DeferralCount),
+        new("warningLevel", m => m.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
 
     static async Task<Ok<MeasureResponse>> Get(long id, MeasureUseCases measures, HttpContext http, CancellationToken ct)

@@ -5,13 +5,14 @@ using Rectify.Api.Infrastructure.Http;
 namespace Rectify.Api.Features.Measures;
 
 /// <summary>
-/// The day a measure's derived values are taken on: overdue and the traffic light read <see cref="Today"/> and
-/// <see cref="DueSoon"/> (the last day on which an unfinished measure is only due soon).
+/// The day a measure's derived values are taken on: overdue, the traffic light and the warning level read <see cref="Today"/>,
+/// <see cref="DueSoon"/> (the last day on which an unfinished measure is only due soon) and <see cref="Notice"/> (the last
+/// day of warning level notice).
 /// </summary>
-public readonly record struct MeasureDay(DateOnly Today, DateOnly DueSoon)
+public readonly record struct MeasureDay(DateOnly Today, DateOnly DueSoon, DateOnly Notice)
 {
     /// <summary>The clock's day, taken once.</summary>
-    public static MeasureDay Of(Infrastructure.Clock clock) => new(clock.Today, clock.DueSoonUntil);
+    public static MeasureDay Of(Infrastructure.Clock clock) => new(clock.Today, clock.DueSoonUntil, clock.NoticeUntil);
 }
 
 /// <summary>
@@ -34,6 +35,7 @@ public sealed class MeasureRepository(Db db)
     {
         today = day.Today,
         dueSoon = day.DueSoon,
+        notice = day.Notice,
         issue = query.Issue,
         round = query.Round,
         ownerUnit = query.OwnerUnit,
@@ -44,11 +46,12 @@ public sealed class MeasureRepository(Db db)
         light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
         readable,
         deferred = query.Deferred,
+        warning = QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"),
     };
 
     /// <summary>
     /// Every measure of one issue, for the issue's detail, read from the results of <see cref="ForIssueSql"/> (parameters
-    /// @issueId, @today, @dueSoon, @readable), which the issue's read sends in its own round trip.
+    /// @issueId, @today, @dueSoon, @notice, @readable), which the issue's read sends in its own round trip.
     /// </summary>
     internal static async Task<IReadOnlyList<MeasureResponse>> ReadForIssueAsync(SqlMapper.GridReader results)
         => (await results.ReadAsync<MeasureRow>()).Select(r => r.ToResponse()).ToList();
@@ -58,7 +61,7 @@ public sealed class MeasureRepository(Db db)
         => db.ReadAsync<(MeasureResponse, int)?>(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = day.Today, dueSoon = day.DueSoon, readable }, cancellationToken: token));
+                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice, readable }, cancellationToken: token));
             var row = await results.ReadSingleOrDefaultAsync<MeasureRow>();
             var progress = (await results.ReadAsync<ProgressEntryResponse>()).ToList();
             var evidence = (await results.ReadAsync<EvidenceResponse>()).ToList();
@@ -87,18 +90,18 @@ public sealed class MeasureRepository(Db db)
 
     /// <summary>The measure, locked for change, or null.</summary>
     internal Task<MeasureRow?> LockAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
-        => tx.QuerySingleOrDefaultAsync<MeasureRow>(LockSql, new { id, today = day.Today, dueSoon = day.DueSoon }, ct);
+        => tx.QuerySingleOrDefaultAsync<MeasureRow>(LockSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
 
     /// <summary>The measures of <paramref name="ids"/> that exist, locked for change in id order (no deadlock between batches), by id.</summary>
     internal async Task<Dictionary<long, MeasureRow>> LockManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
-        => (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = day.Today, dueSoon = day.DueSoon }, ct)).ToDictionary(r => r.Id);
+        => (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct)).ToDictionary(r => r.Id);
 
     /// <summary>The measures of <paramref name="ids"/> as they are now in <paramref name="tx"/>, by id.</summary>
     internal async Task<Dictionary<long, MeasureRow>> ReadManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
-        => (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = day.Today, dueSoon = day.DueSoon }, ct)).ToDictionary(r => r.Id);
+        => (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct)).ToDictionary(r => r.Id);
 
     internal Task<MeasureRow> ReadInAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
-        => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon }, ct);
+        => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
 
     /// <summary>Replaces the fields and state of the measure (a cancel reason only when cancelled) and reads it back.</summary>
     internal async Task<MeasureRow> UpdateAsync(Tx tx, long id, UpdateMeasureRequest request, MeasureDay day, DateTime now, CancellationToken ct)
@@ -160,6 +163,7 @@ public sealed class MeasureRepository(Db db)
               AND m.id > @after) AS measure
         WHERE (@overdue::boolean IS NULL OR overdue = @overdue)
           AND (@light::text IS NULL OR traffic_light = @light)
+          AND (@warning::text IS NULL OR warning_level = @warning)
         ORDER BY id
         LIMIT @limit
         """;

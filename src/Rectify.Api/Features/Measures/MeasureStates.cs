@@ -11,16 +11,14 @@ public enum TrafficLight { Green, Yellow, Red }
 public static class MeasureStates
 {
     /// <summary>
-    /// The derived columns <c>overdue</c> and <c>traffic_light</c> of a measure row <c>m</c>, from <c>@today</c> and
-    /// <c>@dueSoon</c> (the last day on which an unfinished measure is only due soon). Every read of a measure uses it.
+    /// The derived columns <c>overdue</c>, <c>traffic_light</c> and <c>warning_level</c> of a measure row <c>m</c>, from
+    /// <c>@today</c>, <c>@dueSoon</c> and <c>@notice</c> (see <see cref="MeasureDay"/>), all three from the one warning level
+    /// (<see cref="Warnings.WarningLevels"/>). Every read of a measure uses it.
     /// </summary>
-    internal const string DerivedColumns = """
-        (m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
-        CASE WHEN m.state = 'cancelled' THEN NULL
-             WHEN m.state = 'done' THEN 'green'
-             WHEN m.due_date < @today THEN 'red'
-             WHEN m.due_date <= @dueSoon THEN 'yellow'
-             ELSE 'green' END AS traffic_light
+    internal const string DerivedColumns = $"""
+        coalesce({Warnings.WarningLevels.Measure} = 'red', false) AS overdue,
+        {Warnings.WarningLevels.MeasureLight} AS traffic_light,
+        {Warnings.WarningLevels.Measure} AS warning_level
         """;
 
     static readonly Dictionary<MeasureState, MeasureState[]> Next = new()

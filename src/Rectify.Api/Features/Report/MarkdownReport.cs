@@ -62,6 +62,7 @@ public static class MarkdownReport
                 $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(d.Item)} | {Inline(d.Kind)} | {Inline(d.Owner)} | {Inline(d.OriginalDueDate)} | {Inline(d.DueDate)} | {Inline(d.Times)} | {Inline(d.State)} |"));
             md.Add("");
         }
+        if (report.WarningSummary is not null) md.AddRange([Escape(report.WarningSummary), ""]);
         md.AddRange(["### （二）下步工作", ""]);
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) md.AddRange([Escape(paragraph), ""]);
         md.AddRange(["---", ""]);

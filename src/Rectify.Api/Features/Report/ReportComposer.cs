@@ -70,6 +70,7 @@ public static class ReportComposer
             Areas = areas.Select((area, index) => Area(area, index + 1, content, areaOfIssue, issuesByCode, Unit)).ToList(),
             Pending = pending,
             PendingSummary = PendingSummary(pending),
+            WarningSummary = WarningSummary(content.Summary.Warnings, month),
             Narrative = Paragraphs(sources.Narrative),
             Closing = "对尚未完成的整改事项，逐项明确责任单位和完成时限，对推进缓慢的及时提醒预警，严格执行对账销号制度，做到整改一项、审议一项、销号一项、巩固一项。",
             Signatory = sources.UnitNames.GetValueOrDefault(sources.Round.InspectedUnit),
@@ -235,6 +236,16 @@ public static class ReportComposer
         var red = pending.Count(m => m.Light == TrafficLight.Red);
         var yellow = pending.Count(m => m.Light == TrafficLight.Yellow);
         return $"尚有{Integer(pending.Count)}项整改措施未完成，其中逾期{Integer(red)}项、临期{Integer(yellow)}项，按紧迫程度列示如下。";
+    }
+
+    /// <summary>The monthly reminders (月提醒) of the reference case: how many items entered each warning level in the month, and how many stand at each at its end.</summary>
+    static string? WarningSummary(SnapshotWarnings? warnings, Period month)
+    {
+        if (warnings is null) return null;
+        var (entered, atEnd) = (warnings.EnteredThisMonth, warnings.AtMonthEnd);
+        return $"提醒预警：实行“月提醒”机制，对推进缓慢的及时提醒预警。{PeriodName(month)}新进入提醒{Integer(entered.Notice)}项、黄色预警{Integer(entered.Yellow)}项、" +
+               $"红色预警{Integer(entered.Red)}项（问题和整改措施合计）；截至月底，处于红色预警{Integer(atEnd.Red)}项、黄色预警{Integer(atEnd.Yellow)}项、" +
+               $"提醒{Integer(atEnd.Notice)}项，按预警等级逐级提醒责任单位、牵头单位和责任领导。";
     }
 
     static ReportChart TrendChart(IReadOnlyList<ReportPoint> trend, IReadOnlyList<Period> months)

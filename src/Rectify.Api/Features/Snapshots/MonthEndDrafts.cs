@@ -31,7 +31,7 @@ public sealed record MonthEndRun(string Period, bool Due, bool LockHeldElsewhere
 /// so a second run, on this node or another, changes nothing.
 /// </summary>
 public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, TimeProvider time, IOptions<SnapshotOptions> options,
-    DatabaseReadiness readiness, ILogger<MonthEndDrafts> logger) : BackgroundService
+    DatabaseReadiness readiness, ILogger<MonthEndDrafts> logger) : ScheduledJob(time, readiness, logger)
 {
     const long JobLock = 0x5245_4354_4946_0004;
     string? _doneFor;
@@ -49,7 +49,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
         var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotUseCases>();
         return await db.WriteAsync(async (tx, token) =>
         {
-            if (!await tx.QuerySingleAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = JobLock }, token))
+            if (!await TryLockAsync(tx, JobLock, token))
                 return new MonthEndRun(month.ToString(), true, true, []);
             var drafted = new List<string>();
             foreach (var code in await tx.QueryAsync<string>(RoundsSql, new { monthEnd = month.LastDay }, token))
@@ -61,33 +61,10 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
         }, ct, repeatable: true);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.MonthEndDrafts) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var pause = options.Value.CheckInterval;
-            try
-            {
-                if (!readiness.IsReady) pause = TimeSpan.FromSeconds(1); // migrations first
-                else await DraftUnlessDoneAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The database may be down or starting: the next check tries again; nothing is half done (one transaction).
-                logger.LogWarning("Month-end drafts failed, will retry: {Message}", e.Message);
-                pause = TimeSpan.FromMinutes(1);
-            }
-            try
-            {
-                await Task.Delay(pause, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override string JobName => "Month-end drafts";
+    protected override bool Enabled => options.Value.MonthEndDrafts;
+    protected override TimeSpan CheckInterval => options.Value.CheckInterval;
+    protected override Task CheckAsync(CancellationToken ct) => DraftUnlessDoneAsync(ct);
 
     async Task DraftUnlessDoneAsync(CancellationToken ct)
     {
@@ -95,7 +72,7 @@ public sealed class MonthEndDrafts(IServiceScopeFactory scopes, Clock clock, Tim
         if (_doneFor == month) return;
         var run = await RunOnceAsync(ct);
         if (run.Due) _doneFor = run.Period;
-        if (run.Drafted.Count > 0) logger.LogInformation("Month-end drafts for {Period}: {Rounds}", run.Period, string.Join(", ", run.Drafted));
+        if (run.Drafted.Count > 0) Log.LogInformation("Month-end drafts for {Period}: {Rounds}", run.Period, string.Join(", ", run.Drafted));
     }
 
     // Rounds under rectification whose feedback came before the month ended: the ones with a month to report.

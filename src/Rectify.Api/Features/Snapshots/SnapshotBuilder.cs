@@ -26,7 +26,12 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
     {
         var monthEnd = month.LastDay;
         var asOf = Min(monthEnd.AddDays(1), clock.Today);
-        var args = new { roundId = round.Id, today = asOf, dueSoon = asOf.AddDays(options.Value.DueSoonDays), monthEnd };
+        var firstDay = new DateOnly(month.Year, month.Index, 1);
+        var args = new
+        {
+            roundId = round.Id, today = asOf, dueSoon = asOf.AddDays(options.Value.DueSoonDays), notice = asOf.AddDays(options.Value.NoticeDays),
+            monthEnd, firstDay,
+        };
         CommandDefinition Command(string sql, object parameters) => new(sql, parameters, tx, cancellationToken: ct);
 
         var issues = (await connection.QueryAsync<SnapshotIssueRow>(Command(IssuesSql, args))).Select(r => r.ToItem()).ToList();
@@ -43,9 +48,10 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         var reports = monthly.Length == 0 ? [] : await ExpectedReports.ReadAsync(connection, [month], clock, ct, indicators: monthly);
         var totals = ExpectedReports.Totals("all", reports);
 
+        var entered = (await connection.QueryAsync<(string Level, int Items)>(Command(EnteredSql, args))).ToDictionary(e => e.Level, e => e.Items);
+
         var counted = measures.Count(m => m.State != MeasureState.Cancelled);
         var done = measures.Count(m => m.State == MeasureState.Done);
-        var firstDay = new DateOnly(month.Year, month.Index, 1);
         bool InMonth(DateOnly? day) => day is { } d && d >= firstDay && d <= monthEnd;
         var summary = new SnapshotSummary
         {
@@ -62,6 +68,11 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
                 Percent.Of(totals.Reported, totals.Expected)),
             DeferredIssues = issues.Count(i => i.DeferralCount > 0),
             DeferredMeasures = measures.Count(m => m.DeferralCount > 0),
+            Warnings = new SnapshotWarnings
+            {
+                AtMonthEnd = WarningCounts.Of(issues.Select(i => i.WarningLevel).Concat(measures.Select(m => m.WarningLevel))),
+                EnteredThisMonth = new WarningCounts(entered.GetValueOrDefault("notice"), entered.GetValueOrDefault("yellow"), entered.GetValueOrDefault("red")),
+            },
         };
 
         return new SnapshotContent
@@ -133,6 +144,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         public decimal? Progress { get; init; }
         public DateOnly? OriginalDueDate { get; init; }
         public int DeferralCount { get; init; }
+        public string? WarningLevel { get; init; }
 
         public SnapshotIssue ToItem() => new()
         {
@@ -140,6 +152,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             State = EnumText.Parse<IssueState>(State), DueDate = DueDate, ClosedOn = ClosedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), Progress = Progress,
             OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
+            WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
         };
     }
 
@@ -161,6 +174,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         public string? LatestNote { get; init; }
         public DateOnly? OriginalDueDate { get; init; }
         public int DeferralCount { get; init; }
+        public string? WarningLevel { get; init; }
 
         public SnapshotMeasure ToItem() => new()
         {
@@ -168,6 +182,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             Progress = Progress, StartDate = StartDate, DueDate = DueDate, CompletedOn = CompletedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), LatestNote = LatestNote,
             OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
+            WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
         };
     }
 
@@ -178,14 +193,12 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         WHERE r.code = @round
         """;
 
-    const string IssuesSql = """
+    const string IssuesSql = $"""
         SELECT i.id, i.code, p.code AS parent_code, i.title, i.category, i.lead_unit_code AS lead_unit, i.responsible_leader, i.state,
                i.due_date, i.closed_on,
-               coalesce(i.state IN ('open', 'in_progress') AND i.due_date < @today, false) AS overdue,
-               CASE WHEN i.state = 'closed' THEN NULL
-                    WHEN i.state IN ('open', 'in_progress') AND i.due_date < @today THEN 'red'
-                    WHEN i.state IN ('open', 'in_progress') AND i.due_date <= @dueSoon THEN 'yellow'
-                    ELSE 'green' END AS traffic_light,
+               coalesce({Warnings.WarningLevels.Issue} = 'red', false) AS overdue,
+               {Warnings.WarningLevels.IssueLight} AS traffic_light,
+               {Warnings.WarningLevels.Issue} AS warning_level,
                s.progress,
                coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count
         FROM issues i
@@ -209,6 +222,14 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             ORDER BY mp.reported_on DESC, mp.id DESC LIMIT 1
         ) n ON true
         WHERE i.round_id = @roundId
+        """;
+
+    // Items (issues and measures) of the round that entered each level during the month, as the daily job recorded it.
+    const string EnteredSql = """
+        SELECT to_level AS level, count(DISTINCT (item_kind, item_id))::int AS items
+        FROM warning_changes
+        WHERE round_id = @roundId AND changed_on BETWEEN @firstDay AND @monthEnd AND to_level IS NOT NULL
+        GROUP BY to_level
         """;
 
     const string LinksSql = """

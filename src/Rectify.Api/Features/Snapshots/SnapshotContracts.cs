@@ -81,6 +81,26 @@ public sealed record SnapshotSummary
     public int DeferredIssues { get; init; }
     [Description("Measures whose due date was deferred at least once; 0 in snapshots taken before deferrals were recorded.")]
     public int DeferredMeasures { get; init; }
+    [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots taken before warnings existed).")]
+    public SnapshotWarnings? Warnings { get; init; }
+}
+
+public sealed record SnapshotWarnings
+{
+    [Description("Issues and measures at each warning level at the end of the month (as on the day after it).")]
+    public required WarningCounts AtMonthEnd { get; init; }
+    [Description("Issues and measures that entered each level during the month, as the daily warnings job recorded it (e.g. how many reached red).")]
+    public required WarningCounts EnteredThisMonth { get; init; }
+}
+
+/// <summary>A count of items per warning level.</summary>
+public sealed record WarningCounts(int Notice, int Yellow, int Red)
+{
+    public static WarningCounts Of(IEnumerable<Warnings.WarningLevel?> levels)
+    {
+        var all = levels.ToList();
+        return new(all.Count(l => l == Warnings.WarningLevel.Notice), all.Count(l => l == Warnings.WarningLevel.Yellow), all.Count(l => l == Warnings.WarningLevel.Red));
+    }
 }
 
 public sealed record SnapshotCompleteness(int Expected, int Reported, int OnTime, int Late, int Missing,
@@ -108,6 +128,8 @@ public sealed record SnapshotIssue
     public DateOnly? OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved later).")]
     public int DeferralCount { get; init; }
+    [Description("Warning level at the end of the month (notice, yellow, red), null without one.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record SnapshotMeasure
@@ -132,6 +154,8 @@ public sealed record SnapshotMeasure
     public DateOnly? OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved later).")]
     public int DeferralCount { get; init; }
+    [Description("Warning level at the end of the month (notice, yellow, red), null without one.")]
+    public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 
 public sealed record SnapshotIndicator

@@ -14,7 +14,11 @@ public static class WebhookEvents
     /// <summary>An issue's or a measure's due date moved through POST …/deadline (data: deadlineChange).</summary>
     public const string DeadlineChanged = "deadline.changed";
 
-    public static readonly string[] All = [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged];
+    /// <summary>A measure or an issue entered a new warning level (data: the recorded level change).</summary>
+    public const string WarningLevelChanged = "warning.level-changed";
+
+    public static readonly string[] All =
+        [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged, WarningLevelChanged];
 }
 
 public sealed record CreateSubscriptionRequest
@@ -23,7 +27,8 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed, "
+        + "warning.level-changed.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 
