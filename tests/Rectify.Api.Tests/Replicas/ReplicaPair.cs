@@ -19,8 +19,11 @@ public sealed class ReplicaPair : IAsyncLifetime
     public EmbeddedPostgres Standby { get; private set; } = null!;
     public StandaloneApp App { get; private set; } = null!;
 
-    /// <summary>The application role on the primary alone, for the tests' own writes and checks.</summary>
-    public string PrimaryConnectionString => Primary.AppConnectionString(Database);
+    /// <summary>
+    /// The application role on the primary alone, for the tests' own writes and checks; unpooled, since the tests stop
+    /// and start the primary.
+    /// </summary>
+    public string PrimaryConnectionString => Primary.AppConnectionString(Database) + ";Pooling=false";
 
     public string InspectedUnit => "460000";
 
@@ -41,7 +44,7 @@ public sealed class ReplicaPair : IAsyncLifetime
         var apiKey = await TestKeys.CreateAsync(PrimaryConnectionString, CancellationToken.None);
         // Host Recheck Seconds: how long Npgsql trusts what it last saw of a host (offline, primary, standby); short here so
         // that a server that is back is used again within a second or two.
-        var multiHost = new NpgsqlConnectionStringBuilder(PrimaryConnectionString)
+        var multiHost = new NpgsqlConnectionStringBuilder(Primary.AppConnectionString(Database))
         {
             Host = $"127.0.0.1:{Primary.Port},127.0.0.1:{Standby.Port}", HostRecheckSeconds = 1, Timeout = 3, MaxPoolSize = 20,
         }.ConnectionString;
