@@ -121,6 +121,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseReadinessGate();
+app.UseReadConsistency(); // where a request's reads go (Consistency, Min-LSN); before access control, whose key lookup reads
 app.UseReplayableJsonBodies();
 app.MapRectifyOpenApi(); // before access control: the documents are public
 app.UseRectifyAccess();

@@ -83,6 +83,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         // Reading the reference case.
         await OkAsync(client, "/health/live");
         await OkAsync(client, "/health/ready");
+        await OkAsync(client, "/health/replicas");
         await OkAsync(client, "/api/v1/units?limit=5");
         await OkAsync(client, "/api/v1/units/460000");
         await OkAsync(client, "/api/v1/rounds");

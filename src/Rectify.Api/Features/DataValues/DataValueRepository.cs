@@ -7,7 +7,7 @@ using Rectify.Api.Infrastructure.Problems;
 namespace Rectify.Api.Features.DataValues;
 
 /// <summary>Reads of values. <c>readable</c>: the units whose values the caller may read (null: every unit, see Caller.ReadableUnits).</summary>
-public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSource)
+public sealed class DataValueRepository(Db db)
 {
     public Task<Page<DataValueResponse>> ListAsync(DataValueListQuery query, string[]? readable, CancellationToken ct)
     {
@@ -20,7 +20,7 @@ public sealed class DataValueRepository(Db db, Npgsql.NpgsqlDataSource dataSourc
     public async Task WriteCsvAsync(DataValueListQuery query, string[]? readable, Stream output, CancellationToken ct)
     {
         var args = Filters(query, readable, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await db.OpenReadConnectionAsync(ct);
         await CsvExport.WriteAsync(output, CsvColumns, connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args), ct);
     }
 

@@ -65,8 +65,10 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     async Task<VerifiedKeys.StoredKey?> VerifyAsync(string key, byte[] hash)
     {
         var prefix = ApiKeys.PrefixOf(key);
-        var stored = prefix is null ? null : await db.ReadAsync(async (connection, token) =>
-            await connection.QuerySingleOrDefaultAsync<VerifiedKeys.StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)), Context.RequestAborted);
+        // A key created a moment ago may not have reached a standby yet: one the standby does not know is looked up on the primary.
+        var stored = prefix is null ? null : await db.ReadOrAskPrimaryAsync(async (connection, token) =>
+            await connection.QuerySingleOrDefaultAsync<VerifiedKeys.StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)),
+            found => found is null, Context.RequestAborted);
         if (!CryptographicOperations.FixedTimeEquals(hash, stored?.KeyHash ?? DummyHash)) return null;
         if (stored is { RevokedAt: null, ClientRevokedAt: null }) verified.Remember(hash, stored);
         return stored;

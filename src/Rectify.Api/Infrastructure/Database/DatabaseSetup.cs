@@ -18,6 +18,9 @@ public sealed class DatabaseOptions
 
     /// <summary>Largest number of pooled connections per API node.</summary>
     public int MaxPoolSize { get; set; } = 50;
+
+    /// <summary>How often each host of a multi-host connection string is looked at for the replica lag metric and readiness details.</summary>
+    public TimeSpan ReplicaCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public static class DatabaseSetup
@@ -35,12 +38,16 @@ public static class DatabaseSetup
         DapperTypeHandlers.Register();
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
         services.AddSingleton(embedded);
-        services.AddSingleton(sp => CreateDataSource(
+        services.AddSingleton(sp => CreateTopology(
             configuration.GetConnectionString(ConnectionStringName) is { } configured && !string.IsNullOrWhiteSpace(configured)
                 ? configured
                 : embedded.ConnectionString
                     ?? throw new InvalidOperationException("No connection string is configured and no embedded cluster runs."),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value));
+        // Writes, transactions, migrations and jobs take the primary; Db alone reads from standbys (see DatabaseTopology).
+        services.AddSingleton(sp => sp.GetRequiredService<DatabaseTopology>().Primary);
+        services.AddSingleton<ReplicaMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaMonitor>());
         services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<Db>();
         services.AddSingleton<DatabaseReadiness>();
@@ -48,7 +55,7 @@ public static class DatabaseSetup
         return services;
     }
 
-    static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions options)
+    static DatabaseTopology CreateTopology(string connectionString, DatabaseOptions options)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // What the connection string names wins. (Npgsql's ContainsKey answers whether a keyword is known, not whether it
@@ -61,7 +68,8 @@ public static class DatabaseSetup
         // writes (a 500). No request leaves session state (Database/SessionStateTests), so they can come back once the
         // cause is found; a connection string may still set them.
         builder.ApplicationName ??= "rectify-api";
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        // Several hosts (Host=primary,standby…): the primary for writes, standbys for reads (DatabaseTopology).
+        return DatabaseTopology.Create(builder.ConnectionString);
     }
 }
 

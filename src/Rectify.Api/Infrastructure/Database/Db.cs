@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -58,73 +59,53 @@ public sealed class ResilienceOptions
 public sealed class Db
 {
     readonly NpgsqlDataSource _dataSource;
+    readonly NpgsqlDataSource? _standbys;
+    readonly bool _recordCommits;
     readonly ResiliencePipeline _repeatable;
     readonly ResiliencePipeline _once;
     readonly ResiliencePipeline _bulk;
-    readonly CircuitBreakerStateProvider _circuit = new();
+    readonly ResiliencePipeline _standbyReads;
+    readonly Circuit _circuit = new();
+    readonly Circuit _readCircuit;
     readonly TimeSpan _bulkRetryBudget;
-    long _breakEndsTicks;
 
     static readonly ResiliencePropertyKey<long> FirstFailure = new("rectify.db.first-failure");
 
-    /// <summary>Closed while the database answers; open (requests refused fast with 503) after repeated transient failures.</summary>
-    public CircuitState CircuitState => _circuit.CircuitState;
+    /// <summary>Closed while the database (the primary) answers; open (requests refused fast with 503) after repeated transient failures.</summary>
+    public CircuitState CircuitState => _circuit.State;
 
     /// <summary>
     /// Whether the circuit refuses work right now: isolated, or open and within its break. Polly reports an open
     /// circuit as open until the next unit of work runs as the trial, however long ago the break ended; a readiness
     /// probe that trusted that state would keep traffic away for good, and with it the trial that closes the circuit.
     /// </summary>
-    public bool CircuitRefusing => CircuitState switch
-    {
-        CircuitState.Isolated => true,
-        CircuitState.Open => BreakLeft > TimeSpan.Zero,
-        _ => false,
-    };
+    public bool CircuitRefusing => _circuit.Refusing;
 
-    // Polly's breaker reads the system clock (no TimeProvider is given to it), so the break's end is taken on it too.
-    TimeSpan BreakLeft => TimeSpan.FromTicks(Interlocked.Read(ref _breakEndsTicks) - TimeProvider.System.GetUtcNow().UtcTicks);
+    /// <summary>
+    /// Whether reads are refused right now. With standbys configured, reads have a circuit of their own, so that a primary
+    /// that is down refuses writes while standbys go on serving reads; with one server it is the same circuit.
+    /// </summary>
+    public bool ReadsRefusing => _readCircuit.Refusing;
 
-    public Db(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger, DatabaseMetrics metrics)
+    /// <summary>Whether reads of GET requests are served by standbys (a multi-host connection string).</summary>
+    public bool HasStandbys => _standbys is not null;
+
+    public Db(DatabaseTopology topology, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger, DatabaseMetrics metrics)
     {
-        _dataSource = dataSource;
+        _dataSource = topology.Primary;
+        _standbys = topology.Reads;
+        _recordCommits = topology.HasStandbys;
         var settings = options.Value;
         _bulkRetryBudget = settings.BulkRetryBudget;
-        metrics.ObserveCircuit(() => _circuit.CircuitState);
-        var breaker = new CircuitBreakerStrategyOptions
-        {
-            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsDatabaseGone(e)),
-            FailureRatio = settings.BreakerFailureRatio,
-            MinimumThroughput = settings.BreakerMinimumThroughput,
-            SamplingDuration = settings.BreakerSamplingDuration,
-            BreakDuration = settings.BreakerBreakDuration,
-            StateProvider = _circuit,
-            OnOpened = args =>
-            {
-                Interlocked.Exchange(ref _breakEndsTicks, (TimeProvider.System.GetUtcNow() + args.BreakDuration).UtcTicks);
-                metrics.CircuitOpened();
-                logger.LogWarning("Database circuit opened for {Duration}", args.BreakDuration);
-                return default;
-            },
-            OnClosed = _ => { logger.LogInformation("Database circuit closed"); return default; },
-        };
-        // One breaker instance, shared by every pipeline, so that reads, writes and pushes see the same database state.
-        var sharedBreaker = new ResiliencePipelineBuilder().AddCircuitBreaker(breaker).Build();
+        metrics.ObserveCircuit(() => _circuit.State);
+        // One breaker instance for the primary, shared by every pipeline, so that reads, writes and pushes see the same
+        // database state; reads from standbys have their own.
+        var sharedBreaker = Breaker(_circuit, "Database", settings, logger, metrics);
+        _readCircuit = topology.HasStandbys ? new Circuit() : _circuit;
+        var readBreaker = topology.HasStandbys ? Breaker(_readCircuit, "Read (standby)", settings, logger, metrics) : sharedBreaker;
 
-        _repeatable = new ResiliencePipelineBuilder()
-            .AddTimeout(settings.UnitOfWorkTimeout)
-            .AddRetry(Retry(settings, logger, metrics, new RetryStrategyOptions
-            {
-                // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried,
-                // and a database found gone only once, at once: a second failure is the caller's 503.
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e)
-                    && (!IsDatabaseGone(e) || args.AttemptNumber == 0)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is { } e && IsDatabaseGone(e) ? settings.UnreachableRetryDelay : null),
-                MaxRetryAttempts = settings.MaxRetryAttempts,
-            }))
-            .AddPipeline(sharedBreaker)
-            .Build();
+        _repeatable = Repeatable(settings, logger, metrics, sharedBreaker);
+        _standbyReads = topology.HasStandbys ? Repeatable(settings, logger, metrics, readBreaker) : _repeatable;
         _once = new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
             .AddPipeline(sharedBreaker)
@@ -137,7 +118,7 @@ public sealed class Db
                     && (IsTransient(e) || e is BrokenCircuitException) && BulkBudgetLeft(args.Context) > TimeSpan.Zero),
                 // An open circuit is waited out (its trial may be another caller's); otherwise the usual back-off, capped below.
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Min(
-                    args.Outcome.Exception is BrokenCircuitException ? Max(BreakLeft, settings.RetryBaseDelay) : null,
+                    args.Outcome.Exception is BrokenCircuitException ? Max(_circuit.BreakLeft, settings.RetryBaseDelay) : null,
                     BulkBudgetLeft(args.Context))),
                 MaxRetryAttempts = int.MaxValue,
                 MaxDelay = TimeSpan.FromSeconds(1),
@@ -145,6 +126,41 @@ public sealed class Db
             .AddPipeline(sharedBreaker)
             .Build();
     }
+
+    static ResiliencePipeline Breaker(Circuit circuit, string name, ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics)
+        => new ResiliencePipelineBuilder().AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsDatabaseGone(e)),
+            FailureRatio = settings.BreakerFailureRatio,
+            MinimumThroughput = settings.BreakerMinimumThroughput,
+            SamplingDuration = settings.BreakerSamplingDuration,
+            BreakDuration = settings.BreakerBreakDuration,
+            StateProvider = circuit.Provider,
+            OnOpened = args =>
+            {
+                circuit.Opened(args.BreakDuration);
+                metrics.CircuitOpened();
+                logger.LogWarning("{Circuit} circuit opened for {Duration}", name, args.BreakDuration);
+                return default;
+            },
+            OnClosed = _ => { logger.LogInformation("{Circuit} circuit closed", name); return default; },
+        }).Build();
+
+    ResiliencePipeline Repeatable(ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics, ResiliencePipeline breaker)
+        => new ResiliencePipelineBuilder()
+            .AddTimeout(settings.UnitOfWorkTimeout)
+            .AddRetry(Retry(settings, logger, metrics, new RetryStrategyOptions
+            {
+                // Polly handles every exception by default; only errors PostgreSQL or the network call transient may be retried,
+                // and a database found gone only once, at once: a second failure is the caller's 503.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e)
+                    && (!IsDatabaseGone(e) || args.AttemptNumber == 0)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is { } e && IsDatabaseGone(e) ? settings.UnreachableRetryDelay : null),
+                MaxRetryAttempts = settings.MaxRetryAttempts,
+            }))
+            .AddPipeline(breaker)
+            .Build();
 
     RetryStrategyOptions Retry(ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics, RetryStrategyOptions options)
     {
@@ -197,26 +213,115 @@ public sealed class Db
         _ => false,
     };
 
-    /// <summary>A connection from the pool; failing to get one (the database down or starting) is told apart from work that broke.</summary>
-    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    /// <summary>
+    /// A connection from the pool; failing to get one (the database down or starting) is told apart from work that broke.
+    /// Besides transient errors, that is any failure to open that is not PostgreSQL's answer (a multi-host data source
+    /// that finds no suitable host says so without a transient cause).
+    /// </summary>
+    static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource source, CancellationToken ct)
     {
         try
         {
-            return await _dataSource.OpenConnectionAsync(ct);
+            return await source.OpenConnectionAsync(ct);
         }
-        catch (NpgsqlException e) when (e.IsTransient)
+        catch (NpgsqlException e) when (e.IsTransient || e is not PostgresException)
         {
             throw new DatabaseUnreachableException(e);
         }
     }
 
-    /// <summary>Reads on one pooled connection; retried as a whole on transient errors.</summary>
-    public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct)
-        => await _repeatable.ExecuteAsync(async token =>
+    /// <summary>A connection to the primary, noted as serving the current request.</summary>
+    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = await OpenAsync(_dataSource, ct);
+        ReadConsistency.Current?.Served(connection);
+        return connection;
+    }
+
+    /// <summary>Whether the server of <paramref name="connection"/> is a standby (PostgreSQL 14+ reports <c>in_hot_standby</c>).</summary>
+    public static bool IsStandby(NpgsqlConnection connection)
+        => connection.PostgresParameters.TryGetValue("in_hot_standby", out var value) && value == "on";
+
+    /// <summary>Whether the current request's reads may go to a standby: a GET or HEAD, not <c>Consistency: strong</c>.</summary>
+    bool ReadsFromStandby => _standbys is not null && ReadConsistency.Current is { Strong: false };
+
+    /// <summary>
+    /// A connection for the current request's reads: a standby when it may (else the primary, see
+    /// <see cref="ReadsFromStandby"/>); a standby that has not replayed the request's <c>Min-LSN</c> yet hands over to the primary.
+    /// </summary>
+    async Task<NpgsqlConnection> OpenForReadAsync(bool primary, CancellationToken ct)
+    {
+        if (primary || !ReadsFromStandby) return await OpenAsync(ct);
+        var consistency = ReadConsistency.Current!;
+        var connection = await OpenAsync(_standbys!, ct);
+        if (consistency.MinLsn is { } minLsn && IsStandby(connection) && !await ReplayedAsync(connection, minLsn, ct))
         {
-            await using var connection = await OpenAsync(token);
-            return await read(connection, token);
+            await connection.DisposeAsync();
+            return await OpenAsync(ct);
+        }
+        consistency.Served(connection);
+        return connection;
+    }
+
+    static async Task<bool> ReplayedAsync(NpgsqlConnection connection, NpgsqlLogSequenceNumber lsn, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT coalesce(pg_last_wal_replay_lsn() >= $1, false)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = lsn, NpgsqlDbType = NpgsqlDbType.PgLsn });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    /// <summary>Reads on one pooled connection; retried as a whole on transient errors. A GET's reads may be served by a standby.</summary>
+    public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct)
+        => (await ReadServedAsync(read, primary: false, ct)).Result;
+
+    /// <summary>
+    /// A read that a standby may answer too early: when a standby found nothing (<paramref name="missing"/>), the primary
+    /// is asked, unless it cannot be reached. For what is created elsewhere and used at once, such as a new API key.
+    /// </summary>
+    public async Task<T> ReadOrAskPrimaryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, Func<T, bool> missing, CancellationToken ct)
+    {
+        var (result, standby) = await ReadServedAsync(read, primary: false, ct);
+        if (!standby || !missing(result)) return result;
+        try
+        {
+            return (await ReadServedAsync(read, primary: true, ct)).Result;
+        }
+        catch (Exception e) when (IsDatabaseGone(e) || e is BrokenCircuitException)
+        {
+            return result;
+        }
+    }
+
+    async Task<(T Result, bool Standby)> ReadServedAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, bool primary, CancellationToken ct)
+        => await (primary || !ReadsFromStandby ? _repeatable : _standbyReads).ExecuteAsync(async token =>
+        {
+            await using var connection = await OpenForReadAsync(primary, token);
+            return (await read(connection, token), IsStandby(connection));
         }, ct);
+
+    /// <summary>
+    /// A connection for a read streamed to the caller outside the resilience pipeline (an export), routed as
+    /// <see cref="ReadAsync{T}"/> routes; the caller disposes it.
+    /// </summary>
+    public Task<NpgsqlConnection> OpenReadConnectionAsync(CancellationToken ct) => OpenForReadAsync(primary: false, ct);
+
+    /// <summary>
+    /// With standbys configured, the WAL position after the current request's commit, for its <c>Min-LSN</c> answer:
+    /// the insert position, which is at or past the commit record. Best effort: a connection that broke after
+    /// committing leaves the answer without it.
+    /// </summary>
+    async Task RecordCommitAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        if (!_recordCommits || ReadConsistency.Current is not { } consistency) return;
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()", connection);
+            if (await command.ExecuteScalarAsync(ct) is NpgsqlLogSequenceNumber lsn) consistency.Commit(lsn);
+        }
+        catch (NpgsqlException)
+        {
+        }
+    }
 
     /// <summary>
     /// One page of a keyset-paged list: <paramref name="sql"/> fetches <c>LIMIT @limit</c> rows with
@@ -270,7 +375,11 @@ public sealed class Db
                 await using var connection = await work.Db.OpenAsync(token);
                 await using var transaction = await connection.BeginTransactionAsync(token);
                 var (result, commit) = await work.Run(new Tx(connection, transaction), token);
-                if (commit) await transaction.CommitAsync(token);
+                if (commit)
+                {
+                    await transaction.CommitAsync(token);
+                    await work.Db.RecordCommitAsync(connection, token);
+                }
                 else await transaction.RollbackAsync(token);
                 return result;
             }, context, (Db: this, Run: work));
@@ -304,8 +413,36 @@ public sealed class Db
             {
                 throw new CommitOutcomeUnknownException(e);
             }
+            await RecordCommitAsync(connection, token);
             return result;
         }, ct);
+}
+
+/// <summary>
+/// One circuit breaker's state, and the end of its current break: Polly reports an open circuit as open until the next
+/// unit of work runs as the trial, however long ago the break ended.
+/// </summary>
+sealed class Circuit
+{
+    long _breakEndsTicks;
+
+    public CircuitBreakerStateProvider Provider { get; } = new();
+
+    public CircuitState State => Provider.CircuitState;
+
+    // Polly's breaker reads the system clock (no TimeProvider is given to it), so the break's end is taken on it too.
+    public TimeSpan BreakLeft => TimeSpan.FromTicks(Interlocked.Read(ref _breakEndsTicks) - TimeProvider.System.GetUtcNow().UtcTicks);
+
+    /// <summary>Isolated, or open and within its break.</summary>
+    public bool Refusing => State switch
+    {
+        CircuitState.Isolated => true,
+        CircuitState.Open => BreakLeft > TimeSpan.Zero,
+        _ => false,
+    };
+
+    public void Opened(TimeSpan breakDuration)
+        => Interlocked.Exchange(ref _breakEndsTicks, (TimeProvider.System.GetUtcNow() + breakDuration).UtcTicks);
 }
 
 /// <summary>The connection and transaction of one unit of work, with Dapper shortcuts that always pass both and the token.</summary>

@@ -148,6 +148,30 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A streaming standby of this cluster in <paramref name="options"/>.Root, started on a free loopback port: a copy
+    /// taken with <c>pg_basebackup -R -X stream</c> (which writes <c>primary_conninfo</c> and <c>standby.signal</c>),
+    /// then <paramref name="settings"/> appended to its configuration. For tests of reads from standbys.
+    /// </summary>
+    public async Task<EmbeddedPostgres> StartStandbyAsync(EmbeddedPostgresOptions options, IEnumerable<string> settings, CancellationToken ct)
+    {
+        Directory.CreateDirectory(options.Root);
+        GiveToSystemUser(options.Root);
+        EnsureReachableBySystemUser(options.Root);
+        var data = Path.Combine(options.Root, "data");
+        // The password travels in the environment, not on a command line other users can read; -R writes it into primary_conninfo.
+        await RunServerCommandAsync(_binaries, "pg_basebackup", ct, allowFailure: false, new Dictionary<string, string> { ["PGPASSWORD"] = _superuserPassword },
+            "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", SystemUser,
+            "-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync");
+        await File.AppendAllLinesAsync(Path.Combine(data, "postgresql.conf"), ["", "# Rectify standby", "hot_standby = on", .. settings], ct);
+        var port = options.Port ?? FreeLoopbackPort();
+        await RunServerCommandAsync(_binaries, "pg_ctl", ct,
+            "-D", data, "-l", Path.Combine(options.Root, "postgres.log"), "-w", "-t", "60", "-o", $"-p {port}", "start");
+        File.WriteAllText(Path.Combine(options.Root, "owner.pid"), Environment.ProcessId.ToString());
+        File.WriteAllText(Path.Combine(options.Root, "port"), port.ToString());
+        return new EmbeddedPostgres(options, _binaries, port, owned: true, _superuserPassword, AppPassword);
+    }
+
     /// <summary>Restarts the server (for fault tests): <c>pg_ctl restart -m fast</c>.</summary>
     public Task RestartAsync(CancellationToken ct) => RunServerCommandAsync(_binaries, "pg_ctl", ct,
         "-D", DataDirectory, "-l", Path.Combine(_options.Root, "postgres.log"), "-w", "-t", "60", "-m", "fast",
@@ -248,13 +272,18 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     static Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, params string[] args)
         => RunServerCommandAsync(binaries, tool, ct, allowFailure: false, args);
 
-    static async Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure, params string[] args)
+    static Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure, params string[] args)
+        => RunServerCommandAsync(binaries, tool, ct, allowFailure, new Dictionary<string, string>(), args);
+
+    static async Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure,
+        IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var executable = Path.Combine(binaries, tool);
         var start = RunningAsRoot
             ? new ProcessStartInfo("runuser") { ArgumentList = { "-u", SystemUser, "--", executable } }
             : new ProcessStartInfo(executable);
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return await RunAsync(start, tool, allowFailure, ct);
     }
 

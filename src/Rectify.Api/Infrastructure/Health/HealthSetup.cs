@@ -18,13 +18,21 @@ public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, s
 public static class HealthSetup
 {
     const string ReadyTag = "ready";
+    const string ReplicasCheckName = "replicas";
 
     public static IServiceCollection AddRectifyHealth(this IServiceCollection services)
     {
         services.AddHealthChecks()
             .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "database", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(3))
             .AddCheck<MigrationsCheck>("migrations", tags: [ReadyTag])
-            .AddCheck<CircuitCheck>("circuit", tags: [ReadyTag]);
+            .AddCheck<CircuitCheck>("circuit", tags: [ReadyTag])
+            .AddCheck<ReplicasCheck>(ReplicasCheckName, tags: [ReadyTag]);
+        // With standbys, a primary that does not answer leaves the service serving reads: degraded, still ready.
+        services.AddOptions<HealthCheckServiceOptions>().Configure<DatabaseTopology>((options, topology) =>
+        {
+            foreach (var check in options.Registrations.Where(r => r.Name == "database"))
+                check.FailureStatus = topology.HasStandbys ? HealthStatus.Degraded : HealthStatus.Unhealthy;
+        });
         return services;
     }
 
@@ -37,16 +45,24 @@ public static class HealthSetup
             .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string>()));
         group.MapGet("/ready", Ready)
             .WithName("Ready").WithSummary("Readiness")
-            .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests (degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never connection details or errors.")
+            .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests (degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded when no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys still serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
             .Produces<HealthResponse>(StatusCodes.Status200OK)
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string> { ["database"] = "healthy", ["migrations"] = "healthy", ["circuit"] = "healthy" }));
+        // The readiness details, for operators: not under the anonymous group, since they name the database hosts.
+        app.MapGet("/health/replicas", async (ReplicaMonitor replicas, CancellationToken ct) => TypedResults.Ok(await replicas.CheckAsync(ct)))
+            .WithTags("Health").WithName("Replicas").WithSummary("Database hosts and replica lag")
+            .WithDescription("Each host of a multi-host connection string, looked at now: its role (primary, standby or unreachable) and, for a standby, its replay lag in seconds and in bytes of WAL behind the primary. Empty with one database host. The same lag is the metric rectify.replica.lag.")
+            .RequireAuthorization(Auth.Scopes.PolicyName(Auth.Scopes.Admin))
+            .WithMetadata(new Auth.RequiredScope(Auth.Scopes.Admin))
+            .DisableRateLimiting()
+            .WithExample(response: new[] { new ReplicaStatus("db-standby:5432", "standby", 0.4, 8192, new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc)) });
         return app;
     }
 
-    static async Task<IResult> Ready(HealthCheckService health, CancellationToken ct)
+    static async Task<IResult> Ready(HealthCheckService health, DatabaseTopology topology, CancellationToken ct)
     {
-        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag), ct);
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag) && (c.Name != ReplicasCheckName || topology.HasStandbys), ct);
         var body = new HealthResponse(Text(report.Status), report.Entries.ToDictionary(e => e.Key, e => Text(e.Value.Status)));
         // Degraded is ready: the circuit, its break over, waits for a request to try the database again.
         return report.Status == HealthStatus.Unhealthy ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable) : TypedResults.Ok(body);
@@ -79,9 +95,27 @@ public static class HealthSetup
     /// </summary>
     sealed class CircuitCheck(Db db) : IHealthCheck
     {
+        // With standbys, reads have a circuit of their own: a primary's open circuit refuses writes only (degraded).
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-            => Task.FromResult(db.CircuitRefusing ? HealthCheckResult.Unhealthy()
+            => Task.FromResult(db.ReadsRefusing ? HealthCheckResult.Unhealthy()
+                : db.CircuitRefusing ? (db.HasStandbys ? HealthCheckResult.Degraded() : HealthCheckResult.Unhealthy())
                 : db.CircuitState == CircuitState.Closed ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Degraded());
+    }
+
+    /// <summary>
+    /// With standbys configured: each host looked at now. Healthy while a standby answers; degraded when only the primary
+    /// does (reads fall back to it); unhealthy when no host answers.
+    /// </summary>
+    sealed class ReplicasCheck(ReplicaMonitor monitor, DatabaseTopology topology) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!topology.HasStandbys) return HealthCheckResult.Healthy();
+            var hosts = await monitor.CheckAsync(cancellationToken);
+            return hosts.Any(h => h.Role == "standby") ? HealthCheckResult.Healthy()
+                : hosts.Any(h => h.Role == "primary") ? HealthCheckResult.Degraded()
+                : HealthCheckResult.Unhealthy();
+        }
     }
 }

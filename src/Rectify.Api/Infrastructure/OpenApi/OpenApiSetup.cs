@@ -92,7 +92,10 @@ public static class OpenApiSetup
             {
                 DocumentHeaders(operation, context);
                 if (context.Description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true)
+                {
                     ProblemResponses.DocumentCommonProblems(operation, context.Document!);
+                    ResponseHeaders.DocumentReadConsistency(operation, context.Description.HttpMethod);
+                }
                 ResponseHeaders.Document(operation, context.Description.ActionDescriptor.EndpointMetadata);
                 return Task.CompletedTask;
             });

@@ -44,6 +44,37 @@ public static class ResponseHeaders
         }
     }
 
+    /// <summary>
+    /// Read-your-writes with standbys: a GET takes <c>Consistency</c> and <c>Min-LSN</c>; a write's success answer carries
+    /// <c>Min-LSN</c> (when the service reads from standbys).
+    /// </summary>
+    public static void DocumentReadConsistency(OpenApiOperation operation, string? method)
+    {
+        if (string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = Database.ReadConsistencySetup.ConsistencyHeader, In = ParameterLocation.Header, Required = false,
+                Description = "strong: read from the primary, so that the answer includes every write committed before (read-your-writes). eventual (the default): a standby may answer, up to its replication lag behind.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [Database.ReadConsistencySetup.Strong, Database.ReadConsistencySetup.Eventual] },
+            });
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = Database.ReadConsistencySetup.MinLsnHeader, In = ParameterLocation.Header, Required = false,
+                Description = "The Min-LSN a write answered: a standby serves this read only once it has replayed that far, else the primary does, so the read sees that write.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$" },
+            });
+            return;
+        }
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (response is OpenApiResponse answer && status.StartsWith('2'))
+                Add(answer, Database.ReadConsistencySetup.MinLsnHeader, false,
+                    "With standbys configured: the WAL position after this write's commit. Send it as Min-LSN on a later GET to read this write.");
+        }
+    }
+
     static void Add(OpenApiResponse response, string name, bool required, string description)
     {
         response.Headers ??= new Dictionary<string, IOpenApiHeader>();
