@@ -20,7 +20,7 @@ public sealed class WebhookRepository(Db db, OutboundGuard guard, Caller caller)
         }
         catch (OutboundRefusedException refused)
         {
-            throw Problem.Unprocessable("url", refused.Message);
+            throw Problem.Unprocessable("url", refused.Reason);
         }
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var row = await db.WriteAsync((tx, token) => tx.QuerySingleAsync<SubscriptionRow>(InsertSql, new
