@@ -58,6 +58,7 @@ builder.Services.AddSingleton<Clock>();
 builder.Services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
 builder.Services.AddValidation();
 builder.Services.AddRectifyProblems();
+builder.Services.AddRectifyLanguages(builder.Configuration);
 builder.Services.AddRectifyOpenApi();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
@@ -118,6 +119,7 @@ builder.Services.AddSingleton<IDatabaseStartupStep, DevelopmentKeyStartup>();
 
 var app = builder.Build();
 
+app.UseRectifyLanguages(); // first: problems are said in the caller's language
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseReadinessGate();

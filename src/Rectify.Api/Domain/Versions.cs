@@ -16,7 +16,7 @@ public static class Versions
     /// <paramref name="row"/> (just read, usually locked) when it exists and carries <paramref name="expectedVersion"/>
     /// (any version when null): otherwise 404 naming <paramref name="what"/> and <paramref name="key"/>, or 412.
     /// </summary>
-    public static TRow Expect<TRow>(TRow? row, int? expectedVersion, string what, object key) where TRow : class, IVersionedRow
+    public static TRow Expect<TRow>(TRow? row, int? expectedVersion, Text what, object key) where TRow : class, IVersionedRow
     {
         if (row is null) throw Refuse.NotFound(what, key);
         if (expectedVersion is { } expected && row.Version != expected) throw Refuse.Stale();

@@ -91,15 +91,16 @@ public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Jour
     /// An admin limited to units grants and manages only what it holds itself: scopes it has, for units within its
     /// own (a client of every unit is beyond it). An admin of every unit, and the command line, grant anything.
     /// </summary>
-    async Task EnsureWithinOwnRightsAsync(Tx tx, IReadOnlyList<string> scopes, IReadOnlyList<string>? units, string subject, CancellationToken ct)
+    async Task EnsureWithinOwnRightsAsync(Tx tx, IReadOnlyList<string> scopes, IReadOnlyList<string>? units, Text subject, CancellationToken ct)
     {
         if (caller.Units is not { } own) return;
-        var beyond = new List<string>();
+        var beyond = new List<Text>();
         if (scopes.Where(s => !caller.Holds(s)).Distinct().ToArray() is { Length: > 0 } extra) beyond.Add($"the scope(s) {string.Join(", ", extra)}");
-        if (units is not { Count: > 0 }) beyond.Add("every unit");
+        if (units is not { Count: > 0 }) beyond.Add((Text)"every unit");
         else if (await UnitScope.OutsideAsync(tx, caller, units, ct) is { Count: > 0 } outside) beyond.Add($"the unit(s) {string.Join(", ", outside)}");
         if (beyond.Count > 0)
-            throw Refuse.Forbidden($"{subject} {string.Join(" and ", beyond)}, beyond this admin's own rights (scopes {string.Join(", ", caller.Scopes)}; "
-                + $"units {string.Join(", ", own)}): an admin limited to units grants and manages only what it holds.");
+            throw Refuse.Forbidden(new Text("{0} {1}, beyond this admin's own rights (scopes {2}; units {3}): "
+                + "an admin limited to units grants and manages only what it holds.",
+                subject, Text.Join(" and ", beyond), string.Join(", ", caller.Scopes), string.Join(", ", own)));
     }
 }

@@ -153,8 +153,8 @@ public static class DataValueEndpoints
     /// <summary>The 422 of an atomic push with rejected rows, carrying its summary (see ImportRejectedProblem).</summary>
     static ProblemException Rejected(ImportSummary summary) => new(StatusCodes.Status422UnprocessableEntity, ProblemTypes.ImportRejected,
         "The push was refused",
-        $"{summary.Rejected} of {summary.Received} rows were rejected and the push is atomic, so nothing was written. "
-        + "See summary.errors; fix the rows, or send atomic=false to land the good rows.",
+        new Text("{0} of {1} rows were rejected and the push is atomic, so nothing was written. "
+            + "See summary.errors; fix the rows, or send atomic=false to land the good rows.", summary.Rejected, summary.Received),
         new Dictionary<string, object?> { ["summary"] = summary });
 
     /// <summary>The push's Idempotency-Key, claimed and answered in the push's transaction; a replay is kept for the answer.</summary>

@@ -71,9 +71,10 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
     public static void EnsureUpdateKeeps(string item, string resource, long id, DateOnly? current, DateOnly? requested)
     {
         if (current is null || requested == current) return;
-        throw new Refusal(RefusalKind.Conflict, ProblemTypes.DeadlineChangeRequired, "Due dates move through the deadline endpoint",
-            $"The {item} is due {Date(current)}; an update cannot change that (it asked for {Date(requested)}). " +
-            $"Move it with POST /api/v1/{resource}/{id}/deadline (dueDate and reason), and send updates with the dueDate unchanged.");
+        throw new Refusal(RefusalKind.Conflict, ProblemTypes.DeadlineChangeRequired, ProblemTypes.Title(ProblemTypes.DeadlineChangeRequired)!,
+            new Text("The {0} is due {1}; an update cannot change that (it asked for {2}). "
+                + "Move it with POST /api/v1/{3}/{4}/deadline (dueDate and reason), and send updates with the dueDate unchanged.",
+                item, Date(current), Date(requested), resource, id));
     }
 
     static void EnsureReason(ChangeDeadlineRequest request)

@@ -67,8 +67,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
 
             var revising = latest?.Status == "published";
             if (revising && string.IsNullOrWhiteSpace(request.RevisionReason))
-                throw Refuse.Conflict($"The snapshot of {month} is published (revision {latest!.Revision}). To correct it, send revisionReason: "
-                    + $"the push then makes revision {latest.Revision + 1} as a draft.");
+                throw Refuse.Conflict(new Text("The snapshot of {0} is published (revision {1}). To correct it, send revisionReason: "
+                    + "the push then makes revision {2} as a draft.", month, latest!.Revision, latest.Revision + 1));
 
             var progress = await ApplyProgressAsync(tx, found, month, request.Progress ?? [], token);
             // Values may be locked by this round's publication or another's (ValueLocks): a reason lets them be revised.
@@ -114,8 +114,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
     {
         var latest = await snapshots.LatestForUpdateAsync(tx, round.Id, month, ct) ?? throw Refuse.NotFound("snapshot", $"{round.Code}/{month}");
         if (latest.Status == "published")
-            throw Refuse.Conflict($"Revision {latest.Revision} of {month} is already published. "
-                + "A correction is pushed with revisionReason and published as the next revision.");
+            throw Refuse.Conflict(new Text("Revision {0} of {1} is already published. "
+                + "A correction is pushed with revisionReason and published as the next revision.", latest.Revision, month));
         if (ifMatch is not null && !ifMatch(SnapshotRepository.Tag(latest.Revision, latest.Version))) throw Refuse.Stale();
         if (month.LastDay >= clock.Today)
             throw Refuse.Conflict($"{month} is not over yet (today is {clock.Today:yyyy-MM-dd}): a month is published after its end.");

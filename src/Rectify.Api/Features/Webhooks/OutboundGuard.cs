@@ -33,7 +33,11 @@ sealed class SystemNetwork : IOutboundNetwork
 }
 
 /// <summary>A webhook target refused by the allow-list or the address rules; no connection was made.</summary>
-public sealed class OutboundRefusedException(string message) : Exception(message);
+public sealed class OutboundRefusedException(Text reason) : Exception(reason.ToString())
+{
+    /// <summary>Why, in words the caller's language can say.</summary>
+    public Text Reason { get; } = reason;
+}
 
 /// <summary>
 /// No server-side request forgery: a webhook goes only to a host on the allow-list, and only to addresses that are

@@ -26,7 +26,7 @@ public sealed class WebhookUseCases(Db db, WebhookRepository webhooks, OutboundG
         }
         catch (OutboundRefusedException refused)
         {
-            throw Refuse.DoesNotFit("url", refused.Message);
+            throw Refuse.DoesNotFit("url", refused.Reason);
         }
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var created = await db.WriteAsync(async (tx, token) =>

@@ -93,8 +93,9 @@ public static class AccessSetup
                     HttpContext = context.HttpContext,
                     ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
                     {
-                        Status = StatusCodes.Status429TooManyRequests, Type = ProblemTypes.TooManyRequests, Title = "Too many requests",
-                        Detail = $"This client's rate limit is used up. Retry after {retryAfter} seconds.",
+                        Status = StatusCodes.Status429TooManyRequests, Type = ProblemTypes.TooManyRequests,
+                        Title = context.HttpContext.Say("Too many requests"),
+                        Detail = context.HttpContext.Say($"This client's rate limit is used up. Retry after {retryAfter} seconds."),
                     },
                 });
             };

@@ -95,7 +95,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                 ? "Bearer realm=\"rectify\""
                 : "Bearer realm=\"rectify\", error=\"invalid_token\"";
             await WriteAsync(http, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Authentication required",
-                failure ?? $"Send an API key as 'Authorization: Bearer <key>' or '{ApiKeyAuthentication.HeaderName}: <key>'.");
+                failure is null ? $"Send an API key as 'Authorization: Bearer <key>' or '{ApiKeyAuthentication.HeaderName}: <key>'." : Text.Plain(failure));
             return;
         }
         if (result.Forbidden)
@@ -103,19 +103,19 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
             var missing = result.AuthorizationFailure?.FailedRequirements
                 .Select(r => r switch { ScopeRequirement s => s.Scope, PublicOrScopeRequirement p => p.Scope, _ => null }).OfType<string>().ToArray() ?? [];
             await WriteAsync(http, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed",
-                missing.Length > 0 ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : "This key may not do this.");
+                missing.Length > 0 ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : (Text)"This key may not do this.");
             return;
         }
         await _default.HandleAsync(next, http, policy, result);
     }
 
-    Task WriteAsync(HttpContext http, int status, string type, string title, string detail)
+    Task WriteAsync(HttpContext http, int status, string type, Text title, Text detail)
     {
         http.Response.StatusCode = status;
         return problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = title, Detail = detail },
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = http.Say(title), Detail = http.Say(detail) },
         }).AsTask();
     }
 }

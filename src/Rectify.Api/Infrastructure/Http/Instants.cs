@@ -17,7 +17,10 @@ public static partial class Instants
     public const string Example = "2030-01-01T00:00:00Z";
 
     /// <summary>The refusal, naming the field as the caller wrote it.</summary>
-    public static string Message(string field) => $"{field} must be an ISO 8601 instant with an offset, e.g. {Example}.";
+    public static Text Message(string field) => $"{field} must be an ISO 8601 instant with an offset, e.g. {Example}.";
+
+    /// <summary>The refusal of a value that is not a named field (the body itself).</summary>
+    public static Text ValueMessage() => $"The value must be an ISO 8601 instant with an offset, e.g. {Example}.";
 
     // Date, 'T', hours and minutes, optional seconds and fraction, then Z or ±hh:mm: the offset is not optional.
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
@@ -50,7 +53,7 @@ public readonly record struct Instant(DateTimeOffset Utc)
 }
 
 /// <summary>An instant without an offset (or not an instant at all); the problem names the field.</summary>
-public sealed class InstantWithoutOffsetException() : JsonException(Instants.Message("The value"));
+public sealed class InstantWithoutOffsetException() : JsonException(Instants.ValueMessage().ToString());
 
 /// <summary>Reads <see cref="DateTime"/> and <see cref="DateTimeOffset"/> by <see cref="Instants"/>; writes them as before.</summary>
 public sealed class InstantConverterFactory : JsonConverterFactory

@@ -69,6 +69,7 @@ public static class ProblemResponses
     public static void DocumentCommonProblems(OpenApiOperation operation, OpenApiDocument document)
     {
         var responses = operation.Responses ??= [];
+        DocumentLanguage(operation, document);
         Add(400, "The request is malformed or a field is invalid.", "HttpValidationProblemDetails");
         Add(503, "The database is unreachable: retry after the time given in Retry-After.", "ProblemDetails");
         if (operation.Parameters?.Any(p => p.Name == Http.IdempotentCreates.Header) == true)
@@ -91,6 +92,65 @@ public static class ProblemResponses
             };
         }
     }
+
+    /// <summary>
+    /// The Accept-Language header on every API operation, and examples of a problem
+    /// said in English and in Chinese on the operation's 400 and 404: the type and field keys are the same in both.
+    /// </summary>
+    static void DocumentLanguage(OpenApiOperation operation, OpenApiDocument document)
+    {
+        operation.Parameters ??= [];
+        if (!operation.Parameters.Any(p => p.Name == "Accept-Language"))
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "Accept-Language", In = ParameterLocation.Header, Required = false,
+                Description = "The language of a problem's title, detail and field messages: zh-CN (or zh) for Chinese, en for English; "
+                    + "without it, the service's default (Localization:DefaultLanguage, English unless configured). "
+                    + "The problem type and the field keys are the same in every language.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = System.Text.Json.Nodes.JsonValue.Create("zh-CN"),
+            });
+
+        var components = document.Components ??= new OpenApiComponents();
+        components.Examples ??= new Dictionary<string, IOpenApiExample>();
+        foreach (var (name, example) in LanguageExamples) components.Examples.TryAdd(name, (IOpenApiExample)example);
+        Examples("400", "Invalid");
+        Examples("404", "NotFound");
+
+        void Examples(string status, string kind)
+        {
+            if (operation.Responses?.TryGetValue(status, out var response) != true
+                || response!.Content?.TryGetValue("application/problem+json", out var media) != true || media!.Examples?.Count > 0) return;
+            media.Examples = new Dictionary<string, IOpenApiExample>
+            {
+                ["en"] = new OpenApiExampleReference($"{kind}ProblemEnglish", document),
+                ["zh-CN"] = new OpenApiExampleReference($"{kind}ProblemChinese", document),
+            };
+        }
+    }
+
+    static readonly Dictionary<string, Microsoft.OpenApi.OpenApiExample> LanguageExamples = new()
+    {
+        ["InvalidProblemEnglish"] = Example("Accept-Language: en", """
+            {"type":"urn:rectify:problem:validation","title":"One or more fields are invalid","status":400,
+             "detail":"See errors for the fields to correct.","instance":"/api/v1/measures/1/evidence",
+             "errors":{"title":["title must not be empty and at most 500 characters long."]},"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}
+            """),
+        ["InvalidProblemChinese"] = Example("Accept-Language: zh-CN", """
+            {"type":"urn:rectify:problem:validation","title":"请求无效","status":400,
+             "detail":"请按 errors 中列出的字段逐项更正。","instance":"/api/v1/measures/1/evidence",
+             "errors":{"title":["title 不能为空，且不得超过 500 个字符。"]},"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}
+            """),
+        ["NotFoundProblemEnglish"] = Example("Accept-Language: en", """
+            {"type":"urn:rectify:problem:not-found","title":"Not found","status":404,"detail":"No measure '42' exists.",
+             "instance":"/api/v1/measures/42","traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}
+            """),
+        ["NotFoundProblemChinese"] = Example("Accept-Language: zh-CN", """
+            {"type":"urn:rectify:problem:not-found","title":"未找到","status":404,"detail":"整改措施“42”不存在。",
+             "instance":"/api/v1/measures/42","traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}
+            """),
+    };
+
+    static Microsoft.OpenApi.OpenApiExample Example(string summary, string json) => new() { Summary = summary, Value = System.Text.Json.Nodes.JsonNode.Parse(json) };
 
     static OpenApiSchema Text(string description) => new() { Type = JsonSchemaType.String, Description = description };
 

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Primitives;
 using Rectify.Api.Infrastructure.Http;
-using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
 namespace Rectify.Api.Infrastructure.Problems;
 
@@ -19,7 +18,7 @@ namespace Rectify.Api.Infrastructure.Problems;
 static class BindingFailures
 {
     /// <summary>The problem of the parameter that did not bind; null when no parameter of the endpoint failed.</summary>
-    public static ProblemDetails? Describe(HttpContext http, IExceptionHandlerFeature? failure)
+    public static ProblemWords? Describe(HttpContext http, IExceptionHandlerFeature? failure)
     {
         // The exception handler clears the request's endpoint and route values; the failure keeps them.
         var request = new Request(http, failure?.RouteValues ?? http.Request.RouteValues);
@@ -38,7 +37,7 @@ static class BindingFailures
             // A parameter with rules of its own ([Required], [Month]) is checked as request validation checks the
             // request, in the same words and together with the other parameters' rules.
             if (parameter.Attributes.OfType<ValidationAttribute>().Any()) return ValidationProblem(request, parameters);
-            return ParameterProblem(parameter.Name, type == typeof(Instant) ? Instants.Message(parameter.Name) : "The value is not valid.");
+            return ParameterProblem(parameter.Name, type == typeof(Instant) ? Instants.Message(parameter.Name) : NotValid);
         }
         return null;
     }
@@ -67,46 +66,38 @@ static class BindingFailures
     static string CamelCase(string name) => JsonNamingPolicy.CamelCase.ConvertName(name);
 
     /// <summary>Every route, query and header parameter's rules checked against the text the request sent for it.</summary>
-    static HttpValidationProblemDetails ValidationProblem(Request request, IEnumerable<Bound> parameters)
+    const string NotValid = "The value is not valid.";
+
+    static ProblemWords ValidationProblem(Request request, IEnumerable<Bound> parameters)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var errors = new Dictionary<string, Text[]>(StringComparer.Ordinal);
         foreach (var parameter in parameters)
         {
             var rules = parameter.Attributes.OfType<ValidationAttribute>().ToList();
             if (rules.Count == 0 || Values(request, parameter) is not { } values) continue;
             if (Broken(ValueType(parameter.Type), values.ToString(), rules, parameter.Name) is { } message) errors[parameter.Name] = [message];
         }
-        return new HttpValidationProblemDetails(errors)
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Type = ProblemTypes.Validation,
-            Title = Problem.ValidationTitle,
-            Detail = Problem.ValidationDetail,
-        };
+        return new ProblemWords(Invalid(), Problem.ValidationTitle, Problem.ValidationDetail, errors);
     }
 
+    static HttpValidationProblemDetails Invalid() => new() { Status = StatusCodes.Status400BadRequest, Type = ProblemTypes.Validation };
+
     /// <summary>The message of the first rule <paramref name="text"/> breaks; a value that does not parse breaks the format rule.</summary>
-    static string? Broken(Type type, string text, List<ValidationAttribute> rules, string name)
+    static Text? Broken(Type type, string text, List<ValidationAttribute> rules, string name)
     {
-        if (string.IsNullOrWhiteSpace(text)) return rules.OfType<RequiredAttribute>().FirstOrDefault()?.FormatErrorMessage(name);
+        if (string.IsNullOrWhiteSpace(text)) return rules.OfType<RequiredAttribute>().FirstOrDefault() is { } required ? ValidationMessages.For(name, required) : null;
         if (!Parses(type, text, out var value))
         {
             var format = rules.OfType<RegularExpressionAttribute>().FirstOrDefault() ?? rules.FirstOrDefault(r => r is not RequiredAttribute);
-            return format?.FormatErrorMessage(name) ?? "The value is not valid.";
+            return format is null ? NotValid : ValidationMessages.For(name, format);
         }
-        return rules.FirstOrDefault(rule => !rule.IsValid(value))?.FormatErrorMessage(name);
+        return rules.FirstOrDefault(rule => !rule.IsValid(value)) is { } broken ? ValidationMessages.For(name, broken) : null;
     }
 
     // The parameter's name only: the CLR type means nothing to a caller. Names of [AsParameters] properties are C# names
     // (Limit, DueBefore); the caller sent the query parameter in camelCase (limit, dueBefore), as the document names it.
-    static HttpValidationProblemDetails ParameterProblem(string name, string message)
-        => new(new Dictionary<string, string[]> { [name] = [message] })
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Type = ProblemTypes.Validation,
-            Title = Problem.ValidationTitle,
-            Detail = $"Parameter '{name}': {message}",
-        };
+    static ProblemWords ParameterProblem(string name, Text message)
+        => new(Invalid(), Problem.ValidationTitle, $"Parameter '{name}': {message}", new Dictionary<string, Text[]> { [name] = [message] });
 
     /// <summary>The values the request holds for a route, query or header parameter; null for a body, a service or the like.</summary>
     sealed record Request(HttpContext Http, RouteValueDictionary RouteValues);

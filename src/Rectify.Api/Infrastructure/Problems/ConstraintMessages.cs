@@ -3,7 +3,7 @@ namespace Rectify.Api.Infrastructure.Problems;
 /// <summary>What each named database constraint means to a caller, so that its violation answers in domain terms.</summary>
 static class ConstraintMessages
 {
-    static readonly Dictionary<string, string> Messages = new(StringComparer.Ordinal)
+    static readonly Dictionary<string, Text> Messages = new(StringComparer.Ordinal)
     {
         ["units_pkey"] = "A unit with this code already exists.",
         ["units_parent_exists"] = "The parent unit does not exist.",
@@ -23,5 +23,5 @@ static class ConstraintMessages
         ["measure_evidence_title_unique"] = "This measure already has evidence with the same title.",
     };
 
-    public static string? Describe(string? constraint) => constraint is not null && Messages.TryGetValue(constraint, out var message) ? message : null;
+    public static Text? Describe(string? constraint) => constraint is not null && Messages.TryGetValue(constraint, out var message) ? message : null;
 }

@@ -61,20 +61,21 @@ public static class JsonBodyProblems
     {
         using var body = await ReadAgainAsync(http, ct);
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var (keys, message) = Describe(json, body);
+        var (keys, text) = Describe(json, body);
+        var message = http.Say(text);
         foreach (var key in keys) errors[key] = [message];
         if (body.Document is { } document && body.Contract is { } contract)
         {
             var unknown = new List<string>();
             Collect(document.RootElement, contract, "$", body.Options, unknown);
-            foreach (var field in unknown) errors.TryAdd(field, [UnknownField]);
+            foreach (var field in unknown) errors.TryAdd(field, [http.Say(UnknownField)]);
         }
         return new HttpValidationProblemDetails(errors)
         {
             Status = StatusCodes.Status400BadRequest,
             Type = ProblemTypes.MalformedRequest,
-            Title = "The request body is not valid JSON for this operation",
-            Detail = errors.Count == keys.Count ? (keys.Count == 1 ? message : $"{message[..^1]}: see errors for the fields.") : Problem.ValidationDetail,
+            Title = http.Say("The request body is not valid JSON for this operation"),
+            Detail = http.Say(errors.Count != keys.Count ? Problem.ValidationDetail : keys.Count == 1 ? text : $"{text} See errors for the fields."),
         };
     }
 
@@ -86,11 +87,11 @@ public static class JsonBodyProblems
     /// The fields the failure names, as the caller wrote them, and what is wrong with them: found from the exception's
     /// type and path and from the body read again against its contract, never from the exception's text.
     /// </summary>
-    static (IReadOnlyList<string> Keys, string Message) Describe(JsonException json, Replay body)
+    static (IReadOnlyList<string> Keys, Text Message) Describe(JsonException json, Replay body)
     {
         var at = FieldKey(json.Path);
         if (json is UnknownEnumNameException unknownName) return ([at], $"Use one of: {string.Join(", ", unknownName.Names)}.");
-        if (json is InstantWithoutOffsetException) return ([at], Instants.Message(at == "$" ? "The value" : at));
+        if (json is InstantWithoutOffsetException) return ([at], at == "$" ? Instants.ValueMessage() : Instants.Message(at));
         if (body.Document is not { } document || body.Contract is not { } contract)
             // Not read again: a failure of the reader (an inner JsonException) is one of syntax; any other, of a value.
             return ([at], body.Readable || json.InnerException is JsonException ? NotWellFormed : WrongType);

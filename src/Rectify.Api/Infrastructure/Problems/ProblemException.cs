@@ -4,20 +4,32 @@ namespace Rectify.Api.Infrastructure.Problems;
 /// A failure the caller can act on. Handlers and repositories throw it; <see cref="ProblemExceptionHandler"/>
 /// is the one place that turns it (and every other exception) into an RFC 9457 problem.
 /// </summary>
-public sealed class ProblemException(
-    int status,
-    string type,
-    string title,
-    string? detail = null,
-    IReadOnlyDictionary<string, object?>? extensions = null,
-    IReadOnlyDictionary<string, string[]>? errors = null) : Exception(detail ?? title)
+public sealed class ProblemException : Exception
 {
-    public int Status { get; } = status;
-    public string Type { get; } = type;
-    public string Title { get; } = title;
-    public string? Detail { get; } = detail;
-    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
-    public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
+    public ProblemException(int status, string type, Text title, Text? detail = null, IReadOnlyDictionary<string, object?>? extensions = null,
+        IReadOnlyDictionary<string, string[]>? errors = null)
+        : this(status, type, title, detail, extensions, Text.Fields(errors))
+    {
+    }
+
+    /// <summary>A problem whose field messages are translatable texts.</summary>
+    public ProblemException(int status, string type, Text title, Text? detail, IReadOnlyDictionary<string, object?>? extensions,
+        IReadOnlyDictionary<string, Text[]>? fields) : base((detail ?? title).ToString())
+    {
+        Status = status;
+        Type = type;
+        Title = title;
+        Detail = detail;
+        Extensions = extensions ?? new Dictionary<string, object?>();
+        Errors = fields;
+    }
+
+    public int Status { get; }
+    public string Type { get; }
+    public Text Title { get; }
+    public Text? Detail { get; }
+    public IReadOnlyDictionary<string, object?> Extensions { get; }
+    public IReadOnlyDictionary<string, Text[]>? Errors { get; }
 }
 
 /// <summary>The stable problem types of the API. Integrators switch on <c>type</c>, never on <c>title</c> or <c>detail</c>.</summary>
@@ -51,6 +63,39 @@ public static class ProblemTypes
     public const string RequestTimeout = Prefix + "request-timeout";
     public const string Internal = Prefix + "internal";
 
+    /// <summary>
+    /// The title of a problem of <paramref name="type"/> that carries none of its own (routing, status code pages, a
+    /// framework's stock title); null for a type not listed here (the localisation tests require every type to be).
+    /// </summary>
+    public static Text? Title(string? type) => type switch
+    {
+        Validation => Problem.ValidationTitle,
+        MalformedRequest => "The request is malformed",
+        NotFound => "Not found",
+        Conflict => "Conflict",
+        InvalidTransition => "Transition not allowed",
+        ClosingBlocked => "The issue cannot be closed yet",
+        DeadlineChangeRequired => "Due dates move through the deadline endpoint",
+        PreconditionFailed => "The resource has changed",
+        PreconditionRequired => "If-Match is required",
+        IdempotencyKeyReused => "Idempotency-Key reused with another request",
+        UnsupportedMediaType => "Unsupported media type",
+        PayloadTooLarge => "The request body is too large",
+        MethodNotAllowed => "Method not allowed",
+        NotAcceptable => "Not acceptable",
+        DatabaseUnavailable => "The database is unavailable",
+        CommitOutcomeUnknown => "The outcome of the change is unknown",
+        ImportRejected => "The push was rejected",
+        Unauthorized => "Authentication required",
+        Forbidden => "Not allowed",
+        SeparationOfDuties => "A client cannot decide on its own request",
+        CursorExpired => "Cursor too old",
+        TooManyRequests => "Too many requests",
+        RequestTimeout => "The request arrived too slowly",
+        Internal => "Unexpected error",
+        _ => (Text?)null,
+    };
+
     /// <summary>The type used for a bare status code (routing, status code pages).</summary>
     public static string ForStatus(int status) => status switch
     {
@@ -77,27 +122,29 @@ public static class ProblemTypes
 /// <summary>Factories for the problems that handlers raise.</summary>
 public static class Problem
 {
-    public static ProblemException NotFound(string what, object key) => new(
+    public static ProblemException NotFound(Text what, object key) => new(
         StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found",
         $"No {what} '{key}' exists.");
 
-    public static ProblemException Validation(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
+    public static ProblemException Validation(string field, Text message) => Validation(new Dictionary<string, Text[]> { [field] = [message] });
 
     public const string ValidationTitle = "One or more fields are invalid";
     public const string ValidationDetail = "See errors for the fields to correct.";
 
-    public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) => new(
-        StatusCodes.Status400BadRequest, ProblemTypes.Validation, ValidationTitle, ValidationDetail, errors: errors);
+    public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) => Validation(Text.Fields(errors)!);
+
+    public static ProblemException Validation(IReadOnlyDictionary<string, Text[]> errors) => new(
+        StatusCodes.Status400BadRequest, ProblemTypes.Validation, ValidationTitle, ValidationDetail, null, errors);
 
     /// <summary>A well-formed request that refers to something that does not exist (an unknown unit, a parent in another round).</summary>
-    public static ProblemException Unprocessable(string field, string message) => new(
+    public static ProblemException Unprocessable(string field, Text message) => new(
         StatusCodes.Status422UnprocessableEntity, ProblemTypes.Validation, "The request refers to something that does not fit",
-        message, errors: new Dictionary<string, string[]> { [field] = [message] });
+        message, null, new Dictionary<string, Text[]> { [field] = [message] });
 
     /// <summary>A valid key that may not act on this resource (a unit outside the client's units).</summary>
-    public static ProblemException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed", detail);
+    public static ProblemException Forbidden(Text detail) => new(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed", detail);
 
-    public static ProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, ProblemTypes.Conflict, "Conflict", detail);
+    public static ProblemException Conflict(Text detail) => new(StatusCodes.Status409Conflict, ProblemTypes.Conflict, "Conflict", detail);
 
     public static ProblemException PreconditionFailed() => new(
         StatusCodes.Status412PreconditionFailed, ProblemTypes.PreconditionFailed, "The resource has changed",

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Npgsql;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -26,7 +27,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             return true;
         }
 
-        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(http, exception);
+        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(http, exception, ProblemLanguages.Translator(http));
         if (problem.Status >= 500 && problem.Type == ProblemTypes.Internal)
             logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         else if (problem.Status >= 500)
@@ -39,7 +40,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    static ProblemDetails Map(HttpContext http, Exception exception) => exception switch
+    /// <summary>The problem of <paramref name="exception"/>, its words translated by <paramref name="translate"/>.</summary>
+    static ProblemDetails Map(HttpContext http, Exception exception, Func<string, string> translate) => Translated(exception switch
     {
         ProblemException p => From(p.Status, p.Type, p.Title, p.Detail, p.Extensions, p.Errors),
         Refusal r => From(StatusOf(r.Kind), r.Type, r.Title, r.Detail, r.Extensions, r.Errors),
@@ -56,7 +58,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             "The service cannot reach its database at the moment. Retry after the time given in Retry-After."),
         _ => Problem(StatusCodes.Status500InternalServerError, ProblemTypes.Internal, "Unexpected error",
             "The error has been logged with the trace id of this response."),
-    };
+    }, translate);
 
     /// <summary>The one place where a domain refusal becomes an HTTP status.</summary>
     static int StatusOf(RefusalKind kind) => kind switch
@@ -71,17 +73,23 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Every refusal kind has a status."),
     };
 
-    static ProblemDetails From(int status, string type, string title, string? detail,
-        IReadOnlyDictionary<string, object?> extensions, IReadOnlyDictionary<string, string[]>? errors)
+    static ProblemWords From(int status, string type, Text title, Text? detail,
+        IReadOnlyDictionary<string, object?> extensions, IReadOnlyDictionary<string, Text[]>? errors)
     {
-        var details = errors is null
-            ? new ProblemDetails()
-            : new HttpValidationProblemDetails(errors.ToDictionary(e => e.Key, e => e.Value));
+        ProblemDetails details = errors is null ? new ProblemDetails() : new HttpValidationProblemDetails();
         details.Status = status;
         details.Type = type;
-        details.Title = title;
-        details.Detail = detail;
         foreach (var (key, value) in extensions) details.Extensions[key] = value;
+        return new ProblemWords(details, title, detail, errors);
+    }
+
+    static ProblemDetails Translated(ProblemWords words, Func<string, string> translate)
+    {
+        var details = words.Details;
+        details.Title = words.Title.Format(translate);
+        details.Detail = words.Detail?.Format(translate);
+        if (details is HttpValidationProblemDetails validation && words.Errors is { } errors)
+            foreach (var (field, messages) in errors) validation.Errors[field] = [.. messages.Select(m => m.Format(translate))];
         return details;
     }
 
@@ -106,7 +114,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         }
     }
 
-    static ProblemDetails FromBadRequest(HttpContext http, BadHttpRequestException bad) => bad.StatusCode switch
+    static ProblemWords FromBadRequest(HttpContext http, BadHttpRequestException bad) => bad.StatusCode switch
     {
         StatusCodes.Status413PayloadTooLarge => Problem(413, ProblemTypes.PayloadTooLarge, "The request body is too large", "Send a smaller body."),
         StatusCodes.Status415UnsupportedMediaType => Problem(415, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
@@ -118,7 +126,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
     };
 
-    static ProblemDetails FromPostgres(PostgresException pg) => pg.SqlState switch
+    static ProblemWords FromPostgres(PostgresException pg) => pg.SqlState switch
     {
         PostgresErrorCodes.UniqueViolation => Problem(409, ProblemTypes.Conflict, "Already exists",
             ConstraintMessages.Describe(pg.ConstraintName) ?? "A resource with the same key already exists."),
@@ -136,9 +144,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         _ => Problem(500, ProblemTypes.Internal, "Unexpected error", "The error has been logged with the trace id of this response."),
     };
 
-    static ProblemDetails Problem(int status, string type, string title, string detail)
-        => new() { Status = status, Type = type, Title = title, Detail = detail };
+    static ProblemWords Problem(int status, string type, Text title, Text detail)
+        => new(new ProblemDetails { Status = status, Type = type }, title, detail, null);
 }
+
+/// <summary>A problem still in words to translate: title, detail and field messages as templates with their arguments.</summary>
+sealed record ProblemWords(ProblemDetails Details, Text Title, Text? Detail, IReadOnlyDictionary<string, Text[]>? Errors);
 
 /// <summary>Adds <c>traceId</c> and <c>instance</c> to every problem, and a stable <c>type</c> where none was set.</summary>
 public static class ProblemSetup
@@ -148,6 +159,8 @@ public static class ProblemSetup
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
+            var http = context.HttpContext;
+            var translate = ProblemLanguages.Translator(http);
             var details = context.ProblemDetails;
             var status = details.Status ?? context.HttpContext.Response.StatusCode;
             details.Status = status;
@@ -158,7 +171,7 @@ public static class ProblemSetup
             // A body that did not read into its contract already names fields as the caller wrote them.
             if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest && details.Type != ProblemTypes.MalformedRequest)
             {
-                NameFieldsAsTheApiDoes(validation.Errors);
+                NameFieldsAsTheApiDoes(http.GetEndpoint(), validation.Errors, translate);
                 // Request validation (attributes) answers in the same words as the handlers' own checks.
                 if (details.Title is null || details.Title.StartsWith("One or more validation errors", StringComparison.Ordinal))
                 {
@@ -166,6 +179,13 @@ public static class ProblemSetup
                     details.Detail ??= Problems.Problem.ValidationDetail;
                 }
             }
+            // Words set outside the mapper (status code pages, authentication, rate limits) in the caller's language too; the
+            // mapper's are translated already (a translation is no template, so it stays as it is).
+            if (details.Title is null || details.Title == ReasonPhrases.GetReasonPhrase(status))
+                details.Title = ProblemTypes.Title(details.Type)?.Format(translate) ?? details.Title;
+            else details.Title = Text.Plain(details.Title).Format(translate);
+            if (details.Detail is not null) details.Detail = Text.Plain(details.Detail).Format(translate);
+            http.Response.Headers.ContentLanguage = ProblemLanguages.LanguageOf(http);
             details.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
         // After the default writer (which AddProblemDetails adds): writes the problems that one declines for their Accept.
@@ -176,16 +196,16 @@ public static class ProblemSetup
     /// <summary>
     /// Request validation names a field by its C# property (<c>RevisionReason</c>, <c>Items[0].Name</c>); the API's
     /// fields are camelCase, so the errors map says <c>revisionReason</c> as the caller wrote it, and the attributes'
-    /// stock messages are rewritten to name it so too (<see cref="ValidationMessages"/>). Header names
-    /// (<c>Idempotency-Key</c>) keep their spelling.
+    /// stock messages are said again from the attribute that broke, naming it so too (<see cref="ValidationMessages"/>), in
+    /// the caller's language. Header names (<c>Idempotency-Key</c>) keep their spelling.
     /// </summary>
-    static void NameFieldsAsTheApiDoes(IDictionary<string, string[]> errors)
+    static void NameFieldsAsTheApiDoes(Endpoint? endpoint, IDictionary<string, string[]> errors, Func<string, string> translate)
     {
         foreach (var (key, messages) in errors.ToList())
         {
             var name = key.StartsWith('$') ? key
                 : string.Join('.', key.Split('.').Select(part => IsPropertyName(part) ? JsonNamingPolicy.CamelCase.ConvertName(part) : part));
-            var readable = messages.Select(message => ValidationMessages.Readable(name, message)).ToArray();
+            var readable = messages.Select(message => ValidationMessages.Describe(endpoint, key, name, message).Format(translate)).ToArray();
             errors.Remove(key);
             errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(readable)] : readable;
         }

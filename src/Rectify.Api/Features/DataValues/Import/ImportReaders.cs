@@ -107,7 +107,7 @@ static class ImportReaders
 
     public static Refusal EmptyBody() => Refuse.Invalid("body", "The body is empty: send a CSV with a header row, a JSON array of values, or an object with values.");
 
-    public static Refusal Unreadable(string message) => Refuse.Invalid("body", message);
+    public static Refusal Unreadable(Text message) => Refuse.Invalid("body", message);
 
     /// <summary>
     /// Walks <c>[ {…}, … ]</c> or <c>{ "values": [ {…}, … ] }</c> across buffers; each element is deserialised on
