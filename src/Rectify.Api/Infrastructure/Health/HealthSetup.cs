@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Polly.CircuitBreaker;
+using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
@@ -53,8 +54,7 @@ public static class HealthSetup
         app.MapGet("/health/replicas", async (ReplicaMonitor replicas, CancellationToken ct) => TypedResults.Ok(await replicas.CheckAsync(ct)))
             .WithTags("Health").WithName("Replicas").WithSummary("Database hosts and replica lag")
             .WithDescription("Each host of a multi-host connection string, looked at now: its role (primary, standby or unreachable) and, for a standby, its replay lag in seconds and in bytes of WAL behind the primary. Empty with one database host. The same lag is the metric rectify.replica.lag.")
-            .RequireAuthorization(Auth.Scopes.PolicyName(Auth.Scopes.Admin))
-            .WithMetadata(new Auth.RequiredScope(Auth.Scopes.Admin))
+            .RequireScope(Auth.Scopes.Admin)
             .DisableRateLimiting()
             .WithExample(response: new[] { new ReplicaStatus("db-standby:5432", "standby", 0.4, 8192, new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc)) });
         return app;
