@@ -102,11 +102,11 @@ public sealed record DataValueListQuery : PageRequest
 
     [Description("Only periods from this one on (YYYY-MM, YYYY-Qn or YYYY; compared within the same frequency).")]
     [PeriodText]
-    public string? From { get; init; }
+    public Period? From { get; init; }
 
     [Description("Only periods up to this one (inclusive).")]
     [PeriodText]
-    public string? To { get; init; }
+    public Period? To { get; init; }
 
     [Description("Only values last written by this calling system.")]
     public string? Source { get; init; }

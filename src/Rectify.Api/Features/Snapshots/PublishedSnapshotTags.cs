@@ -13,13 +13,14 @@ public sealed class PublishedSnapshotTags
 {
     public const int Capacity = 100_000;
 
-    readonly ConcurrentDictionary<(string Round, string Period, int Revision), string> _tags = new();
+    readonly ConcurrentDictionary<(string Round, Period Month, int Revision), string> _tags = new();
 
-    public string? Find(string round, string period, int revision) => _tags.GetValueOrDefault((round, period, revision));
+    public string? Find(string round, Period month, int revision) => _tags.GetValueOrDefault((round, month, revision));
 
     /// <summary>Remembers the tag of a revision just read, if it is published.</summary>
     public void Remember(string round, SnapshotResponse snapshot, string tag)
     {
-        if (snapshot.Status == SnapshotStatus.Published && _tags.Count < Capacity) _tags.TryAdd((round, snapshot.Period, snapshot.Revision), tag);
+        if (snapshot.Status == SnapshotStatus.Published && _tags.Count < Capacity && Period.TryParse(snapshot.Period) is { } month)
+            _tags.TryAdd((round, month, snapshot.Revision), tag);
     }
 }

@@ -285,7 +285,7 @@ public sealed record SnapshotDiffQuery
     [Description("The month to compare with (YYYY-MM), usually the one before.")]
     [Required(ErrorMessage = "Name the month to compare with: against=YYYY-MM.")]
     [Month]
-    public string? Against { get; init; }
+    public Period? Against { get; init; }
 }
 
 /// <summary>What changed between two months' snapshots (their latest revisions).</summary>

@@ -96,26 +96,26 @@ public static class SnapshotEndpoints
     static async Task<Ok<SnapshotList>> List(string round, SnapshotUseCases snapshots, CancellationToken ct)
         => TypedResults.Ok(await snapshots.ListAsync(round, ct));
 
-    static async Task<IResult> Get(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
+    static async Task<IResult> Get(string round, [Month] Period period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
         PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
         // A published revision asked for by number never changes: a tag this node served for it is still its tag.
-        if (query.Revision is { } revision && published.Find(round, Month(period).ToString(), revision) is { } known
+        if (query.Revision is { } revision && published.Find(round, period, revision) is { } known
             && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
         {
             caller.EnsureReadsEverything("A round's snapshot");
             return NotModified(http, known, CacheControl(SnapshotStatus.Published, byRevision: true, caller.IsAuthenticated));
         }
-        var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
+        var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
         published.Remember(round, snapshot, Tag(snapshot.Revision, version));
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
-    static async Task<IResult> Export(string round, [Month] string period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
+    static async Task<IResult> Export(string round, [Month] Period period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
         HttpContext http, CancellationToken ct)
     {
-        var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
+        var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
         // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
         return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
             CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
@@ -171,29 +171,29 @@ public static class SnapshotEndpoints
         new("latestNote", r => r.Measure.LatestNote),
     ];
 
-    static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] string period, PushSnapshotRequest request, SnapshotUseCases snapshots,
+    static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] Period period, PushSnapshotRequest request, SnapshotUseCases snapshots,
         HttpContext http, CancellationToken ct)
     {
-        var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
+        var (answer, version) = await snapshots.PushAsync(round, period, request, ct);
         http.Response.Headers.ETag = Tag(answer.Snapshot.Revision, version);
         return TypedResults.Ok(answer);
     }
 
-    static async Task<Ok<SnapshotResponse>> Publish(string round, [Month] string period, PublishSnapshotRequest? request, SnapshotUseCases snapshots,
+    static async Task<Ok<SnapshotResponse>> Publish(string round, [Month] Period period, PublishSnapshotRequest? request, SnapshotUseCases snapshots,
         HttpContext http, CancellationToken ct)
     {
         var ifMatch = http.Request.Headers.IfMatch;
-        var (snapshot, version) = await snapshots.PublishAsync(round, Month(period),
+        var (snapshot, version) = await snapshots.PublishAsync(round, period,
             ifMatch.Count == 0 ? null : tag => ETags.Matches(ifMatch, tag), request ?? new PublishSnapshotRequest(), ct);
         http.Response.Headers.ETag = Tag(snapshot.Revision, version);
         return TypedResults.Ok(snapshot);
     }
 
-    static async Task<Ok<SnapshotDiff>> Diff(string round, [Month] string period, [AsParameters] SnapshotDiffQuery query, SnapshotUseCases snapshots,
+    static async Task<Ok<SnapshotDiff>> Diff(string round, [Month] Period period, [AsParameters] SnapshotDiffQuery query, SnapshotUseCases snapshots,
         CancellationToken ct)
     {
-        var from = Period.TryParse(query.Against, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("against", Period.MonthMessage);
-        return TypedResults.Ok(await snapshots.DiffAsync(round, Month(period), from, ct));
+        // [Required] and [Month] hold against to a month before the handler runs.
+        return TypedResults.Ok(await snapshots.DiffAsync(round, period, query.Against!.Value, ct));
     }
 
     /// <summary>

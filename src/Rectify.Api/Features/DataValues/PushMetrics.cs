@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Rectify.Api.Features.DataValues;
 using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.Problems;
+using Rectify.Api.Infrastructure.Telemetry;
 
-namespace Rectify.Api.Infrastructure.Telemetry;
+namespace Rectify.Api.Features.DataValues;
 
 /// <summary>
 /// Records each data-value push from what its endpoint answered (the <see cref="ImportSummary"/> of the public contract,
