@@ -69,7 +69,8 @@ public sealed class PushClient
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return Failed("cancelled before the server answered; the push may or may not have been applied (running it again is safe)", attempts, retries, sentKey);
+            return Failed("cancelled before the server answered; the push may or may not have been applied (running it again is safe)", attempts,
+                retries, sentKey);
         }
         catch (FileChangedException e)
         {
@@ -252,7 +253,8 @@ public sealed class PushClient
     {
         TimeoutRejectedException t => $"no answer within {Seconds(t.Timeout)}",
         TaskCanceledException { InnerException: TimeoutException } => "no answer within the HTTP client's timeout",
-        HttpRequestException { InnerException: { } inner } h when !h.Message.Contains(inner.Message, StringComparison.Ordinal) => $"{h.Message} ({inner.Message})",
+        HttpRequestException { InnerException: { } inner } h when !h.Message.Contains(inner.Message, StringComparison.Ordinal) =>
+            $"{h.Message} ({inner.Message})",
         _ => e.Message,
     };
 

@@ -22,7 +22,8 @@ static class IndicatorDemoLoader
     {
         using var stream = typeof(IndicatorDemoLoader).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing.");
-        return JsonSerializer.Deserialize<IndicatorDemoFile>(stream, Options) ?? throw new InvalidOperationException("The indicator demo data is empty.");
+        return JsonSerializer.Deserialize<IndicatorDemoFile>(stream, Options)
+            ?? throw new InvalidOperationException("The indicator demo data is empty.");
     }
 
     static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
@@ -164,7 +165,8 @@ static class IndicatorDemoLoader
         return received < clock.UtcNow ? received : clock.UtcNow;
     }
 
-    static async Task<IReadOnlyList<(long Id, string Code)>> InsertIndicatorsAsync(Tx tx, IReadOnlyList<DemoIndicator> rows, DateTime now, CancellationToken ct)
+    static async Task<IReadOnlyList<(long Id, string Code)>> InsertIndicatorsAsync(Tx tx, IReadOnlyList<DemoIndicator> rows, DateTime now,
+        CancellationToken ct)
     {
         if (rows.Count == 0) return [];
         var inserted = await tx.QueryAsync<(long Id, string Code)>(IndicatorsSql, new

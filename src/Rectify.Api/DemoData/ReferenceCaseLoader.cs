@@ -97,12 +97,15 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
             if (loaded.Total > 0)
             {
                 await tx.ExecuteAsync(
-                    "INSERT INTO journal (occurred_at, actor, entity, entity_id, action, after) VALUES (@now, @actor, 'demo-data', @round, 'load', @after::jsonb)",
-                    new { now = clock.UtcNow, actor = Actor, round = r.Code, after = JsonSerializer.Serialize(loaded, JsonSerializerOptions.Web) }, token);
+                    "INSERT INTO journal (occurred_at, actor, entity, entity_id, action, after) VALUES (@now, @actor, 'demo-data', @round, 'load', " +
+                        "@after::jsonb)",
+                    new { now = clock.UtcNow, actor = Actor, round = r.Code, after = JsonSerializer.Serialize(loaded, JsonSerializerOptions.Web) },
+                        token);
             }
             return loaded;
         }, ct);
-        logger.LogInformation("Demo data (reference case {Round}): {Result}", data.Round.Code, result.Total == 0 ? "already loaded" : result.ToString());
+        logger.LogInformation("Demo data (reference case {Round}): {Result}", data.Round.Code,
+            result.Total == 0 ? "already loaded" : result.ToString());
         return result;
     }
 

@@ -39,7 +39,8 @@ return await RunAsync(async () =>
     {
         IssueId = ownIssue.Id, Code = "1.1", Title = "生成的客户端措施", OwnerUnit = "460000", DueDate = today.AddDays(60),
     });
-    Check(measure.State == MeasureState.Planned && measure.AllowedTransitions.Contains(MeasureState.In_progress), "a new measure is planned and may start");
+    Check(measure.State == MeasureState.Planned && measure.AllowedTransitions.Contains(MeasureState.In_progress),
+        "a new measure is planned and may start");
     var progress = await client.AddMeasureProgressAsync(measure.Id, new AddProgressRequest { ReportedOn = today, Percent = 40m, Note = "已完成方案制定" });
     Check(progress.Percent == 40m, "the progress entry says 40%");
     var running = await client.ListMeasuresAsync(round: roundCode, state: MeasureState.In_progress);
@@ -66,7 +67,9 @@ return await RunAsync(async () =>
     var series = await client.GetIndicatorSeriesAsync("LOTTERY-SALES", unit: "460000", from: "2025-01", to: "2025-10");
     Check(series.Points.Count > 0 && series.Frequency == IndicatorFrequency.Monthly, "the series has monthly points");
 
-    var journal = await client.ListJournalAsync(entity: JournalEntity.Measure, entityId: measure.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    var journal =
+        await client.ListJournalAsync(entity: JournalEntity.Measure,
+        entityId: measure.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
     var created = journal.Items.Single(e => e.Action == "create");
     Check(created.Before is null && created.After is not null && created.After["code"].ToString() == "1.1",
         "the journal's after holds the measure's fields");
@@ -75,7 +78,8 @@ return await RunAsync(async () =>
     var html = await TextAsync(client.GetProgressReportAsync(Round, period: "2025-10", format: Format.Html));
     Check(html.StartsWith("<!DOCTYPE html>", StringComparison.Ordinal), "the HTML report is a page");
     var markdown = await TextAsync(client.GetProgressReportAsync(Round, period: "2025-10", format: Format.Md));
-    Check(markdown.StartsWith("# ", StringComparison.Ordinal) && markdown.Contains("整改进展情况", StringComparison.Ordinal), "the Markdown report is Markdown");
+    Check(markdown.StartsWith("# ", StringComparison.Ordinal) && markdown.Contains("整改进展情况", StringComparison.Ordinal),
+        "the Markdown report is Markdown");
 
     Console.WriteLine($"NSwag client: {issues.Items.Count} issues, round {round.Code}, measure {measure.Id}, {series.Points.Count} points, reports {html.Length}/{markdown.Length} chars");
 });

@@ -45,7 +45,8 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
         Assert.DoesNotContain(first, listed);
         Assert.DoesNotContain(second, listed);
         Assert.Contains(first.Substring(4, 8), listed);
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE after::text LIKE '%' || @secret || '%'", new { secret = first[13..] }));
+        Assert.Equal(0L,
+            await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE after::text LIKE '%' || @secret || '%'", new { secret = first[13..] }));
 
         foreach (var key in new[] { first, second })
         {
@@ -71,7 +72,8 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
         // A scope is one of the ClientScope values, read as every other enum in a body is.
         using var scope = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "bad-scope", scopes = new[] { "superuser" } });
         await scope.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "malformed-request");
-        using var unit = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "bad-unit", scopes = new[] { "read" }, units = new[] { "999999" } });
+        using var unit = await app.Client()
+            .PostJsonAsync("/api/v1/clients", new { name = "bad-unit", scopes = new[] { "read" }, units = new[] { "999999" } });
         await unit.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
         using var name = await app.Client().PostJsonAsync("/api/v1/clients", new { name = "空 格", scopes = new[] { "read" } });
         await name.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
@@ -83,7 +85,8 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
         var (_, key) = await AdminCreatesAsync("haikou-writer", [Scopes.Write, Scopes.Read]);
         using var created = await app.ClientWith(key).PostJsonAsync("/api/v1/rounds", new
         {
-            code = "R-JOURNAL", name = "测试轮次", inspectedUnit = "HNMZT", inspectionBody = "第六巡视组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "rectifying",
+            code = "R-JOURNAL", name = "测试轮次", inspectedUnit = "HNMZT", inspectionBody = "第六巡视组", inspectionStart = "2024-09-01",
+                inspectionEnd = "2024-12-31", state = "rectifying",
         });
         await created.ShouldBeAsync(HttpStatusCode.Created);
         Assert.Equal("haikou-writer", await app.ScalarAsync<string>("SELECT actor FROM journal WHERE entity = 'round' AND entity_id = 'R-JOURNAL'"));
@@ -93,7 +96,8 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
     public async Task A_county_system_pushes_only_for_its_region_and_the_units_below_it()
     {
         var (_, key) = await AdminCreatesAsync("haikou-push", [Scopes.Push], ["460100"]);
-        var indicator = await app.ScalarAsync<string>("SELECT code FROM indicators WHERE value_type <> 'ratio' AND frequency = 'monthly' ORDER BY id LIMIT 1");
+        var indicator =
+            await app.ScalarAsync<string>("SELECT code FROM indicators WHERE value_type <> 'ratio' AND frequency = 'monthly' ORDER BY id LIMIT 1");
         var csv = $"indicator,unit,period,value,comment\n{indicator},460100,2031-01,1,\n{indicator},460105,2031-01,2,\n{indicator},460200,2031-01,3,\n";
         using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
         using var push = await app.ClientWith(key).PostAsync("/api/v1/data-values/import?atomic=false", content, Ct);
@@ -110,13 +114,17 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
     public async Task A_measure_owned_by_another_unit_cannot_be_changed()
     {
         var (_, key) = await AdminCreatesAsync("sanya-writer", [Scopes.Write, Scopes.Read], ["460200"]);
-        var measure = await app.ScalarAsync<long>("SELECT id FROM measures WHERE owner_unit_code NOT LIKE '4602%' AND state IN ('planned', 'in_progress') ORDER BY id LIMIT 1");
+        var measure =
+            await app.ScalarAsync<long>("SELECT id FROM measures WHERE owner_unit_code NOT LIKE '4602%' AND state IN ('planned', 'in_progress') " +
+            "ORDER BY id LIMIT 1");
         using var read = await app.Client().GetAsync($"/api/v1/measures/{measure}", Ct);
         var body = await read.ShouldBeAsync(HttpStatusCode.OK);
-        using var progress = await app.ClientWith(key).PostJsonAsync($"/api/v1/measures/{measure}/progress", new { reportedOn = "2025-06-15", percent = 99, note = "越权" });
+        using var progress = await app.ClientWith(key)
+            .PostJsonAsync($"/api/v1/measures/{measure}/progress", new { reportedOn = "2025-06-15", percent = 99, note = "越权" });
         var problem = await progress.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         Assert.Contains(body["ownerUnit"]!.GetValue<string>(), problem["detail"]!.GetValue<string>());
-        Assert.Equal(body["progress"]!.GetValue<decimal>(), await app.ScalarAsync<decimal>("SELECT progress FROM measures WHERE id = @measure", new { measure }));
+        Assert.Equal(body["progress"]!.GetValue<decimal>(),
+            await app.ScalarAsync<decimal>("SELECT progress FROM measures WHERE id = @measure", new { measure }));
     }
 
     [Fact]

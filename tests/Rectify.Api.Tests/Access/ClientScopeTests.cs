@@ -34,7 +34,8 @@ public sealed class ClientScopeTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task The_answer_carries_the_scopes_as_sent()
     {
         using var client = app.Client();
-        using var response = await client.PostJsonAsync("/api/v1/clients", new { name = Seed.Unique("pusher"), scopes = new[] { "push", "read", "push" } });
+        using var response =
+            await client.PostJsonAsync("/api/v1/clients", new { name = Seed.Unique("pusher"), scopes = new[] { "push", "read", "push" } });
         var created = await response.ShouldBeAsync(HttpStatusCode.Created);
         Assert.Equal(["push", "read"], created["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
     }

@@ -66,13 +66,15 @@ public sealed class LimitedAdminTests(RectifyApp app) : IClassFixture<RectifyApp
         var provinceName = Seed.Unique("province-reader");
         var provinceKey = await app.CreateClientAsync(provinceName, [Scopes.Read], units: ["460000"]);
 
-        foreach (var (id, key) in new[] { (suite, app.ApiKey), (await ClientIdOfAsync(writerName), writerKey), (await ClientIdOfAsync(provinceName), provinceKey) })
+        foreach (var (id, key) in new[] { (suite, app.ApiKey), (await ClientIdOfAsync(writerName), writerKey),
+            (await ClientIdOfAsync(provinceName), provinceKey) })
         {
             var keysBefore = await app.ScalarAsync<long>("SELECT count(*) FROM api_keys WHERE client_id = @id", new { id });
             using (var issue = await admin.PostAsync($"/api/v1/clients/{id}/keys", null, Ct)) await RefusedAsync(issue);
             using (var revokeKey = await admin.DeleteAsync($"/api/v1/clients/{id}/keys/{key.Substring(4, 8)}", Ct)) await RefusedAsync(revokeKey);
             using (var revoke = await admin.PostAsync($"/api/v1/clients/{id}/revoke", null, Ct)) await RefusedAsync(revoke);
-            Assert.Equal(keysBefore, await app.ScalarAsync<long>("SELECT count(*) FROM api_keys WHERE client_id = @id AND revoked_at IS NULL", new { id }));
+            Assert.Equal(keysBefore,
+                await app.ScalarAsync<long>("SELECT count(*) FROM api_keys WHERE client_id = @id AND revoked_at IS NULL", new { id }));
             Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM clients WHERE id = @id AND revoked_at IS NOT NULL", new { id }));
         }
 

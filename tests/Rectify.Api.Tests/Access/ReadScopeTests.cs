@@ -35,8 +35,10 @@ public sealed class ReadScopeTests(ReadScopeTests.App app) : IClassFixture<ReadS
 
         Assert.Equal([round.Measures[2]], Ids(await division.GetJsonAsync($"/api/v1/measures?round={round.Code}")));
         Assert.Equal([round.IssueB], Ids(await division.GetJsonAsync($"/api/v1/issues?round={round.Code}")));
-        using (var other = await division.GetAsync($"/api/v1/measures/{round.Measures[0]}", Ct)) await other.ShouldBeProblemAsync(HttpStatusCode.NotFound);
-        using (var otherIssue = await division.GetAsync($"/api/v1/issues/{round.IssueA}", Ct)) await otherIssue.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        using (var other =
+            await division.GetAsync($"/api/v1/measures/{round.Measures[0]}", Ct)) await other.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        using (var otherIssue =
+            await division.GetAsync($"/api/v1/issues/{round.IssueA}", Ct)) await otherIssue.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         var issue = await division.GetJsonAsync($"/api/v1/issues/{round.IssueB}");
         Assert.Equal([round.Measures[2]], issue["measures"]!.AsArray().Select(m => m!["id"]!.GetValue<long>()));
 
@@ -54,7 +56,8 @@ public sealed class ReadScopeTests(ReadScopeTests.App app) : IClassFixture<ReadS
     public async Task A_city_reads_the_values_of_its_region_only_and_no_whole_round_views()
     {
         var round = await _kit.RoundAsync();
-        await _kit.Indicators.PushAsync((round.Indicator, "460000", "2025-04", 100m), (round.Indicator, "460100", "2025-04", 40m), (round.Indicator, "460105", "2025-04", 15m));
+        await _kit.Indicators.PushAsync((round.Indicator, "460000", "2025-04", 100m), (round.Indicator, "460100", "2025-04", 40m),
+            (round.Indicator, "460105", "2025-04", 15m));
         var haikou = app.ClientWith(await app.CreateClientAsync(Seed.Unique("haikou"), [Scopes.Read], units: ["460100"]));
 
         var values = await haikou.GetJsonAsync($"/api/v1/data-values?indicator={round.Indicator}");

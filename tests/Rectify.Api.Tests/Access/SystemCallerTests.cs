@@ -55,7 +55,8 @@ public sealed class SystemCallerTests(RectifyApp app) : IClassFixture<RectifyApp
 
         await using (var plain = app.Services.CreateAsyncScope())
         {
-            var refusal = await Assert.ThrowsAsync<Refusal>(() => plain.ServiceProvider.GetRequiredService<IssueUseCases>().CloseAsync(id, close, null, Ct));
+            var refusal =
+                await Assert.ThrowsAsync<Refusal>(() => plain.ServiceProvider.GetRequiredService<IssueUseCases>().CloseAsync(id, close, null, Ct));
             Assert.Equal(RefusalKind.Forbidden, refusal.Kind);
         }
         Assert.Equal("pending_review", IssueKit.State((await _issues.ReadAsync(id)).Issue));
@@ -66,7 +67,8 @@ public sealed class SystemCallerTests(RectifyApp app) : IClassFixture<RectifyApp
             Assert.Equal(IssueState.Closed, closed.State);
         }
         Assert.Equal(Caller.System, await app.ScalarAsync<string>(
-            "SELECT actor FROM journal WHERE entity = 'issue' AND entity_id = @id AND action = 'close'", new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            "SELECT actor FROM journal WHERE entity = 'issue' AND entity_id = @id AND action = 'close'",
+                new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
     }
 
     [Fact]
@@ -79,6 +81,7 @@ public sealed class SystemCallerTests(RectifyApp app) : IClassFixture<RectifyApp
 
         Assert.Contains(round.Code, run.Drafted);
         Assert.Equal(Caller.System, await app.ScalarAsync<string>(
-            "SELECT actor FROM journal WHERE entity = 'snapshot' AND entity_id = @id AND action = 'draft'", new { id = $"{round.Code}/{run.Period}" }));
+            "SELECT actor FROM journal WHERE entity = 'snapshot' AND entity_id = @id AND action = 'draft'",
+                new { id = $"{round.Code}/{run.Period}" }));
     }
 }

@@ -32,7 +32,8 @@ public sealed class VerifiedKeyTests(RectifyApp app, ITestOutputHelper output) :
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/units");
         var (response, commands) = await CommandTrace.SendAsync(app.ClientWith(key), request, output);
         using (response) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.DoesNotContain(commands, c => (c.GetTagItem("db.query.text") ?? c.GetTagItem("db.statement"))?.ToString()?.Contains("api_keys") == true);
+        Assert.DoesNotContain(commands,
+            c => (c.GetTagItem("db.query.text") ?? c.GetTagItem("db.statement"))?.ToString()?.Contains("api_keys") == true);
     }
 
     [Fact]

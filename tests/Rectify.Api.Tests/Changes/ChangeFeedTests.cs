@@ -61,14 +61,16 @@ public sealed class ChangeFeedTests(RectifyApp app) : IClassFixture<RectifyApp>
         var round = await _import.Seed.RoundAsync();
         var issue = (await _import.Seed.IssueAsync(round))["id"]!.GetValue<long>();
         var measure = (await _import.Seed.MeasureAsync(issue))["id"]!.GetValue<long>();
-        using (var moved = await _kit.Client.PostJsonAsync($"/api/v1/measures/{measure}/progress", new { reportedOn = "2025-06-01", percent = 40, note = "推进中" }))
+        using (var moved =
+            await _kit.Client.PostJsonAsync($"/api/v1/measures/{measure}/progress", new { reportedOn = "2025-06-01", percent = 40, note = "推进中" }))
             Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync(Ct));
         var indicator = await _import.IndicatorAsync();
         var gone = await _import.IndicatorAsync();
         using (var read = await _kit.Client.GetAsync($"/api/v1/indicators/{gone}", Ct))
         using (var deleted = await _kit.Client.SendRawAsync(HttpMethod.Delete, $"/api/v1/indicators/{gone}", "", ifMatch: read.ETag()))
             Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync(Ct));
-        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-04,1,", $"{indicator},460100,2025-04,2,", $"{indicator},460105,2025-04,3,"])));
+        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-04,1,", $"{indicator},460100,2025-04,2,",
+            $"{indicator},460105,2025-04,3,"])));
         await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-04,10,更正"])));
         await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460105,2025-04,3,"]), "strategy=delete"));
 
@@ -82,7 +84,8 @@ public sealed class ChangeFeedTests(RectifyApp app) : IClassFixture<RectifyApp>
         await AssertSameAsync(copy, "progress", "SELECT id::text, note FROM measure_progress", "note");
         await AssertSameAsync(copy, "indicator", "SELECT id::text, code FROM indicators", "code");
         await AssertSameAsync(copy, "data-value",
-            "SELECT i.code || '/' || d.unit_code || '/' || d.period, d.value::text FROM data_values d JOIN indicators i ON i.id = d.indicator_id", "value");
+            "SELECT i.code || '/' || d.unit_code || '/' || d.period, d.value::text FROM data_values d JOIN indicators i ON i.id = d.indicator_id",
+                "value");
         Assert.DoesNotContain(copy.Keys, k => k.Type == "indicator" && copy[k]["code"]!.GetValue<string>() == gone);
         Assert.Contains(items, i => i["type"]!.GetValue<string>() == "data-value" && i["operation"]!.GetValue<string>() == "deleted"
             && i["key"]!["unit"]!.GetValue<string>() == "460105");
@@ -97,7 +100,8 @@ public sealed class ChangeFeedTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.Equal(rows.OrderBy(r => r.Key), held.OrderBy(r => r.Key));
     }
 
-    static string? Text(JsonNode? node) => node is null ? null : node.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString();
+    static string? Text(JsonNode? node) =>
+        node is null ? null : node.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString();
 
     [Fact]
     public async Task Each_change_names_its_caller_and_carries_the_entity_as_it_is_now()

@@ -9,7 +9,8 @@ public sealed class ChangeKit(RectifyApp app)
     public HttpClient Client { get; } = app.Client();
 
     /// <summary>Every change after <paramref name="cursor"/> (from the start when null) visible now, and the cursor to go on from.</summary>
-    public static async Task<(List<JsonNode> Items, string Cursor)> FollowAsync(HttpClient client, string? cursor, int limit = 7, string? types = null)
+    public static async Task<(List<JsonNode> Items, string Cursor)> FollowAsync(HttpClient client, string? cursor, int limit = 7,
+        string? types = null)
     {
         var items = new List<JsonNode>();
         while (true)

@@ -18,7 +18,8 @@ public sealed class ChangeScopeTests(ReadScopeTests.App app) : IClassFixture<Rea
         var own = (await _import.Seed.MeasureAsync(issue, owner: "HNMZT.SHJZ"))["id"]!.GetValue<long>();
         var other = (await _import.Seed.MeasureAsync(issue, owner: "HNMZT.SHSW"))["id"]!.GetValue<long>();
         var indicator = await _import.IndicatorAsync();
-        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460105,2025-04,1,", $"{indicator},HNMZT.SHJZ,2025-04,2,"])));
+        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460105,2025-04,1,",
+            $"{indicator},HNMZT.SHJZ,2025-04,2,"])));
 
         var division = app.ClientWith(await app.CreateClientAsync(Seed.Unique("shjz"), [Scopes.Read], units: ["HNMZT.SHJZ"]));
         var (items, _) = await ChangeKit.FollowAsync(division, null);

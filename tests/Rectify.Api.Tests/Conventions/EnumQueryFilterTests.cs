@@ -19,7 +19,8 @@ public sealed class EnumQueryFilterTests(RectifyApp app) : IClassFixture<Rectify
     public async Task Units_filter_by_the_documented_kind_names()
     {
         await _seed.UnitsAsync();
-        Assert.Equal(["HNMZT.SHJZ", "HNMZT.SHSW"], Values(await _client.GetJsonAsync("/api/v1/units?kind=division"), "code").Order(StringComparer.Ordinal));
+        Assert.Equal(["HNMZT.SHJZ", "HNMZT.SHSW"],
+            Values(await _client.GetJsonAsync("/api/v1/units?kind=division"), "code").Order(StringComparer.Ordinal));
         Assert.Equal(["HNMZT"], Values(await _client.GetJsonAsync("/api/v1/units?kind=department"), "code"));
     }
 
@@ -50,8 +51,12 @@ public sealed class EnumQueryFilterTests(RectifyApp app) : IClassFixture<Rectify
         var issue = await _seed.IssueAsync(round);
         var measure = await _seed.MeasureAsync(issue["id"]!.GetValue<long>(), dueDate: "2025-12-31");
         var id = measure["id"]!.GetValue<long>();
-        Assert.Equal([id], (await _client.GetJsonAsync($"/api/v1/measures?round={round}&state=planned"))["items"]!.AsArray().Select(m => m!["id"]!.GetValue<long>()));
-        Assert.Equal([id], (await _client.GetJsonAsync($"/api/v1/measures?round={round}&trafficLight=green"))["items"]!.AsArray().Select(m => m!["id"]!.GetValue<long>()));
+        Assert.Equal([id],
+            (await _client.GetJsonAsync($"/api/v1/measures?round={round}&state=planned"))["items"]!.AsArray()
+            .Select(m => m!["id"]!.GetValue<long>()));
+        Assert.Equal([id],
+            (await _client.GetJsonAsync($"/api/v1/measures?round={round}&trafficLight=green"))["items"]!.AsArray()
+            .Select(m => m!["id"]!.GetValue<long>()));
         Assert.Empty((await _client.GetJsonAsync($"/api/v1/measures?round={round}&state=in_progress"))["items"]!.AsArray());
     }
 

@@ -164,7 +164,8 @@ public sealed class IdempotencyTests(RectifyApp app) : IClassFixture<RectifyApp>
         // An unknown unit (422) does not use it up either; the key then serves a create that succeeds.
         using var unknownUnit = await _client.PostJsonAsync("/api/v1/rounds", new
         {
-            code = Seed.Unique("R"), name = "x", inspectedUnit = "NOPE", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "planned",
+            code = Seed.Unique("R"), name = "x", inspectedUnit = "NOPE", inspectionBody = "组", inspectionStart = "2024-09-01",
+                inspectionEnd = "2024-12-31", state = "planned",
         }, key);
         await unknownUnit.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "validation");
         Assert.Equal(0L, await KeysAsync(key));

@@ -135,7 +135,8 @@ public sealed class InputErrorTests(RectifyApp app) : IClassFixture<RectifyApp>
     [InlineData("from", "yesterday")]
     public async Task A_journal_bound_without_an_offset_is_refused_naming_the_parameter(string parameter, string value)
     {
-        using var response = await _client.GetAsync($"/api/v1/journal?{parameter}={Uri.EscapeDataString(value)}", TestContext.Current.CancellationToken);
+        using var response =
+            await _client.GetAsync($"/api/v1/journal?{parameter}={Uri.EscapeDataString(value)}", TestContext.Current.CancellationToken);
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.Equal([$"{parameter} must be an ISO 8601 instant with an offset, e.g. 2030-01-01T00:00:00Z."], Messages(problem, parameter));
     }
@@ -145,13 +146,17 @@ public sealed class InputErrorTests(RectifyApp app) : IClassFixture<RectifyApp>
     {
         var id = await ClientIdAsync();
         var occurredAt = DateTime.SpecifyKind(
-            await app.ScalarAsync<DateTime>("SELECT occurred_at FROM journal WHERE entity = 'client' AND entity_id = @id", new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+            await app.ScalarAsync<DateTime>("SELECT occurred_at FROM journal WHERE entity = 'client' AND entity_id = @id",
+                new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
             DateTimeKind.Utc).ToUniversalTime();
         var from = new DateTimeOffset(occurredAt.AddSeconds(-1));
         var to = new DateTimeOffset(occurredAt.AddSeconds(1));
         async Task<int> CountAsync(TimeSpan offset)
         {
-            string Text(DateTimeOffset at) => Uri.EscapeDataString(at.ToOffset(offset).ToString(offset == TimeSpan.Zero ? "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture));
+            string Text(DateTimeOffset at) =>
+                Uri.EscapeDataString(at.ToOffset(offset)
+                .ToString(offset == TimeSpan.Zero ? "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fffffffzzz",
+                System.Globalization.CultureInfo.InvariantCulture));
             var page = await _client.GetJsonAsync($"/api/v1/journal?entityId={id}&from={Text(from)}&to={Text(to)}");
             return page["items"]!.AsArray().Count;
         }

@@ -15,13 +15,15 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
 
     static JsonArray Items(JsonNode page) => page["items"]!.AsArray();
 
-    static string Iso(DateTimeOffset instant) => Uri.EscapeDataString(instant.ToString("yyyy-MM-dd'T'HH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture));
+    static string Iso(DateTimeOffset instant) =>
+        Uri.EscapeDataString(instant.ToString("yyyy-MM-dd'T'HH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture));
 
     Task<long> JournalRowsAsync() => app.ScalarAsync<long>("SELECT count(*) FROM journal");
 
     static object RoundUpdate(string name) => new
     {
-        name, inspectedUnit = "HNMZT", inspectionBody = "第六巡视组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "consolidating",
+        name, inspectedUnit = "HNMZT", inspectionBody = "第六巡视组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31",
+            state = "consolidating",
     };
 
     [Fact]
@@ -71,7 +73,8 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
 
         // entityId alone matches ids of any entity; with entity it is exact.
         Assert.Empty(Items(await _client.GetJsonAsync($"/api/v1/journal?entity=round&entityId={id}")));
-        Assert.All(Items(await _client.GetJsonAsync("/api/v1/journal?entity=issue&limit=200")), e => Assert.Equal("issue", e!["entity"]!.GetValue<string>()));
+        Assert.All(Items(await _client.GetJsonAsync("/api/v1/journal?entity=issue&limit=200")),
+            e => Assert.Equal("issue", e!["entity"]!.GetValue<string>()));
         using (var unknown = await _client.GetAsync("/api/v1/journal?entity=no-such-entity", Ct))
             await unknown.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
     }
@@ -83,7 +86,8 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         var mine = await Exports.ExportKit.AllItemsAsync(_client, $"/api/v1/journal?actor={RectifyApp.ClientName}");
         Assert.NotEmpty(mine);
         Assert.All(mine, e => Assert.Equal(RectifyApp.ClientName, e!["actor"]!.GetValue<string>()));
-        Assert.Equal(await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE actor = @actor", new { actor = RectifyApp.ClientName }), mine.Count);
+        Assert.Equal(await app.ScalarAsync<long>("SELECT count(*) FROM journal WHERE actor = @actor", new { actor = RectifyApp.ClientName }),
+            mine.Count);
 
         Assert.Empty(Items(await _client.GetJsonAsync("/api/v1/journal?actor=hainan-supervision-platform")));
         Assert.Empty(Items(await _client.GetJsonAsync("/api/v1/journal?actor=demo-data")));
@@ -129,7 +133,8 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
         var pages = 0;
         do
         {
-            var page = await _client.GetJsonAsync($"/api/v1/journal?{window}&limit=2" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            var page =
+                await _client.GetJsonAsync($"/api/v1/journal?{window}&limit=2" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
             Assert.InRange(Items(page).Count, 1, 2);
             walked.AddRange(Items(page).Select(e => e!.DeepClone()));
             cursor = page["nextCursor"]?.GetValue<string>();
@@ -174,7 +179,8 @@ public sealed class JournalTests(RectifyApp app) : IClassFixture<RectifyApp>
 
         using var duplicateRound = await _client.PostJsonAsync("/api/v1/rounds", new
         {
-            code, name = "重复", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "planned",
+            code, name = "重复", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31",
+                state = "planned",
         });
         await duplicateRound.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
         using var duplicateIssue = await _client.PostJsonAsync("/api/v1/issues", new { round = code, code = "1", title = "重复" });

@@ -41,7 +41,8 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
     static void AssertNoInternals(JsonNode problem)
     {
         var text = problem.ToJsonString();
-        foreach (var leak in new[] { "System.", "Exception", "Rectify.Api", "JsonTokenType", "BytePosition", "LineNumber", "postgres", "violates", "INSERT" })
+        foreach (var leak in new[] { "System.", "Exception", "Rectify.Api", "JsonTokenType", "BytePosition", "LineNumber", "postgres", "violates",
+            "INSERT" })
             Assert.DoesNotContain(leak, text, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -87,7 +88,9 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
     {
         // The built-in string-enum converter ORs comma-separated names together: "inspecting, rectifying" (1|2) would be stored as consolidating (3).
         var code = Seed.Unique("R");
-        var problem = await PostRawRoundAsync(RoundJson(code, "\"state\":\"rectifying\"", $"\"state\":\"{state}\""), HttpStatusCode.BadRequest, "malformed-request");
+        var problem =
+            await PostRawRoundAsync(RoundJson(code, "\"state\":\"rectifying\"", $"\"state\":\"{state}\""), HttpStatusCode.BadRequest,
+            "malformed-request");
         Assert.NotNull(problem["errors"]!["state"]);
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM rounds WHERE code = @code", new { code }));
     }
@@ -103,7 +106,9 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
         using var asString = await _client.SendRawAsync(HttpMethod.Post, url, """{"reportedOn":"2025-06-01","percent":"50"}""");
         var problem = await asString.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "malformed-request");
         Assert.NotNull(problem["errors"]!["percent"]);
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM measure_progress WHERE measure_id = @id", new { id = measure["id"]!.GetValue<long>() }));
+        Assert.Equal(0L,
+            await app.ScalarAsync<long>("SELECT count(*) FROM measure_progress WHERE measure_id = @id",
+            new { id = measure["id"]!.GetValue<long>() }));
 
         using var asNumber = await _client.SendRawAsync(HttpMethod.Post, url, """{"reportedOn":"2025-06-01","percent":50}""");
         await asNumber.ShouldBeAsync(HttpStatusCode.Created);
@@ -140,7 +145,8 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task Deeply_nested_json_is_refused()
     {
         var nested = new string('[', 100) + new string(']', 100);
-        await PostRawRoundAsync(RoundJson(replace: "\"name\":\"八届省委第六轮巡视\"", with: "\"name\":" + nested), HttpStatusCode.BadRequest, "malformed-request");
+        await PostRawRoundAsync(RoundJson(replace: "\"name\":\"八届省委第六轮巡视\"", with: "\"name\":" + nested), HttpStatusCode.BadRequest,
+            "malformed-request");
 
         var objects = string.Concat(Enumerable.Repeat("{\"a\":", 100)) + "1" + new string('}', 100);
         await PostRawRoundAsync(objects, HttpStatusCode.BadRequest, "malformed-request");
@@ -149,7 +155,9 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
     [Fact]
     public async Task An_unknown_field_is_refused_naming_it()
     {
-        var problem = await PostRawRoundAsync(RoundJson(replace: "\"state\":", with: "\"version\":7,\"state\":"), HttpStatusCode.BadRequest, "malformed-request");
+        var problem =
+            await PostRawRoundAsync(RoundJson(replace: "\"state\":", with: "\"version\":7,\"state\":"), HttpStatusCode.BadRequest,
+            "malformed-request");
         var errors = problem["errors"]!.AsObject();
         Assert.Contains(errors, e => e.Key.EndsWith("version", StringComparison.Ordinal));
     }
@@ -170,7 +178,9 @@ public sealed class ProblemTests(RectifyApp app) : IClassFixture<RectifyApp>
         Assert.NotNull(issueProblem["errors"]!["title"] ?? issueProblem["errors"]!["Title"]);
 
         // A megabyte of text in a field is refused, not stored nor a 5xx.
-        using var huge = await _client.PostJsonAsync("/api/v1/issues", new { round, code = Seed.Unique("I"), title = "x", description = new string('述', 1_000_000) });
+        using var huge =
+            await _client.PostJsonAsync("/api/v1/issues",
+            new { round, code = Seed.Unique("I"), title = "x", description = new string('述', 1_000_000) });
         await huge.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM issues WHERE length(title) > 500 OR length(description) > 20000"));
     }

@@ -33,7 +33,8 @@ public sealed class ReadmeCommandTests(TestCluster cluster)
     /// <summary>The <c>curl</c> lines of the README's shell blocks.</summary>
     static IReadOnlyList<string> CurlCommands()
     {
-        var readme = Path.Combine(ApiProcess.RepositoryRoot() ?? throw new InvalidOperationException("The repository is not above the tests."), "README.md");
+        var readme =
+            Path.Combine(ApiProcess.RepositoryRoot() ?? throw new InvalidOperationException("The repository is not above the tests."), "README.md");
         var commands = new List<string>();
         var inBlock = false;
         foreach (var line in File.ReadLines(readme))

@@ -87,7 +87,8 @@ public sealed class ReferenceCaseTests(RectifyAppWithDemoData app) : IClassFixtu
         Assert.Equal("load", entry["action"]!.GetValue<string>());
         // The API's JSON is camelCase, the journal's before/after included.
         var after = entry["after"]!.AsObject();
-        Assert.Equal(["evidence", "indicators", "issues", "measures", "rounds", "total", "units", "values"], after.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["evidence", "indicators", "issues", "measures", "rounds", "total", "units", "values"],
+            after.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(43, after["units"]!.GetValue<int>());
         Assert.Equal(9, after["issues"]!.GetValue<int>());
         Assert.Equal(25, after["measures"]!.GetValue<int>());

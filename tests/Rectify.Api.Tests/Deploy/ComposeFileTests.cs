@@ -21,7 +21,8 @@ public sealed class ComposeFileTests
         var broken = Path.Combine(stage.Folder, "compose.yaml");
         await File.WriteAllTextAsync(broken, (await File.ReadAllTextAsync(compose, TestContext.Current.CancellationToken))
             .Replace("stop_grace_period:", "stop_grace_periods:", StringComparison.Ordinal), TestContext.Current.CancellationToken);
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => stage.RunAsync("npx", ["dclint", "--config", ".dclintrc.json", broken]));
+        var failure =
+            await Assert.ThrowsAsync<InvalidOperationException>(() => stage.RunAsync("npx", ["dclint", "--config", ".dclintrc.json", broken]));
         Assert.Contains("invalid-schema", failure.Message, StringComparison.Ordinal);
     }
 }

@@ -21,7 +21,8 @@ public sealed class BackendTerminationTests(RectifyApp app) : IClassFixture<Rect
     /// Starts <paramref name="send"/> while the test holds <paramref name="lockSql"/>, terminates the backend waiting on it,
     /// lets a retry (if any) wait on the lock again, then releases it; the answer and whether a retry was seen.
     /// </summary>
-    async Task<(HttpResponseMessage Response, bool Retried)> TerminateWhileWaitingAsync(Func<Task<HttpResponseMessage>> send, string lockSql, object? args)
+    async Task<(HttpResponseMessage Response, bool Retried)> TerminateWhileWaitingAsync(Func<Task<HttpResponseMessage>> send, string lockSql,
+        object? args)
     {
         Task<HttpResponseMessage> sending;
         var retried = false;

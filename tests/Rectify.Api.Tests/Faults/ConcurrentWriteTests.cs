@@ -131,7 +131,8 @@ public sealed class ConcurrentWriteTests(ConcurrentWriteTests.App app) : IClassF
     static void ImportCounts(JsonNode summary, long received, long inserted, long updated)
     {
         long[] expected = [received, inserted, updated, 0, 0, 0];
-        var actual = new[] { "received", "inserted", "updated", "unchanged", "deleted", "rejected" }.Select(n => summary[n]!.GetValue<long>()).ToArray();
+        var actual = new[] { "received", "inserted", "updated", "unchanged", "deleted", "rejected" }.Select(n => summary[n]!.GetValue<long>())
+            .ToArray();
         Assert.True(expected.SequenceEqual(actual),
             $"Expected received/inserted/updated/unchanged/deleted/rejected {string.Join('/', expected)} but got {string.Join('/', actual)}");
     }

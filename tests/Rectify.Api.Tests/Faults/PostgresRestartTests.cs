@@ -73,7 +73,8 @@ public sealed class PostgresRestartTests(PrivateClusterService fixture) : IClass
         {
             using var request = push.Request(key);
             var sending = client.SendAsync(request, Ct);
-            await db.WaitForServiceBlockedAsync(TimeSpan.FromSeconds(25), () => sending.IsCompleted ? $"the push already answered {sending.Result.StatusCode}" : "");
+            await db.WaitForServiceBlockedAsync(TimeSpan.FromSeconds(25),
+                () => sending.IsCompleted ? $"the push already answered {sending.Result.StatusCode}" : "");
             await fixture.Cluster.RestartAsync(Ct);
             first = await sending;
         }

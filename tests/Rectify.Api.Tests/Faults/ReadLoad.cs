@@ -26,7 +26,8 @@ public sealed class ReadLoad : IAsyncDisposable
     readonly TimeSpan _pause;
     readonly Task[] _readers;
 
-    /// <summary>Starts <paramref name="readers"/> readers, reader i reading <paramref name="urls"/>[i % count], pausing <paramref name="pause"/> between requests.</summary>
+    /// <summary>Starts <paramref name="readers"/> readers, reader i reading <paramref name="urls"/>[i % count], pausing <paramref name="pause"/>
+    /// between requests.</summary>
     public ReadLoad(StandaloneApp app, IReadOnlyList<string> urls, int readers, TimeSpan pause, TimeSpan requestTimeout)
     {
         _requestTimeout = requestTimeout;
@@ -61,7 +62,8 @@ public sealed class ReadLoad : IAsyncDisposable
     {
         var failures = Answers.Where(a => a.Failure is not null).ToArray();
         Assert.True(failures.Length == 0,
-            $"{failures.Length} answers were neither 200 nor a 503 problem with Retry-After:\n" + string.Join('\n', failures.Take(10).Select(Describe)));
+            $"{failures.Length} answers were neither 200 nor a 503 problem with Retry-After:\n"
+                + string.Join('\n', failures.Take(10).Select(Describe)));
     }
 
     /// <summary>
@@ -76,7 +78,8 @@ public sealed class ReadLoad : IAsyncDisposable
         return served.Length == 0 ? null : served.Min();
     }
 
-    /// <summary>Reads on until every answer has been a 200 for <paramref name="steady"/>, or <paramref name="within"/> after <paramref name="since"/>.</summary>
+    /// <summary>Reads on until every answer has been a 200 for <paramref name="steady"/>, or <paramref name="within"/> after <paramref
+    /// name="since"/>.</summary>
     public async Task WaitForRecoveryAsync(TimeSpan faultStarted, TimeSpan since, TimeSpan within, TimeSpan steady)
     {
         while (Now - since < within && !(RecoveredAt(faultStarted) is { } recovered && Now - recovered > steady))
@@ -115,7 +118,8 @@ public sealed class ReadLoad : IAsyncDisposable
                 if (status == 503)
                 {
                     if (response.Headers.RetryAfter is null) failure = "503 without Retry-After: " + body;
-                    else if (response.Content.Headers.ContentType?.MediaType != "application/problem+json" || !body.Contains("urn:rectify:problem:", StringComparison.Ordinal))
+                    else if (response.Content.Headers.ContentType?.MediaType != "application/problem+json"
+                        || !body.Contains("urn:rectify:problem:", StringComparison.Ordinal))
                         failure = "503 that is not a problem: " + body;
                 }
                 else if (status != 200)

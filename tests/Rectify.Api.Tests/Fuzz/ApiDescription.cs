@@ -61,7 +61,8 @@ public sealed class ApiDescription
         return new ApiDescription(operations, schemas);
     }
 
-    /// <summary>The schema itself, with <c>$ref</c> followed and a nullable <c>oneOf</c>/<c>anyOf</c>/<c>allOf</c> reduced to its non-null part.</summary>
+    /// <summary>The schema itself, with <c>$ref</c> followed and a nullable <c>oneOf</c>/<c>anyOf</c>/<c>allOf</c> reduced to its non-null
+    /// part.</summary>
     public JsonObject Resolve(JsonNode? schema)
     {
         for (var hops = 0; hops < 32 && schema is JsonObject s; hops++)

@@ -9,7 +9,8 @@ using Npgsql;
 namespace Rectify.Api.Tests.Fuzz;
 
 /// <summary>What came back for one request.</summary>
-public sealed record Outcome(int Status, string? MediaType, byte[] Body, string? Error, TimeSpan Elapsed, IReadOnlyCollection<string>? HeaderNames = null)
+public sealed record Outcome(int Status, string? MediaType, byte[] Body, string? Error, TimeSpan Elapsed,
+    IReadOnlyCollection<string>? HeaderNames = null)
 {
     public string BodyText => Encoding.UTF8.GetString(Body);
 }
@@ -28,7 +29,8 @@ public sealed class TableWatch : IAsyncDisposable
     {
         _connection = connection;
         Tables = tables;
-        _count = new NpgsqlCommand(string.Join("\nUNION ALL ", tables.Select(t => $"SELECT '{t}', count(*), coalesce(sum(xmin::text::bigint), 0)::bigint FROM \"{t}\"")), connection);
+        _count = new NpgsqlCommand(string.Join("\nUNION ALL ",
+            tables.Select(t => $"SELECT '{t}', count(*), coalesce(sum(xmin::text::bigint), 0)::bigint FROM \"{t}\"")), connection);
     }
 
     public IReadOnlyList<string> Tables { get; }
@@ -63,7 +65,8 @@ public sealed class TableWatch : IAsyncDisposable
     public static string? Diff(Dictionary<string, (long Rows, long Versions)> before, Dictionary<string, (long Rows, long Versions)> after)
     {
         var changes = after.Where(a => !before.TryGetValue(a.Key, out var b) || b != a.Value)
-            .Select(a => before.TryGetValue(a.Key, out var b) && b.Rows != a.Value.Rows ? $"{a.Key} rows {b.Rows}→{a.Value.Rows}" : $"{a.Key} rows rewritten")
+            .Select(a => before.TryGetValue(a.Key, out var b)
+                && b.Rows != a.Value.Rows ? $"{a.Key} rows {b.Rows}→{a.Value.Rows}" : $"{a.Key} rows rewritten")
             .ToList();
         return changes.Count == 0 ? null : string.Join(", ", changes);
     }
@@ -78,10 +81,14 @@ public sealed class TableWatch : IAsyncDisposable
 /// <summary>The rules every answer must follow (DESIGN.md, API conventions).</summary>
 public static partial class AnswerRules
 {
-    /// <summary>Text that belongs to the server's insides. An error may repeat what the caller sent, so a marker the request itself holds is not counted.</summary>
-    static readonly string[] Leaks = ["   at ", "Exception", "Npgsql", "Postgres", "SELECT ", "INSERT INTO", "DELETE FROM", "System.", "Microsoft.", "Dapper", "SQLSTATE", ".cs:line", "ERROR:"];
+    /// <summary>Text that belongs to the server's insides. An error may repeat what the caller sent, so a marker the request itself holds is not
+    /// counted.</summary>
+    static readonly string[] Leaks =
+        ["   at ", "Exception", "Npgsql", "Postgres", "SELECT ", "INSERT INTO", "DELETE FROM", "System.", "Microsoft.", "Dapper", "SQLSTATE",
+        ".cs:line", "ERROR:"];
 
-    [GeneratedRegex(@"\bselect\b[^.]{0,200}\bfrom\b|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\w+\s+set\b|\bon\s+conflict\b|\breturning\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\bselect\b[^.]{0,200}\bfrom\b|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\w+\s+set\b|\bon\s+conflict\b|\breturning\b",
+        RegexOptions.IgnoreCase)]
     private static partial Regex Sql();
 
     public static List<string> Check(FuzzRequest request, Outcome outcome)
@@ -142,14 +149,16 @@ public static partial class AnswerRules
         var text = outcome.BodyText;
         var sent = new Lazy<string>(() => request.SentText);
         foreach (var leak in Leaks)
-            if (text.Contains(leak, StringComparison.Ordinal) && !sent.Value.Contains(leak, StringComparison.Ordinal)) violations.Add($"the problem contains \"{leak.Trim()}\"");
+            if (text.Contains(leak, StringComparison.Ordinal)
+                && !sent.Value.Contains(leak, StringComparison.Ordinal)) violations.Add($"the problem contains \"{leak.Trim()}\"");
         if (Sql().Match(text) is { Success: true } sql && !Sql().IsMatch(sent.Value)) violations.Add($"the problem contains SQL \"{sql.Value}\"");
     }
 
     static string? Text(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }
 
-/// <summary>Collects the service's warnings and errors (with exceptions and their stacks) while a request runs, to report the cause of a failure.</summary>
+/// <summary>Collects the service's warnings and errors (with exceptions and their stacks) while a request runs, to report the cause of a
+/// failure.</summary>
 public sealed class ServerLog : ILoggerProvider
 {
     readonly ConcurrentQueue<string> _entries = new();

@@ -21,10 +21,13 @@ public sealed class FuzzFindingTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task An_error_is_a_problem_whatever_the_caller_accepts(string accept)
     {
         using var client = app.CreateClient();
-        await (await SendAsync(client, HttpMethod.Get, "/api/v1/measures/999999999", accept)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await SendAsync(client, HttpMethod.Get, "/api/v1/measures/999999999", accept))
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound, "not-found");
         await (await SendAsync(client, HttpMethod.Get, "/api/v1/no-such-thing", accept)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not-found");
-        await (await SendAsync(client, HttpMethod.Delete, "/api/v1/rounds", accept)).ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
-        await (await SendAsync(client, HttpMethod.Get, "/api/v1/rounds?limit=abc", accept)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await SendAsync(client, HttpMethod.Delete, "/api/v1/rounds", accept))
+            .ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+        await (await SendAsync(client, HttpMethod.Get, "/api/v1/rounds?limit=abc", accept))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
     }
 
     /// <summary>A JSON body in a charset the service cannot decode used to be a 500; it is a 415, and nothing is written.</summary>

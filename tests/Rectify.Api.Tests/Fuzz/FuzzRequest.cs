@@ -7,7 +7,8 @@ using CsCheck;
 
 namespace Rectify.Api.Tests.Fuzz;
 
-/// <summary>How If-Match is filled in just before sending: with the resource's current ETag, so that only the hostile part can refuse the request.</summary>
+/// <summary>How If-Match is filled in just before sending: with the resource's current ETag, so that only the hostile part can refuse the
+/// request.</summary>
 public enum FreshETag { None, Exact, Weak, ExactThenGarbage, GarbageThenExact }
 
 /// <summary>One generated request, ready to send. <see cref="Detail"/> says what in it is hostile.</summary>
@@ -65,7 +66,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
 
     static readonly FuzzKind[] BodyKinds =
     [
-        FuzzKind.MalformedJson, FuzzKind.TruncatedBody, FuzzKind.DuplicateKeys, FuzzKind.DeepNesting, FuzzKind.OversizedBody, FuzzKind.WrongContentType,
+        FuzzKind.MalformedJson, FuzzKind.TruncatedBody, FuzzKind.DuplicateKeys, FuzzKind.DeepNesting, FuzzKind.OversizedBody,
+            FuzzKind.WrongContentType,
     ];
 
     static readonly FuzzKind[] JsonOnlyKinds = [FuzzKind.MalformedJson, FuzzKind.DuplicateKeys, FuzzKind.DeepNesting];
@@ -170,7 +172,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             case "boolean": return d.Chance(0.5) ? "true" : "false";
             case "integer":
                 if (name == "limit") return d.Int(1, 200).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return KnownLongs(name) is { Count: > 0 } ids ? d.One(ids).ToString(System.Globalization.CultureInfo.InvariantCulture) : d.Int(1, 10).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return KnownLongs(name) is { Count: > 0 } ids ? d.One(ids).ToString(System.Globalization.CultureInfo.InvariantCulture) : d.Int(1, 10)
+                    .ToString(System.Globalization.CultureInfo.InvariantCulture);
             case "number": return d.Int(0, 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         return name switch
@@ -261,7 +264,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
     {
         var csv = new CsvDraft();
         var withComment = d.Chance(0.7);
-        csv.Lines.Add([.. (withComment ? "indicator,unit,period,value,comment" : "indicator,unit,period,value").Split(',').Select(Encoding.UTF8.GetBytes)]);
+        csv.Lines.Add([.. (withComment ? "indicator,unit,period,value,comment" : "indicator,unit,period,value").Split(',')
+            .Select(Encoding.UTF8.GetBytes)]);
         var rows = d.Int(1, 4);
         for (var i = 0; i < rows; i++)
         {
@@ -288,9 +292,11 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
     sealed record Slot(string Where, string Name, JsonObject Schema, JsonObject? Container = null, List<byte[]>? Row = null, int Column = -1)
     {
         public string Type => ApiDescription.MainType(Schema);
-        public bool IsNumeric => Type is "integer" or "number" || Name is "value" or "limit" || Name.EndsWith("Id", StringComparison.Ordinal) || Name == "id";
+        public bool IsNumeric => Type is "integer" or "number" || Name is "value" or "limit" || Name.EndsWith("Id", StringComparison.Ordinal)
+            || Name == "id";
         public bool IsText => Type == "string" && ApiDescription.Format(Schema) is null;
-        public bool IsDate => ApiDescription.Format(Schema) is "date" or "date-time" || Name.EndsWith("Date", StringComparison.Ordinal) || Name.EndsWith("On", StringComparison.Ordinal);
+        public bool IsDate => ApiDescription.Format(Schema) is "date" or "date-time" || Name.EndsWith("Date", StringComparison.Ordinal)
+            || Name.EndsWith("On", StringComparison.Ordinal);
         public bool IsPeriod => IsPeriodName(Name, Schema);
     }
 
@@ -304,7 +310,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             var (container, schema) = draft.Json switch
             {
                 JsonObject obj => (obj, bodySchema),
-                JsonArray { Count: > 0 } array when array[d.Int(0, array.Count - 1)] is JsonObject element => (element, api.Resolve(bodySchema["items"])),
+                JsonArray { Count: > 0 } array when array[d.Int(0, array.Count - 1)] is JsonObject element =>
+                    (element, api.Resolve(bodySchema["items"])),
                 _ => ((JsonObject?)null, bodySchema),
             };
             if (container is not null)
@@ -327,7 +334,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
     {
         var slots = Slots(draft, d);
         var fitting = slots.Where(preferred).ToList();
-        var slot = fitting.Count > 0 && d.Chance(0.85) ? d.One(fitting) : slots.Count > 0 ? d.One(slots) : new Slot("query", "fuzz", new JsonObject());
+        var slot = fitting.Count > 0
+            && d.Chance(0.85) ? d.One(fitting) : slots.Count > 0 ? d.One(slots) : new Slot("query", "fuzz", new JsonObject());
         Put(draft, d, slot, value);
     }
 
@@ -391,7 +399,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         if (draft.Json is not null && d.Chance(0.3))
         {
             string[] whole = draft.Json is JsonArray
-                ? ["{}", "{\"values\":5}", "{\"values\":{}}", "{\"values\":[1,\"a\",null,[]]}", "[1,2,3]", "[[]]", "{\"other\":[]}", "{\"values\":[],\"extra\":1}", "\"text\"", "42", "null", "{\"values\":null}", "[null]"]
+                ? ["{}", "{\"values\":5}", "{\"values\":{}}", "{\"values\":[1,\"a\",null,[]]}", "[1,2,3]", "[[]]", "{\"other\":[]}",
+                    "{\"values\":[],\"extra\":1}", "\"text\"", "42", "null", "{\"values\":null}", "[null]"]
                 : ["[]", "\"text\"", "42", "true", "null", "[{}]", "[[]]", "-0", "\"{}\""];
             var replacement = d.One(whole);
             draft.Replace(Encoding.UTF8.GetBytes(replacement), "whole body = " + replacement);
@@ -410,13 +419,17 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         if (body.Count > 0)
         {
             var slot = d.One(body);
-            var token = d.One(HostileValues.WrongTypeTokens.Where(t => JsonType(t) != slot.Type && !(JsonType(t) == "integer" && slot.Type == "number")).ToList());
+            var token =
+                d.One(HostileValues.WrongTypeTokens.Where(t => JsonType(t) != slot.Type && !(JsonType(t) == "integer" && slot.Type == "number"))
+                .ToList());
             Put(draft, d, slot, new Hostile("wrong type " + token, RawJson: token));
             return;
         }
         var typed = slots.Where(s => s.Type is "integer" or "boolean" or "number" || ApiDescription.EnumValues(s.Schema).Count > 0).ToList();
-        var target = typed.Count > 0 ? d.One(typed) : slots.Count > 0 ? d.One(slots) : new Slot("query", "limit", new JsonObject { ["type"] = "integer" });
-        var text = target.Type == "boolean" ? d.One(["yes", "1", "maybe", "", "TRUE ", "null", "[]"]) : d.One(["abc", "1.5", "true", "[]", "{}", "null", "", "1,2", "0x10", "1e3"]);
+        var target = typed.Count > 0 ? d.One(typed) : slots.Count > 0
+            ? d.One(slots) : new Slot("query", "limit", new JsonObject { ["type"] = "integer" });
+        var text = target.Type == "boolean"
+            ? d.One(["yes", "1", "maybe", "", "TRUE ", "null", "[]"]) : d.One(["abc", "1.5", "true", "[]", "{}", "null", "", "1,2", "0x10", "1e3"]);
         Put(draft, d, target, new Hostile("wrong type " + HostileValues.Show(text), Text: text));
     }
 
@@ -439,13 +452,15 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         {
             0 => (Bytes(ReplaceFirst(text, ":", "=")), "= instead of :"),
             1 => (body[..^1], "last byte dropped"),
-            2 => (Insert(body, d.Int(0, body.Length), Encoding.UTF8.GetBytes(d.One(["{", "}", "[", "]", ",", ":", "\"", "\\"]))), "stray structural character"),
+            2 => (Insert(body, d.Int(0, body.Length), Encoding.UTF8.GetBytes(d.One(["{", "}", "[", "]", ",", ":", "\"", "\\"]))),
+                "stray structural character"),
             3 => (DeleteAt(body, body.Length == 0 ? 0 : d.Int(0, body.Length - 1)), "one byte deleted"),
             4 => (Bytes(text.Length > 1 ? text[..^1] + ",}" : ",}"), "trailing comma"),
             5 => (Bytes(text.Replace('"', '\'')), "single quotes"),
             6 => (Bytes(UnquotedKeys().Replace(text, "$1:")), "unquoted keys"),
             7 => (Bytes(d.One(["/* comment */", "// comment\n", "# comment\n"]) + text), "comment"),
-            8 => (Bytes(d.One(["NaN", "undefined", "{", "[", "}", "]", "nul", "tru", "\"", "\"unterminated", "{\"a\":}", "{,}", "[,]", ",", ":", "", "  \n\t ", "{}}", "[]]", "{\"\":", "<a/>", "key=value&x=1", "{\"values\":[{\"indicator\":"])), "not JSON at all"),
+            8 => (Bytes(d.One(["NaN", "undefined", "{", "[", "}", "]", "nul", "tru", "\"", "\"unterminated", "{\"a\":}", "{,}", "[,]", ",", ":", "",
+                "  \n\t ", "{}}", "[]]", "{\"\":", "<a/>", "key=value&x=1", "{\"values\":[{\"indicator\":"])), "not JSON at all"),
             9 => ([.. body, .. body], "two documents"),
             10 => ([0xEF, 0xBB, 0xBF, .. body], "UTF-8 BOM"),
             11 => (Bytes(ReplaceFirst(text, ":\"", ":\"\\x41\\u12")), "invalid escapes"),
@@ -561,7 +576,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             {
                 // Many rows, each naming an indicator that does not exist: refused as a whole (atomic), nothing written.
                 draft.Query.RemoveAll(q => q.Name is "atomic" or "dryRun");
-                draft.Replace(Repeated("indicator,unit,period,value,comment\r\n"u8, Bytes($"NO-SUCH-INDICATOR-{d.Int(0, 99)},460000,2025-09,1,{new string('备', 10)}\r\n"), ""u8, size),
+                draft.Replace(Repeated("indicator,unit,period,value,comment\r\n"u8,
+                    Bytes($"NO-SUCH-INDICATOR-{d.Int(0, 99)},460000,2025-09,1,{new string('备', 10)}\r\n"), ""u8, size),
                     $"{mb} of CSV rows for an unknown indicator");
             }
             return;
@@ -598,7 +614,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         }
     }
 
-    /// <summary><paramref name="head"/>, then <paramref name="unit"/> as often as it takes to reach <paramref name="size"/> bytes, then <paramref name="tail"/>.</summary>
+    /// <summary><paramref name="head"/>, then <paramref name="unit"/> as often as it takes to reach <paramref name="size"/> bytes, then <paramref
+    /// name="tail"/>.</summary>
     static byte[] Repeated(ReadOnlySpan<byte> head, byte[] unit, ReadOnlySpan<byte> tail, int size)
     {
         var count = Math.Max(1, (size - head.Length) / unit.Length + 1);
@@ -630,11 +647,15 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         }
         string?[] types =
         [
-            "text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=----fuzz", "application/json; charset=utf-16",
-            "application/json; charset=latin1", "application/json; charset=nonsense", "application/json;;;", "application/", "/", "*/*", "", null, "text/csv",
+            "text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=----fuzz",
+                "application/json; charset=utf-16",
+            "application/json; charset=latin1", "application/json; charset=nonsense", "application/json;;;", "application/", "/", "*/*", "", null,
+                "text/csv",
             "application/problem+json", "application/merge-patch+json", "APPLICATION/JSON", "application/json; charset=\"utf-8\"", "text/json",
-            "application/vnd.api+json", "application/json; charset=utf-32", "text/csv; charset=utf-16", "text/csv; charset=gbk", "text/html", "image/png",
-            "application/octet-stream", "中文/类型", "application/json\u0001", "application/json; boundary=x; charset=utf-8; q=0", "text/csv; header=absent",
+            "application/vnd.api+json", "application/json; charset=utf-32", "text/csv; charset=utf-16", "text/csv; charset=gbk", "text/html",
+                "image/png",
+            "application/octet-stream", "中文/类型", "application/json\u0001", "application/json; boundary=x; charset=utf-8; q=0",
+                "text/csv; header=absent",
         ];
         var type = d.One(types);
         draft.Replace(draft.BodyBytes(), "Content-Type " + (type is null ? "(none)" : HostileValues.Show(type)));
@@ -650,7 +671,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
     static readonly string[] HostileCodes =
     [
         "..", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "%252e%252e%252f", "%00", "a%00b", "%E4%B8%AD%E6%96%87", "%F0%9F%98%80", "%27%20OR%201%3D1%20--",
-        "%25", "%ZZ", "%C3%28", "%FF", "%ED%A0%80", "a%2Fb", "%20", "%09", "a%3Bb", "a%3Fb", "*", "%2A", "%E3%80%80", "%EF%BB%BF", "%C0%AF", "~", "%7E",
+        "%25", "%ZZ", "%C3%28", "%FF", "%ED%A0%80", "a%2Fb", "%20", "%09", "a%3Bb", "a%3Fb", "*", "%2A", "%E3%80%80", "%EF%BB%BF", "%C0%AF", "~",
+            "%7E",
         "HN-8-6-6%00", "HN-8-6-6%20", "hn-8-6-6", "HN-8-6-6.json", "%22%3E%3Cscript%3E", "CON", "NUL", "%5C..%5C..",
     ];
 
@@ -700,13 +722,16 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             }
             else if (choice < 7)
             {
-                var (name, value) = d.One([("foo", "bar"), ("__proto__", "1"), ("%24where", "1"), ("LIMIT", "abc"), ("limit%5B%5D", "1"), ("", "x"), ("%00", "1"), ("a", "")]);
+                var (name, value) =
+                    d.One([("foo", "bar"), ("__proto__", "1"), ("%24where", "1"), ("LIMIT", "abc"), ("limit%5B%5D", "1"), ("", "x"), ("%00", "1"),
+                    ("a", "")]);
                 draft.Query.Add((name, value));
                 draft.Note($"unknown query parameter {HostileValues.Show(name)}");
             }
             else
             {
-                var raw = d.One(["%", "%ZZ", "&&&", "=", "a=%E4%B8", "==&==", "%26%3D", "limit=%", "?", "#fragment", new string('&', 10_000), "x=" + new string('y', 16_000), "q=%FF%FE"]);
+                var raw = d.One(["%", "%ZZ", "&&&", "=", "a=%E4%B8", "==&==", "%26%3D", "limit=%", "?", "#fragment", new string('&', 10_000),
+                    "x=" + new string('y', 16_000), "q=%FF%FE"]);
                 draft.Query.Add((raw, null));
                 draft.Note($"raw query {HostileValues.Show(raw)}");
             }
@@ -719,18 +744,24 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         if (p.Name == "cursor" && d.Chance(0.8)) return Url.Encode(TamperedCursor(op, d));
         if (d.Chance(0.3))
         {
-            var any = d.From(Gen.OneOf(HostileValues.SqlAndPath, HostileValues.ControlCharacters, HostileValues.InvalidUtf8, HostileValues.ChineseAndEmoji,
+            var any = d.From(Gen.OneOf(HostileValues.SqlAndPath, HostileValues.ControlCharacters, HostileValues.InvalidUtf8,
+                HostileValues.ChineseAndEmoji,
                 HostileValues.HugeNumbers, HostileValues.InvalidPeriods, HostileValues.BadDates));
             return ForUrl(any, keepSlashes: false);
         }
-        string[] values = ApiDescription.EnumValues(schema).Count > 0 ? ["OPEN", "open ", "1", "-1", "", "in_progress,closed", "Closed", "99", "null", "%00"]
+        string[] values = ApiDescription.EnumValues(schema).Count > 0
+            ? ["OPEN", "open ", "1", "-1", "", "in_progress,closed", "Closed", "99", "null", "%00"]
             : ApiDescription.MainType(schema) switch
             {
-                "integer" => ["0", "-1", "201", "2147483648", "-2147483649", "1e400", "1.5", "0x10", "", "%201", "%EF%BC%91", "9223372036854775808", "NaN", "1e3"],
+                "integer" =>
+                    ["0", "-1", "201", "2147483648", "-2147483649", "1e400", "1.5", "0x10", "", "%201", "%EF%BC%91", "9223372036854775808", "NaN",
+                    "1e3"],
                 "boolean" => ["yes", "TRUE", "1", "", "null", "on", "%00"],
                 _ => ApiDescription.Format(schema) switch
                 {
-                    "date" or "date-time" => ["0001-01-01", "9999-12-31", "2025-02-30", "2025-13-01", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00", "", "now"],
+                    "date" or "date-time" =>
+                        ["0001-01-01", "9999-12-31", "2025-02-30", "2025-13-01", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00", "",
+                        "now"],
                     _ => ["", "%20", "' OR 1=1 --", "%00", new string('x', 10_000), "*", "%", "%25", "_", "2025-13", "2025-Q5"],
                 },
             };
@@ -784,8 +815,11 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
                         draft.Note($"If-Match {draft.FreshETag}");
                         break;
                     }
-                    var ifMatch = d.One(["*", "\"\"", "W/\"1\"", "\"abc\"", "garbage", "\"", "\"unterminated", "W/", "\"1\", \"2\"", "\"" + new string('9', 10_000) + "\"",
-                        "\"中文\"", "\"\u0001\"", "null", "0", "\"-1\"", "W/\"\"", " ", "\"" + new string('9', 300) + "\"", "\"2147483648\"", "\"1\"", "\"0\"",
+                    var ifMatch =
+                        d.One(["*", "\"\"", "W/\"1\"", "\"abc\"", "garbage", "\"", "\"unterminated", "W/", "\"1\", \"2\"",
+                        "\"" + new string('9', 10_000) + "\"",
+                        "\"中文\"", "\"\u0001\"", "null", "0", "\"-1\"", "W/\"\"", " ", "\"" + new string('9', 300) + "\"", "\"2147483648\"", "\"1\"",
+                            "\"0\"",
                         "*, \"1\"", "\"1\" \"2\"", ",,,", "\"\\\"\"", "\"+1\"", "\" 1\"", "\"1e3\""]);
                     draft.SetHeader("If-Match", ifMatch);
                     draft.Note($"If-Match {HostileValues.Show(ifMatch)}");
@@ -807,8 +841,10 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
                     var (name, value) = d.One([("Content-Encoding", "gzip"), ("Content-Encoding", "br"), ("X-HTTP-Method-Override", "DELETE"),
                         ("X-Forwarded-For", "' OR 1=1 --"), ("Range", "bytes=0-1"), ("If-None-Match", "*"), ("Cookie", new string('c', 8_000)),
                         ("Accept-Charset", "utf-16"), ("Accept-Language", "zh-CN;q=abc"), ("Authorization", ""), ("Authorization", "Bearer"),
-                        ("Authorization", "Bearer garbage"), ("Authorization", "Basic dXNlcjpwYXNz"), ("Authorization", "Bearer " + new string('k', 10_000)),
-                        ("Authorization", "Bearer 中文"), ("Authorization", "Bearer ' OR 1=1 --"), ("Authorization", "Bearer \u0001"), ("Authorization", "Bearer  ")]);
+                        ("Authorization", "Bearer garbage"), ("Authorization", "Basic dXNlcjpwYXNz"),
+                            ("Authorization", "Bearer " + new string('k', 10_000)),
+                        ("Authorization", "Bearer 中文"), ("Authorization", "Bearer ' OR 1=1 --"), ("Authorization", "Bearer \u0001"),
+                            ("Authorization", "Bearer  ")]);
                     draft.SetHeader(name, value);
                     draft.Note($"{name}: {HostileValues.Show(value)}");
                     break;
@@ -840,7 +876,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
                 draft.Note($"{drop} fields missing from a row");
                 break;
             case 1: row.AddRange(Enumerable.Range(0, d.Int(1, 8)).Select(i => Bytes($"extra{i}"))); draft.Note("extra fields in a row"); break;
-            case 2: rows.Insert(d.Int(1, rows.Count), [.. Enumerable.Repeat(Array.Empty<byte>(), d.Int(2, 9))]); draft.Note("a row of only commas"); break;
+            case 2: rows.Insert(d.Int(1, rows.Count),
+                [.. Enumerable.Repeat(Array.Empty<byte>(), d.Int(2, 9))]); draft.Note("a row of only commas"); break;
             case 3: rows.Insert(d.Int(1, rows.Count), []); rows.Insert(d.Int(1, rows.Count), []); draft.Note("empty lines"); break;
             case 4: rows.Insert(d.Int(1, rows.Count), [Bytes("LOTTERY-SALES")]); draft.Note("a one-field row"); break;
             case 5: rows.RemoveRange(1, rows.Count - 1); draft.Note("header only"); break;
@@ -848,7 +885,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             case 7: rows[0] = [.. "indicator,unit,period,value,comment,extra".Split(',').Select(Bytes)]; draft.Note("header with six columns"); break;
             case 8: rows[0] = [.. "unit,indicator,period,value".Split(',').Select(Bytes)]; draft.Note("header reordered"); break;
             case 9: rows[0] = [.. "indicator,unit,period".Split(',').Select(Bytes)]; draft.Note("header of three columns"); break;
-            case 10: rows[0] = [.. " INDICATOR , Unit ,period,VALUE,comment ".Split(',').Select(Bytes)]; draft.Note("header in other case with spaces"); break;
+            case 10: rows[0] =
+                [.. " INDICATOR , Unit ,period,VALUE,comment ".Split(',').Select(Bytes)]; draft.Note("header in other case with spaces"); break;
             case 11:
                 for (var i = 0; i < 1_000; i++) rows.Add([.. Enumerable.Repeat(Bytes("x"), i % 9)]);
                 draft.Note("1000 ragged rows");
@@ -893,8 +931,10 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             case 1: csv.Prefix = [.. utf8Bom, .. utf8Bom]; draft.Note("two UTF-8 BOMs"); break;
             case 2: csv.LinePrefix = utf8Bom; draft.Note("a BOM before every line"); break;
             case 3: csv.Prefix = [0xFF, 0xFE]; draft.Note("UTF-16 LE BOM before UTF-8 text"); break;
-            case 4: draft.Replace([0xFF, 0xFE, .. Encoding.Unicode.GetBytes(Encoding.UTF8.GetString(csv.ToBytes()))], "whole body UTF-16 LE with BOM"); break;
-            case 5: draft.Replace([0xFE, 0xFF, .. Encoding.BigEndianUnicode.GetBytes(Encoding.UTF8.GetString(csv.ToBytes()))], "whole body UTF-16 BE with BOM"); break;
+            case 4: draft.Replace([0xFF, 0xFE, .. Encoding.Unicode.GetBytes(Encoding.UTF8.GetString(csv.ToBytes()))],
+                "whole body UTF-16 LE with BOM"); break;
+            case 5: draft.Replace([0xFE, 0xFF, .. Encoding.BigEndianUnicode.GetBytes(Encoding.UTF8.GetString(csv.ToBytes()))],
+                "whole body UTF-16 BE with BOM"); break;
             case 6: csv.Prefix = [0xFF, 0xFE, 0x00, 0x00]; draft.Note("UTF-32 LE BOM before UTF-8 text"); break;
             case 7:
                 var row = csv.Lines[d.Int(1, csv.Lines.Count - 1)];
@@ -916,7 +956,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
         csv.EndingsByLine = mixed;
         if (d.Chance(0.3)) csv.FinalEnding = false;
         if (d.Chance(0.2)) csv.Trailer = Bytes(string.Concat(Enumerable.Repeat(d.One(endings), d.Int(2, 50))));
-        draft.Note("line endings " + string.Join(" ", mixed.Select(e => HostileValues.Show(e))) + (csv.FinalEnding ? "" : ", none after the last line"));
+        draft.Note("line endings " + string.Join(" ", mixed.Select(e => HostileValues.Show(e)))
+            + (csv.FinalEnding ? "" : ", none after the last line"));
     }
 
     // ---------------------------------------------------------------- the draft
@@ -971,7 +1012,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             Note(note);
         }
 
-        string? DefaultContentType() => Csv is not null ? "text/csv" : Json is not null ? "application/json" : _body is not null ? _contentType : null;
+        string? DefaultContentType() =>
+            Csv is not null ? "text/csv" : Json is not null ? "application/json" : _body is not null ? _contentType : null;
 
         public byte[] BodyBytes()
         {
@@ -999,7 +1041,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
             // The ETag is read from the resource itself: the path up to and including the first parameter.
             var segments = operation.Path.Split('/');
             var first = Array.FindIndex(segments, s => s.StartsWith('{'));
-            var etagSource = first < 0 ? null : PathParameter().Replace(string.Join('/', segments[..(first + 1)]), m => PathValues.GetValueOrDefault(m.Groups[1].Value, "1"));
+            var etagSource = first < 0 ? null : PathParameter()
+                .Replace(string.Join('/', segments[..(first + 1)]), m => PathValues.GetValueOrDefault(m.Groups[1].Value, "1"));
             return new FuzzRequest
             {
                 Kind = kind, Operation = operation, Seed = seed, Method = Method, Url = path + (query.Length > 0 ? "?" + query : ""),

@@ -42,7 +42,8 @@ public sealed record Hostile(string Label, string? Text = null, string? RawJson 
         : Bytes is not null ? [(byte)'"', .. Bytes, (byte)'"']
         : JsonText.Quote(Text ?? "");
 
-    /// <summary>Percent-encoded for a path segment or a query value; <paramref name="keepSlashes"/> leaves <c>/</c> and <c>.</c> as they are.</summary>
+    /// <summary>Percent-encoded for a path segment or a query value; <paramref name="keepSlashes"/> leaves <c>/</c> and <c>.</c> as they
+    /// are.</summary>
     public string ToUrl(bool keepSlashes = false) => Url.Encode(Bytes ?? JsonText.Wtf8(Text ?? RawJson ?? ""), keepSlashes);
 
     public byte[] ToCsv() => Bytes ?? (RawJson is not null ? Encoding.UTF8.GetBytes(RawJson) : Csv.Field(Text ?? ""));
@@ -64,7 +65,8 @@ public static class HostileValues
     {
         var shown = new StringBuilder();
         foreach (var c in text.Length > 60 ? text[..60] : text)
-            shown.Append(c is < ' ' or '\u007f' or (>= '\ud800' and <= '\udfff') or '\u2028' or '\u2029' or '\ufeff' or '\u202e' ? $"\\u{(int)c:x4}" : c.ToString());
+            shown.Append(c is < ' ' or '\u007f' or (>= '\ud800' and <= '\udfff') or '\u2028' or '\u2029' or '\ufeff' or '\u202e'
+                ? $"\\u{(int)c:x4}" : c.ToString());
         return text.Length > 60 ? $"{shown}… ({text.Length} chars)" : shown.ToString();
     }
 
@@ -141,7 +143,8 @@ public static class HostileValues
 
     /// <summary>Values of the wrong JSON type (the generator picks one whose type differs from the schema's).</summary>
     public static readonly string[] WrongTypeTokens =
-        ["123", "-1", "1.5", "true", "false", "\"text\"", "\"123\"", "[]", "[1]", "[\"a\",\"b\"]", "{}", "{\"a\":1}", "null", "\"\"", "\"2025-01-01\"", "0"];
+        ["123", "-1", "1.5", "true", "false", "\"text\"", "\"123\"", "[]", "[1]", "[\"a\",\"b\"]", "{}", "{\"a\":1}", "null", "\"\"",
+            "\"2025-01-01\"", "0"];
 }
 
 /// <summary>JSON strings written by hand, so that lone surrogates and raw bytes can be sent as they are.</summary>
@@ -157,13 +160,15 @@ public static class JsonText
             if (c == '"' || c == '\\') escaped.Append('\\').Append(c);
             else if (c < 0x20) escaped.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) escaped.Append(c).Append(text[++i]);
-            else if (char.IsSurrogate(c)) escaped.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"); // a lone surrogate, as a JSON escape
+            // a lone surrogate, as a JSON escape
+            else if (char.IsSurrogate(c)) escaped.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else escaped.Append(c);
         }
         return Encoding.UTF8.GetBytes(escaped.Append('"').ToString());
     }
 
-    /// <summary>UTF-8, except that a lone surrogate is written as the three bytes it would take (invalid UTF-8, as a sloppy client sends it).</summary>
+    /// <summary>UTF-8, except that a lone surrogate is written as the three bytes it would take (invalid UTF-8, as a sloppy client sends
+    /// it).</summary>
     public static byte[] Wtf8(string text)
     {
         if (!HasLoneSurrogate(text)) return Encoding.UTF8.GetBytes(text);
@@ -221,6 +226,7 @@ public static class Csv
     public static byte[] Field(string text)
     {
         var bytes = JsonText.Wtf8(text);
-        return text.IndexOfAny([',', '"', '\r', '\n']) < 0 ? bytes : [(byte)'"', .. JsonText.Wtf8(text.Replace("\"", "\"\"", StringComparison.Ordinal)), (byte)'"'];
+        return text.IndexOfAny([',', '"', '\r', '\n']) < 0
+            ? bytes : [(byte)'"', .. JsonText.Wtf8(text.Replace("\"", "\"\"", StringComparison.Ordinal)), (byte)'"'];
     }
 }

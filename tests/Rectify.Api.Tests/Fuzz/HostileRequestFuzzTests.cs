@@ -105,7 +105,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
             var serverLog = log.Drain();
 
             var violations = AnswerRules.Check(request, outcome);
-            if (outcome.Error is null) violations.AddRange(documented.Check(request.Method, request.Url, outcome.Status, outcome.MediaType, outcome.Body, outcome.HeaderNames));
+            if (outcome.Error is null) violations.AddRange(documented.Check(request.Method, request.Url, outcome.Status, outcome.MediaType,
+                outcome.Body, outcome.HeaderNames));
             if (outcome.Status is >= 400 and < 500 && written is not null) violations.Add($"refused with {outcome.Status} but wrote: {written}");
             if (outcome.Status is >= 200 and < 300 && written is not null) writesSeen++;
 
@@ -141,17 +142,20 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
             Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
         var serverErrors = stats.Values.Sum(k => k.ServerErrors + k.NoAnswer);
         Assert.True(failures.Count == 0, $"{failures.Count} of {plan.Count} hostile requests broke the rules ({serverErrors} without a 4xx answer): "
-            + string.Join("; ", failures.GroupBy(f => f.Signature).OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count()}× {Cut(g.Key, 200)}"))
+            + string.Join("; ",
+                failures.GroupBy(f => f.Signature).OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count()}× {Cut(g.Key, 200)}"))
             + ". The output has each with its request, answer and server log.");
 
         // The watch sees writes: the plausible requests among them create and change things.
-        Assert.True(writesSeen > 0, "No successful request wrote anything: the row watch sees nothing, so it cannot show that refused requests write nothing.");
+        Assert.True(writesSeen > 0,
+            "No successful request wrote anything: the row watch sees nothing, so it cannot show that refused requests write nothing.");
         Say($"Successful requests that wrote (seen by the row watch): {writesSeen}.");
 
         // A fuzz run that only meets the door (authentication, rate limits) or the router tries nothing: most requests
         // must reach an endpoint, and every kind must have been tried.
         var turnedAway = statuses.Where(s => s.Key is 401 or 403 or 429).Sum(s => s.Value);
-        Assert.True(turnedAway < plan.Count / 10, $"{turnedAway} of {plan.Count} requests were turned away (401/403/429) before reaching an endpoint.");
+        Assert.True(turnedAway < plan.Count / 10,
+            $"{turnedAway} of {plan.Count} requests were turned away (401/403/429) before reaching an endpoint.");
         var floor = Math.Min(20, plan.Count / (stats.Count * 4));
         Assert.All(stats, s => Assert.True(s.Value.Tried >= floor, $"{s.Key} was tried only {s.Value.Tried} times."));
     }
@@ -224,7 +228,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
         {
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
             var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return new Outcome((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, null, Stopwatch.GetElapsedTime(started),
+            return new Outcome((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, null,
+                Stopwatch.GetElapsedTime(started),
                 OpenApi.DocumentedAnswers.HeaderNames(response));
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -258,7 +263,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
     }
 
     static string Report(ulong seed, int planned, Dictionary<FuzzKind, KindStats> stats, SortedDictionary<int, int> statuses,
-        Dictionary<string, int> operations, ApiDescription api, List<Failure> failures, int unsendable, TimeSpan elapsed, TimeSpan watching, TimeSpan building)
+        Dictionary<string, int> operations, ApiDescription api, List<Failure> failures, int unsendable, TimeSpan elapsed, TimeSpan watching,
+            TimeSpan building)
     {
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -282,12 +288,14 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
             text.AppendLine(inv, $"    #{f.Index} case seed 0x{f.Request.Seed:X16}; hostile: {f.Request.Detail}");
             text.AppendLine(inv, $"    {f.Request.Method} {Cut(f.Request.Url, 300)}");
             foreach (var (name, value) in f.Request.Headers) text.AppendLine(inv, $"    {name}: {Cut(HostileValues.Show(value), 200)}");
-            if (f.Request.FreshETag != FreshETag.None) text.AppendLine(inv, $"    If-Match: (current ETag of {f.Request.ETagSource}, {f.Request.FreshETag})");
+            if (f.Request.FreshETag != FreshETag.None) text.AppendLine(inv,
+                $"    If-Match: (current ETag of {f.Request.ETagSource}, {f.Request.FreshETag})");
             if (f.Request.ContentType is not null) text.AppendLine(inv, $"    Content-Type: {HostileValues.Show(f.Request.ContentType)}");
             if (f.Request.Body is { } body) text.AppendLine(inv, $"    body ({body.Length} bytes): {Cut(Printable(body), 400)}");
             text.AppendLine(inv, $"    answer {f.Outcome.Status} {f.Outcome.MediaType}: {Cut(f.Outcome.Error ?? f.Outcome.BodyText, 1500)}");
             text.AppendLine("    violations: " + string.Join("; ", f.Violations));
-            foreach (var entry in f.ServerLog.Take(2)) text.AppendLine("    server log: " + Cut(entry, 4000).Replace("\n", "\n      ", StringComparison.Ordinal));
+            foreach (var entry in f.ServerLog.Take(2)) text.AppendLine("    server log: " + Cut(entry, 4000)
+                .Replace("\n", "\n      ", StringComparison.Ordinal));
         }
         return text.ToString();
     }
@@ -308,7 +316,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
         }
         return new JsonObject
         {
-            ["i"] = index, ["kind"] = request.Kind.ToString(), ["op"] = request.Operation.Name, ["hostile"] = request.Detail, ["url"] = Cut(request.Url, 200),
+            ["i"] = index, ["kind"] = request.Kind.ToString(), ["op"] = request.Operation.Name, ["hostile"] = request.Detail,
+                ["url"] = Cut(request.Url, 200),
             ["status"] = outcome.Status, ["type"] = problem?["type"]?.ToString(), ["detail"] = problem?["detail"]?.ToString(),
             ["errors"] = problem?["errors"]?.ToJsonString(), ["wrote"] = written,
         }.ToJsonString();
@@ -317,7 +326,8 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
     static string Printable(byte[] body)
     {
         var text = Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 600)));
-        return HostileValues.Show(text.Length > 60 ? text[..60] : text) + (text.Length > 60 ? text[60..].Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal) : "");
+        return HostileValues.Show(text.Length > 60 ? text[..60] : text)
+            + (text.Length > 60 ? text[60..].Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal) : "");
     }
 
     static string Cut(string text, int max) => text.Length <= max ? text : text[..max] + $"… ({text.Length} chars)";

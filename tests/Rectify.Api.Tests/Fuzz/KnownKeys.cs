@@ -28,7 +28,8 @@ public sealed class KnownKeys
     public IReadOnlyList<long> Issues => Ids("issues");
     public IReadOnlyList<long> Measures => Ids("measures");
 
-    public string Summary => string.Join(", ", _codes.Select(c => $"{c.Key}: {c.Value.Count} codes").Concat(_ids.Select(i => $"{i.Key}: {i.Value.Count} ids")))
+    public string Summary =>
+        string.Join(", ", _codes.Select(c => $"{c.Key}: {c.Value.Count} codes").Concat(_ids.Select(i => $"{i.Key}: {i.Value.Count} ids")))
         + $"; {_cursors.Count} real cursors";
 
     public static async Task<KnownKeys> LoadAsync(HttpClient client, ApiDescription api, CancellationToken ct)
@@ -41,7 +42,8 @@ public sealed class KnownKeys
             {
                 if (item?["code"] is JsonValue code && code.TryGetValue<string>(out var text)) Add(keys._codes, collection, text);
                 if (item?["id"] is JsonValue id && id.TryGetValue<long>(out var number)) Add(keys._ids, collection, number);
-                if (collection == "indicators" && item?["code"] is { } c && item["frequency"] is { } f) keys.IndicatorFrequency[c.ToString()] = f.ToString();
+                if (collection == "indicators" && item?["code"] is { } c && item["frequency"] is { } f) keys.IndicatorFrequency[c.ToString()] =
+                    f.ToString();
             }
             using var first = await client.GetAsync(list.Path + "?limit=1", ct);
             if (first.IsSuccessStatusCode && JsonNode.Parse(await first.Content.ReadAsStringAsync(ct))?["nextCursor"] is JsonValue next)

@@ -20,7 +20,8 @@ public sealed class ClientStage : IDisposable
     /// <summary>The committed document the clients are generated from.</summary>
     public static string Document => Path.Combine(RepositoryRoot, "openapi", "v1.json");
 
-    public static string RepositoryRoot => ApiProcess.RepositoryRoot() ?? throw new InvalidOperationException("The repository is not above the tests.");
+    public static string RepositoryRoot => ApiProcess.RepositoryRoot()
+        ?? throw new InvalidOperationException("The repository is not above the tests.");
 
     public string Folder { get; }
 

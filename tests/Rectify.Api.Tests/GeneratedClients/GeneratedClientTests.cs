@@ -42,7 +42,8 @@ public sealed class GeneratedClientTests(RunningService service) : IClassFixture
         await stage.RunAsync("dotnet", ["tool", "restore"], workingDirectory: ClientStage.ClientsRoot);
         await stage.RunAsync("dotnet", ["tool", "run", "kiota", "generate", "--language", "CSharp", "--openapi", ClientStage.Document,
             "--output", Path.Combine(stage.Folder, "Generated"), "--namespace-name", "Rectify.Clients.Kiota.Generated",
-            "--class-name", "RectifyKiotaClient", "--exclude-backward-compatible", "--log-level", "Warning"], workingDirectory: ClientStage.ClientsRoot);
+            "--class-name", "RectifyKiotaClient", "--exclude-backward-compatible", "--log-level", "Warning"],
+                workingDirectory: ClientStage.ClientsRoot);
         await stage.RunAsync("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q"]);
         var output = await stage.RunAsync("dotnet", ["run", "-c", "Release", "--no-build"], service.Environment("kiota"));
         Assert.Contains("Kiota client:", output);

@@ -22,7 +22,8 @@ public sealed class GracefulShutdownTests(TestCluster cluster)
         var db = new FaultDatabase(connectionString);
         var apiKey = await TestKeys.CreateAsync(connectionString, Ct);
         var keys = PushContent.Keys(await db.UnitsAsync(Seed.Unique("GS"), 100), months: 100);
-        var api = await ApiProcess.StartAsync(ApiProcessFaultTests.Settings(connectionString, ("Rectify__Http__ShutdownGracePeriod", gracePeriod)), Ct);
+        var api = await ApiProcess.StartAsync(ApiProcessFaultTests.Settings(connectionString, ("Rectify__Http__ShutdownGracePeriod", gracePeriod)),
+            Ct);
         api.ApiKey = apiKey;
         var client = api.Client();
         var indicator = await FaultApi.IndicatorAsync(client);

@@ -83,14 +83,16 @@ public sealed class IndicatorCrudTests(RectifyApp app) : IClassFixture<RectifyAp
     [Fact]
     public async Task A_minimal_indicator_has_empty_links_and_null_optionals()
     {
-        var (code, _, created) = await _kit.CreateAsync(IndicatorKit.Body(name: "低保对象人数", valueType: "count", measureUnit: "人", timeAggregation: "stock"));
+        var (code, _, created) =
+            await _kit.CreateAsync(IndicatorKit.Body(name: "低保对象人数", valueType: "count", measureUnit: "人", timeAggregation: "stock"));
         Assert.Equal("低保对象人数", created["name"]!.GetValue<string>());
         Assert.Equal("count", created["valueType"]!.GetValue<string>());
         Assert.Equal("stock", created["timeAggregation"]!.GetValue<string>());
         Assert.Empty(created["reporters"]!.AsArray());
         Assert.Empty(created["issues"]!.AsArray());
         Assert.Empty(created["measures"]!.AsArray());
-        foreach (var optional in new[] { "nameEn", "description", "targetValue", "targetDate", "baselineValue", "baselinePeriod", "numerator", "denominator", "reportingDay" })
+        foreach (var optional in new[] { "nameEn", "description", "targetValue", "targetDate", "baselineValue", "baselinePeriod", "numerator",
+            "denominator", "reportingDay" })
             Assert.Null(created[optional]);
         Assert.Equal(1, await _kit.CountAsync(code));
     }

@@ -95,7 +95,8 @@ public sealed class IndicatorKit(RectifyApp app)
             values.Select(v => new { indicator = v.Indicator, unit = v.Unit, period = v.Period, value = v.Value }).ToArray());
         var summary = await response.ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal(0, summary["rejected"]!.GetValue<long>());
-        Assert.Equal(values.Length, summary["inserted"]!.GetValue<long>() + summary["updated"]!.GetValue<long>() + summary["unchanged"]!.GetValue<long>());
+        Assert.Equal(values.Length,
+            summary["inserted"]!.GetValue<long>() + summary["updated"]!.GetValue<long>() + summary["unchanged"]!.GetValue<long>());
     }
 
     /// <summary>The messages of <paramref name="field"/> in a validation problem (camelCase or PascalCase key).</summary>

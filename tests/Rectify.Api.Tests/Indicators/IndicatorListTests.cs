@@ -78,7 +78,8 @@ public sealed class IndicatorListTests(RectifyApp app) : IClassFixture<RectifyAp
     [InlineData("count,amount")]
     public async Task An_unknown_value_type_is_a_bad_request_naming_valueType(string valueType)
     {
-        using var response = await Client.GetAsync($"/api/v1/indicators?valueType={Uri.EscapeDataString(valueType)}", TestContext.Current.CancellationToken);
+        using var response =
+            await Client.GetAsync($"/api/v1/indicators?valueType={Uri.EscapeDataString(valueType)}", TestContext.Current.CancellationToken);
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]!["valueType"]);
     }

@@ -69,8 +69,10 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     {
         var code = await IndicatorAsync();
         await _kit.PushAsync(
-            (code, "460000", "2024-08", 0.70m), (code, "460000", "2024-09", 0.6775m), (code, "460000", "2024-10", 0m), (code, "460000", "2024-12", 1m),
-            (code, "460000", "2025-01", 0.9m), (code, "460000", "2025-08", 0.79m), (code, "460000", "2025-09", 0.81m), (code, "460000", "2025-10", 0.5m));
+            (code, "460000", "2024-08", 0.70m), (code, "460000", "2024-09", 0.6775m), (code, "460000", "2024-10", 0m),
+                (code, "460000", "2024-12", 1m),
+            (code, "460000", "2025-01", 0.9m), (code, "460000", "2025-08", 0.79m), (code, "460000", "2025-09", 0.81m),
+                (code, "460000", "2025-10", 0.5m));
 
         var series = await SeriesAsync(code, "460000", "2025-08", "2025-10");
         Assert.Equal([0.79m, 0.81m, 0.5m], Column(series, "value"));
@@ -179,7 +181,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     {
         await _kit.RegionsAsync();
         var found = await _kit.CreateCodeAsync(IndicatorKit.Body(name: "排查发现问题数", valueType: "count", measureUnit: "个", timeAggregation: "stock"));
-        var fixedCount = await _kit.CreateCodeAsync(IndicatorKit.Body(name: "已整改问题数", valueType: "count", measureUnit: "个", timeAggregation: "stock"));
+        var fixedCount =
+            await _kit.CreateCodeAsync(IndicatorKit.Body(name: "已整改问题数", valueType: "count", measureUnit: "个", timeAggregation: "stock"));
         var rate = await _kit.CreateCodeAsync(IndicatorKit.RatioBody(fixedCount, found));
         var share = await _kit.CreateCodeAsync(IndicatorKit.RatioBody(fixedCount, found, measureUnit: "比值"));
         await _kit.PushAsync(
@@ -214,7 +217,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
             b["baselineValue"] = 100m;
             b["baselinePeriod"] = "2024-12";
         });
-        await _kit.PushAsync((fromZero, "460000", "2025-09", 50m), (fromBaseline, "460000", "2025-09", 150m), (fromBaseline, "460000", "2025-10", 250m),
+        await _kit.PushAsync((fromZero, "460000", "2025-09", 50m), (fromBaseline, "460000", "2025-09", 150m),
+            (fromBaseline, "460000", "2025-10", 250m),
             (lowerIsBetter, "460000", "2025-09", 80m));
 
         var zero = await SeriesAsync(fromZero, "460000", "2025-09", "2025-10");
@@ -228,7 +232,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     public async Task A_quarterly_indicator_has_one_point_per_quarter()
     {
         var code = await IndicatorAsync(frequency: "quarterly");
-        await _kit.PushAsync((code, "460000", "2024-Q1", 8m), (code, "460000", "2024-Q4", 10m), (code, "460000", "2025-Q1", 12m), (code, "460000", "2025-Q2", 15m));
+        await _kit.PushAsync((code, "460000", "2024-Q1", 8m), (code, "460000", "2024-Q4", 10m), (code, "460000", "2025-Q1", 12m),
+            (code, "460000", "2025-Q2", 15m));
 
         var series = await SeriesAsync(code, "460000", "2025-Q1", "2025-Q4");
         Assert.Equal("quarterly", series["frequency"]!.GetValue<string>());
@@ -293,8 +298,10 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     public async Task An_unknown_indicator_or_unit_is_not_found()
     {
         var code = await IndicatorAsync();
-        await SeriesProblemAsync("/api/v1/indicators/NO-SUCH-INDICATOR/series?unit=460000&from=2025-01&to=2025-02", HttpStatusCode.NotFound, "not-found");
-        var problem = await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=999999&from=2025-01&to=2025-02", HttpStatusCode.NotFound, "not-found");
+        await SeriesProblemAsync("/api/v1/indicators/NO-SUCH-INDICATOR/series?unit=460000&from=2025-01&to=2025-02", HttpStatusCode.NotFound,
+            "not-found");
+        var problem =
+            await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=999999&from=2025-01&to=2025-02", HttpStatusCode.NotFound, "not-found");
         Assert.Contains("999999", problem["detail"]!.GetValue<string>());
     }
 
@@ -305,7 +312,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     public async Task A_missing_unit_is_a_bad_request_naming_unit(string query)
     {
         var code = await IndicatorAsync();
-        var problem = await SeriesProblemAsync($"/api/v1/indicators/{code}/series?{query}&from=2025-01&to=2025-02", HttpStatusCode.BadRequest, "validation");
+        var problem =
+            await SeriesProblemAsync($"/api/v1/indicators/{code}/series?{query}&from=2025-01&to=2025-02", HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]!["unit"]);
     }
 
@@ -325,7 +333,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
         var good = frequency switch { "monthly" => "2025-06", "quarterly" => "2025-Q2", _ => "2025" };
         var from = field == "from" ? period : good;
         var to = field == "to" ? period : good;
-        var problem = await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from={from}&to={to}", HttpStatusCode.BadRequest, "validation");
+        var problem =
+            await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from={from}&to={to}", HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]![field]);
     }
 
@@ -333,7 +342,9 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     public async Task From_after_to_is_a_bad_request()
     {
         var code = await IndicatorAsync();
-        var problem = await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from=2025-10&to=2025-09", HttpStatusCode.BadRequest, "validation");
+        var problem =
+            await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from=2025-10&to=2025-09", HttpStatusCode.BadRequest,
+            "validation");
         Assert.NotNull(problem["errors"]!["from"]);
     }
 
@@ -343,7 +354,8 @@ public sealed class IndicatorSeriesTests(RectifyApp app) : IClassFixture<Rectify
     public async Task A_range_over_240_periods_is_a_bad_request(string from, string to)
     {
         var code = await IndicatorAsync();
-        var problem = await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from={from}&to={to}", HttpStatusCode.BadRequest, "validation");
+        var problem =
+            await SeriesProblemAsync($"/api/v1/indicators/{code}/series?unit=460000&from={from}&to={to}", HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]!["from"]);
     }
 

@@ -137,7 +137,8 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>SIGTERM: the orderly stop an orchestrator sends.</summary>
     public async Task TerminateAsync(CancellationToken ct)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        using var kill =
+            Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("Could not run kill.");
@@ -214,7 +215,8 @@ public sealed class ApiProcess : IAsyncDisposable
 
     static readonly Lazy<string> BuildOnce = new(() =>
     {
-        var root = RepositoryRoot() ?? throw new InvalidOperationException("Rectify.Api.dll was not found and the repository is not above the tests.");
+        var root = RepositoryRoot()
+            ?? throw new InvalidOperationException("Rectify.Api.dll was not found and the repository is not above the tests.");
         var output = Path.Combine(Path.GetTempPath(), $"rectify-api-build-{Environment.ProcessId}");
         using var build = Process.Start(new ProcessStartInfo("dotnet",
             ["build", Path.Combine(root, "src", "Rectify.Api"), "-c", Configuration, "-o", output, "--nologo", "-v", "q"])

@@ -10,8 +10,10 @@ namespace Rectify.Api.Tests.Infrastructure;
 /// </summary>
 public static class CommandTrace
 {
-    /// <summary>Sends <paramref name="request"/> and returns its response with the commands it ran, each written to <paramref name="output"/>.</summary>
-    public static async Task<(HttpResponseMessage Response, IReadOnlyList<Activity> Commands)> SendAsync(HttpClient client, HttpRequestMessage request,
+    /// <summary>Sends <paramref name="request"/> and returns its response with the commands it ran, each written to <paramref
+    /// name="output"/>.</summary>
+    public static async Task<(HttpResponseMessage Response, IReadOnlyList<Activity> Commands)> SendAsync(HttpClient client,
+        HttpRequestMessage request,
         ITestOutputHelper output)
     {
         var traceId = ActivityTraceId.CreateRandom();

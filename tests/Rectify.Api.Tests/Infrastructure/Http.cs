@@ -11,14 +11,16 @@ public static class Http
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body, string? idempotencyKey = null, string? ifMatch = null)
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body, string? idempotencyKey = null,
+        string? ifMatch = null)
         => client.SendAsync(Request(HttpMethod.Post, url, body, idempotencyKey, ifMatch), Ct);
 
     public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body, string? ifMatch)
         => client.SendAsync(Request(HttpMethod.Put, url, body, null, ifMatch), Ct);
 
     /// <summary>Sends a raw body (malformed JSON, other content types).</summary>
-    public static Task<HttpResponseMessage> SendRawAsync(this HttpClient client, HttpMethod method, string url, string body, string contentType = "application/json", string? ifMatch = null)
+    public static Task<HttpResponseMessage> SendRawAsync(this HttpClient client, HttpMethod method, string url, string body,
+        string contentType = "application/json", string? ifMatch = null)
     {
         var request = new HttpRequestMessage(method, url) { Content = new StringContent(body, Encoding.UTF8) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);

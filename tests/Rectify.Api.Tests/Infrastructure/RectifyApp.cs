@@ -66,7 +66,8 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
     }
 
     /// <summary>A calling system with its own key, straight in the database (as an admin would create it).</summary>
-    public async Task<string> CreateClientAsync(string name, IEnumerable<string> scopes, IEnumerable<string>? units = null, DateTime? expiresAt = null)
+    public async Task<string> CreateClientAsync(string name, IEnumerable<string> scopes, IEnumerable<string>? units = null,
+        DateTime? expiresAt = null)
     {
         var (key, prefix, hash) = Rectify.Api.Infrastructure.Auth.ApiKeys.Generate();
         await using var connection = new NpgsqlConnection(_connectionString);
@@ -96,7 +97,8 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
     {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(connection, new Dapper.CommandDefinition(sql, args, cancellationToken: TestContext.Current.CancellationToken))
+        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(connection,
+            new Dapper.CommandDefinition(sql, args, cancellationToken: TestContext.Current.CancellationToken))
             ?? throw new InvalidOperationException("No value.");
     }
 

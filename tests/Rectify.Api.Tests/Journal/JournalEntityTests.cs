@@ -12,7 +12,8 @@ namespace Rectify.Api.Tests.Journal;
 /// </summary>
 public sealed class JournalEntityTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
-    static readonly string[] Entities = ["round", "issue", "measure", "indicator", "data-values", "snapshot", "client", "demo-data", "webhook-subscription"];
+    static readonly string[] Entities =
+        ["round", "issue", "measure", "indicator", "data-values", "snapshot", "client", "demo-data", "webhook-subscription"];
 
     readonly HttpClient _client = app.Client();
 
@@ -26,7 +27,8 @@ public sealed class JournalEntityTests(RectifyApp app) : IClassFixture<RectifyAp
         await snapshots.PushOkAsync(round, "2025-04", new { narrative = "4月进展" });
         var pushes = new ImportKit(app);
         var indicator = await pushes.IndicatorAsync();
-        await ImportKit.AppliedAsync(await pushes.PushJsonAsync(new object[] { new { indicator, unit = "460000", period = "2025-05", value = 8520m } }));
+        await ImportKit.AppliedAsync(await pushes.PushJsonAsync(new object[] { new { indicator, unit = "460000", period = "2025-05",
+            value = 8520m } }));
         var name = Seed.Unique("journal-client");
         using (var created = await _client.PostJsonAsync("/api/v1/clients", new { name, scopes = new[] { "read" } }))
             await created.ShouldBeAsync(HttpStatusCode.Created);
@@ -40,7 +42,8 @@ public sealed class JournalEntityTests(RectifyApp app) : IClassFixture<RectifyAp
         var byPush = Items(await _client.GetJsonAsync("/api/v1/journal?entity=data-values&limit=200"));
         Assert.Contains(byPush, e => e["action"]!.GetValue<string>() == "import");
 
-        foreach (var (entity, entries) in new[] { ("client", byClient), ("indicator", byIndicator), ("snapshot", bySnapshot), ("data-values", byPush) })
+        foreach (var (entity, entries) in new[] { ("client", byClient), ("indicator", byIndicator), ("snapshot", bySnapshot),
+            ("data-values", byPush) })
             Assert.All(entries, e => Assert.Equal(entity, e["entity"]!.GetValue<string>()));
     }
 
@@ -58,7 +61,8 @@ public sealed class JournalEntityTests(RectifyApp app) : IClassFixture<RectifyAp
     {
         var document = await _client.GetJsonAsync("/openapi/v1.json");
         var schemas = document["components"]!["schemas"]!;
-        Assert.Equal(Entities.Order(StringComparer.Ordinal), schemas["JournalEntity"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(Entities.Order(StringComparer.Ordinal),
+            schemas["JournalEntity"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).Order(StringComparer.Ordinal));
         var filter = document["paths"]!["/api/v1/journal"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "entity")!;
         Assert.Equal("#/components/schemas/JournalEntity", filter["schema"]!["$ref"]!.GetValue<string>());
         Assert.Equal("#/components/schemas/JournalEntity", schemas["JournalEntryResponse"]!["properties"]!["entity"]!["$ref"]!.GetValue<string>());

@@ -35,7 +35,8 @@ static class MessageTemplates
     /// <summary>What every validation attribute of the service says when broken (on properties, record and handler parameters).</summary>
     public static IEnumerable<Template> OfValidationAttributes()
     {
-        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        const BindingFlags all =
+            BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
         foreach (var type in typeof(Text).Assembly.GetTypes())
         {
             var members = type.GetProperties(all).Select(p => (Where: $"{type.Name}.{p.Name}", Rules: p.GetCustomAttributes<ValidationAttribute>()))

@@ -38,11 +38,13 @@ public sealed class ProblemLanguageTests(RectifyApp app) : IClassFixture<Rectify
     [InlineData("zh")]
     public async Task A_refusal_with_arguments_is_said_in_chinese_and_its_noun_too(string language)
     {
-        var zh = await ProblemAsync(Client(language).GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "not-found", "zh");
+        var zh = await ProblemAsync(Client(language).GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken),
+            HttpStatusCode.NotFound, "not-found", "zh");
         Assert.Equal("未找到", Text(zh, "title"));
         Assert.Equal("整改措施“987654321”不存在。", Text(zh, "detail"));
 
-        var en = await ProblemAsync(Client("en").GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "not-found", "en");
+        var en = await ProblemAsync(Client("en").GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken),
+            HttpStatusCode.NotFound, "not-found", "en");
         Assert.Equal("Not found", Text(en, "title"));
         Assert.Equal("No measure '987654321' exists.", Text(en, "detail"));
         Assert.Equal(Text(en, "type"), Text(zh, "type"));
@@ -51,7 +53,9 @@ public sealed class ProblemLanguageTests(RectifyApp app) : IClassFixture<Rectify
     [Fact]
     public async Task Without_accept_language_a_problem_is_english()
     {
-        var problem = await ProblemAsync(Client(null).GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "not-found", null);
+        var problem =
+            await ProblemAsync(Client(null).GetAsync("/api/v1/measures/987654321", TestContext.Current.CancellationToken), HttpStatusCode.NotFound,
+            "not-found", null);
         Assert.Equal("No measure '987654321' exists.", Text(problem, "detail"));
     }
 
@@ -103,10 +107,14 @@ public sealed class ProblemLanguageTests(RectifyApp app) : IClassFixture<Rectify
     [Fact]
     public async Task A_query_parameter_rule_and_a_route_that_does_not_exist_are_said_in_chinese()
     {
-        var limit = await ProblemAsync(Client("zh-CN").GetAsync("/api/v1/issues?limit=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest, "validation", "zh");
+        var limit =
+            await ProblemAsync(Client("zh-CN").GetAsync("/api/v1/issues?limit=0", TestContext.Current.CancellationToken), HttpStatusCode.BadRequest,
+            "validation", "zh");
         Assert.Equal(["limit 须在 1 至 200 之间。"], Errors(limit)["limit"]);
 
-        var route = await ProblemAsync(Client("zh-CN").GetAsync("/api/v1/no-such-thing", TestContext.Current.CancellationToken), HttpStatusCode.NotFound, "not-found", "zh");
+        var route =
+            await ProblemAsync(Client("zh-CN").GetAsync("/api/v1/no-such-thing", TestContext.Current.CancellationToken), HttpStatusCode.NotFound,
+            "not-found", "zh");
         Assert.Equal("未找到", Text(route, "title"));
     }
 }

@@ -22,7 +22,8 @@ public sealed class TranslationTests
     [Fact]
     public void Every_message_template_in_the_code_has_a_chinese_translation_with_the_same_holes()
     {
-        Assert.True(MessageTemplates.InCode.Count > 100, $"The scan found only {MessageTemplates.InCode.Count} templates: it no longer sees the code.");
+        Assert.True(MessageTemplates.InCode.Count > 100,
+            $"The scan found only {MessageTemplates.InCode.Count} templates: it no longer sees the code.");
         Assert.Contains(MessageTemplates.InCode, t => t.Value == "No {0} '{1}' exists.");
         AssertTranslated(MessageTemplates.InCode);
     }

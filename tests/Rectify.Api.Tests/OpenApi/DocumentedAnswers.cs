@@ -44,7 +44,8 @@ public sealed class DocumentedAnswers
         return _paths.Select(p => p.Key)
             .Select(template => (template, parts: template.Trim('/').Split('/')))
             .Where(t => t.parts.Length == segments.Length
-                && t.parts.Zip(segments).All(p => IsParameter(p.First) ? p.Second.Length > 0 : p.First.Equals(p.Second, StringComparison.OrdinalIgnoreCase)))
+                && t.parts.Zip(segments)
+                    .All(p => IsParameter(p.First) ? p.Second.Length > 0 : p.First.Equals(p.Second, StringComparison.OrdinalIgnoreCase)))
             .OrderByDescending(t => t.parts.Count(part => !IsParameter(part)))
             .Select(t => t.template)
             .FirstOrDefault();
@@ -56,7 +57,8 @@ public sealed class DocumentedAnswers
     /// Every way the answer to a request departs from the document; empty when it keeps to it. A request on a path or
     /// method the document does not have is not judged here: its 404 or 405 is the point.
     /// </summary>
-    public IReadOnlyList<string> Check(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body, IEnumerable<string>? headers = null)
+    public IReadOnlyList<string> Check(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body,
+        IEnumerable<string>? headers = null)
     {
         var headerProblems = headers is null ? [] : CheckHeaders(method, requestPath, status, headers);
         var bodyProblems = CheckBody(method, requestPath, status, mediaType, body);
@@ -70,11 +72,13 @@ public sealed class DocumentedAnswers
         var documented = response["headers"]?.AsObject() ?? [];
         var sent = headers.ToHashSet(StringComparer.OrdinalIgnoreCase);
         var problems = new List<string>();
-        foreach (var name in TrackedHeaders.Where(sent.Contains).Where(n => !documented.Any(d => d.Key.Equals(n, StringComparison.OrdinalIgnoreCase))))
+        foreach (var name in TrackedHeaders.Where(sent.Contains)
+            .Where(n => !documented.Any(d => d.Key.Equals(n, StringComparison.OrdinalIgnoreCase))))
             problems.Add($"{status} carries {name}, which the document does not name for it");
         foreach (var (name, header) in documented)
         {
-            if (header?["required"]?.GetValue<bool>() == true && !sent.Contains(name)) problems.Add($"{status} lacks the {name} header the document requires");
+            if (header?["required"]?.GetValue<bool>() == true
+                && !sent.Contains(name)) problems.Add($"{status} lacks the {name} header the document requires");
         }
         return problems;
     }
@@ -95,7 +99,8 @@ public sealed class DocumentedAnswers
     static JsonNode? Pick(JsonObject responses, int status)
         => responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] ?? responses[$"{status / 100}XX"] ?? responses["default"];
 
-    JsonNode? Response(string method, string requestPath, int status) => Find(method, requestPath) is { } found ? Pick(found.Responses, status) : null;
+    JsonNode? Response(string method, string requestPath, int status) =>
+        Find(method, requestPath) is { } found ? Pick(found.Responses, status) : null;
 
     IReadOnlyList<string> CheckBody(string method, string requestPath, int status, string? mediaType, ReadOnlySpan<byte> body)
     {
@@ -106,7 +111,8 @@ public sealed class DocumentedAnswers
         var content = response["content"]?.AsObject();
         if (content is null || content.Count == 0)
             return body.Length == 0 ? [] : [$"{status} has a body ({mediaType}) but the document describes none"];
-        if (mediaType is null) return body.Length == 0 && status == 204 ? [] : [$"{status} has no Content-Type; documented: {string.Join(", ", content.Select(c => c.Key))}"];
+        if (mediaType is null) return body.Length == 0
+            && status == 204 ? [] : [$"{status} has no Content-Type; documented: {string.Join(", ", content.Select(c => c.Key))}"];
         var media = content.FirstOrDefault(c => c.Key.Equals(mediaType, StringComparison.OrdinalIgnoreCase)).Value;
         if (media is null) return [$"{status} answered {mediaType}; documented: {string.Join(", ", content.Select(c => c.Key))}"];
         if (!mediaType.Contains("json", StringComparison.OrdinalIgnoreCase) || media["schema"] is not JsonObject schema) return [];
@@ -122,7 +128,8 @@ public sealed class DocumentedAnswers
         }
         using (parsed)
         {
-            var results = SchemaFor(schema).Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+            var results = SchemaFor(schema)
+                .Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
             return results.IsValid ? [] : Failures(results).Select(f => $"{status} body {f}").Distinct().Take(10).ToList();
         }
     }
@@ -147,7 +154,8 @@ public sealed class DocumentedAnswers
         {
             if (d.Errors is { Count: > 0 } errors)
             {
-                foreach (var (keyword, message) in errors) yield return $"at '{d.InstanceLocation}' ({keyword}, schema {d.EvaluationPath}): {message}";
+                foreach (var (keyword,
+                    message) in errors) yield return $"at '{d.InstanceLocation}' ({keyword}, schema {d.EvaluationPath}): {message}";
             }
             else if (!failing.Any(other => other != d && Node(other) != Node(d) && Under(other, d)))
             {

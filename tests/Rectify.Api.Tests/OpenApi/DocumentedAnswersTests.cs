@@ -68,8 +68,10 @@ public sealed class DocumentedAnswersTests
     {
         var body = """{"id":7}"""u8.ToArray();
         Assert.Empty(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["ETag", "Content-Type"]));
-        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["Content-Type"]), v => v.Contains("lacks the ETag", StringComparison.Ordinal));
-        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["ETag", "Location"]), v => v.Contains("carries Location", StringComparison.Ordinal));
+        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["Content-Type"]),
+            v => v.Contains("lacks the ETag", StringComparison.Ordinal));
+        Assert.Contains(Answers.Check("GET", "/api/v1/things/7", 200, "application/json", body, ["ETag", "Location"]),
+            v => v.Contains("carries Location", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -79,6 +81,7 @@ public sealed class DocumentedAnswersTests
         Assert.Equal("/api/v1/things/{id}", Answers.Template("/api/v1/things/./7?x=1"));
         Assert.Empty(Check(200, "application/json", "{}", path: "/api/v1/other"));
         Assert.Empty(Answers.Check("DELETE", "/api/v1/things/7", 405, "application/problem+json", "{}"u8));
-        Assert.Contains(Check(200, "application/json", "{}", path: "/api/v1/things/special"), v => v.Contains("200 is not documented", StringComparison.Ordinal));
+        Assert.Contains(Check(200, "application/json", "{}", path: "/api/v1/things/special"),
+            v => v.Contains("200 is not documented", StringComparison.Ordinal));
     }
 }

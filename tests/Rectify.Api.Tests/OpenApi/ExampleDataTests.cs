@@ -7,7 +7,8 @@ namespace Rectify.Api.Tests.OpenApi;
 public sealed class ExampleDataTests(RectifyAppWithDemoData app) : IClassFixture<RectifyAppWithDemoData>
 {
     static JsonNode Example(JsonNode document, string path, string method = "get")
-        => document["paths"]![path]![method]!["responses"]!.AsObject().First(r => r.Key.StartsWith('2')).Value!["content"]!["application/json"]!["example"]!;
+        => document["paths"]![path]![method]!["responses"]!.AsObject().First(r => r.Key.StartsWith('2'))
+            .Value!["content"]!["application/json"]!["example"]!;
 
     [Fact]
     public async Task The_value_indicator_and_series_examples_are_the_demo_datas()
@@ -83,14 +84,17 @@ public sealed class ExampleDataTests(RectifyAppWithDemoData app) : IClassFixture
             if (Text("code") is { } code && Text("title") is { } title)
             {
                 // An issue (it has a lead unit) or a measure (it has an owner): code, title and unit as the demo data has them.
-                var (kind, known, unitField) = o.ContainsKey("leadUnit") ? ("issue", issues, "leadUnit") : o.ContainsKey("ownerUnit") ? ("measure", measures, "ownerUnit") : ("", null, "");
+                var (kind, known, unitField) = o.ContainsKey("leadUnit") ? ("issue", issues, "leadUnit") : o.ContainsKey("ownerUnit")
+                    ? ("measure", measures, "ownerUnit") : ("", null, "");
                 if (known is not null)
                 {
                     Check(known.TryGetValue(code, out var live), where, $"{kind} {code} is not the demo data's");
                     if (live is not null)
                     {
-                        Check(live["title"]!.GetValue<string>() == title, where, $"{kind} {code} is titled {live["title"]} in the demo data, not {title}");
-                        Check(live[unitField]!.GetValue<string>() == Text(unitField), where, $"{kind} {code}'s {unitField} is {live[unitField]} in the demo data");
+                        Check(live["title"]!.GetValue<string>() == title, where,
+                            $"{kind} {code} is titled {live["title"]} in the demo data, not {title}");
+                        Check(live[unitField]!.GetValue<string>() == Text(unitField), where,
+                            $"{kind} {code}'s {unitField} is {live[unitField]} in the demo data");
                     }
                 }
             }

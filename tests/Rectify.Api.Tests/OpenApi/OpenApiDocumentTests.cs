@@ -98,7 +98,8 @@ public sealed class OpenApiDocumentTests(RectifyApp app) : IClassFixture<Rectify
             var hasBodies = operation["requestBody"] is not null || success.Any(c => c is JsonObject { Count: > 0 });
             if (hasBodies && !HasExample(operation["requestBody"]?["content"]) && !success.Any(HasExample)) missing.Add(name + ": example");
             if (operation["requestBody"] is { } body && !HasExample(body["content"])) missing.Add(name + ": request example");
-            if (path.StartsWith("/api/", StringComparison.Ordinal) && !operation["responses"]!.AsObject().Any(r => r.Key.StartsWith('4'))) missing.Add(name + ": error responses");
+            if (path.StartsWith("/api/", StringComparison.Ordinal)
+                && !operation["responses"]!.AsObject().Any(r => r.Key.StartsWith('4'))) missing.Add(name + ": error responses");
         }
         Assert.Empty(missing);
     }
@@ -137,8 +138,10 @@ public sealed class OpenApiDocumentTests(RectifyApp app) : IClassFixture<Rectify
     {
         var document = await DocumentAsync();
         var schemas = document["components"]!["schemas"]!;
-        Assert.Equal(["planned", "inspecting", "rectifying", "consolidating", "closed"], schemas["RoundState"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal(["open", "in_progress", "pending_review", "closed", "long_term"], schemas["IssueState"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["planned", "inspecting", "rectifying", "consolidating", "closed"],
+            schemas["RoundState"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["open", "in_progress", "pending_review", "closed", "long_term"],
+            schemas["IssueState"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Contains("county", schemas["UnitKind"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
 
         var kind = document["paths"]!["/api/v1/units"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "kind")!;

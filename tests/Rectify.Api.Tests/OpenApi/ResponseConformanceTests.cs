@@ -77,7 +77,9 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var document = await client.GetJsonAsync("/openapi/v1.json");
         JsonObject Example(string method, string path)
             => document["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone().AsObject();
-        var today = DateOnly.Parse((await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard"))["asOf"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        var today =
+            DateOnly.Parse((await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard"))["asOf"]!.GetValue<string>(),
+            System.Globalization.CultureInfo.InvariantCulture);
         string Day(int daysBefore) => today.AddDays(-daysBefore).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         // Reading the reference case.
@@ -118,19 +120,22 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey);
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey); // replayed
         var roundUpdate = Example("put", "/api/v1/rounds/{code}");
-        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK,
+            ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
 
         // An issue and a measure through their whole life.
         var issue = Example("post", "/api/v1/issues");
         issue["round"] = "R-CONFORMANCE";
         var issueId = (await SendAsync(client, HttpMethod.Post, "/api/v1/issues", issue, HttpStatusCode.Created))["id"]!.GetValue<long>();
         var issueUpdate = Example("put", "/api/v1/issues/{id}");
-        await SendAsync(client, HttpMethod.Put, $"/api/v1/issues/{issueId}", issueUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/issues/{issueId}"));
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/issues/{issueId}", issueUpdate, HttpStatusCode.OK,
+            ifMatch: await ETagAsync(client, $"/api/v1/issues/{issueId}"));
         var measure = Example("post", "/api/v1/measures");
         measure["issueId"] = issueId;
         var measureId = (await SendAsync(client, HttpMethod.Post, "/api/v1/measures", measure, HttpStatusCode.Created))["id"]!.GetValue<long>();
         var measureUpdate = Example("put", "/api/v1/measures/{id}");
-        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK,
+            ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
         // Due dates move through …/deadline only: a silent move in an update is refused, the move itself is listed.
         var silentMove = measureUpdate.DeepClone().AsObject();
         silentMove["dueDate"] = "2030-12-31";
@@ -138,26 +143,33 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
         var deadline = Example("post", "/api/v1/measures/{id}/deadline");
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.UnprocessableEntity); // nothing moves
+        // nothing moves
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.UnprocessableEntity);
         await OkAsync(client, $"/api/v1/measures/{measureId}/deadline-changes");
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/deadline", Example("post", "/api/v1/issues/{id}/deadline"), HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/deadline", Example("post", "/api/v1/issues/{id}/deadline"),
+            HttpStatusCode.Created);
         await OkAsync(client, $"/api/v1/issues/{issueId}/deadline-changes");
         measureUpdate["dueDate"] = deadline["dueDate"]!.DeepClone();
         var progress = Example("post", "/api/v1/measures/{id}/progress");
         progress["reportedOn"] = Day(5);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"), HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"),
+            HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"),
+            HttpStatusCode.OK);
         var close = Example("post", "/api/v1/issues/{id}/close");
         close["closedOn"] = Day(0);
         // The client that asked cannot sign off: a reviewer of its own does (its key issued without a body).
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Forbidden);
-        var reviewerId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
+        var reviewerId =
+            (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
             HttpStatusCode.Created))["id"]!.GetValue<long>();
-        var reviewerKey = (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
+        var reviewerKey =
+            (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
         // The measure is still running: the close is refused with the blocking measure named.
         await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict, key: reviewerKey);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 },
+            HttpStatusCode.Created);
         await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK, key: reviewerKey);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
@@ -176,9 +188,11 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             ifMatch: await ETagAsync(client, "/api/v1/indicators/CONFORMANCE-SALES"));
         var values = new JsonArray(
             new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 0.81m },
-            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460100", ["period"] = "2025-05", ["value"] = 0.2m, ["comment"] = "海口" });
+            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460100", ["period"] = "2025-05", ["value"] = 0.2m,
+                ["comment"] = "海口" });
         await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", values, HttpStatusCode.OK);
-        var rejected = new JsonArray(new JsonObject { ["indicator"] = "NO-SUCH-INDICATOR", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 1 });
+        var rejected =
+            new JsonArray(new JsonObject { ["indicator"] = "NO-SUCH-INDICATOR", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 1 });
         await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", rejected, HttpStatusCode.UnprocessableEntity);
         var doomed = Example("post", "/api/v1/indicators");
         doomed["code"] = "CONFORMANCE-DOOMED";
@@ -201,7 +215,8 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             Assert.Equal(HttpStatusCode.NotModified, answer.StatusCode);
         }
         var publish = Example("post", "/api/v1/rounds/{round}/snapshots/{period}/publish");
-        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.Conflict); // April first
+        // April first
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.Conflict);
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-04/publish", publish, HttpStatusCode.OK);
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.OK);
         await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05?revision=1");
@@ -213,9 +228,12 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var newClient = Example("post", "/api/v1/clients");
         var clientId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", newClient, HttpStatusCode.Created))["id"]!.GetValue<long>();
         await OkAsync(client, $"/api/v1/clients/{clientId}");
-        var issued = await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"), HttpStatusCode.Created);
+        var issued =
+            await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"),
+            HttpStatusCode.Created);
         var prefix = issued["prefix"]!.GetValue<string>();
-        using (var withoutWrite = new HttpRequestMessage(HttpMethod.Post, "/api/v1/rounds") { Content = System.Net.Http.Json.JsonContent.Create(round) })
+        using (var withoutWrite =
+            new HttpRequestMessage(HttpMethod.Post, "/api/v1/rounds") { Content = System.Net.Http.Json.JsonContent.Create(round) })
         {
             withoutWrite.Headers.Authorization = new AuthenticationHeaderValue("Bearer", issued["key"]!.GetValue<string>()); // read and push only
             using var forbidden = await anonymous.SendAsync(withoutWrite, Ct);
@@ -277,7 +295,8 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         return response.ETag();
     }
 
-    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null,
+    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected,
+        string? ifMatch = null,
         string? idempotencyKey = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, url);

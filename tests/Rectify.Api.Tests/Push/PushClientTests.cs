@@ -481,8 +481,11 @@ public sealed class PushClientTests : IDisposable
         _files.Write("values.csv", PushFiles.Csv.Replace("186000", "186001", StringComparison.Ordinal));
         await PushAsync(server, Options(path));
         var original = _files.Write("values.csv", PushFiles.Csv);
-        await PushAsync(server, new PushOptions { BaseUrl = new Uri("http://127.0.0.1:8080"), FilePath = original, Format = ImportFormat.Csv, Strategy = ImportStrategy.Create });
-        await PushAsync(server, new PushOptions { BaseUrl = new Uri("http://127.0.0.1:8080"), FilePath = original, Format = ImportFormat.Csv, RevisionReason = "更正" });
+        await PushAsync(server,
+            new PushOptions { BaseUrl = new Uri("http://127.0.0.1:8080"), FilePath = original, Format = ImportFormat.Csv,
+            Strategy = ImportStrategy.Create });
+        await PushAsync(server,
+            new PushOptions { BaseUrl = new Uri("http://127.0.0.1:8080"), FilePath = original, Format = ImportFormat.Csv, RevisionReason = "更正" });
 
         var keys = server.Requests.Select(r => r.Header("Idempotency-Key")!).ToList();
         Assert.All(keys, key => Assert.Matches("^[0-9a-f]{64}$", key));

@@ -45,7 +45,8 @@ public sealed class PushCommandTests : IDisposable
         var keyFile = _files.Write("push.key", $"  {Secret}\n");
         var server = new StubServer(
             StubServer.Status(HttpStatusCode.ServiceUnavailable),
-            StubServer.Problem(HttpStatusCode.UnprocessableEntity, StubServer.ImportRejected(new { row = 3, field = "unit", message = "unknown unit" })),
+            StubServer.Problem(HttpStatusCode.UnprocessableEntity,
+                StubServer.ImportRejected(new { row = 3, field = "unit", message = "unknown unit" })),
             StubServer.Problem(HttpStatusCode.Unauthorized, new { type = "urn:rectify:problem:unauthorized", title = "Unauthorized", status = 401 }));
 
         var runs = new List<(int Exit, string Stdout, string Stderr)>();
@@ -145,7 +146,9 @@ public sealed class PushCommandTests : IDisposable
         _files.Write("values.txt", PushFiles.Csv);
         var folder = Path.GetDirectoryName(_files.Write("marker", ""))!;
         // Relative names in the cases are files of this test's folder.
-        var resolved = args.Select(a => a.EndsWith(".csv", StringComparison.Ordinal) || a.EndsWith(".txt", StringComparison.Ordinal) || a.EndsWith(".key", StringComparison.Ordinal)
+        var resolved =
+            args.Select(a => a.EndsWith(".csv", StringComparison.Ordinal) || a.EndsWith(".txt", StringComparison.Ordinal)
+            || a.EndsWith(".key", StringComparison.Ordinal)
             ? Path.Combine(folder, a) : a).ToArray();
         var server = Accepting();
 

@@ -31,7 +31,8 @@ public sealed class ReplicaPair : IAsyncLifetime
     {
         var stamp = $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20];
         var temp = Path.GetTempPath();
-        Primary = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(Path.Combine(temp, $"rectify-tests-{stamp}-p"), Throwaway: true), _ => { }, CancellationToken.None);
+        Primary = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(Path.Combine(temp, $"rectify-tests-{stamp}-p"), Throwaway: true),
+            _ => { }, CancellationToken.None);
         await Primary.CreateDatabaseAsync(Database, template: null, CancellationToken.None);
         await using (var dataSource = NpgsqlDataSource.Create(PrimaryConnectionString))
         {
@@ -39,7 +40,8 @@ public sealed class ReplicaPair : IAsyncLifetime
             await using var connection = await dataSource.OpenConnectionAsync();
             await connection.ExecuteAsync("INSERT INTO units (code, name, kind) VALUES ('460000', '海南省', 'province')");
         }
-        Standby = await Primary.StartStandbyAsync(new EmbeddedPostgresOptions(Path.Combine(temp, $"rectify-tests-{stamp}-s"), Throwaway: true), [], CancellationToken.None);
+        Standby = await Primary.StartStandbyAsync(new EmbeddedPostgresOptions(Path.Combine(temp, $"rectify-tests-{stamp}-s"), Throwaway: true), [],
+            CancellationToken.None);
 
         var apiKey = await TestKeys.CreateAsync(PrimaryConnectionString, CancellationToken.None);
         // Host Recheck Seconds: how long Npgsql trusts what it last saw of a host (offline, primary, standby); short here so

@@ -14,7 +14,8 @@ public sealed class CompletenessKit(RectifyApp app)
 
     public HttpClient Client => Indicators.Client;
 
-    /// <summary>A monthly indicator that <paramref name="reporters"/> must report by <paramref name="reportingDay"/> of the following month.</summary>
+    /// <summary>A monthly indicator that <paramref name="reporters"/> must report by <paramref name="reportingDay"/> of the following
+    /// month.</summary>
     public Task<string> IndicatorAsync(string[] reporters, int? reportingDay = 10, string frequency = "monthly")
     {
         var body = IndicatorKit.Body(name: "低保对象人数", valueType: "count", frequency: frequency, timeAggregation: "stock", measureUnit: "人");

@@ -13,7 +13,8 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
 {
     readonly CompletenessKit _kit = new(app);
 
-    static DateTimeOffset Utc(int year, int month, int day, int hour, int minute, int second = 0) => new(year, month, day, hour, minute, second, TimeSpan.Zero);
+    static DateTimeOffset Utc(int year, int month, int day, int hour, int minute, int second = 0) =>
+        new(year, month, day, hour, minute, second, TimeSpan.Zero);
 
     [Fact]
     public async Task Each_expected_report_is_on_time_late_or_missing_with_totals_per_unit_and_per_indicator()
@@ -33,11 +34,15 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("2025-09", answer["from"]!.GetValue<string>());
         Assert.Equal("2025-09", answer["to"]!.GetValue<string>());
 
-        Assert.Equal((true, true, "2025-10-10", Utc(2025, 10, 9, 2, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, a, u1, "2025-09")));
-        Assert.Equal((true, false, "2025-10-10", Utc(2025, 10, 12, 1, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, a, u2, "2025-09")));
+        Assert.Equal((true, true, "2025-10-10", Utc(2025, 10, 9, 2, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, a, u1, "2025-09")));
+        Assert.Equal((true, false, "2025-10-10", Utc(2025, 10, 12, 1, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, a, u2, "2025-09")));
         Assert.Equal((false, null, "2025-10-10", null), CompletenessKit.Status(CompletenessKit.Report(answer, a, u3, "2025-09")));
-        Assert.Equal((true, true, "2025-10-05", Utc(2025, 10, 5, 15, 59, 59).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, b, u1, "2025-09")));
-        Assert.Equal((true, false, "2025-10-05", Utc(2025, 10, 5, 16, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, b, u2, "2025-09")));
+        Assert.Equal((true, true, "2025-10-05", Utc(2025, 10, 5, 15, 59, 59).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, b, u1, "2025-09")));
+        Assert.Equal((true, false, "2025-10-05", Utc(2025, 10, 5, 16, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, b, u2, "2025-09")));
         Assert.Equal(3, CompletenessKit.ReportsOf(answer, a).Length);
         Assert.Equal(2, CompletenessKit.ReportsOf(answer, b).Length);
 
@@ -63,8 +68,10 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
         await _kit.Indicators.PushAsync((code, units[0], "2025-09", 21531m)); // a correction after the deadline keeps the first arrival
 
         var answer = await _kit.GetAsync("period=2025-09");
-        Assert.Equal((true, true, "2025-10-10", Utc(2025, 10, 10, 15, 59).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-09")));
-        Assert.Equal((true, false, "2025-10-10", Utc(2025, 10, 10, 16, 1).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[1], "2025-09")));
+        Assert.Equal((true, true, "2025-10-10", Utc(2025, 10, 10, 15, 59).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-09")));
+        Assert.Equal((true, false, "2025-10-10", Utc(2025, 10, 10, 16, 1).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, code, units[1], "2025-09")));
         Assert.Equal((false, null, "2025-10-10", null), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[2], "2025-09")));
         Assert.Equal((3, 2, 1, 1, 1), CompletenessKit.Counts(CompletenessKit.Totals(answer, "byIndicator", code)));
     }
@@ -82,8 +89,10 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("2025-11", answer["from"]!.GetValue<string>());
         Assert.Equal("2026-01", answer["to"]!.GetValue<string>());
         Assert.Equal(["2025-11", "2025-12", "2026-01"], CompletenessKit.ReportsOf(answer, code).Select(r => r["period"]!.GetValue<string>()));
-        Assert.Equal((true, true, "2025-12-10", Utc(2025, 12, 9, 1, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-11")));
-        Assert.Equal((true, false, "2026-01-10", Utc(2026, 1, 11, 1, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-12")));
+        Assert.Equal((true, true, "2025-12-10", Utc(2025, 12, 9, 1, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-11")));
+        Assert.Equal((true, false, "2026-01-10", Utc(2026, 1, 11, 1, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-12")));
         Assert.Equal((false, null, "2026-02-10", null), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2026-01")));
         Assert.Equal((3, 2, 1, 1, 1), CompletenessKit.Counts(CompletenessKit.Totals(answer, "byIndicator", code)));
         Assert.Equal((3, 2, 1, 1, 1), CompletenessKit.Counts(CompletenessKit.Totals(answer, "byUnit", units[0])));
@@ -97,7 +106,8 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
         await _kit.InsertAsync(code, units[0], "2025-09", Utc(2026, 3, 1, 0, 0));
 
         var answer = await _kit.GetAsync("period=2025-09");
-        Assert.Equal((true, null, null, Utc(2026, 3, 1, 0, 0).UtcDateTime), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-09")));
+        Assert.Equal((true, null, null, Utc(2026, 3, 1, 0, 0).UtcDateTime),
+            CompletenessKit.Status(CompletenessKit.Report(answer, code, units[0], "2025-09")));
         Assert.Equal((false, null, null, null), CompletenessKit.Status(CompletenessKit.Report(answer, code, units[1], "2025-09")));
         Assert.Equal((2, 1, 0, 0, 1), CompletenessKit.Counts(CompletenessKit.Totals(answer, "byIndicator", code)));
     }
@@ -137,8 +147,10 @@ public sealed class CompletenessTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal(unitKeys.Order(StringComparer.Ordinal), unitKeys);
         var indicatorKeys = answer["byIndicator"]!.AsArray().Select(t => t!["key"]!.GetValue<string>()).ToArray();
         Assert.Equal(indicatorKeys.Order(StringComparer.Ordinal), indicatorKeys);
-        var reports = answer["reports"]!.AsArray().Select(r => (r!["indicator"]!.GetValue<string>(), r["unit"]!.GetValue<string>(), r["period"]!.GetValue<string>())).ToArray();
-        Assert.Equal(reports.OrderBy(r => r.Item1, StringComparer.Ordinal).ThenBy(r => r.Item2, StringComparer.Ordinal).ThenBy(r => r.Item3, StringComparer.Ordinal), reports);
+        var reports = answer["reports"]!.AsArray()
+            .Select(r => (r!["indicator"]!.GetValue<string>(), r["unit"]!.GetValue<string>(), r["period"]!.GetValue<string>())).ToArray();
+        Assert.Equal(reports.OrderBy(r => r.Item1, StringComparer.Ordinal).ThenBy(r => r.Item2, StringComparer.Ordinal)
+            .ThenBy(r => r.Item3, StringComparer.Ordinal), reports);
         Assert.True(reports.Length >= 8);
     }
 

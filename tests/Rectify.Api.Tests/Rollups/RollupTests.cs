@@ -24,7 +24,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
 
     // 460000 → 460100 (460105, 460106), 460200 (460202, 460203), 460400; HNMZT (HNMZT.SHSW, HNMZT.SHJZ) under the
     // province: a department, which the province does not add in.
-    static readonly string[] Units = ["460000", "460100", "460105", "460106", "460200", "460202", "460203", "460400", "HNMZT", "HNMZT.SHSW", "HNMZT.SHJZ"];
+    static readonly string[] Units =
+        ["460000", "460100", "460105", "460106", "460200", "460202", "460203", "460400", "HNMZT", "HNMZT.SHSW", "HNMZT.SHJZ"];
 
     async Task<(string Sum, string Average)> IndicatorsAsync()
     {
@@ -82,7 +83,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
         ImportKit.Counts(await ImportKit.AppliedAsync(await _import.PushJsonAsync(gone, "strategy=delete")), gone.Length, deleted: gone.Length);
         await AssertRollupsMatchLeafValuesAsync(sum, average);
         Assert.Equal(0L, await app.ScalarAsync<long>(
-            "SELECT count(*) FROM indicator_rollups r JOIN indicators i ON i.id = r.indicator_id WHERE i.code = @sum AND r.unit_code = '460200'", new { sum }));
+            "SELECT count(*) FROM indicator_rollups r JOIN indicators i ON i.id = r.indicator_id WHERE i.code = @sum AND r.unit_code = '460200'",
+                new { sum }));
 
         var kept = await RollupsAsync([sum, average]);
         await app.ScalarAsync<int>("SELECT indicator_rollups_rebuild(); SELECT 1;");
@@ -101,7 +103,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
 
         var series = await app.Client().GetJsonAsync($"/api/v1/indicators/{average}/series?unit=460200&from=2025-01&to=2025-04");
         // 1.00005 → 1.0000 and −1.00015 → −1.0002 (half to even); 8.00 / 2 keeps the scale of the sum; 3 / 2 needs one place.
-        Assert.Equal(["1.0000", "-1.0002", "4.00", "1.5"], series["points"]!.AsArray().Select(p => Text(p!["value"]!.GetValue<decimal>())!).ToArray());
+        Assert.Equal(["1.0000", "-1.0002", "4.00", "1.5"],
+            series["points"]!.AsArray().Select(p => Text(p!["value"]!.GetValue<decimal>())!).ToArray());
         // The province averages its cities' figures (each rounded), not all districts: (1 + 1.5 + 2) / 3.
         var province = await app.Client().GetJsonAsync($"/api/v1/indicators/{average}/series?unit=460000&from=2025-04&to=2025-04");
         Assert.Equal("1.5", Text(province["points"]![0]!["value"]!.GetValue<decimal>()));
@@ -148,7 +151,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
         await app.ScalarAsync<int>("UPDATE units SET parent_code = @b WHERE code = @a2; SELECT 1;", new { a2, b });
         await AssertRollupsMatchLeafValuesAsync(sum, average);
         Assert.Equal(6m, await app.ScalarAsync<decimal>(
-            "SELECT total FROM indicator_rollups r JOIN indicators i ON i.id = r.indicator_id WHERE i.code = @sum AND unit_code = @b AND period = '2025-01'", new { sum, b }));
+            "SELECT total FROM indicator_rollups r JOIN indicators i ON i.id = r.indicator_id WHERE i.code = @sum AND unit_code = @b AND period = " +
+                "'2025-01'", new { sum, b }));
 
         // City B becomes a department: the province, a region, no longer adds it in.
         await app.ScalarAsync<int>("UPDATE units SET kind = 'department' WHERE code = @b; SELECT 1;", new { b });
@@ -196,7 +200,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
     /// The figures straight from the leaf values, as the series defines them: a unit's own value, else its sub-units'
     /// figures combined (a region combines regions only) — summed, or averaged and rounded to four places — else none.
     /// </summary>
-    sealed class LeafAggregate(List<(string Code, string? Parent, string Kind)> units, List<(string Code, string Unit, string Period, decimal Value)> values)
+    sealed class LeafAggregate(List<(string Code, string? Parent, string Kind)> units,
+        List<(string Code, string Unit, string Period, decimal Value)> values)
     {
         readonly Dictionary<(string, string, string), decimal> _own = values.ToDictionary(v => (v.Code, v.Unit, v.Period), v => v.Value);
         readonly Dictionary<string, string> _kind = units.ToDictionary(u => u.Code, u => u.Kind);

@@ -59,7 +59,8 @@ public sealed class RoundTests(RectifyApp app) : IClassFixture<RectifyApp>
         var code = await _seed.RoundAsync();
         var body = new
         {
-            code, name = "重复", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "planned",
+            code, name = "重复", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31",
+                state = "planned",
         };
         using var duplicate = await _client.PostJsonAsync("/api/v1/rounds", body);
         await duplicate.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
@@ -75,13 +76,15 @@ public sealed class RoundTests(RectifyApp app) : IClassFixture<RectifyApp>
         await _seed.UnitsAsync();
         using var badDates = await _client.PostJsonAsync("/api/v1/rounds", new
         {
-            code = Seed.Unique("R"), name = "x", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-12-31", inspectionEnd = "2024-09-01", state = "planned",
+            code = Seed.Unique("R"), name = "x", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-12-31",
+                inspectionEnd = "2024-09-01", state = "planned",
         });
         await badDates.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "validation");
 
         using var badCode = await _client.PostJsonAsync("/api/v1/rounds", new
         {
-            code = "bad code!", name = "x", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01", inspectionEnd = "2024-12-31", state = "planned",
+            code = "bad code!", name = "x", inspectedUnit = "HNMZT", inspectionBody = "组", inspectionStart = "2024-09-01",
+                inspectionEnd = "2024-12-31", state = "planned",
         });
         var problem = await badCode.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]!["Code"] ?? problem["errors"]!["code"]);

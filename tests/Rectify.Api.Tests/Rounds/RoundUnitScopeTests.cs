@@ -37,7 +37,8 @@ public sealed class RoundUnitScopeTests(RectifyApp app) : IClassFixture<RectifyA
         var departmentRound = await _seed.RoundAsync(); // inspects HNMZT
         var haikou = await LimitedToAsync("460100");
         var cityRound = Seed.Unique("R");
-        using (var created = await haikou.PostJsonAsync("/api/v1/rounds", Body("460100", cityRound))) await created.ShouldBeAsync(HttpStatusCode.Created);
+        using (var created =
+            await haikou.PostJsonAsync("/api/v1/rounds", Body("460100", cityRound))) await created.ShouldBeAsync(HttpStatusCode.Created);
 
         using (var read = await _client.GetAsync($"/api/v1/rounds/{departmentRound}", TestContext.Current.CancellationToken))
         {
@@ -46,7 +47,8 @@ public sealed class RoundUnitScopeTests(RectifyApp app) : IClassFixture<RectifyA
             using var takeOver = await haikou.PutJsonAsync($"/api/v1/rounds/{departmentRound}", Body("460100"), read.ETag());
             await takeOver.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         }
-        Assert.Equal("HNMZT", await app.ScalarAsync<string>("SELECT inspected_unit_code FROM rounds WHERE code = @departmentRound", new { departmentRound }));
+        Assert.Equal("HNMZT",
+            await app.ScalarAsync<string>("SELECT inspected_unit_code FROM rounds WHERE code = @departmentRound", new { departmentRound }));
 
         using (var read = await _client.GetAsync($"/api/v1/rounds/{cityRound}", TestContext.Current.CancellationToken))
         {

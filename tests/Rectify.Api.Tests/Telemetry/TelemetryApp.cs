@@ -70,7 +70,8 @@ public sealed class TelemetryApp(TestCluster cluster) : RectifyApp(cluster)
 
             public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?,
+                string> formatter)
             {
                 var scopes = new List<string>();
                 provider._scopes?.ForEachScope((scope, list) =>

@@ -34,7 +34,8 @@ public sealed class TelemetryTests(TelemetryApp app) : IClassFixture<TelemetryAp
         // Every database span hangs under the request's span (the key lookup and the query alike).
         Assert.All(database, span => Assert.Equal(http.SpanId, span.ParentSpanId));
         Assert.All(database, span => Assert.Equal(ActivityKind.Client, span.Kind));
-        Assert.Contains(database, span => span.GetTagItem("db.query.text") is string sql && sql.Contains("FROM rounds", StringComparison.OrdinalIgnoreCase)
+        Assert.Contains(database,
+            span => span.GetTagItem("db.query.text") is string sql && sql.Contains("FROM rounds", StringComparison.OrdinalIgnoreCase)
             || span.GetTagItem("db.statement") is string statement && statement.Contains("FROM rounds", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -44,7 +45,8 @@ public sealed class TelemetryTests(TelemetryApp app) : IClassFixture<TelemetryAp
         var kit = new ImportKit(app);
         var indicator = await kit.IndicatorAsync();
         await ImportKit.AppliedAsync(await kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460100,2025-01,5,", $"{indicator},460000,2025-01,7,"])));
-        await ImportKit.RefusedAsync(await kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460100,2025-02,5,", $"{indicator},NO-SUCH-UNIT,2025-02,7,"])));
+        await ImportKit.RefusedAsync(await kit.PushCsvAsync(ImportKit.Csv([$"{indicator},460100,2025-02,5,",
+            $"{indicator},NO-SUCH-UNIT,2025-02,7,"])));
         var snapshots = new SnapshotKit(app);
         var round = await snapshots.RoundAsync();
         await snapshots.PushOkAsync(round, "2025-05", new { narrative = "5月" });
@@ -95,8 +97,10 @@ public sealed class TelemetryTests(TelemetryApp app) : IClassFixture<TelemetryAp
         await ImportKit.AppliedAsync(response);
 
         // The push's own line ("Push … by test-suite") is written inside the request, under its trace.
-        Assert.Contains(app.Logs, line => line.Contains("Push ", StringComparison.Ordinal) && line.Contains($"TraceId={trace}", StringComparison.Ordinal));
-        Assert.DoesNotContain(app.Logs, line => line.Contains(app.ApiKey, StringComparison.Ordinal) || line.Contains(marker, StringComparison.Ordinal));
+        Assert.Contains(app.Logs,
+            line => line.Contains("Push ", StringComparison.Ordinal) && line.Contains($"TraceId={trace}", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs,
+            line => line.Contains(app.ApiKey, StringComparison.Ordinal) || line.Contains(marker, StringComparison.Ordinal));
     }
 
     static bool IsHttp(Activity span) => span.Source.Name == "Microsoft.AspNetCore";
@@ -116,7 +120,8 @@ public sealed class TelemetryTests(TelemetryApp app) : IClassFixture<TelemetryAp
     async Task<HttpClient> LimitedClientAsync()
     {
         var client = app.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await app.CreateClientAsync("metrics-limited", ["push"]));
+        client.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Bearer", await app.CreateClientAsync("metrics-limited", ["push"]));
         return client;
     }
 

@@ -22,7 +22,8 @@ public sealed class DailyWarningJobTests(RectifyApp app) : IClassFixture<Rectify
         Assert.NotSame(nodes[0], nodes[1]);
         async Task<IReadOnlyList<WarningChangeResponse>> RunBothTwiceAsync()
         {
-            var runs = (await Task.WhenAll(nodes.Select(n => n.RunOnceAsync(Ct)))).Concat(await Task.WhenAll(nodes.Select(n => n.RunOnceAsync(Ct)))).ToList();
+            var runs = (await Task.WhenAll(nodes.Select(n => n.RunOnceAsync(Ct)))).Concat(await Task.WhenAll(nodes.Select(n => n.RunOnceAsync(Ct))))
+                .ToList();
             Assert.All(runs, r => Assert.True(r.Due));
             return runs.SelectMany(r => r.Recorded).ToList();
         }
@@ -41,7 +42,9 @@ public sealed class DailyWarningJobTests(RectifyApp app) : IClassFixture<Rectify
         Assert.Equal([(toYellow, (string?)null, "notice"), (red, null, "red")],
             first.Where(c => c.Kind == WarningItemKind.Measure && (c.ItemId == toYellow || c.ItemId == red)).OrderBy(c => c.ItemId)
                 .Select(c => (c.ItemId, Level(c.From), Level(c.To))));
-        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM warning_changes WHERE item_kind = 'measure' AND item_id = ANY (@ids)", new { ids = new[] { toYellow, red } }));
+        Assert.Equal(2,
+            await app.ScalarAsync<long>("SELECT count(*) FROM warning_changes WHERE item_kind = 'measure' AND item_id = ANY (@ids)",
+            new { ids = new[] { toYellow, red } }));
 
         // Day 2: the notice becomes yellow, once; nothing else changes.
         _kit.At(day.AddDays(1), TimeSpan.FromMinutes(5));

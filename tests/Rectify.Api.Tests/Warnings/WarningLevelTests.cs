@@ -81,7 +81,8 @@ public sealed class WarningLevelTests(RectifyApp app) : IClassFixture<RectifyApp
 
         var list = await _kit.Client.GetJsonAsync($"/api/v1/rounds/{round}/warnings");
         Assert.Equal(Date(today), Text(list["asOf"]));
-        Assert.Equal((1, 1, 1), (list["byLevel"]!["notice"]!.GetValue<int>(), list["byLevel"]!["yellow"]!.GetValue<int>(), list["byLevel"]!["red"]!.GetValue<int>()));
+        Assert.Equal((1, 1, 1),
+            (list["byLevel"]!["notice"]!.GetValue<int>(), list["byLevel"]!["yellow"]!.GetValue<int>(), list["byLevel"]!["red"]!.GetValue<int>()));
         var items = list["items"]!.AsArray();
         Assert.Equal([red, yellow, notice], items.Select(i => i!["id"]!.GetValue<long>()));
         // Default escalation: red to the responsible leader, yellow to the lead unit, notice to the owner unit.
@@ -98,8 +99,12 @@ public sealed class WarningLevelTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal([red], onlyRed["items"]!.AsArray().Select(i => i!["id"]!.GetValue<long>()));
         var shsw = await _kit.Client.GetJsonAsync($"/api/v1/rounds/{round}/warnings?ownerUnit=HNMZT.SHSW");
         Assert.Equal([yellow], shsw["items"]!.AsArray().Select(i => i!["id"]!.GetValue<long>()));
-        Assert.Equal([red], (await _kit.Client.GetJsonAsync($"/api/v1/measures?round={round}&warning=red"))["items"]!.AsArray().Select(m => m!["id"]!.GetValue<long>()));
-        Assert.Equal([notice], (await _kit.Client.GetJsonAsync($"/api/v1/measures?round={round}&warning=notice"))["items"]!.AsArray().Select(m => m!["id"]!.GetValue<long>()));
+        Assert.Equal([red],
+            (await _kit.Client.GetJsonAsync($"/api/v1/measures?round={round}&warning=red"))["items"]!.AsArray()
+            .Select(m => m!["id"]!.GetValue<long>()));
+        Assert.Equal([notice],
+            (await _kit.Client.GetJsonAsync($"/api/v1/measures?round={round}&warning=notice"))["items"]!.AsArray()
+            .Select(m => m!["id"]!.GetValue<long>()));
         Assert.Empty((await _kit.Client.GetJsonAsync($"/api/v1/issues?round={round}&warning=notice"))["items"]!.AsArray());
         using (var bad = await _kit.Client.GetAsync($"/api/v1/measures?round={round}&warning=orange", TestContext.Current.CancellationToken))
             await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
@@ -110,7 +115,8 @@ public sealed class WarningLevelTests(RectifyApp app) : IClassFixture<RectifyApp
         using var csv = await _kit.Client.GetAsync($"/api/v1/rounds/{round}/warnings/export", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
-        var lines = (await csv.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var lines = (await csv.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).TrimStart('\uFEFF')
+            .Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("kind,id,code,issueId,issueCode,title,ownerUnit,leadUnit,responsibleLeader,state,dueDate,daysLeft,level,since,escalateTo,escalationTarget", lines[0]);
         Assert.Equal(4, lines.Length);
         Assert.StartsWith($"measure,{red},", lines[1]);
@@ -118,6 +124,7 @@ public sealed class WarningLevelTests(RectifyApp app) : IClassFixture<RectifyApp
         using var wantsCsv = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/rounds/{round}/warnings");
         wantsCsv.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
         using var refused = await _kit.Client.SendAsync(wantsCsv, TestContext.Current.CancellationToken);
-        Assert.Contains($"/api/v1/rounds/{round}/warnings/export", (await refused.ShouldBeProblemAsync(HttpStatusCode.NotAcceptable))["detail"]!.GetValue<string>());
+        Assert.Contains($"/api/v1/rounds/{round}/warnings/export",
+            (await refused.ShouldBeProblemAsync(HttpStatusCode.NotAcceptable))["detail"]!.GetValue<string>());
     }
 }

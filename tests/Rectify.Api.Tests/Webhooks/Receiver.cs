@@ -16,7 +16,8 @@ public sealed record Received(string EventId, string Timestamp, string Signature
     /// <summary>What a receiver does: HMAC-SHA256 over "timestamp.body" with the secret, compared in constant time.</summary>
     public bool SignedWith(string secret)
     {
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{Timestamp}.{Body}")));
+        var expected = "sha256="
+            + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{Timestamp}.{Body}")));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Signature));
     }
 }
@@ -89,7 +90,8 @@ public sealed class Receiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var n = Interlocked.Increment(ref _count) - 1;
-            _received.Enqueue(new Received(context.Request.Headers[WebhookDispatcher.IdHeader] ?? "", context.Request.Headers[WebhookDispatcher.TimestampHeader] ?? "",
+            _received.Enqueue(new Received(context.Request.Headers[WebhookDispatcher.IdHeader] ?? "",
+                context.Request.Headers[WebhookDispatcher.TimestampHeader] ?? "",
                 context.Request.Headers[WebhookDispatcher.SignatureHeader] ?? "", body, DateTimeOffset.UtcNow));
             var (status, headers) = await _answer(n);
             context.Response.StatusCode = status;

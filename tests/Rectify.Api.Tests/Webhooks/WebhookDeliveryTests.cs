@@ -26,7 +26,8 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
         Assert.Equal(issue, got.Json["data"]!["issue"]!["id"]!.GetValue<long>());
         Assert.Equal("open", got.Json["data"]!["previousState"]!.GetValue<string>());
         Assert.Equal("in_progress", got.Json["data"]!["issue"]!["state"]!.GetValue<string>());
-        var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription), d => d.AsArray().Any(x => x!["state"]!.GetValue<string>() == "delivered"), "the log");
+        var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription),
+            d => d.AsArray().Any(x => x!["state"]!.GetValue<string>() == "delivered"), "the log");
         Assert.Equal(200, log[0]!["lastStatus"]!.GetValue<int>());
         await _kit.UnsubscribeAsync(subscription);
     }
@@ -68,7 +69,8 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
             Assert.Single(receiver.Requests); // the call was still hanging meanwhile
 
             // The hanging call times out, the HTTP pipeline tries again, and the event is delivered, once, under its id.
-            var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription), d => d[0]!["state"]!.GetValue<string>() == "delivered", "delivery");
+            var log = await _kit.WaitAsync(() => _kit.DeliveriesAsync(subscription), d => d[0]!["state"]!.GetValue<string>() == "delivered",
+                "delivery");
             Assert.Equal(200, log[0]!["lastStatus"]!.GetValue<int>());
             Assert.Equal(2, receiver.Requests.Count);
             Assert.Single(receiver.EventIds);
@@ -112,7 +114,8 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
     public async Task A_subscription_that_keeps_failing_is_paused_and_an_admin_resumes_it_and_redelivers()
     {
         var healthy = false;
-        await using var receiver = new Receiver(_ => Task.FromResult<(int, Dictionary<string, string>?)>((Volatile.Read(ref healthy) ? 200 : 500, null)));
+        await using var receiver =
+            new Receiver(_ => Task.FromResult<(int, Dictionary<string, string>?)>((Volatile.Read(ref healthy) ? 200 : 500, null)));
         var (subscription, _) = await _kit.SubscribeAsync(receiver.Url);
         await _kit.StateChangeAsync();
 
@@ -147,13 +150,17 @@ public sealed class WebhookDeliveryTests(WebhookApp app) : IClassFixture<Webhook
         var (redirecting, _) = await _kit.SubscribeAsync(receiver.Url);
         // A row written past the API's check (an older version, a hand edit): the connect callback must still refuse it.
         var forged = await app.ScalarAsync<long>(
-            "INSERT INTO webhook_subscriptions (url, event_types, secret, created_by) VALUES ('http://169.254.169.254/hook', ARRAY['issue.state-changed'], 's', 'x') RETURNING id");
+            "INSERT INTO webhook_subscriptions (url, event_types, secret, created_by) VALUES ('http://169.254.169.254/hook', " +
+                "ARRAY['issue.state-changed'], 's', 'x') RETURNING id");
         await _kit.StateChangeAsync();
 
         // An attempt is counted when it is claimed, before the call; its outcome follows.
-        var redirect = await _kit.WaitAsync(() => _kit.DeliveriesAsync(redirecting), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null, "the redirect");
+        var redirect =
+            await _kit.WaitAsync(() => _kit.DeliveriesAsync(redirecting), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null,
+            "the redirect");
         Assert.Contains("redirect", redirect[0]!["lastError"]!.GetValue<string>());
-        var refused = await _kit.WaitAsync(() => _kit.DeliveriesAsync(forged), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null, "the refusal");
+        var refused =
+            await _kit.WaitAsync(() => _kit.DeliveriesAsync(forged), d => d.AsArray().Count > 0 && d[0]!["lastError"] is not null, "the refusal");
         Assert.StartsWith("Refused", refused[0]!["lastError"]!.GetValue<string>());
         Assert.Empty(app.Network.Outside);
         var connects = app.Network.Connects.Skip(before).ToList();

@@ -13,10 +13,12 @@ public sealed class WebhookJournalTests(WebhookApp app) : IClassFixture<WebhookA
     public async Task Create_pause_resume_and_delete_are_journalled_without_the_secret()
     {
         var healthy = false;
-        await using var receiver = new Receiver(_ => Task.FromResult<(int, Dictionary<string, string>?)>((Volatile.Read(ref healthy) ? 200 : 500, null)));
+        await using var receiver =
+            new Receiver(_ => Task.FromResult<(int, Dictionary<string, string>?)>((Volatile.Read(ref healthy) ? 200 : 500, null)));
         var (subscription, secret) = await _kit.SubscribeAsync(receiver.Url);
         await _kit.StateChangeAsync();
-        await _kit.WaitAsync(() => _kit.Client.GetJsonAsync($"/api/v1/webhooks/{subscription}"), s => s["state"]!.GetValue<string>() == "paused", "the pause");
+        await _kit.WaitAsync(() => _kit.Client.GetJsonAsync($"/api/v1/webhooks/{subscription}"), s => s["state"]!.GetValue<string>() == "paused",
+            "the pause");
         Volatile.Write(ref healthy, true);
         using (var resume = await _kit.Client.PostJsonAsync($"/api/v1/webhooks/{subscription}/resume", new { }))
             await resume.ShouldBeAsync(HttpStatusCode.OK);

@@ -55,7 +55,8 @@ public sealed class WebhookKit(RectifyApp app)
 
     public async Task<(long Id, string Secret)> SubscribeAsync(string url, params string[] types)
     {
-        using var response = await Client.PostJsonAsync("/api/v1/webhooks", new { url, eventTypes = types.Length > 0 ? types : [WebhookEvents.IssueStateChanged] });
+        using var response =
+            await Client.PostJsonAsync("/api/v1/webhooks", new { url, eventTypes = types.Length > 0 ? types : [WebhookEvents.IssueStateChanged] });
         var body = await response.ShouldBeAsync(HttpStatusCode.Created);
         return (body["subscription"]!["id"]!.GetValue<long>(), body["secret"]!.GetValue<string>());
     }

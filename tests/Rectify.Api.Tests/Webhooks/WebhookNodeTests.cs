@@ -36,7 +36,8 @@ public sealed class WebhookNodeTests(TestCluster cluster)
     internal static async Task MoveAllAsync(string connectionString, long[] ids)
     {
         await using var connection = new NpgsqlConnection(connectionString);
-        await connection.ExecuteAsync(new CommandDefinition("UPDATE issues SET state = 'in_progress' WHERE id = ANY (@ids)", new { ids }, cancellationToken: Ct));
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE issues SET state = 'in_progress' WHERE id = ANY (@ids)", new { ids },
+            cancellationToken: Ct));
     }
 
     internal static async Task<long> SubscribeAsync(HttpClient client, string url)
@@ -83,7 +84,9 @@ public sealed class WebhookNodeTests(TestCluster cluster)
         Assert.Equal(0, (await client.GetJsonAsync($"/api/v1/webhooks/{subscription}"))["consecutiveFailures"]!.GetValue<int>());
     }
 
-    static Dictionary<string, string> Colon(Dictionary<string, string> settings) => settings.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value);
+    static Dictionary<string,
+        string> Colon(Dictionary<string, string> settings) =>
+        settings.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => p.Value);
 
     [Fact(Timeout = 120_000)]
     public async Task Two_instances_deliver_each_event_exactly_once_between_them()

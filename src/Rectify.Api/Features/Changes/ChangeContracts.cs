@@ -79,7 +79,8 @@ readonly record struct FeedPosition(long Xid, int Part, long Seq, string Unit, s
     {
         public static readonly FeedPosition Start = new(0, 0, 0, "", "");
 
-        public string Encode() => Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture), Part.ToString(CultureInfo.InvariantCulture),
+        public string Encode() =>
+            Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture), Part.ToString(CultureInfo.InvariantCulture),
             Seq.ToString(CultureInfo.InvariantCulture), Unit, Period));
 
         /// <summary>The position <paramref name="cursor"/> names; null when it is not a cursor this service issued.</summary>

@@ -9,7 +9,8 @@ namespace Rectify.Api.Features.Changes;
 /// beginning still ends with the current state; a cursor at or before the newest pruned entry gets 410. One node at a
 /// time (an advisory lock); a run is one transaction.
 /// </summary>
-public sealed class ChangePruning(Db db, ChangeRepository changes, TimeProvider time, IOptions<ChangeFeedOptions> options, DatabaseReadiness readiness,
+public sealed class ChangePruning(Db db, ChangeRepository changes, TimeProvider time, IOptions<ChangeFeedOptions> options,
+    DatabaseReadiness readiness,
     ILogger<ChangePruning> logger) : BackgroundService
 {
     /// <summary>Prunes what is older than the retention; the number of entries removed (0 when another node holds the lock).</summary>

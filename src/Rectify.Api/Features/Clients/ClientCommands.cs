@@ -11,7 +11,8 @@ namespace Rectify.Api.Features.Clients;
 /// </summary>
 public static class ClientCommands
 {
-    const string Usage = "usage: keys create --name NAME --scopes admin[,read,write,push,review] [--units CODE,…] [--contact TEXT] [--expires YYYY-MM-DD]";
+    const string Usage =
+        "usage: keys create --name NAME --scopes admin[,read,write,push,review] [--units CODE,…] [--contact TEXT] [--expires YYYY-MM-DD]";
 
     /// <summary><c>keys create …</c>: creates a client and its first key, and prints the key once.</summary>
     public static async Task<int> RunAsync(WebApplication app, string[] args, CancellationToken ct)
@@ -33,9 +34,11 @@ public static class ClientCommands
                 var client = await clients.CreateAsync(tx, new CreateClientRequest
                 {
                     Name = name, Contact = options.GetValueOrDefault("contact"), Scopes = scopes,
-                    Units = options.TryGetValue("units", out var units) ? units.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
+                    Units = options.TryGetValue("units", out var units)
+                        ? units.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
                 }, token);
-                DateTime? expires = options.TryGetValue("expires", out var date) ? DateTime.SpecifyKind(DateTime.Parse(date, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc) : null;
+                DateTime? expires = options.TryGetValue("expires", out var date)
+                    ? DateTime.SpecifyKind(DateTime.Parse(date, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc) : null;
                 return await clients.IssueKeyAsync(tx, client.Id, expires, token);
             }, ct);
             Console.WriteLine($"Client '{issued.Client}' created. Its API key (shown once, store it now):");
@@ -70,7 +73,8 @@ public static class ClientCommands
         // Printed on the console once, on purpose and not through the log, which may be shipped elsewhere.
         Console.WriteLine($"Development admin key (every scope), saved in {keyFile}; use it as 'Authorization: Bearer <key>' or in Swagger UI's Authorize:");
         Console.WriteLine(issued.Key);
-        logger.LogInformation("Created the development admin client 'dev-admin' (key prefix {Prefix}) and saved its key to {File}", issued.Prefix, keyFile);
+        logger.LogInformation("Created the development admin client 'dev-admin' (key prefix {Prefix}) and saved its key to {File}", issued.Prefix,
+            keyFile);
     }
 
     static async Task PrepareDatabaseAsync(WebApplication app, CancellationToken ct)

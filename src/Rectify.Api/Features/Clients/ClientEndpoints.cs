@@ -30,7 +30,9 @@ public static class ClientEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Admin)
             .WithName("CreateClient")
             .WithSummary("Create a client")
-            .WithDescription("Registers a calling system with its scopes and, optionally, the units it may write for. Issue it a key with POST …/{id}/keys. An admin limited to units grants only what it holds: scopes it has, units within its own, and never every unit (403 naming what goes beyond).")
+            .WithDescription("Registers a calling system with its scopes and, optionally, the units it may write for. Issue it a key with POST " +
+                "…/{id}/keys. An admin limited to units grants only what it holds: scopes it has, units within its own, and never every unit (403 " +
+                "naming what goes beyond).")
             .Produces<ClientResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -40,7 +42,9 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/keys", IssueKey).RequireScope(Scopes.Admin).WithLocation("The client the key was issued to.")
             .WithName("IssueClientKey")
             .WithSummary("Issue an API key")
-            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: issue the new one, switch, revoke the old one. The body is optional: without one (or with {}) the key does not expire. An admin limited to units issues keys only to clients whose scopes and units are within its own (403).")
+            .WithDescription("Creates a key and shows it this once; only its hash is stored. A client may hold several live keys, for rotation: " +
+                "issue the new one, switch, revoke the old one. The body is optional: without one (or with {}) the key does not expire. An admin " +
+                "limited to units issues keys only to clients whose scopes and units are within its own (403).")
             .Produces<IssuedKeyResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -50,7 +54,9 @@ public static class ClientEndpoints
         group.MapDelete("/{id:long}/keys/{prefix}", RevokeKey).RequireScope(Scopes.Admin)
             .WithName("RevokeClientKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("The key stops working at once on the node that answers and within 5 seconds on every other node (each node trusts a key it verified for 5 s). The key the request itself comes with cannot be revoked this way (409). An admin limited to units revokes keys only of clients whose scopes and units are within its own (403).")
+            .WithDescription("The key stops working at once on the node that answers and within 5 seconds on every other node (each node trusts a " +
+                "key it verified for 5 s). The key the request itself comes with cannot be revoked this way (409). An admin limited to units " +
+                "revokes keys only of clients whose scopes and units are within its own (403).")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -58,7 +64,9 @@ public static class ClientEndpoints
         group.MapPost("/{id:long}/revoke", Revoke).RequireScope(Scopes.Admin)
             .WithName("RevokeClient")
             .WithSummary("Revoke a client")
-            .WithDescription("Every key of the client stops working at once on the node that answers and within 5 seconds on every other node; the client stays listed, for the journal. A client cannot revoke itself (409). An admin limited to units revokes only clients whose scopes and units are within its own (403).")
+            .WithDescription("Every key of the client stops working at once on the node that answers and within 5 seconds on every other node; the " +
+                "client stays listed, for the journal. A client cannot revoke itself (409). An admin limited to units revokes only clients whose " +
+                "scopes and units are within its own (403).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExample(response: Examples.Client with { RevokedAt = new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc) });
@@ -103,7 +111,8 @@ public static class ClientEndpoints
 
     static class Examples
     {
-        public static readonly ClientResponse Client = new(3, "haikou-civil-affairs", "海口市民政局信息中心 0898-0000000", [ClientScope.Read, ClientScope.Push], ["460100"],
+        public static readonly ClientResponse Client =
+            new(3, "haikou-civil-affairs", "海口市民政局信息中心 0898-0000000", [ClientScope.Read, ClientScope.Push], ["460100"],
             new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), null,
             [new KeyResponse("k7q2m9xa", new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), null, null)]);
 
@@ -112,7 +121,8 @@ public static class ClientEndpoints
             Name = Client.Name, Contact = Client.Contact, Scopes = Client.Scopes, Units = Client.Units,
         };
 
-        public static readonly IssuedKeyResponse Issued = new("haikou-civil-affairs", "k7q2m9xa", "rfy_k7q2m9xa_3nq0W8yJx1lC2bq6T9uVfO4sK7dR5eA1zP0mH8gY2wE",
+        public static readonly IssuedKeyResponse Issued =
+            new("haikou-civil-affairs", "k7q2m9xa", "rfy_k7q2m9xa_3nq0W8yJx1lC2bq6T9uVfO4sK7dR5eA1zP0mH8gY2wE",
             new DateTime(2026, 12, 31, 16, 0, 0, DateTimeKind.Utc));
     }
 }

@@ -23,7 +23,8 @@ public sealed class ClientRepository(Db db)
                 : null, ct);
 
     static async Task<ILookup<long, KeyResponse>> KeysAsync(System.Data.IDbConnection connection, long[] clientIds, CancellationToken ct)
-        => (await connection.QueryAsync<(long ClientId, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? RevokedAt)>(new CommandDefinition(
+        => (await connection.QueryAsync<(long ClientId, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt,
+            DateTime? RevokedAt)>(new CommandDefinition(
                 "SELECT client_id, prefix, created_at, expires_at, revoked_at FROM api_keys WHERE client_id = ANY (@clientIds) ORDER BY id",
                 new { clientIds }, cancellationToken: ct)))
             .ToLookup(k => k.ClientId, k => new KeyResponse(k.Prefix, k.CreatedAt, k.ExpiresAt, k.RevokedAt));

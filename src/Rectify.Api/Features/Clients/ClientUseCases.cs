@@ -39,7 +39,8 @@ public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Jour
     {
         var client = await LockManagedAsync(tx, clientId, ct);
         if (client.RevokedAt is not null) throw Refuse.Conflict($"Client '{client.Name}' is revoked: it gets no new keys.");
-        if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Refuse.Invalid("expiresAt", "expiresAt must be in the future.");
+        if (expiresAt is { } expires && expires.ToUniversalTime() <= clock.UtcNow) throw Refuse.Invalid("expiresAt",
+            "expiresAt must be in the future.");
         // The database keeps microseconds: the last instant of year 9999 would round past the range an instant is read back in.
         if (expiresAt is { } far && far.ToUniversalTime() >= LatestExpiry) throw Refuse.Invalid("expiresAt", "expiresAt must be before 9999-12-31.");
         var (key, prefix, hash) = ApiKeys.Generate();
@@ -79,7 +80,8 @@ public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Jour
             return after;
         }, ct);
 
-    /// <summary>Locks a client this caller may manage (issue keys to, revoke): 404 when there is none, 403 when its rights go beyond the caller's.</summary>
+    /// <summary>Locks a client this caller may manage (issue keys to, revoke): 404 when there is none, 403 when its rights go beyond the
+    /// caller's.</summary>
     async Task<ClientRow> LockManagedAsync(Tx tx, long clientId, CancellationToken ct)
     {
         var client = await clients.LockAsync(tx, clientId, ct) ?? throw Refuse.NotFound("client", clientId);
@@ -97,7 +99,8 @@ public sealed class ClientUseCases(Db db, ClientRepository clients, Journal.Jour
         var beyond = new List<Text>();
         if (scopes.Where(s => !caller.Holds(s)).Distinct().ToArray() is { Length: > 0 } extra) beyond.Add($"the scope(s) {string.Join(", ", extra)}");
         if (units is not { Count: > 0 }) beyond.Add((Text)"every unit");
-        else if (await UnitScope.OutsideAsync(tx, caller, units, ct) is { Count: > 0 } outside) beyond.Add($"the unit(s) {string.Join(", ", outside)}");
+        else if (await UnitScope.OutsideAsync(tx, caller, units,
+            ct) is { Count: > 0 } outside) beyond.Add($"the unit(s) {string.Join(", ", outside)}");
         if (beyond.Count > 0)
             throw Refuse.Forbidden(new Text("{0} {1}, beyond this admin's own rights (scopes {2}; units {3}): "
                 + "an admin limited to units grants and manages only what it holds.",

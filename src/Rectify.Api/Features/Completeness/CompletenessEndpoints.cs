@@ -13,7 +13,8 @@ public static class CompletenessEndpoints
             .WithTags("Reporting")
             .WithName("GetReportingCompleteness")
             .WithSummary("Reporting completeness of a month (or months)")
-            .WithDescription("For each monthly indicator and each unit expected to report it: reported or missing, on time or late against the indicator's reporting day of the following month; totals per unit and per indicator (expected, reported, on time, late, missing).")
+            .WithDescription("For each monthly indicator and each unit expected to report it: reported or missing, on time or late against the " +
+                "indicator's reporting day of the following month; totals per unit and per indicator (expected, reported, on time, late, missing).")
             .ProducesValidationProblem()
             .WithExample(response: Example);
         return routes;
@@ -29,7 +30,9 @@ public static class CompletenessEndpoints
         [new CompletenessTotals("460000", 63, 19, 19, 0, 44)],
         [new CompletenessTotals("DIBAO-RECIPIENTS", 1, 1, 1, 0, 0), new CompletenessTotals("LOTTERY-SALES", 1, 1, 1, 0, 0)],
         [
-            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
-            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true, new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("DIBAO-RECIPIENTS", "460000", "2025-09", new DateOnly(2025, 10, 10), true,
+                new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
+            new ExpectedReport("LOTTERY-SALES", "460000", "2025-09", new DateOnly(2025, 10, 10), true,
+                new DateTime(2025, 10, 1, 1, 0, 0, DateTimeKind.Utc), true),
         ]);
 }

@@ -57,7 +57,8 @@ public static class ExpectedReports
     public static CompletenessTotals Totals(string key, IEnumerable<ExpectedReport> group)
     {
         var list = group.ToList();
-        return new CompletenessTotals(key, list.Count, list.Count(r => r.Reported), list.Count(r => r.OnTime == true), list.Count(r => r.OnTime == false),
+        return new CompletenessTotals(key, list.Count, list.Count(r => r.Reported), list.Count(r => r.OnTime == true),
+            list.Count(r => r.OnTime == false),
             list.Count(r => !r.Reported));
     }
 }

@@ -28,7 +28,8 @@ public static class DeadlineEndpoints
         issues.MapGet("/{id:long}/deadline-changes", ListForIssue).RequireScope(Scopes.Read)
             .WithName("ListIssueDeadlineChanges")
             .WithSummary("List the moves of an issue's due date")
-            .WithDescription("Every move of the issue's due date through POST …/deadline, oldest first: previous and new date, reason, whether it was a deferral, who and when.")
+            .WithDescription("Every move of the issue's due date through POST …/deadline, oldest first: previous and new date, reason, whether it " +
+                "was a deferral, who and when.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.IssueChange });
 
@@ -45,7 +46,8 @@ public static class DeadlineEndpoints
         measures.MapGet("/{id:long}/deadline-changes", ListForMeasure).RequireScope(Scopes.Read)
             .WithName("ListMeasureDeadlineChanges")
             .WithSummary("List the moves of a measure's due date")
-            .WithDescription("Every move of the measure's due date through POST …/deadline, oldest first: previous and new date, reason, whether it was a deferral, who and when.")
+            .WithDescription("Every move of the measure's due date through POST …/deadline, oldest first: previous and new date, reason, whether it " +
+                "was a deferral, who and when.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.MeasureChange });
 
@@ -60,14 +62,18 @@ public static class DeadlineEndpoints
 
     static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveIssue(long id, ChangeDeadlineRequest request, DeadlineUseCases deadlines,
         IdempotentCreates creates, HttpContext http, CancellationToken ct)
-        => MoveAsync(http, creates, request, $"/api/v1/issues/{id}", (tx, expected, token) => deadlines.MoveIssueAsync(tx, id, request, expected, token), ct);
+        => MoveAsync(http, creates, request, $"/api/v1/issues/{id}",
+            (tx, expected, token) => deadlines.MoveIssueAsync(tx, id, request, expected, token), ct);
 
     static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveMeasure(long id, ChangeDeadlineRequest request, DeadlineUseCases deadlines,
         IdempotentCreates creates, HttpContext http, CancellationToken ct)
-        => MoveAsync(http, creates, request, $"/api/v1/measures/{id}", (tx, expected, token) => deadlines.MoveMeasureAsync(tx, id, request, expected, token), ct);
+        => MoveAsync(http, creates, request, $"/api/v1/measures/{id}",
+            (tx, expected, token) => deadlines.MoveMeasureAsync(tx, id, request, expected, token), ct);
 
-    /// <summary>A move under the request's Idempotency-Key and optional If-Match: 201 with the change, the item as Location and its new ETag.</summary>
-    static Task<Results<Created<DeadlineChangeResponse>, Replayed>> MoveAsync(HttpContext http, IdempotentCreates creates, ChangeDeadlineRequest request,
+    /// <summary>A move under the request's Idempotency-Key and optional If-Match: 201 with the change, the item as Location and its new
+    /// ETag.</summary>
+    static Task<Results<Created<DeadlineChangeResponse>,
+        Replayed>> MoveAsync(HttpContext http, IdempotentCreates creates, ChangeDeadlineRequest request,
         string item, Func<Tx, int?, CancellationToken, Task<(DeadlineChangeResponse Change, int Version)>> move, CancellationToken ct)
     {
         var expected = ETags.OptionalVersion(http);

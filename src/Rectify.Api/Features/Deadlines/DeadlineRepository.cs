@@ -16,14 +16,16 @@ public sealed class DeadlineRepository(Db db)
         => tx.QuerySingleAsync<DeadlineChangeResponse>(MoveIssueSql, new { id, request.DueDate, request.Reason, by, now }, ct);
 
     /// <summary>Records the move of the measure's due date and applies it (the measure's version moves on); the change recorded.</summary>
-    internal Task<DeadlineChangeResponse> MoveMeasureAsync(Tx tx, long id, ChangeDeadlineRequest request, string by, DateTime now, CancellationToken ct)
+    internal Task<DeadlineChangeResponse> MoveMeasureAsync(Tx tx, long id, ChangeDeadlineRequest request, string by, DateTime now,
+        CancellationToken ct)
         => tx.QuerySingleAsync<DeadlineChangeResponse>(MoveMeasureSql, new { id, request.DueDate, request.Reason, by, now }, ct);
 
     /// <summary>The moves of the issue's due date, oldest first; null when there is no such issue or <paramref name="readable"/> hides it.</summary>
     public Task<IReadOnlyList<DeadlineChangeResponse>?> ListForIssueAsync(long id, string[]? readable, CancellationToken ct)
         => ListAsync(IssueChangesSql, id, readable, ct);
 
-    /// <summary>The moves of the measure's due date, oldest first; null when there is no such measure or <paramref name="readable"/> hides it.</summary>
+    /// <summary>The moves of the measure's due date, oldest first; null when there is no such measure or <paramref name="readable"/> hides
+    /// it.</summary>
     public Task<IReadOnlyList<DeadlineChangeResponse>?> ListForMeasureAsync(long id, string[]? readable, CancellationToken ct)
         => ListAsync(MeasureChangesSql, id, readable, ct);
 

@@ -18,7 +18,8 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
     Journal.JournalWriter journal, Clock clock, Caller caller)
 {
     /// <summary>Moves the issue's due date; the change and the issue's new version.</summary>
-    public async Task<(DeadlineChangeResponse Change, int Version)> MoveIssueAsync(Tx tx, long id, ChangeDeadlineRequest request, int? expectedVersion,
+    public async Task<(DeadlineChangeResponse Change, int Version)> MoveIssueAsync(Tx tx, long id, ChangeDeadlineRequest request,
+        int? expectedVersion,
         CancellationToken ct)
     {
         EnsureReason(request);
@@ -35,7 +36,8 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
     }
 
     /// <summary>Moves the measure's due date; the change and the measure's new version.</summary>
-    public async Task<(DeadlineChangeResponse Change, int Version)> MoveMeasureAsync(Tx tx, long id, ChangeDeadlineRequest request, int? expectedVersion,
+    public async Task<(DeadlineChangeResponse Change, int Version)> MoveMeasureAsync(Tx tx, long id, ChangeDeadlineRequest request,
+        int? expectedVersion,
         CancellationToken ct)
     {
         EnsureReason(request);

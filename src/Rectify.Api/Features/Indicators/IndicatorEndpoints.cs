@@ -15,7 +15,8 @@ public static class IndicatorEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIndicators")
             .WithSummary("List indicators")
-            .WithDescription("The indicator catalogue (指标), oldest first, keyset paged. Filter by linked issue or measure, value type, or text in code and names (e.g. q=彩票).")
+            .WithDescription("The indicator catalogue (指标), oldest first, keyset paged. Filter by linked issue or measure, value type, or text in " +
+                "code and names (e.g. q=彩票).")
             .ProducesValidationProblem()
             .WithEnumQueryParameter<IndicatorValueType>("valueType")
             .WithExample(response: new Page<IndicatorResponse>([Examples.Indicator], null));
@@ -30,7 +31,9 @@ public static class IndicatorEndpoints
         group.MapGet("/{code}/series", Series).RequireScope(Scopes.Read)
             .WithName("GetIndicatorSeries")
             .WithSummary("Time series of an indicator at a unit")
-            .WithDescription("One point per period from from to to: the value, the change against the previous period, year on year (absolute and %), and progress towards the target. Missing periods are present with nulls. A parent region without its own value combines its children (sum or average, as the indicator says); a ratio indicator is numerator / denominator, computed here.")
+            .WithDescription("One point per period from from to to: the value, the change against the previous period, year on year (absolute and " +
+                "%), and progress towards the target. Missing periods are present with nulls. A parent region without its own value combines its " +
+                "children (sum or average, as the indicator says); a ratio indicator is numerator / denominator, computed here.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Series);
@@ -38,7 +41,8 @@ public static class IndicatorEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
-            .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
+            .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and " +
+                "is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
             .Produces<IndicatorResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -48,7 +52,8 @@ public static class IndicatorEndpoints
         group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIndicator")
             .WithSummary("Update an indicator")
-            .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether it is a ratio cannot change (409).")
+            .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether " +
+                "it is a ratio cannot change (409).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Indicator with { ReportingDay = 15 });
 
@@ -122,7 +127,8 @@ public static class IndicatorEndpoints
 
         public static readonly CreateIndicatorRequest Create = new()
         {
-            Code = Indicator.Code, Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit, ValueType = Indicator.ValueType,
+            Code = Indicator.Code, Name = Indicator.Name, NameEn = Indicator.NameEn, MeasureUnit = Indicator.MeasureUnit,
+                ValueType = Indicator.ValueType,
             Frequency = Indicator.Frequency, RegionAggregation = Indicator.RegionAggregation, TimeAggregation = Indicator.TimeAggregation,
             Direction = Indicator.Direction, ReportingDay = Indicator.ReportingDay, Reporters = Indicator.Reporters, Issues = Indicator.Issues,
             Measures = Indicator.Measures, Description = Indicator.Description,

@@ -25,7 +25,8 @@ public sealed class IndicatorRepository(Db db)
 
     public Task<(IndicatorResponse Indicator, int Version)?> FindAsync(string code, CancellationToken ct)
         => db.ReadAsync<(IndicatorResponse, int)?>(async (connection, token) =>
-            await connection.QuerySingleOrDefaultAsync<IndicatorRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)) is { } row
+            await connection.QuerySingleOrDefaultAsync<IndicatorRow>(new CommandDefinition(FindSql, new { code },
+                cancellationToken: token)) is { } row
                 ? (row.ToResponse(), row.Version)
                 : null, ct);
 
@@ -38,7 +39,8 @@ public sealed class IndicatorRepository(Db db)
     internal Task<IndicatorRow> FindAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, ct);
 
     /// <summary>The indicator locked to change; null when there is none.</summary>
-    internal Task<IndicatorRow?> LockAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleOrDefaultAsync<IndicatorRow>(LockSql, new { code }, ct);
+    internal Task<IndicatorRow?> LockAsync(Tx tx, string code, CancellationToken ct) =>
+        tx.QuerySingleOrDefaultAsync<IndicatorRow>(LockSql, new { code }, ct);
 
     /// <summary>Inserts the indicator's fields (not its links); returns its id.</summary>
     public Task<long> InsertAsync(Tx tx, string code, IndicatorFields fields, RatioParts parts, DateTime now, CancellationToken ct)
@@ -56,13 +58,15 @@ public sealed class IndicatorRepository(Db db)
 
     /// <summary>A would-be part of a ratio: its id, value type and frequency as stored; null when no such indicator exists.</summary>
     public async Task<(long Id, string ValueType, string Frequency)?> PartAsync(Tx tx, string code, CancellationToken ct)
-        => await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(PartSql, new { code }, ct) is { Id: > 0 } part ? part : null;
+        => await tx.QuerySingleOrDefaultAsync<(long Id, string ValueType, string Frequency)>(PartSql, new { code }, ct) is { Id: > 0 } part
+            ? part : null;
 
     /// <summary>The reporters, issues and measures that <paramref name="fields"/> link to but do not exist, in one round trip.</summary>
     public async Task<(IReadOnlyList<string> Units, IReadOnlyList<string> Issues, IReadOnlyList<string> Measures)> MissingLinksAsync(Tx tx,
         IndicatorFields fields, CancellationToken ct)
     {
-        using var results = await tx.Connection.QueryMultipleAsync(new CommandDefinition(MissingLinksSql, Links(0, fields), tx.Transaction, cancellationToken: ct));
+        using var results =
+            await tx.Connection.QueryMultipleAsync(new CommandDefinition(MissingLinksSql, Links(0, fields), tx.Transaction, cancellationToken: ct));
         var units = (await results.ReadAsync<string>()).AsList();
         var issues = (await results.ReadAsync<string>()).AsList();
         return (units, issues, (await results.ReadAsync<string>()).AsList());
@@ -73,7 +77,8 @@ public sealed class IndicatorRepository(Db db)
 
     static object Links(long id, IndicatorFields fields) => new
     {
-        id, reporters = fields.Reporters.Distinct().ToArray(), issues = fields.Issues.Distinct().ToArray(), measures = fields.Measures.Distinct().ToArray(),
+        id, reporters = fields.Reporters.Distinct().ToArray(), issues = fields.Issues.Distinct().ToArray(),
+            measures = fields.Measures.Distinct().ToArray(),
     };
 
     static object Parameters(IndicatorFields f, string code, RatioParts parts, DateTime now) => new

@@ -25,9 +25,11 @@ public sealed record SeriesQuery
 /// <summary>One period of a series; a period without a value is present with nulls.</summary>
 public sealed record SeriesPoint(
     string Period,
-    [property: Description("The value: the unit's own, or its children combined; for a ratio, numerator / denominator (× 100 when the unit of measure is %).")]
+    [property: Description("The value: the unit's own, or its children combined; for a ratio, numerator / denominator (× 100 when the unit of " +
+        "measure is %).")]
     decimal? Value,
-    [property: Description("Against the previous period. For cumulative (year-to-date) indicators: the period's own amount (the first period of a year is its value).")]
+    [property: Description("Against the previous period. For cumulative (year-to-date) indicators: the period's own amount (the first period of a " +
+        "year is its value).")]
     decimal? Change,
     [property: Description("Against the same period a year earlier.")]
     decimal? YearOnYear,
@@ -67,7 +69,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
             // One round trip: whether the unit exists and may be read, then one row per part and period from the unit's
             // own values and its roll-ups (its sub-units combined, kept by the push): never the sub-units' rows.
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(ReadSql,
-                new { unit, readable = caller.ReadableUnits, codes = parts, oldest = oldest?.ToString(), newest = to?.ToString() }, cancellationToken: token));
+                new { unit, readable = caller.ReadableUnits, codes = parts, oldest = oldest?.ToString(), newest = to?.ToString() },
+                    cancellationToken: token));
             var access = await results.ReadSingleAsync<(bool Known, bool Readable)>();
             if (!access.Known) throw Refuse.NotFound("unit", unit);
             if (!access.Readable)
@@ -75,7 +78,9 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
             var figures = (await results.ReadAsync<StoredFigure>()).AsList();
 
             var known = figures.Select(v => Period.TryParse(v.Period, frequency)).OfType<Period>().ToList();
-            var last = to ?? (known.Count > 0 ? known.Max() : throw Refuse.Invalid("to", "The indicator has no values here yet: name the periods with from and to."));
+            var last = to
+                ?? (known.Count > 0
+                ? known.Max() : throw Refuse.Invalid("to", "The indicator has no values here yet: name the periods with from and to."));
             var first = from ?? last.Back(11);
             if (first > last) throw Refuse.Invalid("from", "from must not be after to.");
             var periods = new List<Period>();
@@ -103,7 +108,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     }
 
     static Period? ParseOrNull(string? text, string field, IndicatorFrequency frequency)
-        => text is null ? null : Period.TryParse(text, frequency) ?? throw Refuse.Invalid(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
+        => text is null ? null : Period.TryParse(text, frequency)
+            ?? throw Refuse.Invalid(field, $"Use the indicator's frequency: {Period.Example(frequency)}.");
 
     static decimal? Divide(decimal? numerator, decimal? denominator, bool percent)
         => numerator is { } n && denominator is { } d && d != 0 ? Computed(() => Math.Round(n / d * (percent ? 100 : 1), 4)) : null;
@@ -193,7 +199,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
         /// <param name="unit">The unit the figures are for; null gives no figures (a round without a region).</param>
         /// <param name="stored">Stored values of the indicators (or ratio parts) by indicator code, unit and period.</param>
-        public UnitValues(IReadOnlyList<(string Code, string? Parent)> units, string? unit, IEnumerable<(string Indicator, string Unit, string Period, decimal Value)> stored)
+        public UnitValues(IReadOnlyList<(string Code, string? Parent)> units, string? unit,
+            IEnumerable<(string Indicator, string Unit, string Period, decimal Value)> stored)
         {
             (_units, _unit) = (units, unit);
             _stored = stored.GroupBy(v => (v.Indicator, v.Period)).ToDictionary(g => g.Key, g => g.ToDictionary(v => v.Unit, v => v.Value));

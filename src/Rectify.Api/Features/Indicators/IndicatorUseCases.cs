@@ -91,7 +91,8 @@ public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Jou
         if (part.ValueType == "ratio") throw Refuse.DoesNotFit(field, $"'{code}' is a ratio itself: a ratio's parts are pushed indicators.");
         // The ratio is divided period by period: parts of another frequency have no value in any of its periods.
         if (part.Frequency != EnumText.Format(frequency))
-            throw Refuse.DoesNotFit(field, $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
+            throw Refuse.DoesNotFit(field,
+                $"'{code}' is {part.Frequency}: a ratio's parts have the ratio's frequency ({EnumText.Format(frequency)}).");
         return part.Id;
     }
 

@@ -58,7 +58,8 @@ sealed class JournalRow
     public string? After { get; init; }
 
     public JournalEntryResponse ToResponse()
-        => new(Id, DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Actor, EnumText.Parse<JournalEntity>(Entity), EntityId, Action, Parse(Before), Parse(After));
+        => new(Id, DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc), Actor, EnumText.Parse<JournalEntity>(Entity), EntityId, Action, Parse(Before),
+            Parse(After));
 
     static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -14,7 +14,8 @@ public static class JournalEndpoints
             .MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListJournal")
             .WithSummary("Read the journal of changes")
-            .WithDescription("Every create, update, transition, progress report and evidence entry, oldest first, with the caller and the entity before and after. Append-only. Filter by entity, entity id, caller and time range [from, to).")
+            .WithDescription("Every create, update, transition, progress report and evidence entry, oldest first, with the caller and the entity " +
+                "before and after. Append-only. Filter by entity, entity id, caller and time range [from, to).")
             .ProducesValidationProblem()
             .WithEnumQueryParameter<JournalEntity>("entity")
             .WithExample(response: new Page<JournalEntryResponse>([Example], null));

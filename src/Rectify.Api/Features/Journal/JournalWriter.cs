@@ -21,8 +21,10 @@ public sealed class JournalWriter(Caller caller, Clock clock, IOptions<JsonOptio
         => RecordAllAsync(tx, entity, action, [(entityId, before, after)], ct);
 
     /// <summary>One entry per change, in the order given, with one statement.</summary>
-    public Task RecordAllAsync(Tx tx, string entity, string action, IReadOnlyList<(object EntityId, object? Before, object? After)> changes, CancellationToken ct)
-        => !Entities.Contains(entity) ? throw new ArgumentException($"'{entity}' is not a JournalEntity: add it there first.", nameof(entity)) : tx.ExecuteAsync(
+    public Task RecordAllAsync(Tx tx, string entity, string action, IReadOnlyList<(object EntityId, object? Before, object? After)> changes,
+        CancellationToken ct)
+        => !Entities.Contains(entity)
+            ? throw new ArgumentException($"'{entity}' is not a JournalEntity: add it there first.", nameof(entity)) : tx.ExecuteAsync(
             """
             INSERT INTO journal (occurred_at, actor, entity, entity_id, action, before, after)
             SELECT @occurredAt, @actor, @entity, c.entity_id, @action, c.before::jsonb, c.after::jsonb

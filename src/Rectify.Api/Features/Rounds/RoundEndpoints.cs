@@ -30,7 +30,8 @@ public static class RoundEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateRound")
             .WithSummary("Create a round")
-            .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe. A client limited to units creates only rounds whose inspected unit is one of its units or below one (403 naming the unit).")
+            .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe. A client limited to units creates " +
+                "only rounds whose inspected unit is one of its units or below one (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -39,7 +40,9 @@ public static class RoundEndpoints
         group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateRound")
             .WithSummary("Update a round")
-            .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 without it. A client limited to units changes only rounds whose inspected unit it holds, and moves the inspected unit only between its units (403 naming the unit).")
+            .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 without " +
+                "it. A client limited to units changes only rounds whose inspected unit it holds, and moves the inspected unit only between its " +
+                "units (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
@@ -78,9 +81,12 @@ public static class RoundEndpoints
     static class Examples
     {
         public static readonly RoundResponse Round = new(
-            "HN-8-6-6", "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", "Inspection of the Party Group of the Hainan Department of Civil Affairs by Inspection Group 6, 6th round of the 8th Provincial Party Committee",
+            "HN-8-6-6", "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视",
+                "Inspection of the Party Group of the Hainan Department of Civil Affairs by Inspection Group 6, 6th round of the 8th Provincial " +
+                "Party Committee",
             "HNMZT", "八届省委第六轮巡视第六巡视组", new DateOnly(2024, 9, 1), new DateOnly(2024, 12, 31), new DateOnly(2025, 2, 28),
-            new DateOnly(2025, 5, 31), RoundState.Rectifying, new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc));
+            new DateOnly(2025, 5, 31), RoundState.Rectifying, new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc),
+                new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc));
 
         public static readonly CreateRoundRequest Create = new()
         {

@@ -13,7 +13,9 @@ public sealed class RoundRepository(Db db)
 {
     public Task<Page<RoundResponse>> ListAsync(RoundListQuery query, CancellationToken ct)
     {
-        var args = new { state = QueryEnums.Checked<RoundState>(query.State, "state"), unit = query.InspectedUnit, after = query.After, limit = query.EffectiveLimit + 1 };
+        var args =
+            new { state = QueryEnums.Checked<RoundState>(query.State, "state"), unit = query.InspectedUnit, after = query.After,
+            limit = query.EffectiveLimit + 1 };
         return db.PageAsync(ListSql, args, query, (RoundRow r) => (object)r.Id, r => r.ToResponse(), ct);
     }
 

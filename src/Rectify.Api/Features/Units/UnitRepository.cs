@@ -16,7 +16,8 @@ public sealed class UnitRepository(Db db)
 
     public Task<UnitResponse?> FindAsync(string code, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
-            (await connection.QuerySingleOrDefaultAsync<UnitRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)))?.ToResponse(), ct);
+            (await connection.QuerySingleOrDefaultAsync<UnitRow>(new CommandDefinition(FindSql, new { code },
+                cancellationToken: token)))?.ToResponse(), ct);
 
     const string Columns = "code, name, name_en, kind, parent_code";
 

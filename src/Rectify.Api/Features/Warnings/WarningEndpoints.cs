@@ -28,7 +28,8 @@ public static class WarningEndpoints
         group.MapGet("/rounds/{round}/warnings/export", Export).RequireScope(Scopes.Read)
             .WithName("ExportRoundWarnings")
             .WithSummary("Export a round's current warnings as CSV")
-            .WithDescription("The items of GET /api/v1/rounds/{round}/warnings (same filters), in its order, as one CSV file (warnings.csv, UTF-8 with BOM) for spreadsheets.")
+            .WithDescription("The items of GET /api/v1/rounds/{round}/warnings (same filters), in its order, as one CSV file (warnings.csv, UTF-8 " +
+                "with BOM) for spreadsheets.")
             .ProducesCsv($"Every item at a warning level, most urgent first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
                 CsvExport.Text(CsvColumns, Examples.Warnings.Items))
             .ProducesValidationProblem()
@@ -39,14 +40,16 @@ public static class WarningEndpoints
         group.MapGet("/measures/{id:long}/warnings", MeasureChanges).RequireScope(Scopes.Read)
             .WithName("ListMeasureWarningChanges")
             .WithSummary("List a measure's warning level changes")
-            .WithDescription("Every change of the measure's warning level the daily job recorded (entering notice, yellow or red, or leaving the warnings), dated, with the escalation then, oldest first.")
+            .WithDescription("Every change of the measure's warning level the daily job recorded (entering notice, yellow or red, or leaving the " +
+                "warnings), dated, with the escalation then, oldest first.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.Change });
 
         group.MapGet("/issues/{id:long}/warnings", IssueChanges).RequireScope(Scopes.Read)
             .WithName("ListIssueWarningChanges")
             .WithSummary("List an issue's warning level changes")
-            .WithDescription("Every change of the issue's own warning level the daily job recorded (its measures have their own), dated, with the escalation then, oldest first.")
+            .WithDescription("Every change of the issue's own warning level the daily job recorded (its measures have their own), dated, with the " +
+                "escalation then, oldest first.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.Change with { Kind = WarningItemKind.Issue, ItemId = 1, Code = "1", OwnerUnit = "HNMZT.SHSW" } });
 
@@ -55,7 +58,8 @@ public static class WarningEndpoints
 
     const string ExportPath = "/api/v1/rounds/{round}/warnings/export";
 
-    static async Task<Ok<RoundWarningsResponse>> List(string round, [AsParameters] RoundWarningsQuery query, WarningUseCases warnings, HttpContext http,
+    static async Task<Ok<RoundWarningsResponse>> List(string round, [AsParameters] RoundWarningsQuery query, WarningUseCases warnings,
+        HttpContext http,
         CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath.Replace("{round}", round, StringComparison.Ordinal));
@@ -78,7 +82,8 @@ public static class WarningEndpoints
     [
         new("kind", w => EnumText.Format(w.Kind)), new("id", w => w.Id), new("code", w => w.Code), new("issueId", w => w.IssueId),
         new("issueCode", w => w.IssueCode), new("title", w => w.Title), new("ownerUnit", w => w.OwnerUnit), new("leadUnit", w => w.LeadUnit),
-        new("responsibleLeader", w => w.ResponsibleLeader), new("state", w => w.State), new("dueDate", w => w.DueDate), new("daysLeft", w => w.DaysLeft),
+        new("responsibleLeader", w => w.ResponsibleLeader), new("state", w => w.State), new("dueDate", w => w.DueDate),
+            new("daysLeft", w => w.DaysLeft),
         new("level", w => EnumText.Format(w.Level)), new("since", w => w.Since), new("escalateTo", w => EnumText.Format(w.EscalateTo)),
         new("escalationTarget", w => w.EscalationTarget),
     ];

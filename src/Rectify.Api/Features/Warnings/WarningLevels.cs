@@ -12,7 +12,8 @@ public enum WarningLevel { Notice, Yellow, Red }
 public static class WarningLevels
 {
     /// <summary>A measure <c>m</c>'s level: none once done or cancelled.</summary>
-    public const string Measure = "CASE WHEN m.state IN ('done', 'cancelled') THEN NULL ELSE warning_level(m.due_date, @today, @dueSoon, @notice) END";
+    public const string Measure =
+        "CASE WHEN m.state IN ('done', 'cancelled') THEN NULL ELSE warning_level(m.due_date, @today, @dueSoon, @notice) END";
 
     /// <summary>
     /// An issue <c>i</c>'s level: only while open or in progress, as its overdue flag (under review the work is handed in; a
@@ -21,7 +22,8 @@ public static class WarningLevels
     public const string Issue = "CASE WHEN i.state IN ('open', 'in_progress') THEN warning_level(i.due_date, @today, @dueSoon, @notice) END";
 
     /// <summary>A measure <c>m</c>'s traffic light: none when cancelled, green when done, else from its level.</summary>
-    public const string MeasureLight = $"CASE WHEN m.state = 'cancelled' THEN NULL WHEN m.state = 'done' THEN 'green' ELSE warning_light({Measure}) END";
+    public const string MeasureLight =
+        $"CASE WHEN m.state = 'cancelled' THEN NULL WHEN m.state = 'done' THEN 'green' ELSE warning_light({Measure}) END";
 
     /// <summary>An issue <c>i</c>'s traffic light (snapshots): none when closed, else from its level.</summary>
     public const string IssueLight = $"CASE WHEN i.state = 'closed' THEN NULL ELSE warning_light({Issue}) END";

@@ -14,7 +14,8 @@ namespace Rectify.Api.Features.Warnings;
 public sealed class WarningRepository(Db db)
 {
     /// <summary>The round's items at a level, most urgent first, or null when there is no such round.</summary>
-    internal Task<IReadOnlyList<WarningItemRow>?> CurrentAsync(string round, RoundWarningsQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
+    internal Task<IReadOnlyList<WarningItemRow>?> CurrentAsync(string round, RoundWarningsQuery query, MeasureDay day, string[]? readable,
+        CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<WarningItemRow>?>(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition($"{RoundSql};\n{CurrentSql}", new
@@ -44,8 +45,10 @@ public sealed class WarningRepository(Db db)
             round = (string?)null, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice, readable = (string[]?)null,
         }, ct)).AsList();
 
-    /// <summary>Records the changes, dated <paramref name="day"/>, in one statement (the database raises their webhook events); the rows as recorded.</summary>
-    internal async Task<IReadOnlyList<WarningChangeResponse>> RecordAsync(Tx tx, IReadOnlyList<(WarningItemRow Item, EscalationTo? To, string? Target)> changes,
+    /// <summary>Records the changes, dated <paramref name="day"/>, in one statement (the database raises their webhook events); the rows as
+    /// recorded.</summary>
+    internal async Task<IReadOnlyList<WarningChangeResponse>> RecordAsync(Tx tx,
+        IReadOnlyList<(WarningItemRow Item, EscalationTo? To, string? Target)> changes,
         DateOnly day, DateTime now, CancellationToken ct)
     {
         if (changes.Count == 0) return [];
@@ -56,7 +59,8 @@ public sealed class WarningRepository(Db db)
             roundIds = changes.Select(c => c.Item.RoundId).ToArray(), codes = changes.Select(c => c.Item.Code).ToArray(),
             owners = changes.Select(c => c.Item.OwnerUnit).ToArray(), froms = changes.Select(c => c.Item.LastLevel).ToArray(),
             tos = changes.Select(c => c.Item.Level).ToArray(), dues = changes.Select(c => Date(c.Item.DueDate)).ToArray(),
-            escalateTo = changes.Select(c => c.To is { } to ? EnumText.Format(to) : null).ToArray(), escalations = changes.Select(c => c.Target).ToArray(),
+            escalateTo = changes.Select(c => c.To is { } to ? EnumText.Format(to) : null).ToArray(),
+                escalations = changes.Select(c => c.Target).ToArray(),
             day, now,
         }, ct);
         await tx.ExecuteAsync("UPDATE warning_runs SET recorded = @count WHERE run_on = @day", new { count = changes.Count, day }, ct);
@@ -187,7 +191,8 @@ sealed class WarningChangeRow
     public WarningChangeResponse ToResponse() => new()
     {
         Id = Id, Kind = EnumText.Parse<WarningItemKind>(ItemKind), ItemId = ItemId, Round = Round, Code = Code, OwnerUnit = OwnerUnitCode,
-        From = FromLevel is null ? null : EnumText.Parse<WarningLevel>(FromLevel), To = ToLevel is null ? null : EnumText.Parse<WarningLevel>(ToLevel),
+        From = FromLevel is null ? null : EnumText.Parse<WarningLevel>(FromLevel),
+            To = ToLevel is null ? null : EnumText.Parse<WarningLevel>(ToLevel),
         ChangedOn = ChangedOn, DueDate = DueDate, EscalateTo = EscalateTo is null ? null : EnumText.Parse<EscalationTo>(EscalateTo),
         Escalation = Escalation, RecordedAt = RecordedAt,
     };

@@ -48,7 +48,8 @@ public sealed class OutboundRefusedException(Text reason) : Exception(reason.ToS
 /// </summary>
 public sealed class OutboundGuard(IOptions<WebhookOptions> options, IOutboundNetwork network)
 {
-    /// <summary>The addresses <paramref name="url"/> may be reached at; <see cref="OutboundRefusedException"/> when none or the host is not allowed.</summary>
+    /// <summary>The addresses <paramref name="url"/> may be reached at; <see cref="OutboundRefusedException"/> when none or the host is not
+    /// allowed.</summary>
     public async Task<IPAddress[]> CheckAsync(Uri url, CancellationToken ct)
     {
         if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
@@ -88,7 +89,8 @@ public sealed class OutboundGuard(IOptions<WebhookOptions> options, IOutboundNet
         IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
         IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.168.0.0/16"),
         IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("224.0.0.0/3"),
-        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"), IPNetwork.Parse("fec0::/10"),
+        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
+            IPNetwork.Parse("fec0::/10"),
         IPNetwork.Parse("ff00::/8"), IPNetwork.Parse("64:ff9b::/96"),
     ];
 

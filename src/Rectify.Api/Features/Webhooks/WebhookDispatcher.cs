@@ -155,7 +155,8 @@ public sealed class WebhookDispatcher(Db db, WebhookRepository webhooks, IServic
             data = JsonDocument.Parse(delivery.Data).RootElement,
         });
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, subscription.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var request =
+            new HttpRequestMessage(HttpMethod.Post, subscription.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add(IdHeader, delivery.EventId.ToString());
         request.Headers.Add(TimestampHeader, timestamp);
         request.Headers.Add(SignatureHeader, Sign(subscription.Secret, timestamp, body));

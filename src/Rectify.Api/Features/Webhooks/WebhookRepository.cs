@@ -15,16 +15,19 @@ public sealed class WebhookRepository(Db db)
 
     public Task<IReadOnlyList<SubscriptionResponse>> ListAsync(CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<SubscriptionResponse>>(async (connection, token) =>
-            (await connection.QueryAsync<SubscriptionRow>(new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions ORDER BY id", cancellationToken: token)))
+            (await connection.QueryAsync<SubscriptionRow>(new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions ORDER BY id",
+                cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
 
     public async Task<SubscriptionResponse?> FindAsync(long id, CancellationToken ct)
         => (await db.ReadAsync((connection, token) => connection.QuerySingleOrDefaultAsync<SubscriptionRow>(
-            new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id", new { id }, cancellationToken: token)), ct))?.ToResponse();
+            new CommandDefinition($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id", new { id }, cancellationToken: token)),
+                ct))?.ToResponse();
 
     /// <summary>The subscription locked to change (not against the triggers that queue its deliveries); null when absent.</summary>
     internal Task<SubscriptionRow?> LockAsync(Tx tx, long id, CancellationToken ct)
-        => tx.QuerySingleOrDefaultAsync<SubscriptionRow>($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id FOR NO KEY UPDATE", new { id }, ct);
+        => tx.QuerySingleOrDefaultAsync<SubscriptionRow>($"SELECT {Columns} FROM webhook_subscriptions WHERE id = @id FOR NO KEY UPDATE", new { id },
+            ct);
 
     internal Task<SubscriptionRow> ResumeAsync(Tx tx, long id, CancellationToken ct)
         => tx.QuerySingleAsync<SubscriptionRow>(ResumeSql, new { id }, ct);
@@ -35,7 +38,8 @@ public sealed class WebhookRepository(Db db)
     /// <summary>The latest 200 deliveries of the subscription, newest first.</summary>
     public Task<IReadOnlyList<DeliveryResponse>> DeliveriesAsync(long id, CancellationToken ct)
         => db.ReadAsync<IReadOnlyList<DeliveryResponse>>(async (connection, token) =>
-            (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(DeliveriesSql + " ORDER BY d.id DESC LIMIT 200", new { id }, cancellationToken: token)))
+            (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(DeliveriesSql + " ORDER BY d.id DESC LIMIT 200", new { id },
+                cancellationToken: token)))
                 .Select(r => r.ToResponse()).ToList(), ct);
 
     /// <summary>The delivery queued again at once; null when the subscription has no such delivery.</summary>
@@ -65,7 +69,8 @@ public sealed class WebhookRepository(Db db)
     internal Task<SubscriptionRow> DeliveredAsync(Tx tx, long subscription, long delivery, int? status, int latency, CancellationToken ct)
         => tx.QuerySingleAsync<SubscriptionRow>(DeliveredSql, new { subscription, id = delivery, status, latency }, ct);
 
-    /// <summary>Records a failure: the delivery waits <paramref name="delay"/>; the subscription is paused after <paramref name="pauseAfter"/> in a row.</summary>
+    /// <summary>Records a failure: the delivery waits <paramref name="delay"/>; the subscription is paused after <paramref name="pauseAfter"/> in a
+    /// row.</summary>
     internal Task<SubscriptionRow> FailedAsync(Tx tx, long subscription, long delivery, int? status, string? error, int latency, TimeSpan delay,
         int pauseAfter, CancellationToken ct)
         => tx.QuerySingleAsync<SubscriptionRow>(FailedSql, new
@@ -74,7 +79,8 @@ public sealed class WebhookRepository(Db db)
         }, ct);
 
     internal Task ReleaseAsync(Tx tx, long subscription, Guid token, CancellationToken ct)
-        => tx.ExecuteAsync("UPDATE webhook_subscriptions SET lease_token = NULL, leased_until = NULL WHERE id = @subscription AND lease_token = @token",
+        => tx.ExecuteAsync("UPDATE webhook_subscriptions SET lease_token = NULL, leased_until = NULL WHERE id = @subscription AND lease_token = " +
+            "@token",
             new { subscription, token }, ct);
 
     const string Columns = "id, url, event_types, unit_code, state, paused_reason, consecutive_failures, created_by, created_at";

@@ -86,7 +86,8 @@ public static class AccessSetup
             options.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
-                context.HttpContext.RequestServices.GetRequiredService<Telemetry.RectifyMetrics>().RateLimited(context.HttpContext.User.Identity?.Name ?? "anonymous", IsPush(context.HttpContext.Request) ? "push" : "request");
+                context.HttpContext.RequestServices.GetRequiredService<Telemetry.RectifyMetrics>()
+                    .RateLimited(context.HttpContext.User.Identity?.Name ?? "anonymous", IsPush(context.HttpContext.Request) ? "push" : "request");
                 context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
@@ -104,7 +105,8 @@ public static class AccessSetup
         {
             if (access.CorsOrigins.Length > 0)
                 options.AddPolicy(CorsPolicy, policy => policy.WithOrigins(access.CorsOrigins).AllowAnyMethod()
-                    .WithHeaders("Authorization", ApiKeyAuthentication.HeaderName, "Content-Type", "If-Match", "If-None-Match", Http.IdempotentCreates.Header)
+                    .WithHeaders("Authorization", ApiKeyAuthentication.HeaderName, "Content-Type", "If-Match", "If-None-Match",
+                        Http.IdempotentCreates.Header)
                     .WithExposedHeaders("ETag", "Location", "Retry-After", "WWW-Authenticate", Http.IdempotentCreates.ReplayedHeader));
         });
         return services;
@@ -123,7 +125,8 @@ public static class AccessSetup
             if (!headers.ContainsKey("Cache-Control")) headers.CacheControl = "no-store";
             await next(http);
         });
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AccessOptions>>().Value.CorsOrigins.Length > 0) app.UseCors(CorsPolicy);
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AccessOptions>>()
+            .Value.CorsOrigins.Length > 0) app.UseCors(CorsPolicy);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -133,7 +136,8 @@ public static class AccessSetup
     /// <summary>Pushes (data-value imports and month-end snapshot pushes) count against their own, smaller limit.</summary>
     static bool IsPush(HttpRequest request)
         => request.Path.StartsWithSegments("/api/v1/data-values/import")
-           || (HttpMethods.IsPut(request.Method) && request.Path.StartsWithSegments("/api/v1/rounds") && request.Path.Value!.Contains("/snapshots/", StringComparison.Ordinal));
+           || (HttpMethods.IsPut(request.Method) && request.Path.StartsWithSegments("/api/v1/rounds")
+               && request.Path.Value!.Contains("/snapshots/", StringComparison.Ordinal));
 
     sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
     {
@@ -148,7 +152,8 @@ public static class AccessSetup
     /// A key with the scope, or — when public read is on — no key at all. A key that is sent must be valid: a bad
     /// key is still a 401, so that a misconfigured system learns of it instead of silently reading the public view.
     /// </summary>
-    sealed class PublicReadHandler(Microsoft.Extensions.Options.IOptionsMonitor<AccessOptions> options) : AuthorizationHandler<PublicOrScopeRequirement>
+    sealed class PublicReadHandler(Microsoft.Extensions.Options.IOptionsMonitor<AccessOptions> options)
+        : AuthorizationHandler<PublicOrScopeRequirement>
     {
         protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PublicOrScopeRequirement requirement)
         {

@@ -17,7 +17,8 @@ namespace Rectify.Api.Infrastructure.Auth;
 /// against a dummy hash so that timing does not tell a valid prefix from an invalid one. A key verified in the last
 /// few seconds is taken from <see cref="VerifiedKeys"/> without a database lookup (that lifetime bounds revocation).
 /// </summary>
-public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Db db, Clock clock,
+public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Db db,
+    Clock clock,
     VerifiedKeys verified)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -67,7 +68,8 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         var prefix = ApiKeys.PrefixOf(key);
         // A key created a moment ago may not have reached a standby yet: one the standby does not know is looked up on the primary.
         var stored = prefix is null ? null : await db.ReadOrAskPrimaryAsync(async (connection, token) =>
-            await connection.QuerySingleOrDefaultAsync<VerifiedKeys.StoredKey>(new CommandDefinition(KeySql, new { prefix }, cancellationToken: token)),
+            await connection.QuerySingleOrDefaultAsync<VerifiedKeys.StoredKey>(new CommandDefinition(KeySql, new { prefix },
+                cancellationToken: token)),
             found => found is null, Context.RequestAborted);
         if (!CryptographicOperations.FixedTimeEquals(hash, stored?.KeyHash ?? DummyHash)) return null;
         if (stored is { RevokedAt: null, ClientRevokedAt: null }) verified.Remember(hash, stored);
@@ -95,15 +97,18 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                 ? "Bearer realm=\"rectify\""
                 : "Bearer realm=\"rectify\", error=\"invalid_token\"";
             await WriteAsync(http, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Authentication required",
-                failure is null ? $"Send an API key as 'Authorization: Bearer <key>' or '{ApiKeyAuthentication.HeaderName}: <key>'." : Text.Plain(failure));
+                failure is null
+                    ? $"Send an API key as 'Authorization: Bearer <key>' or '{ApiKeyAuthentication.HeaderName}: <key>'." : Text.Plain(failure));
             return;
         }
         if (result.Forbidden)
         {
             var missing = result.AuthorizationFailure?.FailedRequirements
-                .Select(r => r switch { ScopeRequirement s => s.Scope, PublicOrScopeRequirement p => p.Scope, _ => null }).OfType<string>().ToArray() ?? [];
+                .Select(r => r switch { ScopeRequirement s => s.Scope, PublicOrScopeRequirement p => p.Scope, _ => null }).OfType<string>().ToArray()
+                    ?? [];
             await WriteAsync(http, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Not allowed",
-                missing.Length > 0 ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : (Text)"This key may not do this.");
+                missing.Length > 0
+                    ? $"This key lacks the scope '{string.Join("', '", missing)}' that this operation needs." : (Text)"This key may not do this.");
             return;
         }
         await _default.HandleAsync(next, http, policy, result);
@@ -115,7 +120,8 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         return problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = http.Say(title), Detail = http.Say(detail) },
+            ProblemDetails =
+                new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = http.Say(title), Detail = http.Say(detail) },
         }).AsTask();
     }
 }

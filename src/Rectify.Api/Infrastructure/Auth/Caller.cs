@@ -27,13 +27,15 @@ public sealed class Caller(IHttpContextAccessor http, Microsoft.Extensions.Optio
     /// </summary>
     internal void ActAsSystem()
     {
-        if (http.HttpContext is not null) throw new InvalidOperationException("A request's caller is its client; the system acts only outside requests.");
+        if (http.HttpContext is not null) throw new InvalidOperationException("A request's caller is its client; the system acts only outside " +
+            "requests.");
         _isSystem = true;
     }
 
     public string Name => _isSystem ? System : IsClient ? User!.Identity!.Name ?? Anonymous : Anonymous;
 
-    /// <summary>Whether a client (or the service itself) is identified: false for an open endpoint called without a key, and outside a request.</summary>
+    /// <summary>Whether a client (or the service itself) is identified: false for an open endpoint called without a key, and outside a
+    /// request.</summary>
     public bool IsAuthenticated => _isSystem || IsClient;
 
     /// <summary>The authenticated client's id, or null.</summary>

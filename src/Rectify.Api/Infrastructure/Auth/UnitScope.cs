@@ -23,7 +23,8 @@ public static class UnitScope
             throw Refuse.Forbidden($"{what} belongs to unit '{unit}', outside the units this client may write for ({string.Join(", ", allowed)}).");
     }
 
-    /// <summary>Those of <paramref name="units"/> that are neither one of the caller's units nor below one, in the order given (none for an unlimited caller).</summary>
+    /// <summary>Those of <paramref name="units"/> that are neither one of the caller's units nor below one, in the order given (none for an unlimited
+    /// caller).</summary>
     public static async Task<IReadOnlyList<string>> OutsideAsync(Tx tx, Caller caller, IEnumerable<string> units, CancellationToken ct)
         => caller.Units is not { } allowed ? []
             : (await tx.QueryAsync<string>(OutsideSql, new { units = units.ToArray(), allowed = allowed.ToArray() }, ct)).AsList();
@@ -32,7 +33,8 @@ public static class UnitScope
     public static async Task<HashSet<string>?> WritableUnitsAsync(System.Data.IDbConnection connection, System.Data.IDbTransaction? transaction,
         Caller caller, CancellationToken ct)
         => caller.Units is not { } allowed ? null
-            : (await connection.QueryAsync<string>(new CommandDefinition(SubtreeSql, new { allowed = allowed.ToArray() }, transaction, cancellationToken: ct)))
+            : (await connection.QueryAsync<string>(new CommandDefinition(SubtreeSql, new { allowed = allowed.ToArray() }, transaction,
+                cancellationToken: ct)))
                 .ToHashSet(StringComparer.Ordinal);
 
     const string OutsideSql = """

@@ -36,13 +36,16 @@ public sealed class DatabaseMetrics
         _meter.CreateObservableGauge("rectify.replica.lag", () => statuses()
             .Where(s => s.LagSeconds is not null)
             .Select(s => new Measurement<double>(s.LagSeconds!.Value, new KeyValuePair<string, object?>("host", s.Host))),
-            unit: "s", description: "A standby's replay lag: seconds since the last transaction it replayed, 0 when it has replayed all it received.");
+            unit: "s",
+                description: "A standby's replay lag: seconds since the last transaction it replayed, 0 when it has replayed all it received.");
         _meter.CreateObservableGauge("rectify.replica.lag.size", () => statuses()
             .Where(s => s.LagBytes is not null)
             .Select(s => new Measurement<long>(s.LagBytes!.Value, new KeyValuePair<string, object?>("host", s.Host))),
             unit: "By", description: "Bytes of WAL the primary has written that a standby has not replayed yet.");
         _meter.CreateObservableGauge("rectify.replica.reachable", () => statuses()
-            .Select(s => new Measurement<int>(s.Role == "unreachable" ? 0 : 1, new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string, object?>("role", s.Role))),
+            .Select(s =>
+                new Measurement<int>(s.Role == "unreachable" ? 0 : 1, new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string,
+                object?>("role", s.Role))),
             description: "1 when a configured database host answered the replica check, 0 when it did not.");
     }
 }

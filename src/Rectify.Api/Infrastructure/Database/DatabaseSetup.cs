@@ -239,7 +239,8 @@ public sealed class DatabaseStartup(
     /// <summary>The database is down or still starting: worth waiting for. A failing migration is not, and stops the service.</summary>
     static bool IsUnreachable(Exception e) => e switch
     {
-        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
         NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or Polly.CircuitBreaker.BrokenCircuitException
             or Polly.Timeout.TimeoutRejectedException => true,
         _ => e.InnerException is { } inner && IsUnreachable(inner),

@@ -62,7 +62,9 @@ public sealed class DatabaseTopology : IAsyncDisposable
     static (string Host, int Port)? NpgsqlHostPort(string host)
     {
         var colon = host.LastIndexOf(':');
-        return colon > 0 && !host.EndsWith(']') && int.TryParse(host[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+        return colon > 0 && !host.EndsWith(']')
+            && int.TryParse(host[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+            out var port)
             ? (host[..colon], port)
             : null;
     }

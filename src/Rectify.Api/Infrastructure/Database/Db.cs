@@ -90,7 +90,8 @@ public sealed class Db
     /// <summary>Whether reads of GET requests are served by standbys (a multi-host connection string).</summary>
     public bool HasStandbys => _standbys is not null;
 
-    public Db(DatabaseTopology topology, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger, DatabaseMetrics metrics)
+    public Db(DatabaseTopology topology, Microsoft.Extensions.Options.IOptions<ResilienceOptions> options, ILogger<Db> logger,
+        DatabaseMetrics metrics)
     {
         _dataSource = topology.Primary;
         _standbys = topology.Reads;
@@ -207,7 +208,8 @@ public sealed class Db
     static bool IsDatabaseGone(Exception e) => e switch
     {
         CommitOutcomeUnknownException { InnerException: { } inner } => IsDatabaseGone(inner),
-        PostgresException pg => pg.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+        PostgresException pg =>
+            pg.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
             || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException { IsTransient: true } => true,
         _ => false,
@@ -278,7 +280,8 @@ public sealed class Db
     /// A read that a standby may answer too early: when a standby found nothing (<paramref name="missing"/>), the primary
     /// is asked, unless it cannot be reached. For what is created elsewhere and used at once, such as a new API key.
     /// </summary>
-    public async Task<T> ReadOrAskPrimaryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, Func<T, bool> missing, CancellationToken ct)
+    public async Task<T> ReadOrAskPrimaryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, Func<T, bool> missing,
+        CancellationToken ct)
     {
         var (result, standby) = await ReadServedAsync(read, primary: false, ct);
         if (!standby || !missing(result)) return result;
@@ -292,7 +295,8 @@ public sealed class Db
         }
     }
 
-    async Task<(T Result, bool Standby)> ReadServedAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, bool primary, CancellationToken ct)
+    async Task<(T Result, bool Standby)> ReadServedAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, bool primary,
+        CancellationToken ct)
         => await (primary || !ReadsFromStandby ? _repeatable : _standbyReads).ExecuteAsync(async token =>
         {
             await using var connection = await OpenForReadAsync(primary, token);
@@ -327,7 +331,8 @@ public sealed class Db
     /// One page of a keyset-paged list: <paramref name="sql"/> fetches <c>LIMIT @limit</c> rows with
     /// <c>limit = page.EffectiveLimit + 1</c>, so that the extra row tells whether a next page exists.
     /// </summary>
-    public Task<Http.Page<T>> PageAsync<TRow, T>(string sql, object args, Http.PageRequest page, Func<TRow, object> key, Func<TRow, T> map, CancellationToken ct)
+    public Task<Http.Page<T>> PageAsync<TRow,
+        T>(string sql, object args, Http.PageRequest page, Func<TRow, object> key, Func<TRow, T> map, CancellationToken ct)
         => ReadAsync(async (connection, token) =>
         {
             var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, args, cancellationToken: token))).AsList();
@@ -340,12 +345,14 @@ public sealed class Db
     /// Everything is checked now, so that a bad filter or cursor is a problem before the file starts (the limit is
     /// checked by request validation before the handler runs).
     /// </summary>
-    public IAsyncEnumerable<T> ExportAsync<TRow, T>(string sql, object filters, Http.PageRequest request, Func<TRow, T> map, Func<T, long> key, CancellationToken ct)
+    public IAsyncEnumerable<T> ExportAsync<TRow,
+        T>(string sql, object filters, Http.PageRequest request, Func<TRow, T> map, Func<T, long> key, CancellationToken ct)
     {
         // An export is every row, so cursor and limit do not apply; a malformed one is refused all the same, as on the list.
         _ = request.After;
         return Http.CsvExport.KeysetAsync((after, limit, token) => ReadAsync<IReadOnlyList<T>>(async (connection, t) =>
-            (await connection.QueryAsync<TRow>(new CommandDefinition(sql, KeysetArgs(filters, after, limit), cancellationToken: t))).Select(map).ToList(),
+            (await connection.QueryAsync<TRow>(new CommandDefinition(sql, KeysetArgs(filters, after, limit), cancellationToken: t))).Select(map)
+                .ToList(),
             token), key, ct);
     }
 

@@ -160,7 +160,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         EnsureReachableBySystemUser(options.Root);
         var data = Path.Combine(options.Root, "data");
         // The password travels in the environment, not on a command line other users can read; -R writes it into primary_conninfo.
-        await RunServerCommandAsync(_binaries, "pg_basebackup", ct, allowFailure: false, new Dictionary<string, string> { ["PGPASSWORD"] = _superuserPassword },
+        await RunServerCommandAsync(_binaries, "pg_basebackup", ct, allowFailure: false, new Dictionary<string,
+            string> { ["PGPASSWORD"] = _superuserPassword },
             "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", SystemUser,
             "-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync");
         await File.AppendAllLinesAsync(Path.Combine(data, "postgresql.conf"), ["", "# Rectify standby", "hot_standby = on", .. settings], ct);
@@ -177,7 +178,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         "-D", DataDirectory, "-l", Path.Combine(_options.Root, "postgres.log"), "-w", "-t", "60", "-m", "fast",
         "-o", $"-p {Port}", "restart");
 
-    /// <summary>Stops the server (for fault tests): <c>pg_ctl stop -m fast</c>; connections are refused until <see cref="StartServerAsync"/>.</summary>
+    /// <summary>Stops the server (for fault tests): <c>pg_ctl stop -m fast</c>; connections are refused until <see
+    /// cref="StartServerAsync"/>.</summary>
     public Task StopServerAsync(CancellationToken ct) => RunServerCommandAsync(_binaries, "pg_ctl", ct,
         "-D", DataDirectory, "-w", "-t", "60", "-m", "fast", "stop");
 
@@ -202,7 +204,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    static async Task InitializeAsync(string binaries, EmbeddedPostgresOptions options, string dataDirectory, string superuserPassword, CancellationToken ct)
+    static async Task InitializeAsync(string binaries, EmbeddedPostgresOptions options, string dataDirectory, string superuserPassword,
+        CancellationToken ct)
     {
         if (Directory.Exists(dataDirectory)) Directory.Delete(dataDirectory, recursive: true); // a half-made cluster of an interrupted initdb
         var passwordFile = Path.Combine(options.Root, "initdb.pw");
@@ -272,7 +275,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     static Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, params string[] args)
         => RunServerCommandAsync(binaries, tool, ct, allowFailure: false, args);
 
-    static Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure, params string[] args)
+    static Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure,
+        params string[] args)
         => RunServerCommandAsync(binaries, tool, ct, allowFailure, new Dictionary<string, string>(), args);
 
     static async Task<(int ExitCode, string Output)> RunServerCommandAsync(string binaries, string tool, CancellationToken ct, bool allowFailure,
@@ -336,7 +340,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (!RunningAsRoot) return true;
         var existing = root;
         while (!Directory.Exists(existing)) existing = Path.GetDirectoryName(existing) ?? "/";
-        using var probe = Process.Start(new ProcessStartInfo("runuser", ["-u", SystemUser, "--", "test", "-x", existing]) { UseShellExecute = false })!;
+        using var probe =
+            Process.Start(new ProcessStartInfo("runuser", ["-u", SystemUser, "--", "test", "-x", existing]) { UseShellExecute = false })!;
         probe.WaitForExit();
         return probe.ExitCode == 0;
     }

@@ -42,9 +42,13 @@ public static class Migrations
     {
         public void LogTrace(string format, params object[] args) { }
         public void LogDebug(string format, params object[] args) { }
-        public void LogInformation(string format, params object[] args) => logger.LogInformation("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
-        public void LogWarning(string format, params object[] args) => logger.LogWarning("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
-        public void LogError(string format, params object[] args) => logger.LogError("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
-        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, "{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
+        public void LogInformation(string format, params object[] args) =>
+            logger.LogInformation("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
+        public void LogWarning(string format, params object[] args) =>
+            logger.LogWarning("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
+        public void LogError(string format, params object[] args) =>
+            logger.LogError("{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
+        public void LogError(Exception ex, string format, params object[] args) =>
+            logger.LogError(ex, "{Migration}", string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
     }
 }

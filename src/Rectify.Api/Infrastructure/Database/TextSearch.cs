@@ -9,7 +9,8 @@ public static class TextSearch
     public static string? ContainsPattern(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        var escaped = text.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+        var escaped = text.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal)
+            .Replace("_", @"\_", StringComparison.Ordinal);
         return $"%{escaped}%";
     }
 }

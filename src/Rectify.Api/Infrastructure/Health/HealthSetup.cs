@@ -46,17 +46,25 @@ public static class HealthSetup
             .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string>()));
         group.MapGet("/ready", Ready)
             .WithName("Ready").WithSummary("Readiness")
-            .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests (degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded when no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys still serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
+            .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests " +
+                "(degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never " +
+                "connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded when " +
+                "no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys still " +
+                "serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
             .Produces<HealthResponse>(StatusCodes.Status200OK)
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
-            .WithExample(response: new HealthResponse("healthy", new Dictionary<string, string> { ["database"] = "healthy", ["migrations"] = "healthy", ["circuit"] = "healthy" }));
+            .WithExample(response: new HealthResponse("healthy", new Dictionary<string,
+                string> { ["database"] = "healthy", ["migrations"] = "healthy", ["circuit"] = "healthy" }));
         // The readiness details, for operators: not under the anonymous group, since they name the database hosts.
         app.MapGet("/health/replicas", async (ReplicaMonitor replicas, CancellationToken ct) => TypedResults.Ok(await replicas.CheckAsync(ct)))
             .WithTags("Health").WithName("Replicas").WithSummary("Database hosts and replica lag")
-            .WithDescription("Each host of a multi-host connection string, looked at now: its role (primary, standby or unreachable) and, for a standby, its replay lag in seconds and in bytes of WAL behind the primary. Empty with one database host. The same lag is the metric rectify.replica.lag.")
+            .WithDescription("Each host of a multi-host connection string, looked at now: its role (primary, standby or unreachable) and, for a " +
+                "standby, its replay lag in seconds and in bytes of WAL behind the primary. Empty with one database host. The same lag is the " +
+                "metric rectify.replica.lag.")
             .RequireScope(Auth.Scopes.Admin)
             .DisableRateLimiting()
-            .WithExample(response: new[] { new ReplicaStatus("db-standby:5432", "standby", 0.4, 8192, new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc)) });
+            .WithExample(response: new[] { new ReplicaStatus("db-standby:5432", "standby", 0.4, 8192,
+                new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc)) });
         return app;
     }
 
@@ -65,7 +73,8 @@ public static class HealthSetup
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag) && (c.Name != ReplicasCheckName || topology.HasStandbys), ct);
         var body = new HealthResponse(Text(report.Status), report.Entries.ToDictionary(e => e.Key, e => Text(e.Value.Status)));
         // Degraded is ready: the circuit, its break over, waits for a request to try the database again.
-        return report.Status == HealthStatus.Unhealthy ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable) : TypedResults.Ok(body);
+        return report.Status == HealthStatus.Unhealthy
+            ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable) : TypedResults.Ok(body);
     }
 
     static string Text(HealthStatus status) => status.ToString().ToLowerInvariant();

@@ -64,7 +64,8 @@ public sealed class InstantConverterFactory : JsonConverterFactory
         => typeToConvert == typeof(DateTime) ? new DateTimeConverter() : new DateTimeOffsetConverter();
 
     static DateTimeOffset Read(ref Utf8JsonReader reader)
-        => reader.TokenType == JsonTokenType.String && Instants.TryParse(reader.GetString(), out var utc) ? utc : throw new InstantWithoutOffsetException();
+        => reader.TokenType == JsonTokenType.String
+            && Instants.TryParse(reader.GetString(), out var utc) ? utc : throw new InstantWithoutOffsetException();
 
     sealed class DateTimeConverter : JsonConverter<DateTime>
     {

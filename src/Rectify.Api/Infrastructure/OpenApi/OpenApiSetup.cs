@@ -83,7 +83,8 @@ public static class OpenApiSetup
                 // Each operation names the one scope it needs; bearer schemes carry no scopes, so the description says it too.
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Auth.RequiredScope>().FirstOrDefault() is { } required)
                 {
-                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [required.Scope] }];
+                    operation.Security =
+                        [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [required.Scope] }];
                     operation.Description = $"{operation.Description}\n\nRequires scope `{required.Scope}`.";
                 }
                 return Task.CompletedTask;
@@ -155,7 +156,8 @@ public static class OpenApiSetup
             // Generated clients: after every operation's own transformers (which describe their text answers) and schemas.
             options.AddDocumentTransformer((document, _, _) =>
             {
-                foreach (var operation in document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []) ?? []) TextResponses.Document(operation);
+                foreach (var operation in document.Paths?.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+                    ?? []) TextResponses.Document(operation);
                 JournalStateSchema.Describe(document);
                 return Task.CompletedTask;
             });
@@ -191,12 +193,15 @@ public static class OpenApiSetup
         var handler = metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault();
         var responses = operation.Responses?.Keys.ToHashSet() ?? [];
         operation.Parameters ??= [];
-        if (handler?.GetParameters().Any(p => p.ParameterType == typeof(Http.IdempotentCreates)) == true || metadata.OfType<AcceptsIdempotencyKey>().Any())
+        if (handler?.GetParameters().Any(p => p.ParameterType == typeof(Http.IdempotentCreates)) == true
+            || metadata.OfType<AcceptsIdempotencyKey>().Any())
         {
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = Http.IdempotentCreates.Header, In = ParameterLocation.Header, Required = false,
-                Description = "Makes the create safe to retry: a replay with the same key and body returns the first answer (with Idempotent-Replayed: true); the same key with another body is 422.",
+                Description =
+                    "Makes the create safe to retry: a replay with the same key and body returns the first answer (with Idempotent-Replayed: true); " +
+                    "the same key with another body is 422.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
             });
         }
@@ -220,7 +225,8 @@ public static class OpenApiSetup
         foreach (var description in context.Description.ParameterDescriptions)
         {
             if ((Nullable.GetUnderlyingType(description.Type) ?? description.Type) != typeof(Http.Instant)) continue;
-            var parameter = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => string.Equals(p.Name, description.Name, StringComparison.OrdinalIgnoreCase));
+            var parameter = operation.Parameters?.OfType<OpenApiParameter>()
+                .FirstOrDefault(p => string.Equals(p.Name, description.Name, StringComparison.OrdinalIgnoreCase));
             if (parameter?.Schema is OpenApiSchema schema) schema.Format = "date-time";
         }
     }
@@ -239,8 +245,10 @@ public static class OpenApiSetup
                 Microsoft.AspNetCore.Mvc.Infrastructure.IParameterInfoParameterDescriptor p => p.ParameterInfo.GetCustomAttributes(true),
                 _ => [],
             };
-            var parameter = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name?.Equals(description.Name, StringComparison.OrdinalIgnoreCase) == true);
-            if (parameter is not null && attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any()) parameter.Required = true;
+            var parameter = operation.Parameters?.OfType<OpenApiParameter>()
+                .FirstOrDefault(p => p.Name?.Equals(description.Name, StringComparison.OrdinalIgnoreCase) == true);
+            if (parameter is not null && attributes.OfType<System.ComponentModel.DataAnnotations.RequiredAttribute>().Any()) parameter.Required =
+                true;
             if (attributes.OfType<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault() is not { } allowed) continue;
             if (parameter?.Schema is OpenApiSchema schema)
                 schema.Enum = [.. allowed.Values.OfType<string>().Select(value => (JsonNode)JsonValue.Create(value))];
@@ -297,7 +305,8 @@ public static class OpenApiSetup
 
     static Type? ElementType(Type type)
         => type.IsArray ? type.GetElementType()
-            : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+            : type.GetInterfaces().Append(type)
+                .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
 
     static void DescribeEnum(OpenApiSchema schema, Type enumType, bool nullable)
     {

@@ -29,7 +29,8 @@ public static class ProblemResponses
         var properties = schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
         properties["type"] = Text("Stable identifier of the kind of problem (urn:rectify:problem:…): integrators switch on it.");
         properties["title"] = Text("Short summary of the kind of problem.");
-        properties["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code of the answer." };
+        properties["status"] =
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code of the answer." };
         properties["detail"] = Text("What went wrong in this case, and what to do about it.");
         properties["instance"] = Text("The path of the request.");
         properties["traceId"] = Text("The trace id of the request, as the service logged it: quote it when reporting a fault.");
@@ -38,7 +39,8 @@ public static class ProblemResponses
         {
             Type = JsonSchemaType.Object,
             Description = validation
-                ? "The fields to correct (JSON paths such as values[3].unit, or query parameter names), each with its messages; absent when no field can be named (a body that breaks a limit, a value the database cannot store)."
+                ? "The fields to correct (JSON paths such as values[3].unit, or query parameter names), each with its messages; absent when no " +
+                    "field can be named (a body that breaks a limit, a value the database cannot store)."
                 : "On 422: the field that refers to something that does not exist or does not fit, with its message.",
             AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Text("A message.") },
         };
@@ -52,7 +54,8 @@ public static class ProblemResponses
             properties["to"] = Text("On a refused state move (409): the state asked for.");
             properties["allowed"] = new OpenApiSchema
             {
-                Type = JsonSchemaType.Array, Items = Text("A state."), Description = "On a refused state move (409): the states that may follow the current one.",
+                Type = JsonSchemaType.Array, Items = Text("A state."),
+                    Description = "On a refused state move (409): the states that may follow the current one.",
             };
         }
         // The generator's required (a problem type's own required members, the push's summary) stay required.
@@ -150,7 +153,8 @@ public static class ProblemResponses
             """),
     };
 
-    static Microsoft.OpenApi.OpenApiExample Example(string summary, string json) => new() { Summary = summary, Value = System.Text.Json.Nodes.JsonNode.Parse(json) };
+    static Microsoft.OpenApi.OpenApiExample Example(string summary, string json) =>
+        new() { Summary = summary, Value = System.Text.Json.Nodes.JsonNode.Parse(json) };
 
     static OpenApiSchema Text(string description) => new() { Type = JsonSchemaType.String, Description = description };
 

@@ -22,7 +22,8 @@ public static class ResponseHeaders
         => builder.WithMetadata(new AnswersWithETag(description));
 
     /// <summary>Declares where the Location of the operation's 201 points, when not at the created resource itself.</summary>
-    public static RouteHandlerBuilder WithLocation(this RouteHandlerBuilder builder, string description) => builder.WithMetadata(new CreatedLocation(description));
+    public static RouteHandlerBuilder WithLocation(this RouteHandlerBuilder builder, string description) =>
+        builder.WithMetadata(new CreatedLocation(description));
 
     public static void Document(OpenApiOperation operation, IList<object> metadata)
     {
@@ -36,7 +37,8 @@ public static class ResponseHeaders
             if ((success || status == "304") && etag is not null) Add(answer, "ETag", true, etag.Description);
             if (status == "201") Add(answer, "Location", true, location);
             if (success && idempotent)
-                Add(answer, Http.IdempotentCreates.ReplayedHeader, false, "true when this is the stored answer to an earlier request with the same Idempotency-Key.");
+                Add(answer, Http.IdempotentCreates.ReplayedHeader, false,
+                    "true when this is the stored answer to an earlier request with the same Idempotency-Key.");
             if (status == "401") Add(answer, "WWW-Authenticate", true, "Bearer, with the reason when a key was sent but is not valid.");
             if (status == "429") Add(answer, "Retry-After", true, "Seconds to wait before the next request.");
             if (status == "503" && answer.Content?.ContainsKey("application/problem+json") == true)
@@ -56,13 +58,18 @@ public static class ResponseHeaders
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = Database.ReadConsistencySetup.ConsistencyHeader, In = ParameterLocation.Header, Required = false,
-                Description = "strong: read from the primary, so that the answer includes every write committed before (read-your-writes). eventual (the default): a standby may answer, up to its replication lag behind.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [Database.ReadConsistencySetup.Strong, Database.ReadConsistencySetup.Eventual] },
+                Description =
+                    "strong: read from the primary, so that the answer includes every write committed before (read-your-writes). eventual (the " +
+                    "default): a standby may answer, up to its replication lag behind.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String,
+                    Enum = [Database.ReadConsistencySetup.Strong, Database.ReadConsistencySetup.Eventual] },
             });
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = Database.ReadConsistencySetup.MinLsnHeader, In = ParameterLocation.Header, Required = false,
-                Description = "The Min-LSN a write answered: a standby serves this read only once it has replayed that far, else the primary does, so the read sees that write.",
+                Description =
+                    "The Min-LSN a write answered: a standby serves this read only once it has replayed that far, else the primary does, so the " +
+                    "read sees that write.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$" },
             });
             return;
@@ -78,6 +85,7 @@ public static class ResponseHeaders
     static void Add(OpenApiResponse response, string name, bool required, string description)
     {
         response.Headers ??= new Dictionary<string, IOpenApiHeader>();
-        response.Headers[name] = new OpenApiHeader { Required = required, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        response.Headers[name] =
+            new OpenApiHeader { Required = required, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
     }
 }

@@ -20,12 +20,17 @@ public sealed class RectifyMetrics
     public RectifyMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        _pushes = meter.CreateCounter<long>("rectify.pushes", "{push}", "Data-value pushes by outcome: applied, refused, dry-run, not-applied, replayed, failed.");
-        _pushRows = meter.CreateCounter<long>("rectify.push.rows", "{row}", "Rows of pushes by outcome: inserted, updated, unchanged, deleted, rejected.");
-        _pushDuration = meter.CreateHistogram<double>("rectify.push.duration", "s", "How long a data-value push took, body reading included, by outcome.",
+        _pushes = meter.CreateCounter<long>("rectify.pushes", "{push}",
+            "Data-value pushes by outcome: applied, refused, dry-run, not-applied, replayed, failed.");
+        _pushRows =
+            meter.CreateCounter<long>("rectify.push.rows", "{row}", "Rows of pushes by outcome: inserted, updated, unchanged, deleted, rejected.");
+        _pushDuration =
+            meter.CreateHistogram<double>("rectify.push.duration", "s", "How long a data-value push took, body reading included, by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] });
         _publishes = meter.CreateCounter<long>("rectify.snapshot.publishes", "{snapshot}", "Month-end snapshots published (frozen).");
-        _refusals = meter.CreateCounter<long>("rectify.rate_limit.refusals", "{request}", "Requests refused with 429 by the per-node rate limit, by client and limit.");
+        _refusals =
+            meter.CreateCounter<long>("rectify.rate_limit.refusals", "{request}",
+            "Requests refused with 429 by the per-node rate limit, by client and limit.");
     }
 
     /// <summary>One push ended; <paramref name="rows"/> are counted for pushes that wrote or rejected rows (not replays or dry runs).</summary>

@@ -19,7 +19,8 @@ public sealed class TelemetryOptions
     /// </summary>
     public bool? Traces { get; set; }
 
-    /// <summary><c>json</c>: one JSON object per log line (with the trace id and request scope); <c>simple</c> (the default): .NET's text lines.</summary>
+    /// <summary><c>json</c>: one JSON object per log line (with the trace id and request scope); <c>simple</c> (the default): .NET's text
+    /// lines.</summary>
     public string LogFormat { get; set; } = "simple";
 
     /// <summary>Whether <c>GET /metrics</c> (Prometheus text, admin key) is served.</summary>
@@ -71,7 +72,8 @@ public static class TelemetrySetup
         if (options.Traces ?? otlp)
             telemetry.WithTracing(traces =>
             {
-                traces.AddAspNetCoreInstrumentation(asp => asp.Filter = http => !http.Request.Path.StartsWithSegments("/health") && !http.Request.Path.StartsWithSegments(MetricsPath))
+                traces.AddAspNetCoreInstrumentation(asp => asp.Filter = http => !http.Request.Path.StartsWithSegments("/health")
+                    && !http.Request.Path.StartsWithSegments(MetricsPath))
                     .AddHttpClientInstrumentation()
                     .AddNpgsql();
                 if (otlp) traces.AddOtlpExporter();
