@@ -155,7 +155,8 @@ public sealed class PushClient
                 {
                     var reason = args.Outcome.Exception is { } e ? Describe(e) : Status(args.Outcome.Result!);
                     retries.Add(new PushRetry(args.AttemptNumber + 1, reason, args.RetryDelay));
-                    _log.WriteLine($"rectify-push: attempt {attempts()} of {_options.Retries + 1} failed ({reason}); retrying in {Seconds(args.RetryDelay)}");
+                    _log.WriteLine($"rectify-push: attempt {attempts()} of {_options.Retries + 1} failed ({reason}); retrying in " +
+                        $"{Seconds(args.RetryDelay)}");
                     return default;
                 },
             });

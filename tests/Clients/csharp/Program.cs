@@ -81,7 +81,8 @@ return await RunAsync(async () =>
     Check(markdown.StartsWith("# ", StringComparison.Ordinal) && markdown.Contains("整改进展情况", StringComparison.Ordinal),
         "the Markdown report is Markdown");
 
-    Console.WriteLine($"NSwag client: {issues.Items.Count} issues, round {round.Code}, measure {measure.Id}, {series.Points.Count} points, reports {html.Length}/{markdown.Length} chars");
+    Console.WriteLine($"NSwag client: {issues.Items.Count} issues, round {round.Code}, measure {measure.Id}, {series.Points.Count} points, reports " +
+        $"{html.Length}/{markdown.Length} chars");
 });
 
 // A text answer comes as a file (a stream): read it as the UTF-8 text it is.

@@ -98,7 +98,8 @@ public sealed class ClientAccessTests(RectifyAppWithDemoData app) : IClassFixtur
         var (_, key) = await AdminCreatesAsync("haikou-push", [Scopes.Push], ["460100"]);
         var indicator =
             await app.ScalarAsync<string>("SELECT code FROM indicators WHERE value_type <> 'ratio' AND frequency = 'monthly' ORDER BY id LIMIT 1");
-        var csv = $"indicator,unit,period,value,comment\n{indicator},460100,2031-01,1,\n{indicator},460105,2031-01,2,\n{indicator},460200,2031-01,3,\n";
+        var csv = $"indicator,unit,period,value,comment\n{indicator},460100,2031-01,1,\n{indicator},460105,2031-01,2,\n" +
+            $"{indicator},460200,2031-01,3,\n";
         using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
         using var push = await app.ClientWith(key).PostAsync("/api/v1/data-values/import?atomic=false", content, Ct);
         var summary = await push.ShouldBeAsync(HttpStatusCode.OK);

@@ -47,7 +47,8 @@ public sealed class InputErrorTests(RectifyApp app) : IClassFixture<RectifyApp>
         var round = await _seed.RoundAsync();
         var issue = await _seed.IssueAsync(round);
         var measure = await _seed.MeasureAsync(issue["id"]!.GetValue<long>());
-        using var response = await _client.SendRawAsync(HttpMethod.Post, $"/api/v1/measures/{measure["id"]}/evidence", """{"documentNumber":"琼府〔2025〕12号"}""");
+        using var response = await _client.SendRawAsync(
+            HttpMethod.Post, $"/api/v1/measures/{measure["id"]}/evidence", """{"documentNumber":"琼府〔2025〕12号"}""");
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "malformed-request");
         Assert.Equal(["A required field is missing."], Messages(problem, "title"));
     }

@@ -107,7 +107,8 @@ public sealed class ReadmeCommandTests(TestCluster cluster)
         var request = new MemoryStream();
         request.Write("GET "u8);
         request.Write(target);
-        request.Write(Encoding.ASCII.GetBytes($" HTTP/1.1\r\nHost: 127.0.0.1:{api.Port}\r\nAuthorization: Bearer {api.ApiKey}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"));
+        request.Write(Encoding.ASCII.GetBytes($" HTTP/1.1\r\nHost: 127.0.0.1:{api.Port}\r\nAuthorization: Bearer {api.ApiKey}\r\nAccept: " +
+            $"application/json\r\nConnection: close\r\n\r\n"));
         await stream.WriteAsync(request.ToArray(), Ct);
         using var answer = new MemoryStream();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

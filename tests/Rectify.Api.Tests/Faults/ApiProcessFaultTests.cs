@@ -102,7 +102,8 @@ public sealed class ApiProcessFaultTests(TestCluster cluster)
         Assert.Equal(0, duplicated);
 
         FaultApi.Figure($"SIGKILL of the service during a {keys.Count}-row push (merge waiting on a row lock): the orphaned transaction ended " +
-                        $"{(goneAt - killedAt).TotalSeconds:0.0} s after the kill (rolled back once it found its client gone), nothing of the push present " +
+                        $"{(goneAt - killedAt).TotalSeconds:0.0} s after the kill (rolled back once it found its client gone), nothing of the push " +
+                            $"present " +
                         $"(1 earlier value, no idempotency record); the replay after restart landed it once, a second replay was answered from the " +
                         $"record; {stored.Count} rows stored; rows lost {lost}, duplicated {duplicated}; {clock.Elapsed.TotalSeconds:0.0} s in all.");
 
@@ -135,7 +136,8 @@ public sealed class ApiProcessFaultTests(TestCluster cluster)
         await tcp.ConnectAsync(IPAddress.Loopback, api.Port, Ct);
         var stream = tcp.GetStream();
         var head = $"POST {PushContent.ImportUrl} HTTP/1.1\r\nHost: 127.0.0.1:{api.Port}\r\nAuthorization: Bearer {apiKey}\r\n" +
-                   $"Content-Type: text/csv\r\nContent-Length: 10000000\r\nIdempotency-Key: {idempotencyKey}\r\n\r\nindicator,unit,period,value,comment\r\n";
+                   $"Content-Type: text/csv\r\nContent-Length: 10000000\r\nIdempotency-Key: " +
+                       $"{idempotencyKey}\r\n\r\nindicator,unit,period,value,comment\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Ct);
         var clock = Stopwatch.StartNew();
         var answer = ReadAnswerAsync(stream);

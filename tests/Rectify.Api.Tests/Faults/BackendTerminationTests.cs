@@ -58,7 +58,8 @@ public sealed class BackendTerminationTests(RectifyApp app) : IClassFixture<Rect
         using (response) await response.ShouldBeAsync(HttpStatusCode.OK);
         Assert.True(retried);
         Assert.True(Interlocked.Read(ref retries) >= 1, "the retry was not counted on rectify.db.retries");
-        FaultApi.Figure("pg_terminate_backend during a read (GET /api/v1/rounds waiting on a table lock): retried on a new connection, answered 200.");
+        FaultApi.Figure(
+            "pg_terminate_backend during a read (GET /api/v1/rounds waiting on a table lock): retried on a new connection, answered 200.");
     }
 
     [Fact(Timeout = 30_000)]
@@ -178,6 +179,7 @@ public sealed class BackendTerminationTests(RectifyApp app) : IClassFixture<Rect
         var (final, finalEtag) = await api.GetAsync(id);
         Assert.Equal("终止连接时的修改", final["title"]!.GetValue<string>());
         Assert.Equal("\"2\"", finalEtag);
-        FaultApi.Figure($"pg_terminate_backend during a measure update (waiting on the row lock): {outcome}; re-sent with the same If-Match it applied once.");
+        FaultApi.Figure($"pg_terminate_backend during a measure update (waiting on the row lock): {outcome}; re-sent with the same If-Match it " +
+            $"applied once.");
     }
 }

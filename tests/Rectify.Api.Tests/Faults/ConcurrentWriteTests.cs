@@ -124,7 +124,8 @@ public sealed class ConcurrentWriteTests(ConcurrentWriteTests.App app) : IClassF
 
         FaultApi.Figure($"{Pushes} concurrent pushes of 2,000 overlapping keys: {applied.Count} applied, {refused} refused with 503; commit order " +
                         $"{string.Join(' ', order.Select(i => pushes[applied[i].Push].Tag))}; stored values equal that serial order " +
-                        $"({stored.Count} keys); {Updates} concurrent updates with one If-Match: 1×200, {statuses.Count(s => s == HttpStatusCode.PreconditionFailed)}×412; " +
+                        $"({stored.Count} keys); {Updates} concurrent updates with one If-Match: 1×200, " +
+                            $"{statuses.Count(s => s == HttpStatusCode.PreconditionFailed)}×412; " +
                         $"rows lost {lost}, duplicated {duplicated}.");
     }
 

@@ -68,10 +68,13 @@ public sealed class DatabaseStopTests(PrivateClusterService fixture) : IClassFix
         using (var client = fixture.App.Client())
             await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(5));
 
-        FaultApi.Figure($"PostgreSQL stopped for {S(starting - stopping)} (pg_ctl stop took {S(stopped - stopping)}, start {S(started - starting)}) " +
+        FaultApi.Figure($"PostgreSQL stopped for {S(starting - stopping)} (pg_ctl stop took {S(stopped - stopping)}, " +
+                        $"start {S(started - starting)}) " +
                         $"under {load.Readers} readers: {load.Summary()}, no 500; the circuit opened {S(opened[0] - stopping)} after the stop " +
-                        $"({opened.Length}× during the outage); {beforeOpen.Length} refusals before it opened: median {Ms(Percentile(beforeOpen, 0.5))}, " +
-                        $"max {Ms(beforeOpen.DefaultIfEmpty().Max())}; {afterOpen.Length} after: median {Ms(median)}, p95 {Ms(p95)}, max {Ms(slowest)}; " +
+                        $"({opened.Length}× during the outage); {beforeOpen.Length} refusals before it opened: median " +
+                            $"{Ms(Percentile(beforeOpen, 0.5))}, " +
+                        $"max {Ms(beforeOpen.DefaultIfEmpty().Max())}; {afterOpen.Length} after: median {Ms(median)}, p95 {Ms(p95)}, max " +
+                            $"{Ms(slowest)}; " +
                         $"reads served again {S(recoveredAt.Value - started)} after PostgreSQL was back.");
     }
 
@@ -133,7 +136,8 @@ public sealed class DatabaseStopTests(PrivateClusterService fixture) : IClassFix
         FaultApi.Figure($"{keys.Count}-row push, PostgreSQL stopped for {S(starting - stopping)} while its merge waited on a row lock " +
                         $"({S(blocked)} after it was sent; stop took {S(stopped - stopping)}, start {S(started - starting)}): answered 200 " +
                         $"{S(answered - started)} after PostgreSQL was back ({S(answered - stopping)} after the stop), {keys.Count} inserted, " +
-                        $"{stored.Count} rows stored, journaled once; the circuit opened meanwhile at {(opened.Length == 0 ? "no time" : string.Join(", ", opened))} " +
+                        $"{stored.Count} rows stored, journaled once; the circuit opened meanwhile at " +
+                            $"{(opened.Length == 0 ? "no time" : string.Join(", ", opened))} " +
                         "after the stop (8 readers), and the push waited it out.");
     }
 }

@@ -48,9 +48,11 @@ public sealed class PostgresRestartTests(PrivateClusterService fixture) : IClass
         using var client = fixture.App.Client();
         await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(5));
 
-        FaultApi.Figure($"PostgreSQL restart (pg_ctl restart -m fast took {ReadLoad.Seconds(restartEnded - restartStarted)}) under {urls.Length} concurrent " +
+        FaultApi.Figure($"PostgreSQL restart (pg_ctl restart -m fast took {ReadLoad.Seconds(restartEnded - restartStarted)}) under {urls.Length} " +
+            $"concurrent " +
                         $"readers: {load.Summary()} (every 503 a problem with Retry-After; no 500, no hang); slowest answer during the restart " +
-                        $"{ReadLoad.Seconds(slowest)}; recovery time {ReadLoad.Seconds(recoveredAt!.Value - restartStarted)} (from the restart's start to the first " +
+                        $"{ReadLoad.Seconds(slowest)}; recovery time {ReadLoad.Seconds(recoveredAt!.Value - restartStarted)} (from the restart's " +
+                            $"start to the first " +
                         "200 after which every answer was 200).");
     }
 
@@ -118,6 +120,7 @@ public sealed class PostgresRestartTests(PrivateClusterService fixture) : IClass
 
         FaultApi.Figure($"PostgreSQL restart during a {keys.Count}-row atomic push (merge waiting on a row lock): the push {outcome} after " +
                         $"{answeredIn.TotalSeconds:0.0} s; the replay with the same Idempotency-Key answered 200" +
-                        $"{(replay.Headers.Contains("Idempotent-Replayed") ? " (replayed)" : " (applied)")}; {after.Count} rows stored; rows lost {lost}, duplicated {duplicated}.");
+                        $"{(replay.Headers.Contains("Idempotent-Replayed") ? " (replayed)" : " (applied)")}; {after.Count} rows stored; rows lost " +
+                            $"{lost}, duplicated {duplicated}.");
     }
 }

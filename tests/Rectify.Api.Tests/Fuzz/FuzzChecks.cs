@@ -184,7 +184,8 @@ public sealed class ServerLog : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) log._entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
+            if (IsEnabled(logLevel)) log._entries.Enqueue($"{logLevel} {category}: " +
+                $"{formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
         }
     }
 }

@@ -33,7 +33,9 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
 
     sealed record Failure(int Index, FuzzRequest Request, Outcome Outcome, IReadOnlyList<string> Violations, IReadOnlyList<string> ServerLog)
     {
-        public string Signature => $"{Request.Kind} {Request.Operation.Name} → {(Outcome.Error is null ? Outcome.Status.ToString(CultureInfo.InvariantCulture) : "no answer")}: {Violations[0]}";
+        public string Signature =>
+            $"{Request.Kind} {Request.Operation.Name} → " +
+            $"{(Outcome.Error is null ? Outcome.Status.ToString(CultureInfo.InvariantCulture) : "no answer")}: {Violations[0]}";
     }
 
     [Fact]
@@ -269,14 +271,24 @@ public sealed class HostileRequestFuzzTests(RectifyAppWithDemoData app) : IClass
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         var tried = stats.Values.Sum(s => s.Tried);
-        text.AppendLine(inv, $"Hostile requests: {tried} sent in {elapsed.TotalSeconds:0.0} s ({tried / Math.Max(elapsed.TotalSeconds, 0.001):0} per second; {watching.TotalSeconds:0.0} s of it counting rows, {building.TotalSeconds:0.0} s generating), seed 0x{seed:X16}.");
+        text.AppendLine(inv,
+            $"Hostile requests: {tried} sent in {elapsed.TotalSeconds:0.0} s ({tried / Math.Max(elapsed.TotalSeconds, 0.001):0} per second; " +
+            $"{watching.TotalSeconds:0.0} s of it counting rows, {building.TotalSeconds:0.0} s generating), seed 0x{seed:X16}.");
         text.AppendLine(inv, $"{"kind",-24} {"tried",6} {"2xx",6} {"4xx",6} {"5xx",6} {"no answer",9} {"failed",6} {"seconds",8} {"gen s",6}");
         foreach (var (kind, s) in stats.Where(s => s.Value.Tried > 0))
-            text.AppendLine(inv, $"{kind,-24} {s.Tried,6} {s.Success,6} {s.Refused,6} {s.ServerErrors,6} {s.NoAnswer,9} {s.Failed,6} {s.Time.TotalSeconds,8:0.0} {s.Generating.TotalSeconds,6:0.0}");
-        text.AppendLine(inv, $"{"total",-24} {tried,6} {stats.Values.Sum(s => s.Success),6} {stats.Values.Sum(s => s.Refused),6} {stats.Values.Sum(s => s.ServerErrors),6} {stats.Values.Sum(s => s.NoAnswer),9} {failures.Count,6}");
-        text.AppendLine(inv, $"5xx seen: {stats.Values.Sum(s => s.ServerErrors)} (must be 0); requests without an answer: {stats.Values.Sum(s => s.NoAnswer)}; not sendable by the client: {unsendable} of {planned}.");
+            text.AppendLine(inv,
+                $"{kind,-24} {s.Tried,6} {s.Success,6} {s.Refused,6} {s.ServerErrors,6} {s.NoAnswer,9} {s.Failed,6} {s.Time.TotalSeconds,8:0.0} " +
+                $"{s.Generating.TotalSeconds,6:0.0}");
+        text.AppendLine(inv,
+            $"{"total",-24} {tried,6} {stats.Values.Sum(s => s.Success),6} {stats.Values.Sum(s => s.Refused),6} " +
+            $"{stats.Values.Sum(s => s.ServerErrors),6} {stats.Values.Sum(s => s.NoAnswer),9} {failures.Count,6}");
+        text.AppendLine(inv,
+            $"5xx seen: {stats.Values.Sum(s => s.ServerErrors)} (must be 0); requests without an answer: {stats.Values.Sum(s => s.NoAnswer)}; not " +
+            $"sendable by the client: {unsendable} of {planned}.");
         text.AppendLine("Statuses: " + string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}")));
-        text.AppendLine(inv, $"Operations covered: {operations.Count} of {api.Operations.Count}; fewest requests: {string.Join(", ", operations.OrderBy(o => o.Value).Take(3).Select(o => $"{o.Key} ({o.Value})"))}.");
+        text.AppendLine(inv,
+            $"Operations covered: {operations.Count} of {api.Operations.Count}; fewest requests: " +
+            $"{string.Join(", ", operations.OrderBy(o => o.Value).Take(3).Select(o => $"{o.Key} ({o.Value})"))}.");
         if (failures.Count == 0) return text.ToString();
 
         var groups = failures.GroupBy(f => f.Signature).OrderByDescending(g => g.Count()).ToList();

@@ -67,7 +67,8 @@ public sealed class DatabaseOutageReadinessTests(TestCluster cluster)
         using (var rounds = await client.GetAsync("/api/v1/rounds", Ct))
             await rounds.ShouldBeAsync(HttpStatusCode.OK);
 
-        FaultApi.Figure($"Start-up with the database down: host started in {startedIn.TotalSeconds:0.0} s, live 200, ready 503, API 503 + Retry-After; " +
+        FaultApi.Figure($"Start-up with the database down: host started in {startedIn.TotalSeconds:0.0} s, live 200, ready 503, API 503 + " +
+            $"Retry-After; " +
                         $"{proxy.Attempts} connection attempts; ready {readyIn.TotalSeconds:0.0} s after the database became reachable.");
     }
 

@@ -61,7 +61,8 @@ public sealed class GracefulShutdownTests(TestCluster cluster)
         var lost = s.Push.Lost(stored);
         Assert.Equal(0, lost);
 
-        FaultApi.Figure($"SIGTERM during a {s.Push.Rows.Count}-row push (grace 15 s): new connections refused after {refusedAfter.TotalSeconds:0.0} s; " +
+        FaultApi.Figure($"SIGTERM during a {s.Push.Rows.Count}-row push (grace 15 s): new connections refused after " +
+            $"{refusedAfter.TotalSeconds:0.0} s; " +
                         $"the push finished (200) once its lock was released, then the process exited 0; rows lost {lost}.");
     }
 

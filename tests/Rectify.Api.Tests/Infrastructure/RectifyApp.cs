@@ -75,7 +75,8 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
         await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition("""
             WITH c AS (INSERT INTO clients (name, scopes, units, created_at) VALUES (@name, @scopes, @units, now()) RETURNING id)
             INSERT INTO api_keys (client_id, prefix, key_hash, created_at, expires_at) SELECT id, @prefix, @hash, now(), @expiresAt FROM c
-            """, new { name, scopes = scopes.ToArray(), units = units?.ToArray(), prefix, hash, expiresAt }, cancellationToken: TestContext.Current.CancellationToken));
+            """, new { name, scopes = scopes.ToArray(), units = units?.ToArray(), prefix, hash, expiresAt },
+            cancellationToken: TestContext.Current.CancellationToken));
         return key;
     }
 

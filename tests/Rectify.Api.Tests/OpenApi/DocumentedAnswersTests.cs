@@ -11,7 +11,8 @@ public sealed class DocumentedAnswersTests
           "paths": {
             "/api/v1/things/{id}": {
               "get": { "responses": {
-                "200": { "headers": { "ETag": { "required": true } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
+                "200": { "headers": { "ETag": { "required": true } },
+                  "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
                 "404": { "content": { "application/problem+json": { "schema": { "type": "object" } } } }
               } }
             },

@@ -18,7 +18,8 @@ public sealed class ExampleDataTests(RectifyAppWithDemoData app) : IClassFixture
 
         foreach (var value in Example(document, "/api/v1/data-values")["items"]!.AsArray())
         {
-            var live = await client.GetJsonAsync($"/api/v1/data-values?indicator={value!["indicator"]}&unit={value["unit"]}&from={value["period"]}&to={value["period"]}");
+            var live = await client.GetJsonAsync(
+                $"/api/v1/data-values?indicator={value!["indicator"]}&unit={value["unit"]}&from={value["period"]}&to={value["period"]}");
             Assert.Equal(value["value"]!.GetValue<decimal>(), Assert.Single(live["items"]!.AsArray())!["value"]!.GetValue<decimal>());
         }
 

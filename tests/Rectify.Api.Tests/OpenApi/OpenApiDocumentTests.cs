@@ -45,7 +45,8 @@ public sealed class OpenApiDocumentTests(RectifyApp app) : IClassFixture<Rectify
         Assert.True(File.Exists(path), $"{path} is missing. Regenerate it: {UpdateVariable}=1 dotnet test --filter OpenApiDocumentTests");
         var committed = Normalize(JsonNode.Parse(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken))!);
         Assert.True(committed == live,
-            $"openapi/v1.json differs from the document the service serves. Regenerate it: {UpdateVariable}=1 dotnet test --filter OpenApiDocumentTests, then review and commit the change.");
+            $"openapi/v1.json differs from the document the service serves. Regenerate it: {UpdateVariable}=1 dotnet test --filter " +
+                $"OpenApiDocumentTests, then review and commit the change.");
     }
 
     [Fact]

@@ -119,7 +119,8 @@ public sealed class PushCommandTests : IDisposable
         Assert.Equal(0, exit);
         var sent = Assert.Single(server.Requests);
         Assert.Equal("application/json", sent.ContentType);
-        Assert.Equal("https://rectify.example.gov.cn/api/v1/data-values/import?strategy=create&atomic=false&dryRun=true&revisionReason=%E6%9C%88%E6%8A%A5%E6%9B%B4%E6%AD%A3",
+        Assert.Equal("https://rectify.example.gov.cn/api/v1/data-values/import?strategy=create&atomic=false&dryRun=true" +
+            "&revisionReason=%E6%9C%88%E6%8A%A5%E6%9B%B4%E6%AD%A3",
             sent.Uri.AbsoluteUri);
     }
 

@@ -191,7 +191,8 @@ public sealed class ReplicaTests(ReplicaPair pair) : IClassFixture<ReplicaPair>
                 lock (servers)
                 {
                     servers.Add(ServedBy(response));
-                    if (response.StatusCode != HttpStatusCode.OK) failures.Add($"{(int)response.StatusCode}: {response.Content.ReadAsStringAsync(Ct).Result}");
+                    if (response.StatusCode != HttpStatusCode.OK) failures.Add($"{(int)response.StatusCode}: " +
+                        $"{response.Content.ReadAsStringAsync(Ct).Result}");
                 }
             }
         }
@@ -269,7 +270,8 @@ public sealed class ReplicaTests(ReplicaPair pair) : IClassFixture<ReplicaPair>
                 return true;
             }, TimeSpan.FromSeconds(30), () => "writes to resume after the primary came back");
             Assert.Equal(code, round!["code"]!.GetValue<string>());
-            FaultApi.Figure($"Primary stopped: writes 503, reads by the standby; writes resumed {back.Elapsed.TotalSeconds:0.0} s after the primary was back.");
+            FaultApi.Figure($"Primary stopped: writes 503, reads by the standby; writes resumed {back.Elapsed.TotalSeconds:0.0} s after the " +
+                $"primary was back.");
         }
         finally
         {

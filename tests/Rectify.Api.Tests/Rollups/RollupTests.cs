@@ -141,7 +141,8 @@ public sealed class RollupTests(RectifyApp app) : IClassFixture<RectifyApp>
         await app.ScalarAsync<int>("""
             INSERT INTO units (code, name, kind, parent_code) VALUES (@r, '省', 'province', NULL);
             INSERT INTO units (code, name, kind, parent_code) VALUES (@a, '甲市', 'city', @r), (@b, '乙市', 'city', @r);
-            INSERT INTO units (code, name, kind, parent_code) VALUES (@a1, '甲一县', 'county', @a), (@a2, '甲二县', 'county', @a), (@b1, '乙一县', 'county', @b);
+            INSERT INTO units (code, name, kind, parent_code)
+            VALUES (@a1, '甲一县', 'county', @a), (@a2, '甲二县', 'county', @a), (@b1, '乙一县', 'county', @b);
             SELECT 1;
             """, new { r, a, b, a1, a2, b1 });
         foreach (var code in new[] { sum, average })

@@ -117,7 +117,8 @@ public sealed class WarningLevelTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         var lines = (await csv.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).TrimStart('\uFEFF')
             .Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("kind,id,code,issueId,issueCode,title,ownerUnit,leadUnit,responsibleLeader,state,dueDate,daysLeft,level,since,escalateTo,escalationTarget", lines[0]);
+        Assert.Equal("kind,id,code,issueId,issueCode,title,ownerUnit,leadUnit,responsibleLeader,state,dueDate,daysLeft,level,since,escalateTo," +
+            "escalationTarget", lines[0]);
         Assert.Equal(4, lines.Length);
         Assert.StartsWith($"measure,{red},", lines[1]);
         Assert.Contains(",red,,responsible_leader,厅党组书记、厅长", lines[1]);

@@ -15,10 +15,10 @@ public static class ChangeEndpoints
             .WithSummary("Follow every change from a cursor")
             .WithDescription("Created, updated and deleted rounds, issues, measures, progress and evidence entries, deadline changes, indicators, " +
                 "data values, snapshots and (for admins) clients, in a stable order, each with the entity as it is now (null when it no longer " +
-                "exists) or its key. Start without after, then pass nextCursor each time: a consumer that follows the feed from the start ends with " +
-                "the current state, and no change is ever skipped (changes of transactions still running are shown once they end). A client whose " +
-                "reads are limited to units sees its units' changes. A cursor older than the retention is a 410 (type cursor-expired): start again " +
-                "without after.")
+                "exists) or its key. Start without after, then pass nextCursor each time: a consumer that follows the feed from the start ends " +
+                "with the current state, and no change is ever skipped (changes of transactions still running are shown once they end). A client " +
+                "whose reads are limited to units sees its units' changes. A cursor older than the retention is a 410 (type cursor-expired): start " +
+                "again without after.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status410Gone)
             .WithExample(response: Example);

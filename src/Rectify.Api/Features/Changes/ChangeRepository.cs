@@ -113,7 +113,8 @@ public sealed class ChangeRepository(Db db)
         WITH pruned AS (
             DELETE FROM changes c
             WHERE c.occurred_at < @before
-              AND (c.operation = 'deleted' OR EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.entity_id = c.entity_id AND n.id > c.id))
+              AND (c.operation = 'deleted'
+                OR EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.entity_id = c.entity_id AND n.id > c.id))
             RETURNING c.xid
         ),
         gone AS (DELETE FROM data_value_deletions WHERE deleted_at < @before RETURNING xid),

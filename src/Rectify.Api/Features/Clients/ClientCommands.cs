@@ -71,7 +71,8 @@ public static class ClientCommands
         await File.WriteAllTextAsync(keyFile, issued.Key + Environment.NewLine, ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         // Printed on the console once, on purpose and not through the log, which may be shipped elsewhere.
-        Console.WriteLine($"Development admin key (every scope), saved in {keyFile}; use it as 'Authorization: Bearer <key>' or in Swagger UI's Authorize:");
+        Console.WriteLine($"Development admin key (every scope), saved in {keyFile}; use it as 'Authorization: Bearer <key>' or in Swagger UI's " +
+            $"Authorize:");
         Console.WriteLine(issued.Key);
         logger.LogInformation("Created the development admin client 'dev-admin' (key prefix {Prefix}) and saved its key to {File}", issued.Prefix,
             keyFile);

@@ -20,7 +20,8 @@ public static class DeadlineEndpoints
             .WithLocation("The issue whose due date moved.")
             .WithName("ChangeIssueDeadline")
             .WithSummary("Move an issue's due date (调整整改时限)")
-            .WithDescription($"{MoveText} A client limited to units moves only the due dates of issues its units lead (403). Refused (409) on a closed issue.")
+            .WithDescription($"{MoveText} A client limited to units moves only the due dates of issues its units lead (403). Refused (409) on a " +
+                $"closed issue.")
             .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Move, Examples.IssueChange);
@@ -38,7 +39,8 @@ public static class DeadlineEndpoints
             .WithLocation("The measure whose due date moved.")
             .WithName("ChangeMeasureDeadline")
             .WithSummary("Move a measure's due date (调整完成时限)")
-            .WithDescription($"{MoveText} A client limited to units moves only the due dates of measures its units own (403). Refused (409) on a done or cancelled measure and under a closed issue; a date before the measure's startDate is a 400.")
+            .WithDescription($"{MoveText} A client limited to units moves only the due dates of measures its units own (403). Refused (409) on a " +
+                $"done or cancelled measure and under a closed issue; a date before the measure's startDate is a 400.")
             .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.Move, Examples.MeasureChange);
@@ -46,8 +48,8 @@ public static class DeadlineEndpoints
         measures.MapGet("/{id:long}/deadline-changes", ListForMeasure).RequireScope(Scopes.Read)
             .WithName("ListMeasureDeadlineChanges")
             .WithSummary("List the moves of a measure's due date")
-            .WithDescription("Every move of the measure's due date through POST …/deadline, oldest first: previous and new date, reason, whether it " +
-                "was a deferral, who and when.")
+            .WithDescription("Every move of the measure's due date through POST …/deadline, oldest first: previous and new date, reason, whether " +
+                "it was a deferral, who and when.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.MeasureChange });
 

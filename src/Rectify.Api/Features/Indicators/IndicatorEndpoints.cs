@@ -41,8 +41,8 @@ public static class IndicatorEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIndicator")
             .WithSummary("Create an indicator")
-            .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) and " +
-                "is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
+            .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) " +
+                "and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
             .Produces<IndicatorResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -52,8 +52,8 @@ public static class IndicatorEndpoints
         group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIndicator")
             .WithSummary("Update an indicator")
-            .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and whether " +
-                "it is a ratio cannot change (409).")
+            .WithDescription("Replaces the indicator's fields, reporters and links. Requires If-Match. Once values exist, the frequency and " +
+                "whether it is a ratio cannot change (409).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Indicator with { ReportingDay = 15 });
 

@@ -179,7 +179,8 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
             CROSS JOIN LATERAL (
                 SELECT coalesce(v.period, r.period) AS period, v.value AS own, r.total, r.mean
                 FROM (SELECT period, value FROM data_values WHERE indicator_id = p.id AND unit_code = {unitColumn} AND {periodFilter}) v
-                FULL JOIN (SELECT period, total, mean FROM indicator_rollups WHERE indicator_id = p.id AND unit_code = {unitColumn} AND {periodFilter}) r
+                FULL JOIN (SELECT period, total, mean FROM indicator_rollups
+                    WHERE indicator_id = p.id AND unit_code = {unitColumn} AND {periodFilter}) r
                     ON r.period = v.period
             ) f
             """;

@@ -107,7 +107,10 @@ public sealed class IndicatorUseCases(Db db, IndicatorRepository indicators, Jou
         var usage = await indicators.UsageAsync(tx, before.Id, ct);
         if (usage.Values > 0) throw Refuse.Conflict($"Indicator '{before.Code}' has values: its frequency and whether it is a ratio cannot change.");
         if (usage.Ratios > 0)
-            throw Refuse.Conflict($"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
+        {
+            throw Refuse.Conflict(
+                $"Indicator '{before.Code}' is a part of a ratio indicator: its frequency and whether it is a ratio cannot change.");
+        }
     }
 
     /// <summary>The links are saved once every unit, issue and measure they name exists (422 naming the first field that does not).</summary>

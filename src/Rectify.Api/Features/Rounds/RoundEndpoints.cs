@@ -30,8 +30,8 @@ public static class RoundEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateRound")
             .WithSummary("Create a round")
-            .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe. A client limited to units creates " +
-                "only rounds whose inspected unit is one of its units or below one (403 naming the unit).")
+            .WithDescription("Registers an inspection round. Send an Idempotency-Key header to make retries safe. A client limited to units " +
+                "creates only rounds whose inspected unit is one of its units or below one (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -40,9 +40,9 @@ public static class RoundEndpoints
         group.MapPut("/{code}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateRound")
             .WithSummary("Update a round")
-            .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 without " +
-                "it. A client limited to units changes only rounds whose inspected unit it holds, and moves the inspected unit only between its " +
-                "units (403 naming the unit).")
+            .WithDescription("Replaces the round's fields. Requires If-Match with the ETag last read: 412 when the round changed since, 428 " +
+                "without it. A client limited to units changes only rounds whose inspected unit it holds, and moves the inspected unit only " +
+                "between its units (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)

@@ -17,7 +17,11 @@ public static class WarningEndpoints
         group.MapGet("/rounds/{round}/warnings", List).RequireScope(Scopes.Read)
             .WithName("ListRoundWarnings")
             .WithSummary("List a round's current warnings (提醒预警)")
-            .WithDescription($"The round's unfinished issues and measures at a warning level today (configured time zone): red when overdue, yellow when due within Rectify:DueSoonDays, notice within Rectify:NoticeDays; counted by level and by owner unit (a measure's owner, an issue's lead unit), each item with who the level escalates to (Rectify:Warnings:Escalation) and since when it is at it (as the daily job recorded). Red first, then the earliest due. A client whose reads are limited to units sees its units' items. Answers JSON only: the same items as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .WithDescription($"The round's unfinished issues and measures at a warning level today (configured time zone): red when overdue, " +
+                $"yellow when due within Rectify:DueSoonDays, notice within Rectify:NoticeDays; counted by level and by owner unit (a measure's " +
+                $"owner, an issue's lead unit), each item with who the level escalates to (Rectify:Warnings:Escalation) and since when it is at it " +
+                $"(as the daily job recorded). Red first, then the earliest due. A client whose reads are limited to units sees its units' items. " +
+                $"Answers JSON only: the same items as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)

@@ -13,9 +13,9 @@ public static class WebhookEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Admin)
             .WithName("CreateWebhookSubscription")
             .WithSummary("Subscribe to events")
-            .WithDescription("Events are POSTed as JSON to url, signed with HMAC-SHA256 over timestamp + '.' + body (see the README). The secret is " +
-                "in this answer only. The URL's host must be on the allow-list and resolve to an allowed address (loopback, private, link-local and " +
-                "metadata addresses are refused unless configured): 422 otherwise, before any connection is made.")
+            .WithDescription("Events are POSTed as JSON to url, signed with HMAC-SHA256 over timestamp + '.' + body (see the README). The secret " +
+                "is in this answer only. The URL's host must be on the allow-list and resolve to an allowed address (loopback, private, link-local " +
+                "and metadata addresses are refused unless configured): 422 otherwise, before any connection is made.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(request: new CreateSubscriptionRequest { Url = Example.Url, EventTypes = [WebhookEvents.IssueStateChanged] },

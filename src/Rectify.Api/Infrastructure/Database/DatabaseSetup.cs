@@ -141,7 +141,8 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     {
         var local = Path.Combine(contentRoot, ".local", "postgres");
         if (EmbeddedPostgres.IsReachableBySystemUser(contentRoot)) return local;
-        var name = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(contentRoot)))[..12].ToLowerInvariant();
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(contentRoot));
+        var name = Convert.ToHexString(hash)[..12].ToLowerInvariant();
         return Path.Combine("/var/tmp", $"rectify-{name}", "postgres");
     }
 

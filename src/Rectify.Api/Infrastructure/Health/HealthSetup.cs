@@ -48,9 +48,9 @@ public static class HealthSetup
             .WithName("Ready").WithSummary("Readiness")
             .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests " +
                 "(degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never " +
-                "connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded when " +
-                "no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys still " +
-                "serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
+                "connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded " +
+                "when no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys " +
+                "still serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
             .Produces<HealthResponse>(StatusCodes.Status200OK)
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithExample(response: new HealthResponse("healthy", new Dictionary<string,

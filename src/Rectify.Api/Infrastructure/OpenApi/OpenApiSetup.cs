@@ -200,8 +200,8 @@ public static class OpenApiSetup
             {
                 Name = Http.IdempotentCreates.Header, In = ParameterLocation.Header, Required = false,
                 Description =
-                    "Makes the create safe to retry: a replay with the same key and body returns the first answer (with Idempotent-Replayed: true); " +
-                    "the same key with another body is 422.",
+                    "Makes the create safe to retry: a replay with the same key and body returns the first answer (with Idempotent-Replayed: " +
+                    "true); the same key with another body is 422.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
             });
         }
