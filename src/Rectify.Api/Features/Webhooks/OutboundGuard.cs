@@ -66,8 +66,10 @@ public sealed class OutboundGuard(IOptions<WebhookOptions> options, IOutboundNet
         var refused = addresses.Where(a => !IsAllowed(a)).ToArray();
         // Every address the name has must pass: otherwise a name with one public and one internal address could reach the latter.
         if (addresses.Length == 0 || refused.Length > 0)
-            throw new OutboundRefusedException($"The host '{host}' resolves to an address webhooks may not reach " +
-                $"({string.Join(", ", refused.Select(a => a.ToString()))}).");
+        {
+            var listed = string.Join(", ", refused.Select(a => a.ToString()));
+            throw new OutboundRefusedException($"The host '{host}' resolves to an address webhooks may not reach ({listed}).");
+        }
         return addresses;
     }
 
