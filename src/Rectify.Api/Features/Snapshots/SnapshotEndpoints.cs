@@ -100,15 +100,19 @@ public static class SnapshotEndpoints
         PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
-        // A published revision asked for by number never changes: a tag this node served for it is still its tag.
-        if (query.Revision is { } revision && published.Find(round, Month(period).ToString(), revision) is { } known
+        // A published revision asked for by number never changes: a tag this node served for it is still its tag. A month's
+        // latest revision, published, stays the latest until a correction: its tag is kept for a short bound.
+        var month = Month(period).ToString();
+        if (http.Request.Headers.IfNoneMatch.Count > 0
+            && (query.Revision is { } revision ? published.Find(round, month, revision) : published.FindLatest(round, month)) is { } known
             && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
         {
             caller.EnsureReadsEverything("A round's snapshot");
-            return NotModified(http, known, CacheControl(SnapshotStatus.Published, byRevision: true, caller.IsAuthenticated));
+            return NotModified(http, known, CacheControl(SnapshotStatus.Published, query.Revision is not null, caller.IsAuthenticated));
         }
         var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
-        published.Remember(round, snapshot, Tag(snapshot.Revision, version));
+        // Read by a caller without a key, the latest published revision need not be the month's latest: not kept as that.
+        published.Remember(round, snapshot, Tag(snapshot.Revision, version), latestOfAll: query.Revision is null && caller.IsAuthenticated);
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
@@ -172,9 +176,12 @@ public static class SnapshotEndpoints
     ];
 
     static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] string period, PushSnapshotRequest request, SnapshotUseCases snapshots,
-        HttpContext http, CancellationToken ct)
+        PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
+        // A push after publication makes a correction, the month's new latest revision: this node stops answering with the old one.
+        published.ForgetLatest(round, Month(period).ToString());
         var (answer, version) = await snapshots.PushAsync(round, Month(period), request, ct);
+        published.ForgetLatest(round, Month(period).ToString());
         http.Response.Headers.ETag = Tag(answer.Snapshot.Revision, version);
         return TypedResults.Ok(answer);
     }
