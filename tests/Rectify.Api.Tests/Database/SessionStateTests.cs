@@ -89,7 +89,8 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
         using (var read = await _kit.Client.GetAsync($"/api/v1/issues/{issue}", Ct)) Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         using (var list = await _kit.Client.GetAsync($"/api/v1/measures?round={round}", Ct)) Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         // The dashboard's functions (migration 0018) keep plans for the session, and nothing else.
-        using (var dashboard = await _kit.Client.GetAsync($"/api/v1/rounds/{round}/dashboard", Ct)) Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        using (var dashboard = await _kit.Client.GetAsync($"/api/v1/rounds/{round}/dashboard", Ct))
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         await AssertCleanAsync("reads and writes of issues and measures");
     }
 
