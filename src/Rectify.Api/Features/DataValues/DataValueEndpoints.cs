@@ -58,7 +58,7 @@ public static class DataValueEndpoints
                 in its round's region and below, for its period) need revisionReason; without it they are rejected rows naming the snapshot. Send an
                 Idempotency-Key (e.g. the file's SHA-256): a replay returns the first summary without writing again.
                 """)
-            .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
+            .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv", ImportWorkbook.MediaType)
             .WithJsonBodyArrayOrWrapped("values")
             .Produces<ImportSummary>()
             .ProducesValidationProblem()

@@ -29,7 +29,15 @@ public static class XlsxExport
         while (first.Count < SizingRows && (more = await enumerator.MoveNextAsync()))
             first.Add(columns.Select(c => c.Value(enumerator.Current)).ToArray());
 
-        await using var book = await Spreadsheet.CreateNewAsync(output, new SpreadCheetahOptions { BufferSize = 1 << 16 }, ct);
+        var forward = new WriteBehindStream(output);
+        await using (var book = await Spreadsheet.CreateNewAsync(forward, new SpreadCheetahOptions { BufferSize = 1 << 16 }, ct))
+            await WriteSheetAsync(book, forward, columns, headers, first, more ? enumerator : null, ct);
+        await forward.DrainAsync(ct);
+    }
+
+    static async Task WriteSheetAsync<T>(Spreadsheet book, WriteBehindStream forward, IReadOnlyList<CsvColumn<T>> columns, string[] headers,
+        List<object?[]> first, IAsyncEnumerator<T>? rest, CancellationToken ct)
+    {
         var options = new WorksheetOptions { FrozenRows = 1 };
         for (var i = 0; i < columns.Count; i++)
             options.Column(i + 1).Width = Width(first.Select(r => r[i]).Prepend(headers[i]));
@@ -40,10 +48,11 @@ public static class XlsxExport
         var cells = new Cell[columns.Count];
         foreach (var row in first) await AddAsync(book, cells, row, styles, ct);
         var values = new object?[columns.Count];
-        while (more && await enumerator.MoveNextAsync())
+        while (rest is not null && await rest.MoveNextAsync())
         {
-            for (var i = 0; i < columns.Count; i++) values[i] = columns[i].Value(enumerator.Current);
+            for (var i = 0; i < columns.Count; i++) values[i] = columns[i].Value(rest.Current);
             await AddAsync(book, cells, values, styles, ct);
+            await forward.DrainAsync(ct);
         }
         await book.FinishAsync(ct);
     }
@@ -88,6 +97,53 @@ public static class XlsxExport
         public StyleId Date { get; } = book.AddStyle(new Style { Format = NumberFormat.Custom("yyyy-mm-dd") });
         public StyleId Instant { get; } = book.AddStyle(new Style { Format = NumberFormat.Custom("yyyy-mm-dd hh:mm:ss") });
     }
+}
+
+/// <summary>
+/// The zip writer under SpreadCheetah writes its small records (entry headers, data descriptors, the central directory)
+/// synchronously, which a response body refuses: those bytes wait here and go out asynchronously at the next
+/// asynchronous write or <see cref="DrainAsync"/>. The compressed sheet itself passes through as it is written.
+/// </summary>
+public sealed class WriteBehindStream(Stream inner) : Stream
+{
+    readonly MemoryStream _pending = new();
+    long _written;
+
+    public async Task DrainAsync(CancellationToken ct)
+    {
+        if (_pending.Length == 0) return;
+        await inner.WriteAsync(_pending.GetBuffer().AsMemory(0, (int)_pending.Length), ct);
+        _pending.SetLength(0);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _pending.Write(buffer);
+        _written += buffer.Length;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await DrainAsync(cancellationToken);
+        await inner.WriteAsync(buffer, cancellationToken);
+        _written += buffer.Length;
+    }
+
+    public override void Flush() { }
+    public override Task FlushAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _written; set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>The Chinese names of the export columns (headers=zh); a column without one keeps its field name.</summary>

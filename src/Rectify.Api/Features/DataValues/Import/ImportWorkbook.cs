@@ -37,7 +37,13 @@ static class ImportWorkbook
     static readonly byte[] ZipSignature = [0x50, 0x4B, 0x03, 0x04];
     static readonly string[] Letters = ["A", "B", "C", "D", "E"];
 
-    static readonly OpenXmlConfiguration Reading = new() { FillMergedCells = false, IgnoreEmptyRows = false, EnableConvertByteArray = false };
+    static readonly OpenXmlConfiguration Reading = new()
+    {
+        FillMergedCells = false, IgnoreEmptyRows = false, EnableConvertByteArray = false,
+        // MiniExcel refuses a gap of more blank cells than this (100,000 by default) before it yields the rows: the row cap
+        // (a 413, checked row by row) is the limit here; a sheet has at most 1,048,576 rows of 5 cells read.
+        MaxSynthesizedCells = int.MaxValue,
+    };
 
     public static async IAsyncEnumerable<RawRow> ReadAsync(Stream body, WorkbookLimits limits, [EnumeratorCancellation] CancellationToken ct)
     {
