@@ -87,6 +87,7 @@ builder.Services.AddScoped<IndicatorRepository>();
 builder.Services.AddScoped<IndicatorUseCases>();
 builder.Services.AddScoped<IndicatorSeries>();
 builder.Services.AddScoped<DataValueImport>();
+builder.Services.AddScoped<ImportTemplate>();
 builder.Services.AddScoped<DataValueUseCases>();
 builder.Services.AddScoped<DataValueRepository>();
 builder.Services.AddScoped<ClientRepository>();

@@ -189,3 +189,55 @@ public sealed class WorkbookCapTests(SmallImportCapsApp app) : IClassFixture<Sma
         Assert.Equal(0L, await _kit.CountAsync(indicator));
     }
 }
+
+/// <summary>GET /api/v1/data-values/template: the month's expected reports as a workbook that pushes back unedited once filled in.</summary>
+public sealed class WorkbookTemplateTests(RectifyApp app) : IClassFixture<RectifyApp>
+{
+    readonly ImportKit _kit = new(app);
+
+    [Fact]
+    public async Task The_filled_template_pushes_back_unedited()
+    {
+        await _kit.Seed.UnitsAsync();
+        var indicator = Seed.Unique("TPL");
+        using (var created = await _kit.Client.PostJsonAsync("/api/v1/indicators", new
+        {
+            code = indicator, name = "低保对象人数", measureUnit = "人", valueType = "count", frequency = "monthly", regionAggregation = "sum",
+            timeAggregation = "stock", direction = "higher_is_better", reportingDay = 10, reporters = new[] { "460100", "460105" },
+        })) await created.ShouldBeAsync(HttpStatusCode.Created);
+
+        using var response = await _kit.Client.GetAsync($"/api/v1/data-values/template?indicators={indicator}&period=2025-09",
+            TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(WorkbookKit.MediaType, response.Content.Headers.ContentType?.MediaType);
+        var template = await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+
+        var sheet = WorkbookKit.Read(template);
+        Assert.Equal(["指标代码", "单位代码", "期间", "数值", "备注", "指标名称", "计量单位", "单位名称", "报送截止日期"],
+            sheet[0].Values.Select(v => (string)v!).ToArray());
+        Assert.Equal([("460100", "2025-09", "低保对象人数", "人"), ("460105", "2025-09", "低保对象人数", "人")],
+            sheet.Skip(1).Select(r => ((string)r["B"]!, (string)r["C"]!, (string)r["F"]!, (string)r["G"]!)).ToArray());
+        Assert.Equal(new DateTime(2025, 10, 10), sheet[1]["I"]);
+        Assert.Contains("dataValidation", System.Text.Encoding.UTF8.GetString(Unzip(template, "xl/worksheets/sheet1.xml")));
+
+        // The clerk types the two values into column D and saves: the same workbook with numbers in D2 and D3.
+        var filled = await WorkbookKit.BuildAsync(("2025-09", _ => sheet.Select((r, i) => WorkbookKit.Row(
+            [.. r.Values.Select((v, c) => c == 3 && i > 0 ? (object)(i * 1000m) : v is DateTime d ? d.ToString("yyyy-MM-dd") : v)]))));
+        var summary = await ImportKit.AppliedAsync(await _kit.PushBytesAsync(filled, WorkbookKit.MediaType));
+        ImportKit.Counts(summary, received: 2, inserted: 2);
+        Assert.Equal([1000m, 2000m], (await _kit.ValuesAsync(indicator)).Select(v => v.Value).ToArray());
+
+        // Pushed exactly as downloaded (no value filled in): every row is named as missing its value.
+        var empty = await ImportKit.RefusedAsync(await _kit.PushBytesAsync(template, WorkbookKit.MediaType, "dryRun=false"));
+        Assert.Equal([(2, "value"), (3, "value")], ImportKit.Errors(empty));
+    }
+
+    static byte[] Unzip(byte[] zip, string part)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip));
+        using var stream = archive.GetEntry(part)!.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}

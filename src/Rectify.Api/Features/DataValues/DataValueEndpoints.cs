@@ -35,6 +35,20 @@ public static class DataValueEndpoints
             .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
             .ProducesValidationProblem();
 
+        group.MapGet("/template", Template).RequireScope(Scopes.Read)
+            .WithName("GetDataValueTemplate")
+            .WithSummary("A workbook to fill in for the monthly push")
+            .WithDescription("""
+                An xlsx with one row per expected report of the month (each indicator × each unit that reports it, as the completeness view
+                counts them), for the indicators named (default: every monthly one) and the units under unit (default: those the caller reads).
+                Columns A–E are the push's (指标代码,单位代码,期间,数值,备注; the value empty, checked as a number); to the right the indicator's
+                name and unit of measure, the unit's name and the reporting deadline. Fill in the values and push the workbook back unedited.
+                """)
+            .Produces<string>(StatusCodes.Status200OK, XlsxExport.MediaType)
+            .WithXlsxResponse("The template workbook, one sheet named after the month, the header row frozen.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
         group.MapGet("/deletions", Deletions).RequireScope(Scopes.Read)
             .WithName("ListDataValueDeletions")
             .WithSummary("List deleted values")
@@ -112,6 +126,9 @@ public static class DataValueEndpoints
     }
 
     static IResult Export([AsParameters] DataValueListQuery query, DataValueUseCases values, CancellationToken ct) => values.Export(query, ct);
+
+    static Task<IResult> Template([AsParameters] TemplateQuery query, ImportTemplate template, CancellationToken ct)
+        => template.BuildAsync(query, ct);
 
     static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueUseCases values,
         CancellationToken ct)

@@ -51,6 +51,15 @@ public static class CsvDocumentation
             return Task.CompletedTask;
         });
 
+    /// <summary>A 200 that is an xlsx workbook, described as binary.</summary>
+    public static RouteHandlerBuilder WithXlsxResponse(this RouteHandlerBuilder builder, string description)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content?.TryGetValue(XlsxMediaType, out var xlsx) == true)
+                xlsx.Schema = Binary(description);
+            return Task.CompletedTask;
+        });
+
     static OpenApiSchema Binary(string description) => new() { Type = JsonSchemaType.String, Format = "binary", Description = description };
 
     static OpenApiParameter Choice(string name, string description, params string[] values) => new()
