@@ -109,6 +109,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await OkAsync(client, $"/api/v1/issues/{demoIssue}/warnings");
         await OkAsync(client, $"/api/v1/measures/{measures["items"]![0]!["id"]!.GetValue<long>()}/warnings");
         await TextAsync(client, $"/api/v1/data-values/export?indicator={indicator}", "text/csv");
+        await TextAsync(client, "/api/v1/data-values/template?period=2025-05", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         await OkAsync(client, "/api/v1/journal?limit=20");
 
         // A round of one's own, from the examples: create, read, update.
