@@ -187,7 +187,11 @@ public sealed class ExportResult<T>(string fileName, IReadOnlyList<CsvColumn<T>>
         http.Response.Headers.ContentDisposition = disposition.ToString();
         var body = http.Response.Body;
         if (xlsx) await XlsxExport.WriteAsync(body, columns, rows, chinese, ct);
-        else await CsvExport.WriteAsync(body, chinese ? columns.Select(c => c with { Name = ExportHeaders.Chinese(c.Name) }).ToArray() : columns, rows, ct);
+        else
+        {
+            var named = chinese ? columns.Select(c => c with { Name = ExportHeaders.Chinese(c.Name) }).ToArray() : columns;
+            await CsvExport.WriteAsync(body, named, rows, ct);
+        }
     }
 }
 

@@ -32,7 +32,8 @@ static class ImportProblems
 
 /// <summary>A push as the endpoint read it from the request: the body's format and the options of the query string.</summary>
 /// <param name="Sheet">xlsx: the sheet to read (null: the first).</param>
-public sealed record ImportCommand(ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason, string? Sheet = null);
+public sealed record ImportCommand(
+    ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason, string? Sheet = null);
 
 /// <summary>What became of a push; the endpoint answers it.</summary>
 public abstract record ImportResult

@@ -83,7 +83,8 @@ static class ImportWorkbook
         file.Position = 0;
         var read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         if (head[..read].SequenceEqual(OleSignature))
-            throw ImportReaders.Unreadable("The file is an OLE compound document: an encrypted workbook or an old .xls. Save it as an xlsx without a password.");
+            throw ImportReaders.Unreadable(
+                "The file is an OLE compound document: an encrypted workbook or an old .xls. Save it as an xlsx without a password.");
         if (!head[..read].StartsWith(ZipSignature))
             throw ImportReaders.Unreadable("The body is not an xlsx workbook (an xlsx is a zip file).");
 
@@ -113,9 +114,10 @@ static class ImportWorkbook
         foreach (var part in zip.Entries)
         {
             total += part.Length;
-            if (part.Length > RatioFloor && part.Length > part.CompressedLength * MaxRatio || total > maxExpandedBytes)
+            var (packed, expanded) = (part.CompressedLength, part.Length);
+            if (expanded > RatioFloor && expanded > packed * MaxRatio || total > maxExpandedBytes)
                 throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "The request body is too large",
-                    $"The workbook expands to more than its size allows (a part of {part.CompressedLength} bytes expands to {part.Length}): it is not read.");
+                    $"The workbook expands to more than its size allows (a part of {packed} bytes expands to {expanded}): it is not read.");
         }
     }
 
