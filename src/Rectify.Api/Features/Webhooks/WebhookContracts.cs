@@ -17,8 +17,14 @@ public static class WebhookEvents
     /// <summary>A measure or an issue entered a new warning level (data: the recorded level change).</summary>
     public const string WarningLevelChanged = "warning.level-changed";
 
+    /// <summary>A new version of an evidence file was uploaded (data: evidenceFile, its metadata without the bytes).</summary>
+    public const string EvidenceFileUploaded = "measure.evidence-file-uploaded";
+
     public static readonly string[] All =
-        [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged, WarningLevelChanged];
+    [
+        IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged, WarningLevelChanged,
+        EvidenceFileUploaded,
+    ];
 }
 
 public sealed record CreateSubscriptionRequest
@@ -28,7 +34,7 @@ public sealed record CreateSubscriptionRequest
     public required string Url { get; init; }
 
     [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed, "
-        + "warning.level-changed.")]
+        + "warning.level-changed, measure.evidence-file-uploaded.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 

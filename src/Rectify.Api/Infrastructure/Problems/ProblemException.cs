@@ -58,6 +58,10 @@ public static class ProblemTypes
     public const string SeparationOfDuties = Prefix + "separation-of-duties";
     /// <summary>An update that would move a due date: due dates move only through POST …/deadline, with a reason.</summary>
     public const string DeadlineChangeRequired = Prefix + "deadline-change-required";
+    /// <summary>An uploaded file whose bytes are not of the type it was declared as.</summary>
+    public const string FileContentMismatch = Prefix + "file-content-mismatch";
+    /// <summary>A Range that lies outside the file (416; Content-Range names the file's size).</summary>
+    public const string RangeNotSatisfiable = Prefix + "range-not-satisfiable";
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
@@ -89,6 +93,8 @@ public static class ProblemTypes
         Unauthorized => "Authentication required",
         Forbidden => "Not allowed",
         SeparationOfDuties => "A client cannot decide on its own request",
+        FileContentMismatch => "The file's bytes do not match its declared type",
+        RangeNotSatisfiable => "The range lies outside the file",
         CursorExpired => "Cursor too old",
         TooManyRequests => "Too many requests",
         RequestTimeout => "The request arrived too slowly",
@@ -110,6 +116,7 @@ public static class ProblemTypes
         412 => PreconditionFailed,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
+        416 => RangeNotSatisfiable,
         422 => Validation,
         428 => PreconditionRequired,
         429 => TooManyRequests,
