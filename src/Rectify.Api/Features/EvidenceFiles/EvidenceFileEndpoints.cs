@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.OpenApi;
+using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.EvidenceFiles;
 
@@ -115,8 +116,35 @@ public static class EvidenceFileEndpoints
         var (found, content) = await files.OpenAsync(id, evidenceId, version, ct);
         http.Response.Headers.ContentDisposition = FileNames.Attachment(found.FileName);
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.Stream(content, found.ContentType, fileDownloadName: null, lastModified: new DateTimeOffset(found.UploadedAt, TimeSpan.Zero),
-            entityTag: new EntityTagHeaderValue($"\"{found.Sha256}\""), enableRangeProcessing: true);
+        var file = TypedResults.Stream(content, found.ContentType, fileDownloadName: null,
+            lastModified: new DateTimeOffset(found.UploadedAt, TimeSpan.Zero), entityTag: new EntityTagHeaderValue($"\"{found.Sha256}\""),
+            enableRangeProcessing: true);
+        return new FileAnswer(file);
+    }
+
+    /// <summary>
+    /// The file result, whose 416 (a range outside the file) is an empty answer typed as the file: made a problem here,
+    /// keeping the Content-Range that names the file's size.
+    /// </summary>
+    sealed class FileAnswer(IResult file) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            await file.ExecuteAsync(http);
+            if (http.Response.StatusCode != StatusCodes.Status416RangeNotSatisfiable || http.Response.HasStarted) return;
+            http.Response.ContentType = null;
+            http.Response.Headers.ContentDisposition = default;
+            http.Response.Headers.ContentLength = null;
+            await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status416RangeNotSatisfiable, Type = ProblemTypes.RangeNotSatisfiable,
+                    Detail = "The range asked for lies outside the file: Content-Range gives its size.",
+                },
+            });
+        }
     }
 
     static async Task<Ok<IReadOnlyList<FileVersionResponse>>> ListVersions(long id, long evidenceId, EvidenceFileUseCases files, CancellationToken ct)
