@@ -134,6 +134,8 @@ public static class EvidenceFileEndpoints
             if (http.Response.StatusCode != StatusCodes.Status416RangeNotSatisfiable || http.Response.HasStarted) return;
             http.Response.ContentType = null;
             http.Response.Headers.ContentDisposition = default;
+            http.Response.Headers.ETag = default;
+            http.Response.Headers.LastModified = default;
             http.Response.Headers.ContentLength = null;
             await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
@@ -187,10 +189,14 @@ public static class EvidenceFileEndpoints
                 answer.Headers["Accept-Ranges"] = ResponseHeader("bytes.");
                 answer.Headers["Last-Modified"] = ResponseHeader("When the version was uploaded.");
             }
+            if (status is "200" or "206" && answer.Content?.TryGetValue(FileKinds.Pdf.MediaType, out var pdf) == true) pdf.Example = PdfExample;
             if (status == "206") answer.Headers["Content-Range"] = ResponseHeader("bytes first-last/size of the range sent.");
             if (status == "416") answer.Headers["Content-Range"] = ResponseHeader("bytes */size: the file's size.");
         }
     }
+
+    /// <summary>What a PDF's bytes begin with, as the example of a binary body.</summary>
+    static System.Text.Json.Nodes.JsonNode PdfExample => System.Text.Json.Nodes.JsonValue.Create("%PDF-1.7 … %%EOF");
 
     static OpenApiParameter Header(string name, string description) => new()
     {
@@ -209,6 +215,7 @@ public static class EvidenceFileEndpoints
         var content = new Dictionary<string, OpenApiMediaType>();
         foreach (var media in MediaTypes.Append(FileKinds.Unspecified))
             content[media] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } };
+        content[FileKinds.Pdf.MediaType].Example = PdfExample;
         content["multipart/form-data"] = new OpenApiMediaType
         {
             Schema = new OpenApiSchema
