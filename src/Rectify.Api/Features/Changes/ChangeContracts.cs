@@ -24,7 +24,7 @@ public enum ChangeEntity
     Client,
     /// <summary>A move of an issue's or a measure's due date (key: id, issueId or measureId).</summary>
     [JsonStringEnumMemberName("deadline-change")] DeadlineChange,
-    /// <summary>A version of an evidence file, uploaded or decided (key: id, evidenceId, measureId, version; metadata only, never the bytes).</summary>
+    /// <summary>A version of an evidence file, uploaded or decided (key: id, evidenceId, measureId, version; metadata only).</summary>
     [JsonStringEnumMemberName("evidence-file")] EvidenceFile,
 }
 

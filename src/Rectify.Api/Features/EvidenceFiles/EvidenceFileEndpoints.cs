@@ -23,14 +23,14 @@ public static class EvidenceFileEndpoints
             .WithName("UploadEvidenceFile")
             .WithSummary("Upload the file of an evidence entry (佐证材料)")
             .WithDescription("""
-                Stores the body as the next version of the entry's file (1, 2, …; old versions stay readable). Send the file as the raw body with its
-                Content-Type (application/pdf, image/png, image/jpeg, DOCX, XLSX, application/ofd, or application/octet-stream to let the bytes decide)
-                and its name in Content-Disposition (filename*=UTF-8''… for Chinese names) or the fileName query parameter; or, from a browser, as
-                multipart/form-data with one file part. The bytes are checked: a type outside the list, or bytes of none of its kinds, is a 415; bytes of
-                another kind than declared a 422 (file-content-mismatch). At most Rectify:EvidenceFiles:MaxBytes (20 MiB by default): a larger body is
-                a 413, refused from its Content-Length before it is read. The answer carries the SHA-256, size and sanitised name; the journal records
-                them (never the content), the change feed an evidence-file entry and subscribers the event measure.evidence-file-uploaded. Write scope,
-                for measures of the client's units (403); refused (409) under a closed issue.
+                Stores the body as the next version of the entry's file (1, 2, …; old versions stay readable). Send the file as the raw body with
+                its Content-Type (application/pdf, image/png, image/jpeg, DOCX, XLSX, application/ofd, or application/octet-stream to let the bytes
+                decide) and its name in Content-Disposition (filename*=UTF-8''… for Chinese names) or the fileName query parameter; or, from a
+                browser, as multipart/form-data with one file part. The bytes are checked: a type outside the list, or bytes of none of its kinds,
+                is a 415; bytes of another kind than declared a 422 (file-content-mismatch). At most Rectify:EvidenceFiles:MaxBytes (20 MiB by
+                default): a larger body is a 413, refused from its Content-Length before it is read. The answer carries the SHA-256, size and
+                sanitised name; the journal records them (never the content), the change feed an evidence-file entry and subscribers the event
+                measure.evidence-file-uploaded. Write scope, for measures of the client's units (403); refused (409) under a closed issue.
                 """)
             .WithLocation("The version created.")
             .Produces<FileVersionResponse>(StatusCodes.Status201Created)
@@ -56,7 +56,8 @@ public static class EvidenceFileEndpoints
         group.MapGet(FilePath + "/versions", ListVersions).RequireScope(Scopes.Read)
             .WithName("ListEvidenceFileVersions")
             .WithSummary("List the versions of an evidence file")
-            .WithDescription("Every uploaded version, oldest first: number, SHA-256, size, name, type, review status, who uploaded it and when. Empty before the first upload.")
+            .WithDescription("Every uploaded version, oldest first: number, SHA-256, size, name, type, review status, who uploaded it and when. "
+                + "Empty before the first upload.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.Version with { Version = 1, Status = "rejected" }, Examples.Version });
 
@@ -69,9 +70,10 @@ public static class EvidenceFileEndpoints
             .WithName("DecideEvidenceFileVersion")
             .WithSummary("Accept or reject a version of an evidence file")
             .WithDescription("""
-                A reviewer's verdict on one version (submitted → accepted or rejected), with a comment; the version's SHA-256 is recorded as the hash
-                judged (send sha256 to have a 409 if the bytes you looked at are not this version's). Review scope; not by the client that uploaded the
-                version (403, separation-of-duties); once per version (409: a new upload is judged as a new version). Journaled with before and after.
+                A reviewer's verdict on one version (submitted → accepted or rejected), with a comment; the version's SHA-256 is recorded as the
+                hash judged (send sha256 to have a 409 if the bytes you looked at are not this version's). Review scope; not by the client that
+                uploaded the version (403, separation-of-duties); once per version (409: a new upload is judged as a new version). Journaled with
+                before and after.
                 """)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -87,9 +89,9 @@ public static class EvidenceFileEndpoints
     }
 
     const string DownloadText = """
-        Streamed with its media type, Content-Disposition: attachment with the file name (filename="ASCII fallback"; filename*=UTF-8''… per
-        RFC 6266/5987), ETag the SHA-256 in quotes (If-None-Match answers 304) and Accept-Ranges: bytes: one Range (e.g. bytes=0-1023) answers 206
-        with Content-Range, honouring If-Range; a range outside the file is a 416 problem. Read scope; 404 when there is no such file or version.
+        Streamed with its media type, Content-Disposition: attachment with the file name (filename="ASCII fallback"; filename*=UTF-8''… per RFC
+        6266/5987), ETag the SHA-256 in quotes (If-None-Match answers 304) and Accept-Ranges: bytes: one Range (e.g. bytes=0-1023) answers 206 with
+        Content-Range, honouring If-Range; a range outside the file is a 416 problem. Read scope; 404 when there is no such file or version.
         """;
 
     static async Task<Created<FileVersionResponse>> Upload(long id, long evidenceId, [FromQuery] string? fileName, EvidenceFileUseCases files,
@@ -111,7 +113,8 @@ public static class EvidenceFileEndpoints
     /// The framework's file result does the HTTP of it (If-None-Match, If-Range, Range, 206/304/416); the stream reads the
     /// database in slices as the answer is written, so neither the file nor a range of it is ever held whole.
     /// </summary>
-    static async Task<IResult> DownloadAsync(EvidenceFileUseCases files, HttpContext http, long id, long evidenceId, int? version, CancellationToken ct)
+    static async Task<IResult> DownloadAsync(EvidenceFileUseCases files, HttpContext http, long id, long evidenceId, int? version,
+        CancellationToken ct)
     {
         var (found, content) = await files.OpenAsync(id, evidenceId, version, ct);
         http.Response.Headers.ContentDisposition = FileNames.Attachment(found.FileName);
@@ -177,7 +180,8 @@ public static class EvidenceFileEndpoints
         operation.Parameters ??= [];
         operation.Parameters.Add(Header("Range", "One byte range, e.g. bytes=0-1023 or bytes=-500 (the last 500 bytes): answered with 206."));
         operation.Parameters.Add(Header("If-None-Match", "The ETag you hold: 304 when the file is still that one."));
-        operation.Parameters.Add(Header("If-Range", "With Range: the ETag you hold; when the file is another one now, the whole file is sent (200)."));
+        operation.Parameters.Add(Header("If-Range",
+            "With Range: the ETag you hold; when the file is another one now, the whole file is sent (200)."));
         foreach (var (status, response) in operation.Responses ?? [])
         {
             if (response is not OpenApiResponse answer) continue;

@@ -23,7 +23,8 @@ public sealed class EvidenceFileRepository(Db db)
     /// (header, one tuple of the row id and the bytes copied from the spool, trailer) so that the file goes from disk to
     /// the socket in 64 KiB pieces: no value of the file's size is ever built in memory.
     /// </summary>
-    public async Task<FileVersionResponse> InsertAsync(Tx tx, EvidenceOwner owner, EvidenceUpload upload, string by, DateTime now, CancellationToken ct)
+    public async Task<FileVersionResponse> InsertAsync(Tx tx, EvidenceOwner owner, EvidenceUpload upload, string by, DateTime now,
+        CancellationToken ct)
     {
         var version = await tx.QuerySingleAsync<FileVersionResponse>(InsertSql, new
         {
@@ -46,8 +47,7 @@ public sealed class EvidenceFileRepository(Db db)
     }
 
     /// <summary>PGCOPY signature, flags 0, header extension length 0.</summary>
-    static readonly byte[] CopyHeader = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0,
-        0, 0, 0, 0, 0, 0, 0, 0];
+    static readonly byte[] CopyHeader = [.. "PGCOPY\n"u8, 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
     static readonly byte[] CopyTrailer = [0xFF, 0xFF];
 

@@ -34,7 +34,8 @@ public sealed class EvidenceFileUseCases(Db db, EvidenceFileRepository files, Jo
     public async Task<(FileVersionResponse Version, Stream Content)> OpenAsync(long measureId, long evidenceId, int? version, CancellationToken ct)
     {
         var found = await files.FindAsync(measureId, evidenceId, version, caller.ReadableUnits, ct)
-            ?? throw (version is null ? Refuse.NotFound("file of evidence", evidenceId) : Refuse.NotFound($"version of the file of evidence {evidenceId}", version));
+            ?? throw (version is null ? Refuse.NotFound("file of evidence", evidenceId)
+                : Refuse.NotFound($"version of the file of evidence {evidenceId}", version));
         return (found, files.Open(found.Id, found.Size));
     }
 
@@ -47,7 +48,8 @@ public sealed class EvidenceFileUseCases(Db db, EvidenceFileRepository files, Jo
                 ?? throw Refuse.NotFound($"version of the file of evidence {evidenceId}", version);
             if (before.UploadedBy == caller.Name)
                 throw new Refusal(RefusalKind.Forbidden, ProblemTypes.SeparationOfDuties, ProblemTypes.Title(ProblemTypes.SeparationOfDuties)!,
-                    new Text("Version {0} was uploaded by this client ({1}): another client with the review scope decides on it.", version, caller.Name));
+                    new Text("Version {0} was uploaded by this client ({1}): another client with the review scope decides on it.",
+                        version, caller.Name));
             if (before.Status != "submitted")
                 throw Refuse.Conflict(new Text("Version {0} was already {1} by {2}: upload a new version to have it judged again.",
                     version, before.Status, before.DecidedBy ?? ""));

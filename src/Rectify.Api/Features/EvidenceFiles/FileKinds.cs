@@ -39,7 +39,7 @@ public static class FileKinds
     public static bool IsUnspecified(string? mediaType)
         => string.Equals(mediaType?.Split(';')[0].Trim(), Unspecified, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The kind of the file in <paramref name="file"/> (seekable, positioned anywhere), or null when it is none of the allowed ones.</summary>
+    /// <summary>The kind of the file in <paramref name="file"/> (seekable, positioned anywhere), or null when none of the allowed ones.</summary>
     public static FileKind? Detect(ReadOnlySpan<byte> header, Stream file)
     {
         if (header.StartsWith("%PDF-"u8)) return Pdf;

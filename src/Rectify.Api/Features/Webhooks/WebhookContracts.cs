@@ -33,8 +33,8 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed, "
-        + "warning.level-changed, measure.evidence-file-uploaded.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, "
+        + "deadline.changed, warning.level-changed, measure.evidence-file-uploaded.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 
