@@ -118,7 +118,8 @@ public sealed class EvidenceFileMemoryTests(TestCluster cluster, ITestOutputHelp
         {
             issueId = issue["id"]!.GetValue<long>(), code = "1.1", title = "整治殡葬乱象", ownerUnit = "HNMZT.SHSW", dueDate = "2026-12-31",
         }))["id"]!.GetValue<long>();
-        var evidenceId = (await CreatedAsync(client, $"/api/v1/measures/{measureId}/evidence", new { title = "海南省公墓管理办法" }))["id"]!.GetValue<long>();
+        var evidence = await CreatedAsync(client, $"/api/v1/measures/{measureId}/evidence", new { title = "海南省公墓管理办法" });
+        var evidenceId = evidence["id"]!.GetValue<long>();
         return EvidenceFileKit.FilePath(measureId, evidenceId);
     }
 
