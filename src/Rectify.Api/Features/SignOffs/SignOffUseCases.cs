@@ -32,7 +32,7 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
     public async Task<(SignOffResponse SignOff, int Version)> SubmitAsync(Tx tx, long issueId, SubmitSignOffRequest request, int? expectedVersion,
         CancellationToken ct)
     {
-        var (signOff, issue) = await SubmitCoreAsync(tx, issueId, request.Summary, request.Evidence ?? [], expectedVersion, ct);
+        var (signOff, issue) = await SubmitCoreAsync(tx, issueId, request.Summary, request.Summary, request.Evidence ?? [], expectedVersion, ct);
         return (signOff, issue.Version);
     }
 
@@ -40,12 +40,12 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
     public Task<(IssueResponse Issue, int Version)> RequestReviewAsync(long issueId, string? note, int? expectedVersion, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
-            var (_, issue) = await SubmitCoreAsync(tx, issueId, string.IsNullOrWhiteSpace(note) ? "申请销号" : note, [], expectedVersion, token);
+            var (_, issue) = await SubmitCoreAsync(tx, issueId, string.IsNullOrWhiteSpace(note) ? "申请销号" : note, note, [], expectedVersion, token);
             return (issue.ToResponse(), issue.Version);
         }, ct);
 
-    async Task<(SignOffResponse SignOff, IssueRow Issue)> SubmitCoreAsync(Tx tx, long issueId, string summary, IReadOnlyList<SignOffEvidence> evidence,
-        int? expectedVersion, CancellationToken ct)
+    async Task<(SignOffResponse SignOff, IssueRow Issue)> SubmitCoreAsync(Tx tx, long issueId, string summary, string? note,
+        IReadOnlyList<SignOffEvidence> evidence, int? expectedVersion, CancellationToken ct)
     {
         var before = await LockIssueAsync(tx, issueId, expectedVersion, ct);
         IssueStates.EnsureAllowed(before.StateValue, IssueState.PendingReview, byAction: true);
@@ -58,7 +58,7 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
 
         var submitted = (await signOffs.SubmitAsync(tx, issueId, summary, JsonSerializer.Serialize(evidence, Json), caller.Name, clock.UtcNow, ct))
             .ToResponse();
-        var after = await issues.RequestReviewAsync(tx, issueId, summary, caller.Name, Day, clock.UtcNow, ct);
+        var after = await issues.RequestReviewAsync(tx, issueId, note, caller.Name, Day, clock.UtcNow, ct);
         await journal.RecordAsync(tx, "issue", issueId, "sign-off-submitted", before.ToResponse(), new SignOffJournal(after.ToResponse(), submitted), ct);
         return (submitted, after);
     }
@@ -71,6 +71,7 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
         CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
+            EnsureReviewer();
             var before = await LockIssueAsync(tx, issueId, expectedVersion, token);
             var signOff = await signOffs.LockAsync(tx, issueId, signOffId, token) ?? throw Refuse.NotFound("sign-off", signOffId);
             EnsureNotOwn(signOff.SubmittedBy, $"Client '{caller.Name}' submitted sign-off {signOffId}; another client with the scope '{Scopes.Review}' decides on it.");
@@ -102,6 +103,7 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
     public Task<(IssueResponse Issue, int Version)> ReopenAsync(long issueId, ReopenIssueRequest request, int? expectedVersion, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
+            EnsureReviewer();
             var before = await LockIssueAsync(tx, issueId, expectedVersion, token, frozenToo: true);
             if (before.StateValue != IssueState.Closed)
                 throw Refuse.Conflict($"Issue {issueId} is {before.State}, not closed: only a signed-off issue is reopened.");
@@ -119,6 +121,7 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
         int? expectedVersion, CancellationToken ct)
         => db.WriteAsync(async (tx, token) =>
         {
+            EnsureReviewer();
             var measure = Versions.Expect(await measures.LockAsync(tx, measureId, Day, token), expectedVersion, "measure", measureId);
             await UnitScope.EnsureMayWriteAsync(tx, caller, measure.OwnerUnitCode, $"Measure {measureId}", token);
             measure.EnsureIssueOpen();
@@ -130,6 +133,13 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
             await journal.RecordAsync(tx, "measure", measureId, "evidence-decided", null, decided, token);
             return (decided, measure.Version + 1);
         }, ct);
+
+    /// <summary>The review's decisions need the scope review (the endpoints require it; work outside a request is checked here).</summary>
+    void EnsureReviewer()
+    {
+        if (!caller.Holds(Scopes.Review))
+            throw Refuse.Forbidden($"Deciding is the review's: this caller lacks the scope '{Scopes.Review}' that it needs.");
+    }
 
     /// <summary>Locks the issue, checks its version and that the caller's units lead it, and (unless reopening) that it is not frozen.</summary>
     async Task<IssueRow> LockIssueAsync(Tx tx, long id, int? expectedVersion, CancellationToken ct, bool frozenToo = false)
