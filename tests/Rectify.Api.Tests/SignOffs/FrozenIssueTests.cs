@@ -32,8 +32,10 @@ public sealed class FrozenIssueTests(RectifyApp app) : IClassFixture<RectifyApp>
     public async Task An_evidence_decision_shows_on_the_entry_is_journaled_and_announced_but_not_by_its_submitter()
     {
         var (_, measure, evidence) = await _kit.ReadyAsync();
+        using (var writer = await _kit.DecideEvidenceAsync(measure, evidence, by: await _kit.WriterAsync()))
+            await writer.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden"); // no review scope
         using (var own = await _kit.DecideEvidenceAsync(measure, evidence, by: Issues.Client))
-            await own.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden"); // no review scope
+            await own.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "separation-of-duties");
         var name = Seed.Unique("doer-reviewer");
         var both = app.ClientWith(await app.CreateClientAsync(name, [Scopes.Read, Scopes.Write, Scopes.Review]));
         var ownEntry = await _kit.EvidenceAsync(measure, both);
@@ -107,7 +109,7 @@ public sealed class FrozenIssueTests(RectifyApp app) : IClassFixture<RectifyApp>
     {
         var (issue, measure, _) = await ClosedAsync(IssueKit.Iso(Issues.Today.AddDays(90)));
         var reviewer = await Issues.ReviewerAsync();
-        using (var writer = await Issues.Client.PostJsonAsync($"/api/v1/issues/{issue}/reopen", new { reason = "问题反弹" }))
+        using (var writer = await (await _kit.WriterAsync()).PostJsonAsync($"/api/v1/issues/{issue}/reopen", new { reason = "问题反弹" }))
             await writer.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         using (var noReason = await reviewer.PostJsonAsync($"/api/v1/issues/{issue}/reopen", new { reason = "" }))
             await noReason.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");

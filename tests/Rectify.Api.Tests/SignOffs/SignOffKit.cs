@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Rectify.Api.Tests.Access;
 using Rectify.Api.Tests.Infrastructure;
 using Rectify.Api.Tests.Issues;
 
@@ -30,7 +31,7 @@ public sealed class SignOffKit(RectifyApp app)
     public async Task<long> EvidenceAsync(long measure, HttpClient? by = null)
     {
         using var added = await (by ?? Client).PostJsonAsync($"/api/v1/measures/{measure}/evidence",
-            new { title = "海南省公墓管理办法", documentNumber = "琼民发〔2025〕12号", issuedOn = "2025-04-30" });
+            new { title = Seed.Unique("海南省公墓管理办法"), documentNumber = "琼民发〔2025〕12号", issuedOn = "2025-04-30" });
         return IssueKit.Id(await added.ShouldBeAsync(HttpStatusCode.Created));
     }
 
@@ -45,6 +46,9 @@ public sealed class SignOffKit(RectifyApp app)
         using var submitted = await Issues.SubmitAsync(issue, evidence);
         return await submitted.ShouldBeAsync(HttpStatusCode.Created);
     }
+
+    /// <summary>A client with the scopes read and write only: it does the work, it does not review.</summary>
+    public async Task<HttpClient> WriterAsync() => app.ClientWith(await app.CreateClientAsync(Seed.Unique("writer"), ["read", "write"]));
 
     public Task<long> CountAsync(string sql, object args) => app.ScalarAsync<long>(sql, args);
 

@@ -75,7 +75,7 @@ public sealed class SignOffReviewTests(RectifyApp app) : IClassFixture<RectifyAp
             var problem = await own.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "separation-of-duties");
             Assert.Contains(name, Text(problem["detail"]));
         }
-        using (var writer = await Issues.DecideAsync(issue, "accept", reviewer: Issues.Client))
+        using (var writer = await Issues.DecideAsync(issue, "accept", reviewer: await _kit.WriterAsync()))
             await writer.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         Assert.Equal("pending_review", IssueKit.State((await Issues.ReadAsync(issue)).Issue));
 
