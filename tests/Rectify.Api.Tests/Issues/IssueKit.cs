@@ -110,6 +110,18 @@ public sealed class IssueKit(RectifyApp app)
         return evidence;
     }
 
+    /// <summary>Accepts the latest submission once each done measure of the issue has an accepted evidence entry (one added if needed).</summary>
+    async Task<HttpResponseMessage> ProvenCloseAsync(long id)
+    {
+        var (issue, _) = await ReadAsync(id);
+        foreach (var measure in issue["measures"]!.AsArray().Where(m => State(m!) == "done"))
+        {
+            var read = await _client.GetJsonAsync($"/api/v1/measures/{Id(measure!)}");
+            if (!read["evidence"]!.AsArray().Any(e => e!["status"]!.GetValue<string>() == "accepted")) await AcceptedEvidenceAsync(Id(measure!));
+        }
+        return await CloseAsync(id);
+    }
+
     /// <summary>
     /// Moves an issue one step (through PUT, a submission, or the review's decision out of pending_review: accept to
     /// closed, request_changes back to in_progress) and asserts it worked.
@@ -120,7 +132,7 @@ public sealed class IssueKit(RectifyApp app)
         using var response = state switch
         {
             "pending_review" => await ReviewAsync(id),
-            "closed" => await CloseAsync(id),
+            "closed" => await ProvenCloseAsync(id),
             "in_progress" when from == "pending_review" => await DecideAsync(id, "request_changes", "佐证材料不全，请补充。"),
             _ => await PutStateAsync(id, state),
         };
