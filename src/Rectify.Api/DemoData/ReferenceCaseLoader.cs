@@ -210,7 +210,8 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
     // The report names no issue as signed off (已销号), so no submission is accepted here. Only on a first load.
     const string ReviewSql = """
         UPDATE measure_evidence e
-        SET status = 'accepted', decided_by = @reviewer, decided_at = @now, decision_comment = '据2025年11月整改进展情况通报，该项措施已完成，佐证属实。'
+        SET status = 'accepted', decided_by = @reviewer, decided_at = @now,
+            decision_comment = '据2025年11月整改进展情况通报，该项措施已完成，佐证属实。'
         FROM measures m JOIN issues i ON i.id = m.issue_id JOIN rounds r ON r.id = i.round_id
         WHERE e.measure_id = m.id AND r.code = @round AND m.state = 'done' AND e.status = 'submitted' AND e.recorded_by = @actor;
 

@@ -108,7 +108,8 @@ public sealed record CreateIssueRequest : IssueFields
 
 public sealed record UpdateIssueRequest : IssueFields
 {
-    [Description("New state: open, in_progress or long_term here; pending_review through POST …/sign-offs, and out of it through the submission's decision.")]
+    [Description("New state: open, in_progress or long_term here; pending_review through POST …/sign-offs, and out of it through the "
+        + "submission's decision.")]
     public required IssueState State { get; init; }
 }
 

@@ -53,7 +53,11 @@ public static class IssueEndpoints
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
-            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones; moves into and out of pending_review are the sign-off's (POST …/sign-offs and its decision). A closed issue is frozen: 409, type issue-closed, until POST …/reopen. A client limited to units changes only issues its units lead (owning a measure is not enough) and moves the lead only between its units (403 naming the unit).")
+            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move "
+                + "the state machine does not allow is a 409 naming the allowed ones; moves into and out of pending_review are the sign-off's "
+                + "(POST …/sign-offs and its decision). A closed issue is frozen: 409, type issue-closed, until POST …/reopen. A client limited "
+                + "to units changes only issues its units lead (owning a measure is not enough) and moves the lead only between its units (403 "
+                + "naming the unit).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
@@ -62,7 +66,8 @@ public static class IssueEndpoints
             .WithSummary("Request sign-off without evidence (申请销号)")
             .WithDescription("A sign-off submission (as POST …/sign-offs) whose summary is the note and which names no evidence, answered with the "
                 + "issue: moves an in_progress or long_term issue to pending_review and records who asked (this client) and when. Prefer POST "
-                + "…/sign-offs, which names the evidence. Another client, with the scope review, decides (POST …/sign-offs/{signOffId}/decision). "
+                + "…/sign-offs, which names the evidence. Another client, with the scope review, decides "
+                + "(POST …/sign-offs/{signOffId}/decision). "
                 + "A client limited to units asks only for issues its units lead. The body (a note) is optional. If-Match is optional; when sent "
                 + "it must match.")
             .ProducesActionProblems()
@@ -118,7 +123,8 @@ public static class IssueEndpoints
     static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueUseCases issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.UpdateAsync(id, request, ETags.RequiredVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, SignOffs.SignOffUseCases signOffs, HttpContext http, CancellationToken ct)
+    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, SignOffs.SignOffUseCases signOffs, HttpContext http,
+        CancellationToken ct)
         => Answer(http, signOffs.RequestReviewAsync(id, request?.Note, ETags.OptionalVersion(http), ct));
 
     static IResult Close(long id) => throw IssueUseCases.SignOffRequired(id);

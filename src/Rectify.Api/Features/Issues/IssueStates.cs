@@ -36,7 +36,8 @@ public static class IssueStates
         if (allowed.Contains(to) && (byAction || !onlyByAction)) return;
 
         var hint = !byAction && onlyByAction && allowed.Contains(to)
-            ? $" Use POST /api/v1/issues/{{id}}/{(to == IssueState.PendingReview ? "sign-offs" : "sign-offs/{signOffId}/decision")} to move it to {Infrastructure.EnumText.Format(to)}."
+            ? $" Use POST /api/v1/issues/{{id}}/{(to == IssueState.PendingReview ? "sign-offs" : "sign-offs/{signOffId}/decision")} "
+              + $"to move it to {Infrastructure.EnumText.Format(to)}."
             : "";
         throw new Refusal(RefusalKind.Conflict, ProblemTypes.InvalidTransition, "Transition not allowed",
             $"An issue in state {Infrastructure.EnumText.Format(from)} cannot move to {Infrastructure.EnumText.Format(to)} this way.{hint}",

@@ -56,7 +56,8 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     public static Refusal SignOffRequired(long id) => new(RefusalKind.Conflict, ProblemTypes.SignOffRequired,
         ProblemTypes.Title(ProblemTypes.SignOffRequired)!,
         new Text("Issue {0} is closed (销号) only by accepting a sign-off: the unit submits it with POST /api/v1/issues/{0}/sign-offs "
-            + "(summary and evidence), and another client with the scope review decides with POST /api/v1/issues/{0}/sign-offs/{{signOffId}}/decision.", id));
+            + "(summary and evidence), and another client with the scope review decides with "
+            + "POST /api/v1/issues/{0}/sign-offs/{{signOffId}}/decision.", id));
 
     /// <summary>
     /// Locks the issue, checks its version and that the caller's units lead it, applies <paramref name="change"/>

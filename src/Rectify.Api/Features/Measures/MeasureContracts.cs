@@ -74,7 +74,8 @@ public sealed record EvidenceResponse
     [Description("The calling system that recorded it.")]
     public required string RecordedBy { get; init; }
     public required DateTime RecordedAt { get; init; }
-    [Description("The review's latest decision on it (审议): submitted until a reviewer accepts or rejects it through POST …/evidence/{evidenceId}/decision.")]
+    [Description("The review's latest decision on it (审议): submitted until a reviewer accepts or rejects it through "
+        + "POST …/evidence/{evidenceId}/decision.")]
     public EvidenceStatus Status { get; init; }
     [Description("The reviewing client that decided, once decided.")]
     public string? DecidedBy { get; init; }

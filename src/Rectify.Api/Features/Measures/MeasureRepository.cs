@@ -75,7 +75,10 @@ public sealed class MeasureRepository(Db db)
     public async Task<IReadOnlyList<Issues.BlockingItem>> BlockingClosingAsync(Tx tx, long issueId, CancellationToken ct)
         => (await tx.QueryAsync<Issues.BlockingItem>(BlockingSql, new { issueId }, ct)).AsList();
 
-    /// <summary>The state and closure of the issue a new measure goes under, locked against closing meanwhile; null when there is no such issue.</summary>
+    /// <summary>
+    /// The state and closure of the issue a new measure goes under, locked against closing meanwhile; null when there is no
+    /// such issue.
+    /// </summary>
     internal Task<IssueStateRow?> LockIssueStateAsync(Tx tx, long issueId, CancellationToken ct)
         => tx.QuerySingleOrDefaultAsync<IssueStateRow>(IssueStateSql, new { issueId }, ct);
 
@@ -145,7 +148,8 @@ public sealed class MeasureRepository(Db db)
 
     // Overdue and the traffic light are derived from "today" in the configured time zone at read time.
     const string Select = $"""
-        SELECT m.id, m.issue_id, i.state AS issue_state, i.closed_on AS issue_closed_on, i.reviewer AS issue_reviewer, r.code AS round_code, m.code, m.title, m.description, m.owner_unit_code,
+        SELECT m.id, m.issue_id, i.state AS issue_state, i.closed_on AS issue_closed_on, i.reviewer AS issue_reviewer, r.code AS round_code,
+               m.code, m.title, m.description, m.owner_unit_code,
                m.state, m.progress, m.start_date, m.due_date, m.completed_on, m.cancel_reason, m.version, m.created_at, m.updated_at,
                {MeasureStates.DerivedColumns},
                coalesce(m.original_due_date, m.due_date) AS original_due_date, m.deferral_count

@@ -34,7 +34,8 @@ public static class SignOffEndpoints
         issues.MapGet("/{id:long}/sign-offs", List).RequireScope(Scopes.Read)
             .WithName("ListIssueSignOffs")
             .WithSummary("List an issue's sign-off submissions")
-            .WithDescription("Every submission for sign-off of the issue, oldest first, each with its status and decision (who, when, comment, watchUntil).")
+            .WithDescription("Every submission for sign-off of the issue, oldest first, each with its status and decision "
+                + "(who, when, comment, watchUntil).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new[] { Examples.Accepted });
 

@@ -26,7 +26,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
 
     /// <summary>Every submission of the issue with its decision, oldest first; 404 when it does not exist or the caller may not read it.</summary>
     public async Task<IReadOnlyList<SignOffResponse>> ListAsync(long issueId, CancellationToken ct)
-        => (await signOffs.ListAsync(issueId, caller.ReadableUnits, ct) ?? throw Refuse.NotFound("issue", issueId)).Select(r => r.ToResponse()).ToList();
+        => (await signOffs.ListAsync(issueId, caller.ReadableUnits, ct) ?? throw Refuse.NotFound("issue", issueId))
+            .Select(r => r.ToResponse()).ToList();
 
     /// <summary>Submits the issue for sign-off (申请销号) and moves it to pending_review; the submission and the issue's new version.</summary>
     public async Task<(SignOffResponse SignOff, int Version)> SubmitAsync(Tx tx, long issueId, SubmitSignOffRequest request, int? expectedVersion,
@@ -59,7 +60,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
         var submitted = (await signOffs.SubmitAsync(tx, issueId, summary, JsonSerializer.Serialize(evidence, Json), caller.Name, clock.UtcNow, ct))
             .ToResponse();
         var after = await issues.RequestReviewAsync(tx, issueId, note, caller.Name, Day, clock.UtcNow, ct);
-        await journal.RecordAsync(tx, "issue", issueId, "sign-off-submitted", before.ToResponse(), new SignOffJournal(after.ToResponse(), submitted), ct);
+        await journal.RecordAsync(tx, "issue", issueId, "sign-off-submitted", before.ToResponse(), 
+            new SignOffJournal(after.ToResponse(), submitted), ct);
         return (submitted, after);
     }
 
@@ -74,9 +76,11 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
             EnsureReviewer();
             var before = await LockIssueAsync(tx, issueId, expectedVersion, token);
             var signOff = await signOffs.LockAsync(tx, issueId, signOffId, token) ?? throw Refuse.NotFound("sign-off", signOffId);
-            EnsureNotOwn(signOff.SubmittedBy, $"Client '{caller.Name}' submitted sign-off {signOffId}; another client with the scope '{Scopes.Review}' decides on it.");
+            EnsureNotOwn(signOff.SubmittedBy,
+                $"Client '{caller.Name}' submitted sign-off {signOffId}; another client with the scope '{Scopes.Review}' decides on it.");
             if (signOff.StatusValue != SignOffStatus.Pending)
-                throw Refuse.Conflict($"Sign-off {signOffId} is {signOff.Status}: a submission is decided once. Submit the issue again to have it reviewed.");
+                throw Refuse.Conflict(
+                    $"Sign-off {signOffId} is {signOff.Status}: a submission is decided once. Submit the issue again to have it reviewed.");
             if (string.IsNullOrWhiteSpace(request.Comment)) throw Refuse.Invalid("comment", "comment must give the review's reasons.");
             var accept = request.Decision == SignOffDecision.Accept;
             if (request.WatchUntil is { } watch && (!accept || watch < clock.Today))
@@ -95,7 +99,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
             var after = accept
                 ? await issues.CloseAsync(tx, issueId, caller.Name, request.Comment, request.WatchUntil, Day, clock.UtcNow, token)
                 : await issues.ReturnToWorkAsync(tx, issueId, Day, clock.UtcNow, token);
-            await journal.RecordAsync(tx, "issue", issueId, "sign-off-decided", before.ToResponse(), new SignOffJournal(after.ToResponse(), decided), token);
+            await journal.RecordAsync(tx, "issue", issueId, "sign-off-decided", before.ToResponse(), 
+                new SignOffJournal(after.ToResponse(), decided), token);
             return (decided, after.Version);
         }, ct);
 
@@ -109,7 +114,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
                 throw Refuse.Conflict($"Issue {issueId} is {before.State}, not closed: only a signed-off issue is reopened.");
             if (string.IsNullOrWhiteSpace(request.Reason)) throw Refuse.Invalid("reason", "reason must say why the issue is reopened.");
             var after = await issues.ReturnToWorkAsync(tx, issueId, Day, clock.UtcNow, token);
-            await journal.RecordAsync(tx, "issue", issueId, "reopen", before.ToResponse(), new { issue = after.ToResponse(), reason = request.Reason }, token);
+            await journal.RecordAsync(tx, "issue", issueId, "reopen", before.ToResponse(), 
+                new { issue = after.ToResponse(), reason = request.Reason }, token);
             return (after.ToResponse(), after.Version);
         }, ct);
 
@@ -126,10 +132,12 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
             await UnitScope.EnsureMayWriteAsync(tx, caller, measure.OwnerUnitCode, $"Measure {measureId}", token);
             measure.EnsureIssueOpen();
             var evidence = await signOffs.LockEvidenceAsync(tx, measureId, evidenceId, token) ?? throw Refuse.NotFound("evidence", evidenceId);
-            EnsureNotOwn(evidence.RecordedBy, $"Client '{caller.Name}' recorded evidence {evidenceId}; another client with the scope '{Scopes.Review}' decides on it.");
+            EnsureNotOwn(evidence.RecordedBy,
+                $"Client '{caller.Name}' recorded evidence {evidenceId}; another client with the scope '{Scopes.Review}' decides on it.");
             if (string.IsNullOrWhiteSpace(request.Comment)) throw Refuse.Invalid("comment", "comment must give the review's reasons.");
 
-            var decided = await signOffs.DecideEvidenceAsync(tx, measureId, evidenceId, request.Decision, caller.Name, request.Comment, clock.UtcNow, token);
+            var decided = await signOffs.DecideEvidenceAsync(tx, measureId, evidenceId, request.Decision, caller.Name, request.Comment,
+                clock.UtcNow, token);
             await journal.RecordAsync(tx, "measure", measureId, "evidence-decided", null, decided, token);
             return (decided, measure.Version + 1);
         }, ct);
@@ -168,7 +176,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
         var unproven = await measures.WithoutAcceptedEvidenceAsync(tx, id, ct);
         if (blockingMeasures.Count == 0 && subIssues.Count == 0 && unproven.Count == 0) return;
         throw new Refusal(RefusalKind.Conflict, ProblemTypes.ClosingBlocked, ProblemTypes.Title(ProblemTypes.ClosingBlocked)!,
-            new Text("{0} measure(s) are neither done nor cancelled, {1} sub-issue(s) are not closed and {2} done measure(s) have no accepted evidence.",
+            new Text("{0} measure(s) are neither done nor cancelled, {1} sub-issue(s) are not closed and {2} done measure(s) "
+                + "have no accepted evidence.",
                 blockingMeasures.Count, subIssues.Count, unproven.Count),
             new Dictionary<string, object?>
             {

@@ -250,7 +250,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
     // Submissions and decisions dated in the month by the configured time zone's calendar.
     const string SignOffsSql = """
         SELECT count(*) FILTER (WHERE (s.submitted_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS submitted,
-               count(*) FILTER (WHERE s.status = 'accepted' AND (s.decided_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS accepted,
+               count(*) FILTER (WHERE s.status = 'accepted'
+                                  AND (s.decided_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS accepted,
                count(*) FILTER (WHERE s.status IN ('rejected', 'changes_requested')
                                   AND (s.decided_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS returned
         FROM sign_offs s JOIN issues i ON i.id = s.issue_id

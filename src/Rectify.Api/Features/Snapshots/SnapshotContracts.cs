@@ -83,11 +83,15 @@ public sealed record SnapshotSummary
     public int DeferredMeasures { get; init; }
     [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots taken before warnings existed).")]
     public SnapshotWarnings? Warnings { get; init; }
-    [Description("The sign-off review (审议 / 销号) in the month, and consolidation (巩固) at its end (absent in snapshots taken before sign-offs existed).")]
+    [Description("The sign-off review (审议 / 销号) in the month, and consolidation (巩固) at its end (absent in snapshots taken "
+        + "before sign-offs existed).")]
     public SnapshotSignOffs? SignOffs { get; init; }
 }
 
-/// <summary>Sign-off submissions and decisions dated in the month (in the configured time zone), and the issues under consolidation at its end.</summary>
+/// <summary>
+/// Sign-off submissions and decisions dated in the month (in the configured time zone), and the issues under consolidation
+/// at its end.
+/// </summary>
 public sealed record SnapshotSignOffs
 {
     public required int SubmittedThisMonth { get; init; }
