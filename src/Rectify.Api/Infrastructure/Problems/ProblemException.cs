@@ -58,6 +58,10 @@ public static class ProblemTypes
     public const string SeparationOfDuties = Prefix + "separation-of-duties";
     /// <summary>An update that would move a due date: due dates move only through POST …/deadline, with a reason.</summary>
     public const string DeadlineChangeRequired = Prefix + "deadline-change-required";
+    /// <summary>A change under a closed (signed-off) issue: it is frozen until POST …/reopen.</summary>
+    public const string IssueClosed = Prefix + "issue-closed";
+    /// <summary>POST …/close: an issue is closed by accepting a sign-off submission (POST …/sign-offs, then …/decision).</summary>
+    public const string SignOffRequired = Prefix + "sign-off-required";
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
@@ -76,6 +80,8 @@ public static class ProblemTypes
         InvalidTransition => "Transition not allowed",
         ClosingBlocked => "The issue cannot be closed yet",
         DeadlineChangeRequired => "Due dates move through the deadline endpoint",
+        IssueClosed => "The issue is closed",
+        SignOffRequired => "Issues are closed through a sign-off",
         PreconditionFailed => "The resource has changed",
         PreconditionRequired => "If-Match is required",
         IdempotencyKeyReused => "Idempotency-Key reused with another request",
