@@ -26,6 +26,8 @@ public enum ChangeEntity
     [JsonStringEnumMemberName("deadline-change")] DeadlineChange,
     /// <summary>A version of an evidence file, uploaded or decided (key: id, evidenceId, measureId, version; metadata only).</summary>
     [JsonStringEnumMemberName("evidence-file")] EvidenceFile,
+    /// <summary>A sign-off submission of an issue: created when submitted, updated when decided (key: id, issueId).</summary>
+    [JsonStringEnumMemberName("sign-off")] SignOff,
 }
 
 public enum ChangeOperation { Created, Updated, Deleted }

@@ -100,6 +100,7 @@ public sealed class ChangeRepository(Db db)
                        WHEN 'deadline-change' THEN (SELECT camel_keys(to_jsonb(t)) FROM deadline_changes t WHERE t.id = c.entity_id::bigint)
                        WHEN 'evidence-file' THEN
                            (SELECT camel_keys(to_jsonb(t)) FROM evidence_file_versions t WHERE t.id = c.entity_id::bigint)
+                       WHEN 'sign-off' THEN (SELECT camel_keys(to_jsonb(t)) FROM sign_offs t WHERE t.id = c.entity_id::bigint)
                        END
                END::text AS entity
         FROM page p

@@ -5,7 +5,11 @@ using Rectify.Api.Infrastructure.Database;
 namespace Rectify.Api.Features.EvidenceFiles;
 
 /// <summary>The evidence entry a file belongs to, with what the rules need: the measure's owner unit and its issue's state.</summary>
-public sealed record EvidenceOwner(long EvidenceId, long MeasureId, string OwnerUnitCode, string IssueState);
+public sealed record EvidenceOwner(long EvidenceId, long MeasureId, string OwnerUnitCode, long IssueId, string IssueState, DateOnly? IssueClosedOn,
+    string? IssueReviewer)
+{
+    public void EnsureIssueOpen() => Issues.IssueStates.EnsureOpen(IssueId, IssueState, IssueClosedOn, IssueReviewer);
+}
 
 /// <summary>
 /// The SQL of evidence files: version rows (metadata) in evidence_file_versions, bytes in evidence_file_contents,
@@ -93,7 +97,8 @@ public sealed class EvidenceFileRepository(Db db)
         """;
 
     const string OwnerSql = """
-        SELECT e.id AS evidence_id, m.id AS measure_id, m.owner_unit_code, i.state AS issue_state
+        SELECT e.id AS evidence_id, m.id AS measure_id, m.owner_unit_code, i.id AS issue_id, i.state AS issue_state, i.closed_on AS issue_closed_on,
+               i.reviewer AS issue_reviewer
         FROM measure_evidence e JOIN measures m ON m.id = e.measure_id JOIN issues i ON i.id = m.issue_id
         WHERE e.id = @evidenceId AND m.id = @measureId
         """;

@@ -65,8 +65,7 @@ public sealed class EvidenceFileUseCases(Db db, EvidenceFileRepository files, Jo
     {
         var owner = await files.LockOwnerAsync(tx, measureId, evidenceId, ct) ?? throw NoEvidence(evidenceId);
         await UnitScope.EnsureMayWriteAsync(tx, caller, owner.OwnerUnitCode, $"Measure {measureId}", ct);
-        if (owner.IssueState == "closed")
-            throw Refuse.Conflict("The issue has been signed off (closed): its measures can no longer change.");
+        owner.EnsureIssueOpen();
         return owner;
     }
 

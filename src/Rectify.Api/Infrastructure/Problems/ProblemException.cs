@@ -62,6 +62,10 @@ public static class ProblemTypes
     public const string FileContentMismatch = Prefix + "file-content-mismatch";
     /// <summary>A Range that lies outside the file (416; Content-Range names the file's size).</summary>
     public const string RangeNotSatisfiable = Prefix + "range-not-satisfiable";
+    /// <summary>A change under a closed (signed-off) issue: it is frozen until POST …/reopen.</summary>
+    public const string IssueClosed = Prefix + "issue-closed";
+    /// <summary>POST …/close: an issue is closed by accepting a sign-off submission (POST …/sign-offs, then …/decision).</summary>
+    public const string SignOffRequired = Prefix + "sign-off-required";
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
@@ -80,6 +84,8 @@ public static class ProblemTypes
         InvalidTransition => "Transition not allowed",
         ClosingBlocked => "The issue cannot be closed yet",
         DeadlineChangeRequired => "Due dates move through the deadline endpoint",
+        IssueClosed => "The issue is closed",
+        SignOffRequired => "Issues are closed through a sign-off",
         PreconditionFailed => "The resource has changed",
         PreconditionRequired => "If-Match is required",
         IdempotencyKeyReused => "Idempotency-Key reused with another request",
