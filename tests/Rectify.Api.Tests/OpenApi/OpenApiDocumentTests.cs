@@ -71,7 +71,7 @@ public sealed class OpenApiDocumentTests(RectifyApp app) : IClassFixture<Rectify
         foreach (var path in new[]
                  {
                      "/api/v1/units", "/api/v1/units/{code}", "/api/v1/rounds", "/api/v1/rounds/{code}", "/api/v1/issues", "/api/v1/issues/{id}",
-                     "/api/v1/issues/{id}/review", "/api/v1/issues/{id}/close", "/api/v1/measures", "/api/v1/measures/{id}",
+                     "/api/v1/issues/{id}/review", "/api/v1/issues/{id}/sign-offs", "/api/v1/issues/{id}/sign-offs/{signOffId}/decision", "/api/v1/measures", "/api/v1/measures/{id}",
                      "/api/v1/measures/{id}/progress", "/api/v1/measures/{id}/evidence", "/api/v1/journal",
                  })
         {

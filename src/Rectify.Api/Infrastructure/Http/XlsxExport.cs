@@ -162,7 +162,7 @@ public static class ExportHeaders
         ["comment"] = "备注", ["source"] = "来源", ["revision"] = "版次", ["status"] = "快照状态", ["issueTitle"] = "问题标题",
         ["issueState"] = "问题状态", ["measureId"] = "措施编号", ["measureCode"] = "措施代码", ["latestNote"] = "最新进展",
         ["kind"] = "类型", ["daysLeft"] = "剩余天数", ["level"] = "预警等级", ["since"] = "预警起始日期", ["escalateTo"] = "上报至",
-        ["escalationTarget"] = "上报对象",
+        ["escalationTarget"] = "上报对象", ["watchUntil"] = "巩固观察截止日期", ["consolidating"] = "是否巩固中",
     };
 
     public static string Chinese(string field) => Names.GetValueOrDefault(field, field);
