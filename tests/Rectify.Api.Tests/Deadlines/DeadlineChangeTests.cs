@@ -154,7 +154,7 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
 
         var closed = await _kit.IssueInStateAsync(round, "closed");
         using (var signedOff = await MoveAsync(_kit.Client, "issues", closed, "2026-03-31"))
-            await signedOff.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
+            await signedOff.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed");
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM deadline_changes WHERE issue_id IN (@issue, @closed)", new { issue, closed }));
     }
 

@@ -109,6 +109,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await OkAsync(client, $"/api/v1/issues/{demoIssue}/warnings");
         await OkAsync(client, $"/api/v1/measures/{measures["items"]![0]!["id"]!.GetValue<long>()}/warnings");
         await TextAsync(client, $"/api/v1/data-values/export?indicator={indicator}", "text/csv");
+        await TextAsync(client, "/api/v1/data-values/template?period=2025-05", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         await OkAsync(client, "/api/v1/journal?limit=20");
 
         // A round of one's own, from the examples: create, read, update.
@@ -146,19 +147,37 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var progress = Example("post", "/api/v1/measures/{id}/progress");
         progress["reportedOn"] = Day(5);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"), HttpStatusCode.Created);
+        var evidenceId = (await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"),
+            HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var file = $"/api/v1/measures/{measureId}/evidence/{evidenceId}/file";
+        await EvidenceFileAsync(client, file);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
-        var close = Example("post", "/api/v1/issues/{id}/close");
-        close["closedOn"] = Day(0);
-        // The client that asked cannot sign off: a reviewer of its own does (its key issued without a body).
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Forbidden);
+        var submission = Example("post", "/api/v1/issues/{id}/sign-offs");
+        submission["evidence"] = new JsonArray(new JsonObject { ["evidenceId"] = evidenceId });
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs", submission, HttpStatusCode.Conflict); // already pending_review
         var reviewerId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
             HttpStatusCode.Created))["id"]!.GetValue<long>();
         var reviewerKey = (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
-        // The measure is still running: the close is refused with the blocking measure named.
-        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict, key: reviewerKey);
+        await SendAsync(anonymous, HttpMethod.Post, $"{file}/versions/1/decision", new { decision = "accepted", comment = "文件与措施一致。" },
+            HttpStatusCode.OK, key: reviewerKey);
+        var firstSignOff = (await SendAsync(client, HttpMethod.Get, $"/api/v1/issues/{issueId}/sign-offs", null, HttpStatusCode.OK)).AsArray()[0]!["id"]!.GetValue<long>();
+        var changes = new JsonObject { ["decision"] = "request_changes", ["comment"] = "请补充佐证材料。" };
+        // The client that submitted cannot decide: a reviewer of its own does (its key issued without a body).
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{firstSignOff}/decision", changes, HttpStatusCode.Forbidden);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{firstSignOff}/decision", changes, HttpStatusCode.OK, key: reviewerKey);
+        var signOffId = (await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs", submission, HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var accept = Example("post", "/api/v1/issues/{id}/sign-offs/{signOffId}/decision");
+        accept["watchUntil"] = today.AddDays(30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        // The measure is still running and its evidence undecided: the accept is refused with the blockers named.
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{signOffId}/decision", accept, HttpStatusCode.Conflict, key: reviewerKey);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
-        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK, key: reviewerKey);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence/{evidenceId}/decision",
+            Example("post", "/api/v1/measures/{id}/evidence/{evidenceId}/decision"), HttpStatusCode.OK, key: reviewerKey);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{signOffId}/decision", accept, HttpStatusCode.OK, key: reviewerKey);
+        // Closed and frozen: a change is refused until the review reopens it.
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Conflict);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/reopen", Example("post", "/api/v1/issues/{id}/reopen"), HttpStatusCode.OK,
+            key: reviewerKey);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
@@ -257,6 +276,40 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
 
         Assert.True(!recorder.Violations.Any(), "Answers the document does not describe:\n" + string.Join("\n", recorder.Violations));
         Assert.True(!recorder.NeverSucceeded.Any(), "Operations never seen to succeed: " + string.Join(", ", recorder.NeverSucceeded));
+    }
+
+    /// <summary>An evidence file: uploaded (and refused for its bytes), listed, downloaded whole, in a range, not modified and out of range.</summary>
+    static async Task EvidenceFileAsync(HttpClient client, string file)
+    {
+        var pdf = EvidenceFiles.EvidenceFileKit.PdfBytes(padding: 2000);
+        using (var upload = new ByteArrayContent(pdf))
+        {
+            upload.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+            using var created = await client.PutAsync($"{file}?fileName=海南省公墓管理办法.pdf", upload, Ct);
+            await created.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using (var png = new ByteArrayContent(EvidenceFiles.EvidenceFileKit.PngBytes()))
+        {
+            png.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+            using var mismatch = await client.PutAsync(file, png, Ct);
+            await mismatch.ShouldBeAsync(HttpStatusCode.UnprocessableEntity);
+        }
+        await OkAsync(client, $"{file}/versions");
+        using (var whole = await client.GetAsync($"{file}/versions/1", Ct)) Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        using var latest = await client.GetAsync(file, Ct);
+        Assert.Equal(HttpStatusCode.OK, latest.StatusCode);
+        foreach (var (range, ifNoneMatch, status) in new (string?, string?, HttpStatusCode)[]
+        {
+            ("bytes=0-99", null, HttpStatusCode.PartialContent), (null, latest.ETag(), HttpStatusCode.NotModified),
+            ($"bytes={pdf.Length + 1}-", null, HttpStatusCode.RequestedRangeNotSatisfiable),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, file);
+            if (range is not null) request.Headers.TryAddWithoutValidation("Range", range);
+            if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            using var answer = await client.SendAsync(request, Ct);
+            Assert.Equal(status, answer.StatusCode);
+        }
     }
 
     static async Task<JsonNode> OkAsync(HttpClient client, string url) => await SendAsync(client, HttpMethod.Get, url, null, HttpStatusCode.OK);

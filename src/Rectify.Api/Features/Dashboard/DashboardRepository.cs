@@ -82,6 +82,7 @@ public sealed class DashboardRepository(Db db)
                 DeferredIssues = issueStates.Sum(r => r.Deferred),
                 DeferredMeasures = measureStates.Sum(r => r.Deferred),
                 Deferrals = issueStates.Sum(r => r.Deferrals) + measureStates.Sum(r => r.Deferrals),
+                ConsolidatingIssues = issueStates.Sum(r => r.Consolidating),
             },
             IssuesByState = ByState<IssueState>(issueStates.ToDictionary(r => r.State, r => r.Count)),
             MeasuresByState = measuresByState,
@@ -146,6 +147,7 @@ public sealed class DashboardRepository(Db db)
         public int Overdue { get; init; }
         public int Deferred { get; init; }
         public int Deferrals { get; init; }
+        public int Consolidating { get; init; }
     }
 
     sealed class MeasureStateRow
@@ -253,7 +255,8 @@ public sealed class DashboardRepository(Db db)
 
         SELECT i.state, count(*)::int AS count,
                count(*) FILTER (WHERE i.due_date < @today AND i.state IN ('open', 'in_progress'))::int AS overdue,
-               count(*) FILTER (WHERE i.deferral_count > 0)::int AS deferred, sum(i.deferral_count)::int AS deferrals
+               count(*) FILTER (WHERE i.deferral_count > 0)::int AS deferred, sum(i.deferral_count)::int AS deferrals,
+               count(*) FILTER (WHERE {IssueRepository.Consolidating})::int AS consolidating
         FROM issues i JOIN rounds r ON r.id = i.round_id
         WHERE r.code = @round
         GROUP BY i.state;

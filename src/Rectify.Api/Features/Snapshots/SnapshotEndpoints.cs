@@ -120,8 +120,9 @@ public static class SnapshotEndpoints
         HttpContext http, CancellationToken ct)
     {
         var (snapshot, version) = await snapshots.FindAsync(round, Month(period), query.Revision, ct);
-        // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
-        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
+        // The CSV and the xlsx have tags of their own: a cached JSON answer must not validate a CSV request.
+        var extension = ExportFormat.Of(http).Xlsx ? "xlsx" : "csv";
+        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.{extension}\"", query, caller, () =>
             CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
     }
 
