@@ -178,6 +178,25 @@ statements() { # $1 database: statements PostgreSQL ran in it since the last res
                          WHERE d.datname = '$1' AND s.query NOT ILIKE '%pg_stat_statements%'"
 }
 : >"$work/steps.jsonl"
+: >"$work/top.md"
+top_statements() { # $1 step, $2 label: the step's three costliest statements (pg_stat_statements), for the report
+  local requests
+  requests=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests"])' "$(tail -n 1 "$work/steps.jsonl")")
+  {
+    echo
+    echo "($1) $2:"
+    echo
+    echo '| calls/req | mean ms | share of time | statement |'
+    echo '| ---: | ---: | ---: | --- |'
+    "${floor_psql[@]}" -F ' | ' -c "
+      WITH s AS (SELECT s.calls, s.mean_exec_time, s.total_exec_time, s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                 WHERE d.datname = 'rectify_bench' AND s.query NOT ILIKE '%pg_stat_statements%')
+      SELECT '| ' || round(calls::numeric / greatest(1, $requests), 2), round(mean_exec_time::numeric, 3),
+             round(100 * total_exec_time::numeric / greatest(1e-9, (SELECT sum(total_exec_time) FROM s))::numeric, 1) || ' %',
+             '\`' || left(regexp_replace(query, '\s+', ' ', 'g'), 110) || '…\` |'
+      FROM s ORDER BY total_exec_time DESC LIMIT 3"
+  } >>"$work/top.md"
+}
 record() { # $1 step, $2 label, $3 database, $4 wrk/pgbench result json, $5 start epoch, $6/$7 api/pg ticks before
   local end stmts app pg
   end=$EPOCHREALTIME
@@ -219,6 +238,7 @@ wrk_step() { # $1 step, $2 label, $3 path template, $4 list file or "", $5 heade
   result=$(sed -n 's/^WRK_RESULT //p' <<<"$out")
   [ -n "$result" ] || { echo "$out"; exit 1; }
   record "$1" "$2" rectify_bench "$result" "$start" "$app" "$pg"
+  top_statements "$1" "$2"
   python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(f\"   ({r['step']}) {r['label']:<44} {r['rps']:9.0f} req/s  p50 {r['p50_us']/1000:8.2f} ms  p99 {r['p99_us']/1000:8.2f} ms  {r['statements']/max(1,r['requests']):5.2f} stmts/req  errors {r['status']+r['timeout']+r['connect']+r['read']+r['write']}\")" "$(tail -n 1 "$work/steps.jsonl")"
 }
 
@@ -299,7 +319,9 @@ text = f"""# National benchmark, $scale scale
 
 API peak memory over the measured run (VmHWM of the API process that served the steps, start-up included): $api_hwm MB (target ≤ 250 MB under load).
 Statements per request: pg_stat_statements calls in the step's database (BEGIN, COMMIT, DISCARD ALL included) ÷ requests.
-"""
+
+Where PostgreSQL's time went, per step: its three costliest statements.
+""" + open("$work/top.md").read()
 open(sys.argv[2], "w").write(text)
 print(text)
 PY

@@ -90,6 +90,7 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
                 actor = Actor,
                 now = clock.UtcNow,
             }, token);
+            await tx.ExecuteAsync(ReviewSql, new { round = r.Code, actor = Actor, reviewer = Reviewer, now = clock.UtcNow }, token);
             // Same transaction and lock: the indicators link to the issues and measures inserted just above.
             var (indicatorCount, valueCount) = await IndicatorDemoLoader.LoadAsync(tx, indicators, r.Code, clock, token);
             await PublishReportedMonthAsync(tx, r, token);
@@ -202,6 +203,27 @@ public sealed class ReferenceCaseLoader(Db db, Clock clock, IServiceScopeFactory
         JOIN issues i ON i.round_id = r.id AND i.code = e.issue_code
         JOIN measures m ON m.issue_id = i.id AND m.code = e.measure_code
         ON CONFLICT (measure_id, title) DO NOTHING
+        """;
+
+    /// <summary>The office's reviewing client in the demo: it decides on what the units (the demo data) submitted, never on its own.</summary>
+    public const string Reviewer = "demo-reviewer";
+
+    // The review the report implies (整改一项、审议一项): the evidence of every measure it reports finished (已完成) accepted
+    // by the office's reviewer, and the issues it reports as awaiting sign-off (申请销号) submitted with all their evidence.
+    // The report names no issue as signed off (已销号), so no submission is accepted here. Only on a first load.
+    const string ReviewSql = """
+        UPDATE measure_evidence e
+        SET status = 'accepted', decided_by = @reviewer, decided_at = @now,
+            decision_comment = '据2025年11月整改进展情况通报，该项措施已完成，佐证属实。'
+        FROM measures m JOIN issues i ON i.id = m.issue_id JOIN rounds r ON r.id = i.round_id
+        WHERE e.measure_id = m.id AND r.code = @round AND m.state = 'done' AND e.status = 'submitted' AND e.recorded_by = @actor;
+
+        INSERT INTO sign_offs (issue_id, summary, evidence, submitted_by, submitted_at)
+        SELECT i.id, '整改措施已全部完成，申请销号（据2025年11月整改进展情况通报）。',
+               coalesce((SELECT jsonb_agg(jsonb_build_object('evidenceId', e.id) ORDER BY e.id)
+                         FROM measure_evidence e JOIN measures m ON m.id = e.measure_id WHERE m.issue_id = i.id), '[]'), @actor, @now
+        FROM issues i JOIN rounds r ON r.id = i.round_id
+        WHERE r.code = @round AND i.state = 'pending_review' AND NOT EXISTS (SELECT 1 FROM sign_offs s WHERE s.issue_id = i.id);
         """;
 
     sealed record ReferenceCase(IReadOnlyList<DemoUnit> Units, DemoRound Round, IReadOnlyList<DemoIssue> Issues);

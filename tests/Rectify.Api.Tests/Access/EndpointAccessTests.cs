@@ -36,8 +36,7 @@ public sealed class EndpointAccessTests(RectifyApp app) : IClassFixture<RectifyA
     }
 
     static string Concrete(string path)
-        => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh").Replace("{deliveryId}", "1").Replace("{round}", "X")
-            .Replace("{period}", "2025-05");
+        => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh").Replace("{deliveryId}", "1").Replace("{signOffId}", "1").Replace("{evidenceId}", "1").Replace("{round}", "X").Replace("{period}", "2025-05");
 
     static HttpRequestMessage Request(string method, string path)
     {
@@ -58,8 +57,7 @@ public sealed class EndpointAccessTests(RectifyApp app) : IClassFixture<RectifyA
     public async Task Without_a_key_every_operation_is_401_and_the_health_endpoints_stay_open()
     {
         var anonymous = app.ClientWith(null);
-        foreach (var (method, path, _) in await OperationsAsync()) await ExpectAsync(anonymous, method, path, HttpStatusCode.Unauthorized,
-            "unauthorized");
+        foreach (var (method, path, _) in await OperationsAsync()) await ExpectAsync(anonymous, method, path, HttpStatusCode.Unauthorized, "unauthorized");
         using var live = await anonymous.GetAsync("/health/live", Ct);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         using var document = await anonymous.GetAsync("/openapi/v1.json", Ct);
@@ -70,16 +68,14 @@ public sealed class EndpointAccessTests(RectifyApp app) : IClassFixture<RectifyA
     public async Task Unknown_malformed_revoked_and_expired_keys_are_401()
     {
         var revoked = await app.CreateClientAsync("revoked-system", Scopes.All);
-        await app.ScalarAsync<int>("UPDATE api_keys SET revoked_at = now() WHERE prefix = @prefix RETURNING 1",
-            new { prefix = revoked.Substring(4, 8) });
+        await app.ScalarAsync<int>("UPDATE api_keys SET revoked_at = now() WHERE prefix = @prefix RETURNING 1", new { prefix = revoked.Substring(4, 8) });
         var expired = await app.CreateClientAsync("expired-system", Scopes.All, expiresAt: RectifyApp.Start.UtcDateTime.AddMinutes(-1));
         var (unknown, _, _) = ApiKeys.Generate();
         var operations = await OperationsAsync();
         foreach (var key in new[] { unknown, "not-a-key", revoked, expired, app.ApiKey[..^1] + (app.ApiKey[^1] == 'A' ? 'B' : 'A') })
         {
             var client = app.ClientWith(key);
-            foreach (var (method, path, _) in operations.Take(6)) await ExpectAsync(client, method, path, HttpStatusCode.Unauthorized,
-                "unauthorized");
+            foreach (var (method, path, _) in operations.Take(6)) await ExpectAsync(client, method, path, HttpStatusCode.Unauthorized, "unauthorized");
         }
     }
 

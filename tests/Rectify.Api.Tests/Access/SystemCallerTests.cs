@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Rectify.Api.Domain;
 using Rectify.Api.Features.Issues;
+using Rectify.Api.Features.SignOffs;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Tests.Infrastructure;
@@ -51,24 +52,26 @@ public sealed class SystemCallerTests(RectifyApp app) : IClassFixture<RectifyApp
         var id = IssueKit.Id(await _issues.Seed.IssueAsync(round));
         await _issues.MoveAsync(id, "in_progress");
         await _issues.MoveAsync(id, "pending_review");
-        var close = new CloseIssueRequest { Reviewer = "省委巡视办", ClosedOn = _issues.Today, Conclusion = "整改到位，同意销号。" };
+        var signOff = await _issues.LatestSignOffAsync(id);
+        var accept = new DecideSignOffRequest { Decision = SignOffDecision.Accept, Comment = "整改到位，同意销号。" };
 
         await using (var plain = app.Services.CreateAsyncScope())
         {
-            var refusal =
-                await Assert.ThrowsAsync<Refusal>(() => plain.ServiceProvider.GetRequiredService<IssueUseCases>().CloseAsync(id, close, null, Ct));
+            var refusal = await Assert.ThrowsAsync<Refusal>(
+                () => plain.ServiceProvider.GetRequiredService<SignOffUseCases>().DecideAsync(id, signOff, accept, null, Ct));
             Assert.Equal(RefusalKind.Forbidden, refusal.Kind);
         }
         Assert.Equal("pending_review", IssueKit.State((await _issues.ReadAsync(id)).Issue));
 
         await using (var system = app.Services.CreateSystemScope())
         {
-            var (closed, _) = await system.ServiceProvider.GetRequiredService<IssueUseCases>().CloseAsync(id, close, null, Ct);
-            Assert.Equal(IssueState.Closed, closed.State);
+            var (decided, _) = await system.ServiceProvider.GetRequiredService<SignOffUseCases>().DecideAsync(id, signOff, accept, null, Ct);
+            Assert.Equal(SignOffStatus.Accepted, decided.Status);
         }
+        Assert.Equal("closed", IssueKit.State((await _issues.ReadAsync(id)).Issue));
         Assert.Equal(Caller.System, await app.ScalarAsync<string>(
-            "SELECT actor FROM journal WHERE entity = 'issue' AND entity_id = @id AND action = 'close'",
-                new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            "SELECT actor FROM journal WHERE entity = 'issue' AND entity_id = @id AND action = 'sign-off-decided'",
+            new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
     }
 
     [Fact]
@@ -81,7 +84,6 @@ public sealed class SystemCallerTests(RectifyApp app) : IClassFixture<RectifyApp
 
         Assert.Contains(round.Code, run.Drafted);
         Assert.Equal(Caller.System, await app.ScalarAsync<string>(
-            "SELECT actor FROM journal WHERE entity = 'snapshot' AND entity_id = @id AND action = 'draft'",
-                new { id = $"{round.Code}/{run.Period}" }));
+            "SELECT actor FROM journal WHERE entity = 'snapshot' AND entity_id = @id AND action = 'draft'", new { id = $"{round.Code}/{run.Period}" }));
     }
 }

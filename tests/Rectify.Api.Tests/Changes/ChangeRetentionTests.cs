@@ -42,7 +42,7 @@ public sealed class ChangeRetentionTests(ChangeRetentionTests.App app) : IClassF
         using (var expired = await _kit.Client.GetAsync($"/api/v1/changes?after={old}", Ct))
             await expired.ShouldBeProblemAsync(HttpStatusCode.Gone, "cursor-expired");
 
-        var (items, _) = await _kit.FollowAsync(null);
+        var (items, _) = await _kit.FollowUntilAsync(null, seen => seen.Any(i => ChangeKit.Id(i) == $"issue:{issue}"));
         var copy = ChangeKit.Replay(items);
         Assert.Equal("in_progress", copy[("issue", issue.ToString(System.Globalization.CultureInfo.InvariantCulture))]["state"]!.GetValue<string>());
         Assert.Single(items, i => ChangeKit.Id(i) == $"issue:{issue}"); // the superseded entry is gone, the last one kept

@@ -22,7 +22,8 @@ public sealed class ChangeScopeTests(ReadScopeTests.App app) : IClassFixture<Rea
             $"{indicator},HNMZT.SHJZ,2025-04,2,"])));
 
         var division = app.ClientWith(await app.CreateClientAsync(Seed.Unique("shjz"), [Scopes.Read], units: ["HNMZT.SHJZ"]));
-        var (items, _) = await ChangeKit.FollowAsync(division, null);
+        var (items, _) = await ChangeKit.FollowUntilAsync(division, null,
+            seen => seen.Any(i => ChangeKit.Id(i) == $"data-value:{indicator}/HNMZT.SHJZ/2025-04"));
         var seen = items.Select(ChangeKit.Id).ToHashSet();
 
         Assert.Contains($"measure:{own}", seen);

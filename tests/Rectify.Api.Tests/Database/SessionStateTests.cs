@@ -8,7 +8,7 @@ using Rectify.Api.Tests.Infrastructure;
 namespace Rectify.Api.Tests.Database;
 
 /// <summary>
-/// The pool hands connections back without <c>DISCARD ALL</c> (No Reset On Close), which is only safe while no request
+/// The pool hands connections back without <c>DISCARD ALL</c> (No Reset On Close, the default), which is only safe while no request
 /// leaves session state behind. After each kind of request that sets anything (a push: SET LOCAL, a temp table, a
 /// transaction-level advisory lock; a refused push, rolled back; a snapshot push and publish; the migrations' session
 /// lock at start-up) every connection the pool holds is checked: no setting changed for the session, no temp table,
@@ -34,8 +34,15 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
                (SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS temp_tables,
                (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS advisory_locks,
                (SELECT count(*) FROM pg_listening_channels()) AS channels,
-               (SELECT state FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()
-                  AND application_name = 'rectify-api' AND state LIKE 'idle in transaction%' LIMIT 1) AS transaction
+               (SELECT pid::text || ' since ' || xact_start::text FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+                  AND datname = current_database() AND application_name = 'rectify-api' AND state LIKE 'idle in transaction%'
+                ORDER BY pid LIMIT 1) AS transaction
+        """;
+
+    /// <summary>Whether the transaction seen (pid since start) is still open, unchanged, a second later.</summary>
+    const string StillOpenSql = """
+        SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid::text || ' since ' || xact_start::text = @transaction
+                         AND state LIKE 'idle in transaction%')
         """;
 
     /// <summary>The state of every connection the app's pool holds (more are opened than it has idle, so each is among them).</summary>
@@ -65,17 +72,27 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
             Assert.True(state.TempTables == 0, $"after {after}: a connection keeps {state.TempTables} temp table(s)");
             Assert.True(state.AdvisoryLocks == 0, $"after {after}: a connection holds {state.AdvisoryLocks} advisory lock(s)");
             Assert.True(state.Channels == 0, $"after {after}: a connection listens to {state.Channels} channel(s)");
-            Assert.True(state.Transaction is null, $"after {after}: a connection is {state.Transaction}");
+            // The service's background work (webhook leases, the daily warnings run) is idle in its own short transactions
+            // for a moment; a transaction a request left open is still the same one a second later.
+            if (state.Transaction is not null) Assert.False(await StillOpenAsync(state.Transaction),
+                $"after {after}: a connection is idle in a transaction ({state.Transaction})");
         }
     }
 
-    [Fact]
-    public async Task Start_up_leaves_nothing_and_the_pool_still_resets_on_return()
+    async Task<bool> StillOpenAsync(string transaction)
     {
-        // Automatic preparation without the reset desynchronised a pooled connection under the hostile fuzz (a 500):
-        // both stay at Npgsql's defaults until that is understood.
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(StillOpenSql, new { transaction }, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task Start_up_leaves_nothing_and_the_pool_returns_connections_without_reset()
+    {
+        // No Reset On Close is what these tests make safe. Automatic preparation stays off: auto-prepared statements are
+        // left corrupt after a rollback (npgsql/npgsql#6391), which desynchronised a pooled connection under the hostile fuzz.
         var connectionString = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
-        Assert.False(connectionString.NoResetOnClose);
+        Assert.True(connectionString.NoResetOnClose);
         Assert.Equal(0, connectionString.MaxAutoPrepare);
         await AssertCleanAsync("start-up (migrations)");
     }
@@ -88,6 +105,9 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
         await _kit.Seed.MeasureAsync(issue);
         using (var read = await _kit.Client.GetAsync($"/api/v1/issues/{issue}", Ct)) Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         using (var list = await _kit.Client.GetAsync($"/api/v1/measures?round={round}", Ct)) Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        // The dashboard's functions (migration 0018) keep plans for the session, and nothing else.
+        using (var dashboard = await _kit.Client.GetAsync($"/api/v1/rounds/{round}/dashboard", Ct))
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         await AssertCleanAsync("reads and writes of issues and measures");
     }
 

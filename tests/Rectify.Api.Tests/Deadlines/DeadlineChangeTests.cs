@@ -28,8 +28,7 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
         return (round, issue, measure);
     }
 
-    static Task<HttpResponseMessage> MoveAsync(HttpClient client, string resource, long id, string dueDate, string? reason = Reason,
-        string? ifMatch = null)
+    static Task<HttpResponseMessage> MoveAsync(HttpClient client, string resource, long id, string dueDate, string? reason = Reason, string? ifMatch = null)
         => client.PostJsonAsync($"/api/v1/{resource}/{id}/deadline", new { dueDate, reason }, ifMatch: ifMatch);
 
     static string Text(JsonNode? node) => node!.GetValue<string>();
@@ -68,8 +67,7 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
         Assert.Equal("2025-12-31", Text(entry["after"]!["previousDueDate"]));
 
         Assert.Equal(1L, await app.ScalarAsync<long>(
-            "SELECT count(*) FROM webhook_events WHERE type = 'deadline.changed' AND unit_code = 'HNMZT.SHSW' AND (data -> 'deadlineChange' ->> " +
-                "'measureId')::bigint = @measure",
+            "SELECT count(*) FROM webhook_events WHERE type = 'deadline.changed' AND unit_code = 'HNMZT.SHSW' AND (data -> 'deadlineChange' ->> 'measureId')::bigint = @measure",
             new { measure }));
         Assert.Equal(1L, await app.ScalarAsync<long>(
             "SELECT count(*) FROM changes WHERE entity = 'deadline-change' AND (key ->> 'measureId')::bigint = @measure", new { measure }));
@@ -104,14 +102,12 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
         var (_, issue, measure) = await MeasureAsync();
 
         var (issueBody, issueTag) = await _kit.ReadAsync(issue);
-        using (var silent =
-            await _kit.Client.PutJsonAsync($"/api/v1/issues/{issue}", IssueKit.UpdateBody(issueBody, "in_progress", dueDate: "2026-06-30"), issueTag))
+        using (var silent = await _kit.Client.PutJsonAsync($"/api/v1/issues/{issue}", IssueKit.UpdateBody(issueBody, "in_progress", dueDate: "2026-06-30"), issueTag))
         {
             var problem = await silent.ShouldBeProblemAsync(HttpStatusCode.Conflict, "deadline-change-required");
             Assert.Contains($"POST /api/v1/issues/{issue}/deadline", Text(problem["detail"]));
         }
-        using (var kept =
-            await _kit.Client.PutJsonAsync($"/api/v1/issues/{issue}", IssueKit.UpdateBody(issueBody, "in_progress", title: "殡葬改革推行不力（修订）"), issueTag))
+        using (var kept = await _kit.Client.PutJsonAsync($"/api/v1/issues/{issue}", IssueKit.UpdateBody(issueBody, "in_progress", title: "殡葬改革推行不力（修订）"), issueTag))
             Assert.Equal("2025-12-31", Text((await kept.ShouldBeAsync(HttpStatusCode.OK))["dueDate"]));
 
         var (measureBody, measureTag) = await ReadMeasureAsync(measure);
@@ -128,8 +124,7 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
 
         Assert.Equal(0L, await app.ScalarAsync<long>(
             "SELECT count(*) FROM deadline_changes WHERE issue_id = @issue OR measure_id = @measure", new { issue, measure }));
-        Assert.Equal(new DateOnly(2025, 12, 31),
-            await app.ScalarAsync<DateOnly>("SELECT due_date FROM measures WHERE id = @measure", new { measure }));
+        Assert.Equal(new DateOnly(2025, 12, 31), await app.ScalarAsync<DateOnly>("SELECT due_date FROM measures WHERE id = @measure", new { measure }));
     }
 
     [Fact]
@@ -159,9 +154,8 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
 
         var closed = await _kit.IssueInStateAsync(round, "closed");
         using (var signedOff = await MoveAsync(_kit.Client, "issues", closed, "2026-03-31"))
-            await signedOff.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
-        Assert.Equal(0L,
-            await app.ScalarAsync<long>("SELECT count(*) FROM deadline_changes WHERE issue_id IN (@issue, @closed)", new { issue, closed }));
+            await signedOff.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed");
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM deadline_changes WHERE issue_id IN (@issue, @closed)", new { issue, closed }));
     }
 
     [Fact]
@@ -181,9 +175,7 @@ public sealed class DeadlineChangeTests(RectifyApp app) : IClassFixture<RectifyA
         var readOnly = app.ClientWith(await app.CreateClientAsync(Seed.Unique("reader"), [Scopes.Read]));
         using (var reader = await MoveAsync(readOnly, "measures", ours, "2026-06-30"))
             await reader.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
-        Assert.Equal(0L,
-            await app.ScalarAsync<long>("SELECT count(*) FROM deadline_changes WHERE measure_id = @theirs OR issue_id = @issue",
-            new { theirs, issue }));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM deadline_changes WHERE measure_id = @theirs OR issue_id = @issue", new { theirs, issue }));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class ExportDocumentationTests(RectifyApp app) : IClassFixture<Rec
         var export = document["paths"]![path + "/export"]!["get"]!;
         Assert.Equal(operationId, export["operationId"]!.GetValue<string>());
         var content = export["responses"]!["200"]!["content"]!.AsObject();
-        Assert.Equal(["text/csv"], content.Select(c => c.Key));
+        Assert.Equal(["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"], content.Select(c => c.Key));
         var csv = content["text/csv"]!;
         Assert.Equal("string", csv["schema"]!["type"]!.GetValue<string>());
         Assert.Contains("UTF-8 with BOM", csv["schema"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);

@@ -14,7 +14,7 @@ namespace Rectify.Api.Tests.Exports;
 public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
 {
     internal const string Header = "id,round,parentId,code,title,description,category,leadUnit,responsibleLeader,state,dueDate,overdue,progress,measureCount,"
-        + "reviewRequestedAt,reviewRequestedBy,reviewNote,closedOn,reviewer,conclusion,createdAt,updatedAt,originalDueDate,deferralCount,warningLevel";
+        + "reviewRequestedAt,reviewRequestedBy,reviewNote,closedOn,reviewer,conclusion,watchUntil,consolidating,createdAt,updatedAt,originalDueDate,deferralCount,warningLevel";
 
     readonly IssueKit _kit = new(app);
     readonly ExportKit _export = new(app);
@@ -91,7 +91,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         "reviewRequestedAt" => item["review"]?["requestedAt"],
         "reviewRequestedBy" => item["review"]?["requestedBy"],
         "reviewNote" => item["review"]?["note"],
-        "closedOn" or "reviewer" or "conclusion" => item["closure"]?[column],
+        "closedOn" or "reviewer" or "conclusion" or "watchUntil" => item["closure"]?[column],
         _ => item.AsObject().TryGetPropertyValue(column, out var value) ? value : throw new InvalidOperationException($"The list item has no {column}."),
     };
 
@@ -108,7 +108,7 @@ public sealed class IssueExportTests(RectifyApp app) : IClassFixture<RectifyApp>
         var jsonOrder = item.Select(p => p.Key).SelectMany(key => key switch
         {
             "review" => ["reviewRequestedAt", "reviewRequestedBy", "reviewNote"],
-            "closure" => ["closedOn", "reviewer", "conclusion"],
+            "closure" => ["closedOn", "reviewer", "conclusion", "watchUntil"],
             "allowedTransitions" => [],
             _ => new[] { key },
         }).ToList();

@@ -139,7 +139,8 @@ public sealed partial class RequestFactory(ApiDescription api, KnownKeys keys)
 
         if (op.HasBody)
         {
-            var csv = op.TakesCsv && (!op.TakesJson || CsvKinds.Contains(kind) || (!JsonOnlyKinds.Contains(kind) && d.Chance(0.5)));
+            // A binary upload (an evidence file) takes neither: it gets text, which is no file of any allowed kind.
+            var csv = !op.TakesJson || (op.TakesCsv && (CsvKinds.Contains(kind) || (!JsonOnlyKinds.Contains(kind) && d.Chance(0.5))));
             if (csv) draft.Csv = ValidCsv(d);
             else draft.Json = ValidJson(op.Bodies["application/json"], "body", d, 0);
         }

@@ -20,8 +20,19 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
 
     FakeTimeProvider? _clock;
 
+    /// <summary>The app whose database, clock and key a second node shares; null for an app of its own.</summary>
+    readonly RectifyApp? _first;
+
+    RectifyApp(RectifyApp first) : this(first.TestCluster) => _first = first;
+
+    /// <summary>
+    /// Another node over this app's database, with its clock and its key, as a second API process behind a load balancer:
+    /// what it keeps in memory is its own. The caller initialises and disposes it.
+    /// </summary>
+    public RectifyApp SecondNode() => new(this);
+
     /// <summary>The app's clock, starting at <see cref="ClockStart"/>.</summary>
-    public FakeTimeProvider Clock => _clock ??= new FakeTimeProvider(ClockStart);
+    public FakeTimeProvider Clock => _clock ??= _first?.Clock ?? new FakeTimeProvider(ClockStart);
 
     /// <summary>Where the clock starts (<see cref="Start"/> unless a subclass says otherwise).</summary>
     protected virtual DateTimeOffset ClockStart => Start;
@@ -41,6 +52,12 @@ public class RectifyApp(TestCluster cluster) : WebApplicationFactory<Program>, I
 
     public async ValueTask InitializeAsync()
     {
+        if (_first is not null)
+        {
+            (_connectionString, ApiKey) = (_first.ConnectionString, _first.ApiKey);
+            _ = Server;
+            return;
+        }
         _connectionString = await cluster.CreateDatabaseAsync();
         ApiKey = await CreateClientAsync(ClientName, Rectify.Api.Infrastructure.Auth.Scopes.All);
         _ = Server; // start the host now, so that migrations and demo data are in place before the first test

@@ -61,6 +61,7 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         }
 
         await _kit.SetMeasureStateAsync(first, "done");
+        await _kit.AcceptedEvidenceAsync(first);
         using (var stillBlocked = await _kit.CloseAsync(id))
         {
             var problem = await stillBlocked.ShouldBeProblemAsync(HttpStatusCode.Conflict, "closing-blocked");
@@ -70,8 +71,9 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         var cancelledMeasure = await _kit.SetMeasureStateAsync(second, "cancelled", cancelReason: "政策调整，措施不再实施");
         Assert.Equal("政策调整，措施不再实施", cancelledMeasure["cancelReason"]!.GetValue<string>());
 
-        using var closed = await _kit.CloseAsync(id, closedOn: IssueKit.Iso(_kit.Today), reviewer: "厅巡视整改工作专班办公室", conclusion: "整改到位，同意销号。");
-        var issue = await closed.ShouldBeAsync(HttpStatusCode.OK);
+        using var closed = await _kit.CloseAsync(id);
+        Assert.Equal("accepted", (await closed.ShouldBeAsync(HttpStatusCode.OK))["status"]!.GetValue<string>());
+        var (issue, _) = await _kit.ReadAsync(id);
         Assert.Equal("closed", IssueKit.State(issue));
         Assert.Empty(issue["allowedTransitions"]!.AsArray());
     }
@@ -95,15 +97,17 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
 
         app.Clock.Advance(TimeSpan.FromMinutes(5));
         var closedAt = app.Clock.GetUtcNow().UtcDateTime;
-        var closedOn = IssueKit.Iso(_kit.Today.AddDays(-1));
-        using var close = await _kit.CloseAsync(id, closedOn: closedOn, reviewer: "厅党组", conclusion: "经审议，整改到位，同意销号。");
-        await close.ShouldBeAsync(HttpStatusCode.OK);
+        var closedOn = IssueKit.Iso(_kit.Today);
+        using var close = await _kit.CloseAsync(id, comment: "经审议，整改到位，同意销号。");
+        var decided = await close.ShouldBeAsync(HttpStatusCode.OK);
+        var reviewer = decided["decidedBy"]!.GetValue<string>();
+        Assert.NotEqual(RectifyApp.ClientName, reviewer);
 
         var (issue, _) = await _kit.ReadAsync(id);
         Assert.Equal("closed", IssueKit.State(issue));
         var closure = issue["closure"]!;
         Assert.Equal(closedOn, closure["closedOn"]!.GetValue<string>());
-        Assert.Equal("厅党组", closure["reviewer"]!.GetValue<string>());
+        Assert.Equal(reviewer, closure["reviewer"]!.GetValue<string>());
         Assert.Equal("经审议，整改到位，同意销号。", closure["conclusion"]!.GetValue<string>());
         Assert.Equal(closedAt, closure["closedAt"]!.GetValue<DateTime>().ToUniversalTime());
         var review2 = issue["review"]!;
@@ -113,38 +117,18 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         Assert.Equal(closedAt, issue["updatedAt"]!.GetValue<DateTime>().ToUniversalTime());
     }
 
-    [Fact]
-    public async Task A_closing_date_in_the_future_is_refused_and_changes_nothing()
+    [Theory]
+    [InlineData("""{"reviewer":"厅党组","closedOn":"2025-06-01","conclusion":"同意销号。"}""")]
+    [InlineData("{}")]
+    public async Task The_one_step_close_is_refused_and_points_at_the_sign_off(string body)
     {
         var round = await Seed.RoundAsync();
         var id = await _kit.IssueInStateAsync(round, "pending_review");
         var (_, etag) = await _kit.ReadAsync(id);
-
-        using var response = await _kit.CloseAsync(id, closedOn: IssueKit.Iso(_kit.Today.AddDays(1)));
-        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
-        Assert.NotNull(problem["errors"]!["closedOn"]);
-
-        var (issue, etagAfter) = await _kit.ReadAsync(id);
-        Assert.Equal("pending_review", IssueKit.State(issue));
-        Assert.Null(issue["closure"]);
-        Assert.Equal(etag, etagAfter);
-    }
-
-    [Theory]
-    [InlineData("""{"closedOn":"2025-06-01","conclusion":"同意销号。"}""")]                          // no reviewer
-    [InlineData("""{"reviewer":"厅党组","conclusion":"同意销号。"}""")]                              // no date
-    [InlineData("""{"reviewer":"厅党组","closedOn":"2025-06-01"}""")]                                // no conclusion
-    [InlineData("""{"reviewer":"","closedOn":"2025-06-01","conclusion":"同意销号。"}""")]            // empty reviewer
-    [InlineData("""{"reviewer":"厅党组","closedOn":"2025-06-01","conclusion":""}""")]                // empty conclusion
-    [InlineData("""{"reviewer":"厅党组","closedOn":"2025-13-01","conclusion":"同意销号。"}""")]      // not a date
-    [InlineData("""{"reviewer":"厅党组","closedOn":"2025-06-01","conclusion":"同意销号。","state":"closed"}""")]
-    public async Task A_close_without_reviewer_date_and_conclusion_is_refused(string body)
-    {
-        var round = await Seed.RoundAsync();
-        var id = await _kit.IssueInStateAsync(round, "pending_review");
-        using var response = await Client.SendRawAsync(HttpMethod.Post, $"/api/v1/issues/{id}/close", body);
-        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
-        Assert.Equal("pending_review", IssueKit.State((await _kit.ReadAsync(id)).Issue));
+        using var response = await (await _kit.ReviewerAsync()).SendRawAsync(HttpMethod.Post, $"/api/v1/issues/{id}/close", body);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "sign-off-required");
+        Assert.Contains($"/api/v1/issues/{id}/sign-offs", problem["detail"]!.GetValue<string>());
+        Assert.Equal(etag, (await _kit.ReadAsync(id)).ETag);
     }
 
     [Fact]
@@ -189,6 +173,7 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         var id = IssueKit.Id(await Seed.IssueAsync(round));
         var measureId = IssueKit.Id(await Seed.MeasureAsync(id));
         await _kit.SetMeasureStateAsync(measureId, "done");
+        await _kit.AcceptedEvidenceAsync(measureId);
         await _kit.MoveAsync(id, "in_progress");
         await _kit.MoveAsync(id, "pending_review");
         await _kit.MoveAsync(id, "closed");
@@ -197,17 +182,17 @@ public sealed class IssueClosingTests(RectifyApp app) : IClassFixture<RectifyApp
         {
             issueId = id, code = Seed.Unique("M"), title = "补充措施", ownerUnit = "HNMZT.SHSW", startDate = "2025-03-01", dueDate = "2025-12-31",
         });
-        await create.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
+        await create.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed");
 
         using var read = await Client.GetAsync($"/api/v1/measures/{measureId}", TestContext.Current.CancellationToken);
         var measure = await read.ShouldBeAsync(HttpStatusCode.OK);
         var etag = read.ETag();
         using var update = await Client.PutJsonAsync($"/api/v1/measures/{measureId}", IssueKit.MeasureBody(measure, "in_progress"), etag);
-        await update.ShouldBeProblemAsync(HttpStatusCode.Conflict, "conflict");
+        await update.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed");
 
         using var progress = await Client.PostJsonAsync($"/api/v1/measures/{measureId}/progress",
             new { reportedOn = IssueKit.Iso(_kit.Today), percent = 100 });
-        await progress.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await progress.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed");
 
         using var reread = await Client.GetAsync($"/api/v1/measures/{measureId}", TestContext.Current.CancellationToken);
         var unchanged = await reread.ShouldBeAsync(HttpStatusCode.OK);

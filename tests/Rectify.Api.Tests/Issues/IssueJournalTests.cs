@@ -48,23 +48,25 @@ public sealed class IssueJournalTests(RectifyApp app) : IClassFixture<RectifyApp
         entries = await _kit.JournalAsync(id);
         Assert.Equal(3, entries.Count);
         var review = entries[2]!;
-        Assert.Equal("review", Text(review, "action"));
+        Assert.Equal("sign-off-submitted", Text(review, "action"));
         Assert.Equal("in_progress", Text(review["before"], "state"));
         Assert.Null(review["before"]!["review"]);
-        Assert.Equal("pending_review", Text(review["after"], "state"));
-        Assert.Equal(RectifyApp.ClientName, Text(review["after"]!["review"], "requestedBy"));
+        Assert.Equal("pending_review", Text(review["after"]!["issue"], "state"));
+        Assert.Equal(RectifyApp.ClientName, Text(review["after"]!["issue"]!["review"], "requestedBy"));
+        Assert.Equal(RectifyApp.ClientName, Text(review["after"]!["signOff"], "submittedBy"));
 
         await _kit.MoveAsync(id, "closed");
         entries = await _kit.JournalAsync(id);
         Assert.Equal(4, entries.Count);
         var close = entries[3]!;
-        Assert.Equal("close", Text(close, "action"));
+        Assert.Equal("sign-off-decided", Text(close, "action"));
         Assert.Equal("pending_review", Text(close["before"], "state"));
         Assert.Null(close["before"]!["closure"]);
-        Assert.Equal("closed", Text(close["after"], "state"));
-        Assert.Equal("厅巡视整改工作专班办公室", Text(close["after"]!["closure"], "reviewer"));
+        Assert.Equal("closed", Text(close["after"]!["issue"], "state"));
+        Assert.Equal("整改到位，同意销号。", Text(close["after"]!["issue"]!["closure"], "conclusion"));
+        Assert.Equal("accepted", Text(close["after"]!["signOff"], "status"));
 
-        Assert.Equal(["create", "update", "review", "close"], entries.Select(e => Text(e, "action")));
+        Assert.Equal(["create", "update", "sign-off-submitted", "sign-off-decided"], entries.Select(e => Text(e, "action")));
         Assert.Equal(4, await _kit.JournalCountAsync(id));
         Assert.Equal(4L, await app.ScalarAsync<long>(
             "SELECT count(*) FROM journal WHERE entity = 'issue' AND entity_id = @idText AND before IS DISTINCT FROM after", new { idText }));
@@ -82,7 +84,7 @@ public sealed class IssueJournalTests(RectifyApp app) : IClassFixture<RectifyApp
         using (var transition = await Client.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(issue, "pending_review"), etag))
             await transition.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
         using (var close = await _kit.CloseAsync(id))
-            await close.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
+            await close.ShouldBeProblemAsync(HttpStatusCode.NotFound, "not-found"); // nothing submitted to decide on
         using (var stale = await Client.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(issue, "in_progress"), "\"9\""))
             await stale.ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed, "precondition-failed");
         using (var missing = await Client.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(issue, "in_progress"), ifMatch: null))
@@ -102,8 +104,8 @@ public sealed class IssueJournalTests(RectifyApp app) : IClassFixture<RectifyApp
         var (pending, pendingEtag) = await _kit.ReadAsync(id);
         using (var blocked = await _kit.CloseAsync(id))
             await blocked.ShouldBeProblemAsync(HttpStatusCode.Conflict, "closing-blocked");
-        using (var future = await _kit.CloseAsync(id, closedOn: IssueKit.Iso(_kit.Today.AddDays(1))))
-            await future.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation");
+        using (var own = await _kit.DecideAsync(id, "accept", reviewer: Client))
+            await own.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "separation-of-duties");
         using (var again = await _kit.ReviewAsync(id))
             await again.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
         Assert.Equal(3, await _kit.JournalCountAsync(id));

@@ -66,35 +66,78 @@ public sealed class IssueKit(RectifyApp app)
         state,
     };
 
-    /// <summary>
-    /// PUT the issue with its current fields, the new state and its current ETag; out of pending_review (the review's
-    /// decision) as <see cref="ReviewerAsync"/>.
-    /// </summary>
+    /// <summary>PUT the issue with its current fields, the new state and its current ETag.</summary>
     public async Task<HttpResponseMessage> PutStateAsync(long id, string state)
     {
         var (issue, etag) = await ReadAsync(id);
-        var client = State(issue) == "pending_review" && state != "pending_review" ? await ReviewerAsync() : _client;
-        return await client.PutJsonAsync($"/api/v1/issues/{id}", UpdateBody(issue, state), etag);
+        return await _client.PutJsonAsync($"/api/v1/issues/{id}", UpdateBody(issue, state), etag);
     }
 
     public Task<HttpResponseMessage> ReviewAsync(long id, string? note = "整改措施已全部完成，申请销号。", string? ifMatch = null)
         => _client.PostJsonAsync($"/api/v1/issues/{id}/review", new { note }, ifMatch: ifMatch);
 
-    /// <summary>Signs the issue off as <see cref="ReviewerAsync"/>.</summary>
-    public async Task<HttpResponseMessage> CloseAsync(long id, string? closedOn = null, string reviewer = "厅巡视整改工作专班办公室",
-        string conclusion = "整改到位，同意销号。", string? ifMatch = null)
-        => await (await ReviewerAsync()).PostJsonAsync($"/api/v1/issues/{id}/close", new { reviewer, closedOn = closedOn ?? Iso(Today), conclusion }, ifMatch: ifMatch);
+    /// <summary>Submits the issue for sign-off as <see cref="Client"/> with the evidence entries given; the answer.</summary>
+    public Task<HttpResponseMessage> SubmitAsync(long id, params long[] evidence)
+        => _client.PostJsonAsync($"/api/v1/issues/{id}/sign-offs",
+            new { summary = "整改措施已全部完成，申请销号。", evidence = evidence.Select(e => new { evidenceId = e }).ToArray() });
 
-    /// <summary>Moves an issue one step (through PUT, review or close as the target needs) and asserts it worked.</summary>
+    /// <summary>The id of the issue's latest sign-off submission (0 when it has none, which a decision answers with 404).</summary>
+    public async Task<long> LatestSignOffAsync(long id)
+    {
+        using var response = await _client.GetAsync($"/api/v1/issues/{id}/sign-offs", TestContext.Current.CancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK) return 0;
+        return (await response.ShouldBeAsync(HttpStatusCode.OK)).AsArray().Select(s => Id(s!)).DefaultIfEmpty(0).Last();
+    }
+
+    /// <summary>Decides on the issue's latest submission as <paramref name="reviewer"/> (by default <see cref="ReviewerAsync"/>).</summary>
+    public async Task<HttpResponseMessage> DecideAsync(long id, string decision, string comment = "整改到位，同意销号。", string? watchUntil = null,
+        HttpClient? reviewer = null, string? ifMatch = null)
+        => await (reviewer ?? await ReviewerAsync()).PostJsonAsync($"/api/v1/issues/{id}/sign-offs/{await LatestSignOffAsync(id)}/decision",
+            new { decision, comment, watchUntil }, ifMatch: ifMatch);
+
+    /// <summary>Signs the issue off (销号): <see cref="ReviewerAsync"/> accepts its latest submission.</summary>
+    public Task<HttpResponseMessage> CloseAsync(long id, string? watchUntil = null, string comment = "整改到位，同意销号。", string? ifMatch = null)
+        => DecideAsync(id, "accept", comment, watchUntil, ifMatch: ifMatch);
+
+    /// <summary>Adds an evidence entry to the measure as <see cref="Client"/> and has <see cref="ReviewerAsync"/> accept it; its id.</summary>
+    public async Task<long> AcceptedEvidenceAsync(long measureId)
+    {
+        using var added = await _client.PostJsonAsync($"/api/v1/measures/{measureId}/evidence", new { title = "海南省公墓管理办法", documentNumber = "琼民发〔2025〕12号" });
+        var evidence = Id(await added.ShouldBeAsync(HttpStatusCode.Created));
+        using var accepted = await (await ReviewerAsync()).PostJsonAsync($"/api/v1/measures/{measureId}/evidence/{evidence}/decision",
+            new { decision = "accepted", comment = "佐证充分。" });
+        await accepted.ShouldBeAsync(HttpStatusCode.OK);
+        return evidence;
+    }
+
+    /// <summary>Accepts the latest submission once each done measure of the issue has an accepted evidence entry (one added if needed).</summary>
+    async Task<HttpResponseMessage> ProvenCloseAsync(long id)
+    {
+        var (issue, _) = await ReadAsync(id);
+        foreach (var measure in issue["measures"]!.AsArray().Where(m => State(m!) == "done"))
+        {
+            var read = await _client.GetJsonAsync($"/api/v1/measures/{Id(measure!)}");
+            if (!read["evidence"]!.AsArray().Any(e => e!["status"]!.GetValue<string>() == "accepted")) await AcceptedEvidenceAsync(Id(measure!));
+        }
+        return await CloseAsync(id);
+    }
+
+    /// <summary>
+    /// Moves an issue one step (through PUT, a submission, or the review's decision out of pending_review: accept to
+    /// closed, request_changes back to in_progress) and asserts it worked.
+    /// </summary>
     public async Task<JsonNode> MoveAsync(long id, string state)
     {
+        var from = State((await ReadAsync(id)).Issue);
         using var response = state switch
         {
             "pending_review" => await ReviewAsync(id),
-            "closed" => await CloseAsync(id),
+            "closed" => await ProvenCloseAsync(id),
+            "in_progress" when from == "pending_review" => await DecideAsync(id, "request_changes", "佐证材料不全，请补充。"),
             _ => await PutStateAsync(id, state),
         };
-        var issue = await response.ShouldBeAsync(HttpStatusCode.OK);
+        await response.ShouldBeAsync(HttpStatusCode.OK);
+        var (issue, _) = await ReadAsync(id);
         Assert.Equal(state, State(issue));
         return issue;
     }

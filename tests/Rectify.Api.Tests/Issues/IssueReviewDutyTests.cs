@@ -19,8 +19,6 @@ public sealed class IssueReviewDutyTests(RectifyApp app) : IClassFixture<Rectify
         return (app.ClientWith(await app.CreateClientAsync(name, scopes)), name);
     }
 
-    object CloseBody => new { reviewer = "厅巡视整改工作专班办公室", closedOn = IssueKit.Iso(_kit.Today), conclusion = "整改到位，同意销号。" };
-
     [Fact]
     public async Task A_writer_without_the_review_scope_requests_sign_off_and_is_named_as_the_requester()
     {
@@ -52,19 +50,22 @@ public sealed class IssueReviewDutyTests(RectifyApp app) : IClassFixture<Rectify
             await review.ShouldBeAsync(HttpStatusCode.OK);
         var (pending, etag) = await _kit.ReadAsync(id);
 
-        using (var close = await both.PostJsonAsync($"/api/v1/issues/{id}/close", CloseBody))
+        using (var close = await _kit.DecideAsync(id, "accept", reviewer: both))
         {
             var problem = await close.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "separation-of-duties");
             Assert.Contains(name, problem["detail"]!.GetValue<string>());
         }
-        using (var sendBack = await both.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(pending, "in_progress"), etag))
+        using (var sendBack = await _kit.DecideAsync(id, "request_changes", "请补充材料", reviewer: both))
             await sendBack.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "separation-of-duties");
+        using (var put = await both.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(pending, "in_progress"), etag))
+            await put.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
         Assert.Equal(etag, (await _kit.ReadAsync(id)).ETag);
 
         // Another client with the review scope decides.
         var (reviewer, _) = await ClientAsync("rectification-office", Scopes.Read, Scopes.Review);
-        using var closed = await reviewer.PostJsonAsync($"/api/v1/issues/{id}/close", CloseBody);
-        Assert.Equal("closed", IssueKit.State(await closed.ShouldBeAsync(HttpStatusCode.OK)));
+        using var closed = await _kit.DecideAsync(id, "accept", reviewer: reviewer);
+        await closed.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("closed", IssueKit.State((await _kit.ReadAsync(id)).Issue));
     }
 
     [Fact]
@@ -74,17 +75,17 @@ public sealed class IssueReviewDutyTests(RectifyApp app) : IClassFixture<Rectify
         var (writer, _) = await ClientAsync("writer", Scopes.Read, Scopes.Write);
         var (pending, etag) = await _kit.ReadAsync(id);
 
-        using (var sendBack = await writer.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(pending, "in_progress"), etag))
-            Assert.Contains("'review'", (await sendBack.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden"))["detail"]!.GetValue<string>());
-        using (var close = await writer.PostJsonAsync($"/api/v1/issues/{id}/close", CloseBody))
+        using (var sendBack = await _kit.DecideAsync(id, "reject", "退回", reviewer: writer))
+            await sendBack.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        using (var close = await _kit.DecideAsync(id, "accept", reviewer: writer))
             await close.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         // Editing the request's issue without deciding stays the writer's work.
         using (var edit = await writer.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(pending, "pending_review", title: "标题更正"), etag))
             await edit.ShouldBeAsync(HttpStatusCode.OK);
 
         var (reviewer, _) = await ClientAsync("reviewer-with-write", Scopes.Read, Scopes.Write, Scopes.Review);
-        (pending, etag) = await _kit.ReadAsync(id);
-        using var back = await reviewer.PutJsonAsync($"/api/v1/issues/{id}", IssueKit.UpdateBody(pending, "in_progress"), etag);
-        Assert.Equal("in_progress", IssueKit.State(await back.ShouldBeAsync(HttpStatusCode.OK)));
+        using var back = await _kit.DecideAsync(id, "request_changes", "请补充佐证材料。", reviewer: reviewer);
+        Assert.Equal("changes_requested", (await back.ShouldBeAsync(HttpStatusCode.OK))["status"]!.GetValue<string>());
+        Assert.Equal("in_progress", IssueKit.State((await _kit.ReadAsync(id)).Issue));
     }
 }

@@ -6,7 +6,7 @@ namespace Rectify.Api.Tests.Issues;
 
 /// <summary>
 /// The issue state machine, move by move: every state to every other state through PUT (the state field), and
-/// every state through POST …/review and POST …/close. The expected outcome of each move is written out here,
+/// every state through POST …/review (a sign-off submission) and the acceptance of a submission. The expected outcome of each move is written out here,
 /// not computed from the service's table.
 /// </summary>
 public sealed class IssueTransitionTests(RectifyApp app) : IClassFixture<RectifyApp>
@@ -27,6 +27,10 @@ public sealed class IssueTransitionTests(RectifyApp app) : IClassFixture<Rectify
     public const string Refused = "refused";
     /// <summary>Refused through PUT, with a hint to use the action endpoint that would make the move.</summary>
     public const string UseAction = "use-action";
+    /// <summary>Refused because the issue is closed and frozen (409, issue-closed) until reopened.</summary>
+    public const string Frozen = "frozen";
+    /// <summary>A decision on an issue that was never submitted for sign-off: there is no submission to decide on (404).</summary>
+    public const string NothingToDecide = "nothing-to-decide";
 
     [Theory]
     // from open
@@ -35,35 +39,35 @@ public sealed class IssueTransitionTests(RectifyApp app) : IClassFixture<Rectify
     [InlineData("open", "put", "pending_review", Refused)]
     [InlineData("open", "put", "closed", Refused)]
     [InlineData("open", "review", "pending_review", Refused)]
-    [InlineData("open", "close", "closed", Refused)]
+    [InlineData("open", "close", "closed", NothingToDecide)]
     // from in_progress
     [InlineData("in_progress", "put", "open", Refused)]
     [InlineData("in_progress", "put", "long_term", Ok)]
     [InlineData("in_progress", "put", "pending_review", UseAction)]
     [InlineData("in_progress", "put", "closed", Refused)]
     [InlineData("in_progress", "review", "pending_review", Ok)]
-    [InlineData("in_progress", "close", "closed", Refused)]
+    [InlineData("in_progress", "close", "closed", NothingToDecide)]
     // from pending_review
     [InlineData("pending_review", "put", "open", Refused)]
-    [InlineData("pending_review", "put", "in_progress", Ok)]
+    [InlineData("pending_review", "put", "in_progress", UseAction)]
     [InlineData("pending_review", "put", "long_term", Refused)]
     [InlineData("pending_review", "put", "closed", UseAction)]
     [InlineData("pending_review", "review", "pending_review", Refused)]
     [InlineData("pending_review", "close", "closed", Ok)]
     // from closed: nothing
-    [InlineData("closed", "put", "open", Refused)]
-    [InlineData("closed", "put", "in_progress", Refused)]
-    [InlineData("closed", "put", "pending_review", Refused)]
-    [InlineData("closed", "put", "long_term", Refused)]
-    [InlineData("closed", "review", "pending_review", Refused)]
-    [InlineData("closed", "close", "closed", Refused)]
+    [InlineData("closed", "put", "open", Frozen)]
+    [InlineData("closed", "put", "in_progress", Frozen)]
+    [InlineData("closed", "put", "pending_review", Frozen)]
+    [InlineData("closed", "put", "long_term", Frozen)]
+    [InlineData("closed", "review", "pending_review", Frozen)]
+    [InlineData("closed", "close", "closed", Frozen)]
     // from long_term
     [InlineData("long_term", "put", "open", Refused)]
     [InlineData("long_term", "put", "in_progress", Ok)]
     [InlineData("long_term", "put", "pending_review", UseAction)]
     [InlineData("long_term", "put", "closed", Refused)]
     [InlineData("long_term", "review", "pending_review", Ok)]
-    [InlineData("long_term", "close", "closed", Refused)]
+    [InlineData("long_term", "close", "closed", NothingToDecide)]
     public async Task Every_move_follows_the_state_machine(string from, string via, string to, string expected)
     {
         var round = await _kit.Seed.RoundAsync();
@@ -83,24 +87,30 @@ public sealed class IssueTransitionTests(RectifyApp app) : IClassFixture<Rectify
 
         if (expected == Ok)
         {
-            var moved = await response.ShouldBeAsync(HttpStatusCode.OK);
-            Assert.Equal(to, IssueKit.State(moved));
-            Assert.Equal(Allowed[to], IssueKit.Strings(moved["allowedTransitions"]).Order(StringComparer.Ordinal));
+            await response.ShouldBeAsync(HttpStatusCode.OK);
             Assert.NotEqual(etagBefore, response.ETag());
             var (after, etagAfter) = await _kit.ReadAsync(id);
             Assert.Equal(to, IssueKit.State(after));
+            Assert.Equal(Allowed[to], IssueKit.Strings(after["allowedTransitions"]).Order(StringComparer.Ordinal));
             Assert.Equal(response.ETag(), etagAfter);
             Assert.Equal(journalBefore + 1, await _kit.JournalCountAsync(id));
             return;
         }
 
-        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
-        Assert.Equal(Allowed[from], IssueKit.Strings(problem["allowed"]).Order(StringComparer.Ordinal));
-        Assert.Equal(from, problem["from"]!.GetValue<string>());
-        Assert.Equal(to, problem["to"]!.GetValue<string>());
-        var detail = problem["detail"]!.GetValue<string>();
-        if (expected == UseAction)
-            Assert.Contains($"POST /api/v1/issues/{{id}}/{(to == "closed" ? "close" : "review")}", detail);
+        if (expected == Frozen)
+            Assert.Equal(id, (await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "issue-closed"))["closedIssue"]!.GetValue<long>());
+        else if (expected == NothingToDecide)
+            await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "not-found");
+        else
+        {
+            var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid-transition");
+            Assert.Equal(Allowed[from], IssueKit.Strings(problem["allowed"]).Order(StringComparer.Ordinal));
+            Assert.Equal(from, problem["from"]!.GetValue<string>());
+            Assert.Equal(to, problem["to"]!.GetValue<string>());
+            var detail = problem["detail"]!.GetValue<string>();
+            if (expected == UseAction)
+                Assert.Contains($"POST /api/v1/issues/{{id}}/{(to == "pending_review" ? "sign-offs" : "sign-offs/{signOffId}/decision")}", detail);
+        }
 
         // A refused move changes nothing and journals nothing.
         var (unchanged, etagUnchanged) = await _kit.ReadAsync(id);

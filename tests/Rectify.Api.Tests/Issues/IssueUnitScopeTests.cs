@@ -122,10 +122,11 @@ public sealed class IssueUnitScopeTests(ReadScopeTests.App app) : IClassFixture<
 
         using (var review = await shjz.PostJsonAsync($"/api/v1/issues/{working}/review", new { note = "越权申请" }))
             await RefusedAsync(review, "HNMZT.SHSW");
-        using (var close = await shjz.PostJsonAsync($"/api/v1/issues/{pending}/close", new { reviewer = "社会救助处", closedOn = IssueKit.Iso(_kit.Today), conclusion = "同意" }))
-            await RefusedAsync(close, "HNMZT.SHSW");
-        var (body, etag) = await _kit.ReadAsync(pending);
-        using (var sendBack = await shjz.PutJsonAsync($"/api/v1/issues/{pending}", IssueKit.UpdateBody(body, "in_progress"), etag))
+        using (var submit = await shjz.PostJsonAsync($"/api/v1/issues/{working}/sign-offs", new { summary = "越权申请" }))
+            await RefusedAsync(submit, "HNMZT.SHSW");
+        using (var accept = await _kit.DecideAsync(pending, "accept", reviewer: shjz))
+            await RefusedAsync(accept, "HNMZT.SHSW");
+        using (var sendBack = await _kit.DecideAsync(pending, "reject", "退回", reviewer: shjz))
             await RefusedAsync(sendBack, "HNMZT.SHSW");
 
         Assert.Equal("in_progress", IssueKit.State((await _kit.ReadAsync(working)).Issue));

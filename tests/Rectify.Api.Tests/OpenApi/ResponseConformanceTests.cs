@@ -77,9 +77,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var document = await client.GetJsonAsync("/openapi/v1.json");
         JsonObject Example(string method, string path)
             => document["paths"]![path]![method]!["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone().AsObject();
-        var today =
-            DateOnly.Parse((await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard"))["asOf"]!.GetValue<string>(),
-            System.Globalization.CultureInfo.InvariantCulture);
+        var today = DateOnly.Parse((await OkAsync(client, $"/api/v1/rounds/{Round}/dashboard"))["asOf"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
         string Day(int daysBefore) => today.AddDays(-daysBefore).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         // Reading the reference case.
@@ -111,6 +109,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await OkAsync(client, $"/api/v1/issues/{demoIssue}/warnings");
         await OkAsync(client, $"/api/v1/measures/{measures["items"]![0]!["id"]!.GetValue<long>()}/warnings");
         await TextAsync(client, $"/api/v1/data-values/export?indicator={indicator}", "text/csv");
+        await TextAsync(client, "/api/v1/data-values/template?period=2025-05", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         await OkAsync(client, "/api/v1/journal?limit=20");
 
         // A round of one's own, from the examples: create, read, update.
@@ -120,22 +119,19 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey);
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds", round, HttpStatusCode.Created, idempotencyKey: roundKey); // replayed
         var roundUpdate = Example("put", "/api/v1/rounds/{code}");
-        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK,
-            ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
+        await SendAsync(client, HttpMethod.Put, "/api/v1/rounds/R-CONFORMANCE", roundUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, "/api/v1/rounds/R-CONFORMANCE"));
 
         // An issue and a measure through their whole life.
         var issue = Example("post", "/api/v1/issues");
         issue["round"] = "R-CONFORMANCE";
         var issueId = (await SendAsync(client, HttpMethod.Post, "/api/v1/issues", issue, HttpStatusCode.Created))["id"]!.GetValue<long>();
         var issueUpdate = Example("put", "/api/v1/issues/{id}");
-        await SendAsync(client, HttpMethod.Put, $"/api/v1/issues/{issueId}", issueUpdate, HttpStatusCode.OK,
-            ifMatch: await ETagAsync(client, $"/api/v1/issues/{issueId}"));
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/issues/{issueId}", issueUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/issues/{issueId}"));
         var measure = Example("post", "/api/v1/measures");
         measure["issueId"] = issueId;
         var measureId = (await SendAsync(client, HttpMethod.Post, "/api/v1/measures", measure, HttpStatusCode.Created))["id"]!.GetValue<long>();
         var measureUpdate = Example("put", "/api/v1/measures/{id}");
-        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK,
-            ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
+        await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.OK, ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
         // Due dates move through …/deadline only: a silent move in an update is refused, the move itself is listed.
         var silentMove = measureUpdate.DeepClone().AsObject();
         silentMove["dueDate"] = "2030-12-31";
@@ -143,34 +139,45 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
         var deadline = Example("post", "/api/v1/measures/{id}/deadline");
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.Created);
-        // nothing moves
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.UnprocessableEntity);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/deadline", deadline, HttpStatusCode.UnprocessableEntity); // nothing moves
         await OkAsync(client, $"/api/v1/measures/{measureId}/deadline-changes");
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/deadline", Example("post", "/api/v1/issues/{id}/deadline"),
-            HttpStatusCode.Created);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/deadline", Example("post", "/api/v1/issues/{id}/deadline"), HttpStatusCode.Created);
         await OkAsync(client, $"/api/v1/issues/{issueId}/deadline-changes");
         measureUpdate["dueDate"] = deadline["dueDate"]!.DeepClone();
         var progress = Example("post", "/api/v1/measures/{id}/progress");
         progress["reportedOn"] = Day(5);
         await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", progress, HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"),
-            HttpStatusCode.Created);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"),
-            HttpStatusCode.OK);
-        var close = Example("post", "/api/v1/issues/{id}/close");
-        close["closedOn"] = Day(0);
-        // The client that asked cannot sign off: a reviewer of its own does (its key issued without a body).
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Forbidden);
-        var reviewerId =
-            (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
+        var evidenceId = (await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence", Example("post", "/api/v1/measures/{id}/evidence"),
             HttpStatusCode.Created))["id"]!.GetValue<long>();
-        var reviewerKey =
-            (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
-        // The measure is still running: the close is refused with the blocking measure named.
-        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.Conflict, key: reviewerKey);
-        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 },
-            HttpStatusCode.Created);
-        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/close", close, HttpStatusCode.OK, key: reviewerKey);
+        var file = $"/api/v1/measures/{measureId}/evidence/{evidenceId}/file";
+        await EvidenceFileAsync(client, file);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/review", Example("post", "/api/v1/issues/{id}/review"), HttpStatusCode.OK);
+        var submission = Example("post", "/api/v1/issues/{id}/sign-offs");
+        submission["evidence"] = new JsonArray(new JsonObject { ["evidenceId"] = evidenceId });
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs", submission, HttpStatusCode.Conflict); // already pending_review
+        var reviewerId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", new { name = "conformance-reviewer", scopes = new[] { "read", "review" } },
+            HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var reviewerKey = (await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{reviewerId}/keys", null, HttpStatusCode.Created))["key"]!.GetValue<string>();
+        await SendAsync(anonymous, HttpMethod.Post, $"{file}/versions/1/decision", new { decision = "accepted", comment = "文件与措施一致。" },
+            HttpStatusCode.OK, key: reviewerKey);
+        var firstSignOff = (await SendAsync(client, HttpMethod.Get, $"/api/v1/issues/{issueId}/sign-offs", null, HttpStatusCode.OK)).AsArray()[0]!["id"]!.GetValue<long>();
+        var changes = new JsonObject { ["decision"] = "request_changes", ["comment"] = "请补充佐证材料。" };
+        // The client that submitted cannot decide: a reviewer of its own does (its key issued without a body).
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{firstSignOff}/decision", changes, HttpStatusCode.Forbidden);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{firstSignOff}/decision", changes, HttpStatusCode.OK, key: reviewerKey);
+        var signOffId = (await SendAsync(client, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs", submission, HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var accept = Example("post", "/api/v1/issues/{id}/sign-offs/{signOffId}/decision");
+        accept["watchUntil"] = today.AddDays(30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        // The measure is still running and its evidence undecided: the accept is refused with the blockers named.
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{signOffId}/decision", accept, HttpStatusCode.Conflict, key: reviewerKey);
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Created);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/measures/{measureId}/evidence/{evidenceId}/decision",
+            Example("post", "/api/v1/measures/{id}/evidence/{evidenceId}/decision"), HttpStatusCode.OK, key: reviewerKey);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/sign-offs/{signOffId}/decision", accept, HttpStatusCode.OK, key: reviewerKey);
+        // Closed and frozen: a change is refused until the review reopens it.
+        await SendAsync(client, HttpMethod.Post, $"/api/v1/measures/{measureId}/progress", new { reportedOn = Day(1), percent = 100 }, HttpStatusCode.Conflict);
+        await SendAsync(anonymous, HttpMethod.Post, $"/api/v1/issues/{issueId}/reopen", Example("post", "/api/v1/issues/{id}/reopen"), HttpStatusCode.OK,
+            key: reviewerKey);
         measureUpdate["state"] = "planned"; // a done measure may be reopened, never planned again
         await SendAsync(client, HttpMethod.Put, $"/api/v1/measures/{measureId}", measureUpdate, HttpStatusCode.Conflict,
             ifMatch: await ETagAsync(client, $"/api/v1/measures/{measureId}"));
@@ -188,11 +195,9 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             ifMatch: await ETagAsync(client, "/api/v1/indicators/CONFORMANCE-SALES"));
         var values = new JsonArray(
             new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 0.81m },
-            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460100", ["period"] = "2025-05", ["value"] = 0.2m,
-                ["comment"] = "海口" });
+            new JsonObject { ["indicator"] = "CONFORMANCE-SALES", ["unit"] = "460100", ["period"] = "2025-05", ["value"] = 0.2m, ["comment"] = "海口" });
         await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", values, HttpStatusCode.OK);
-        var rejected =
-            new JsonArray(new JsonObject { ["indicator"] = "NO-SUCH-INDICATOR", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 1 });
+        var rejected = new JsonArray(new JsonObject { ["indicator"] = "NO-SUCH-INDICATOR", ["unit"] = "460000", ["period"] = "2025-04", ["value"] = 1 });
         await SendAsync(client, HttpMethod.Post, "/api/v1/data-values/import", rejected, HttpStatusCode.UnprocessableEntity);
         var doomed = Example("post", "/api/v1/indicators");
         doomed["code"] = "CONFORMANCE-DOOMED";
@@ -215,8 +220,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
             Assert.Equal(HttpStatusCode.NotModified, answer.StatusCode);
         }
         var publish = Example("post", "/api/v1/rounds/{round}/snapshots/{period}/publish");
-        // April first
-        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.Conflict);
+        await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.Conflict); // April first
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-04/publish", publish, HttpStatusCode.OK);
         await SendAsync(client, HttpMethod.Post, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05/publish", publish, HttpStatusCode.OK);
         await OkAsync(client, "/api/v1/rounds/R-CONFORMANCE/snapshots/2025-05?revision=1");
@@ -228,12 +232,9 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         var newClient = Example("post", "/api/v1/clients");
         var clientId = (await SendAsync(client, HttpMethod.Post, "/api/v1/clients", newClient, HttpStatusCode.Created))["id"]!.GetValue<long>();
         await OkAsync(client, $"/api/v1/clients/{clientId}");
-        var issued =
-            await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"),
-            HttpStatusCode.Created);
+        var issued = await SendAsync(client, HttpMethod.Post, $"/api/v1/clients/{clientId}/keys", Example("post", "/api/v1/clients/{id}/keys"), HttpStatusCode.Created);
         var prefix = issued["prefix"]!.GetValue<string>();
-        using (var withoutWrite =
-            new HttpRequestMessage(HttpMethod.Post, "/api/v1/rounds") { Content = System.Net.Http.Json.JsonContent.Create(round) })
+        using (var withoutWrite = new HttpRequestMessage(HttpMethod.Post, "/api/v1/rounds") { Content = System.Net.Http.Json.JsonContent.Create(round) })
         {
             withoutWrite.Headers.Authorization = new AuthenticationHeaderValue("Bearer", issued["key"]!.GetValue<string>()); // read and push only
             using var forbidden = await anonymous.SendAsync(withoutWrite, Ct);
@@ -277,6 +278,40 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         Assert.True(!recorder.NeverSucceeded.Any(), "Operations never seen to succeed: " + string.Join(", ", recorder.NeverSucceeded));
     }
 
+    /// <summary>An evidence file: uploaded (and refused for its bytes), listed, downloaded whole, in a range, not modified and out of range.</summary>
+    static async Task EvidenceFileAsync(HttpClient client, string file)
+    {
+        var pdf = EvidenceFiles.EvidenceFileKit.PdfBytes(padding: 2000);
+        using (var upload = new ByteArrayContent(pdf))
+        {
+            upload.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+            using var created = await client.PutAsync($"{file}?fileName=海南省公墓管理办法.pdf", upload, Ct);
+            await created.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using (var png = new ByteArrayContent(EvidenceFiles.EvidenceFileKit.PngBytes()))
+        {
+            png.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+            using var mismatch = await client.PutAsync(file, png, Ct);
+            await mismatch.ShouldBeAsync(HttpStatusCode.UnprocessableEntity);
+        }
+        await OkAsync(client, $"{file}/versions");
+        using (var whole = await client.GetAsync($"{file}/versions/1", Ct)) Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        using var latest = await client.GetAsync(file, Ct);
+        Assert.Equal(HttpStatusCode.OK, latest.StatusCode);
+        foreach (var (range, ifNoneMatch, status) in new (string?, string?, HttpStatusCode)[]
+        {
+            ("bytes=0-99", null, HttpStatusCode.PartialContent), (null, latest.ETag(), HttpStatusCode.NotModified),
+            ($"bytes={pdf.Length + 1}-", null, HttpStatusCode.RequestedRangeNotSatisfiable),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, file);
+            if (range is not null) request.Headers.TryAddWithoutValidation("Range", range);
+            if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            using var answer = await client.SendAsync(request, Ct);
+            Assert.Equal(status, answer.StatusCode);
+        }
+    }
+
     static async Task<JsonNode> OkAsync(HttpClient client, string url) => await SendAsync(client, HttpMethod.Get, url, null, HttpStatusCode.OK);
 
     static async Task TextAsync(HttpClient client, string url, string mediaType)
@@ -295,8 +330,7 @@ public sealed class ResponseConformanceTests(ResponseConformanceTests.App app) :
         return response.ETag();
     }
 
-    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected,
-        string? ifMatch = null,
+    static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string url, object? body, HttpStatusCode expected, string? ifMatch = null,
         string? idempotencyKey = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, url);

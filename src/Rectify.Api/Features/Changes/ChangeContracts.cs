@@ -24,6 +24,10 @@ public enum ChangeEntity
     Client,
     /// <summary>A move of an issue's or a measure's due date (key: id, issueId or measureId).</summary>
     [JsonStringEnumMemberName("deadline-change")] DeadlineChange,
+    /// <summary>A version of an evidence file, uploaded or decided (key: id, evidenceId, measureId, version; metadata only).</summary>
+    [JsonStringEnumMemberName("evidence-file")] EvidenceFile,
+    /// <summary>A sign-off submission of an issue: created when submitted, updated when decided (key: id, issueId).</summary>
+    [JsonStringEnumMemberName("sign-off")] SignOff,
 }
 
 public enum ChangeOperation { Created, Updated, Deleted }

@@ -98,6 +98,9 @@ public sealed class ChangeRepository(Db db)
                        WHEN 'snapshot' THEN (SELECT camel_keys(to_jsonb(t) - 'push_hash') FROM snapshots t WHERE t.id = c.entity_id::bigint)
                        WHEN 'client' THEN (SELECT camel_keys(to_jsonb(t)) FROM clients t WHERE t.id = c.entity_id::bigint)
                        WHEN 'deadline-change' THEN (SELECT camel_keys(to_jsonb(t)) FROM deadline_changes t WHERE t.id = c.entity_id::bigint)
+                       WHEN 'evidence-file' THEN
+                           (SELECT camel_keys(to_jsonb(t)) FROM evidence_file_versions t WHERE t.id = c.entity_id::bigint)
+                       WHEN 'sign-off' THEN (SELECT camel_keys(to_jsonb(t)) FROM sign_offs t WHERE t.id = c.entity_id::bigint)
                        END
                END::text AS entity
         FROM page p

@@ -56,6 +56,8 @@ public sealed record DashboardTotals
     public required int DeferredMeasures { get; init; }
     [Description("Deferrals of the round's issues and measures in all (an item deferred twice counts twice).")]
     public required int Deferrals { get; init; }
+    [Description("Closed issues under consolidation (巩固): today on or before their accepted sign-off's watchUntil.")]
+    public required int ConsolidatingIssues { get; init; }
 }
 
 /// <summary>The first items of a list, and how many there are in all.</summary>

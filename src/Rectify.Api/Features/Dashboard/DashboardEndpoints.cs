@@ -51,7 +51,7 @@ public static class DashboardEndpoints
             Round = "HN-8-6-6", RoundName = "八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视", AsOf = Today, DueSoonUntil = Today.AddDays(10),
             Region = "460000", RegionName = "海南省",
             Totals = new DashboardTotals { Issues = 9, TopLevelIssues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, DueSoonMeasures = 0,
-                DeferredIssues = 0, DeferredMeasures = 0, Deferrals = 0 },
+                DeferredIssues = 0, DeferredMeasures = 0, Deferrals = 0, ConsolidatingIssues = 0 },
             IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
             MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 9, ["done"] = 16, ["cancelled"] = 0 },
             CompletionRate = 64.00m,

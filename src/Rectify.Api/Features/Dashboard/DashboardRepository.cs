@@ -82,6 +82,7 @@ public sealed class DashboardRepository(Db db)
                 DeferredIssues = issueStates.Sum(r => r.Deferred),
                 DeferredMeasures = measureStates.Sum(r => r.Deferred),
                 Deferrals = issueStates.Sum(r => r.Deferrals) + measureStates.Sum(r => r.Deferrals),
+                ConsolidatingIssues = issueStates.Sum(r => r.Consolidating),
             },
             IssuesByState = ByState<IssueState>(issueStates.ToDictionary(r => r.State, r => r.Count)),
             MeasuresByState = measuresByState,
@@ -146,6 +147,7 @@ public sealed class DashboardRepository(Db db)
         public int Overdue { get; init; }
         public int Deferred { get; init; }
         public int Deferrals { get; init; }
+        public int Consolidating { get; init; }
     }
 
     sealed class MeasureStateRow
@@ -253,7 +255,8 @@ public sealed class DashboardRepository(Db db)
 
         SELECT i.state, count(*)::int AS count,
                count(*) FILTER (WHERE i.due_date < @today AND i.state IN ('open', 'in_progress'))::int AS overdue,
-               count(*) FILTER (WHERE i.deferral_count > 0)::int AS deferred, sum(i.deferral_count)::int AS deferrals
+               count(*) FILTER (WHERE i.deferral_count > 0)::int AS deferred, sum(i.deferral_count)::int AS deferrals,
+               count(*) FILTER (WHERE {IssueRepository.Consolidating})::int AS consolidating
         FROM issues i JOIN rounds r ON r.id = i.round_id
         WHERE r.code = @round
         GROUP BY i.state;
@@ -281,38 +284,10 @@ public sealed class DashboardRepository(Db db)
         LIMIT @cap;
 
         -- The round's issues once (index on round_id), the areas' trees among them, and each issue's measures through
-        -- the index on issue_id: the work grows with the round, not with the measures of every round.
-        WITH RECURSIVE round_issues AS MATERIALIZED (
-            SELECT i.id, i.parent_id, i.code, i.title, i.category, i.state
-            FROM issues i JOIN rounds r ON r.id = i.round_id
-            WHERE r.code = @round
-        ),
-        tree AS (
-            SELECT id, id AS area_id, 0 AS depth FROM round_issues WHERE parent_id IS NULL
-            UNION ALL
-            SELECT c.id, t.area_id, t.depth + 1
-            FROM round_issues c JOIN tree t ON c.parent_id = t.id
-            WHERE t.depth < 32
-        ),
-        figures AS (
-            SELECT t.area_id, (count(*) - 1)::int AS sub_issues, sum(x.measures)::int AS measures, sum(x.done)::int AS done,
-                   sum(x.cancelled)::int AS cancelled, sum(x.overdue)::int AS overdue,
-                   round(sum(x.progress_sum) / nullif(sum(x.progress_count), 0), 2) AS progress
-            FROM tree t
-            CROSS JOIN LATERAL (
-                SELECT count(*) AS measures,
-                       count(*) FILTER (WHERE m.state = 'done') AS done,
-                       count(*) FILTER (WHERE m.state = 'cancelled') AS cancelled,
-                       count(*) FILTER (WHERE m.state NOT IN ('done', 'cancelled') AND m.due_date < @today) AS overdue,
-                       sum(m.progress) FILTER (WHERE m.state <> 'cancelled') AS progress_sum,
-                       count(*) FILTER (WHERE m.state <> 'cancelled') AS progress_count
-                FROM measures m WHERE m.issue_id = t.id
-            ) x
-            GROUP BY t.area_id
-        )
-        SELECT a.id AS issue_id, a.code, a.title, a.category, a.state, f.sub_issues, f.measures, f.done, f.cancelled, f.overdue, f.progress
-        FROM figures f JOIN round_issues a ON a.id = f.area_id
-        ORDER BY a.id;
+        -- the index on issue_id: the work grows with the round, not with the measures of every round. Migration 0018: a
+        -- function, so that its plan is kept for the session.
+        SELECT issue_id, code, title, category, state, sub_issues, measures, done, cancelled, overdue, progress
+        FROM dashboard_areas(@round, @today);
 
         WITH {Linked}
         SELECT ind.id, ind.code, ind.name, ind.measure_unit, ind.value_type, ind.frequency, ind.region_aggregation, ind.time_aggregation,
@@ -325,50 +300,8 @@ public sealed class DashboardRepository(Db db)
         WHERE ind.target_value IS NOT NULL
         ORDER BY ind.code;
 
-        WITH RECURSIVE {RoundRegion.Ctes},
-        {Linked},
-        parts AS (
-            SELECT ind.id AS indicator_id, ind.region_aggregation, part.id AS part_id
-            FROM indicators ind
-            JOIN linked l ON l.indicator_id = ind.id
-            JOIN LATERAL (
-                SELECT ind.id WHERE ind.value_type <> 'ratio'
-                UNION SELECT ind.numerator_id WHERE ind.value_type = 'ratio'
-                UNION SELECT ind.denominator_id WHERE ind.value_type = 'ratio'
-            ) part (id) ON true
-            WHERE ind.target_value IS NOT NULL
-        ),
-        -- The periods in which a part has a figure at the region: its own value, or (when the indicator combines
-        -- regions) a roll-up, which exists where a sub-region has a value. Index range scans at one unit: no sub-region's rows.
-        stored AS (
-            SELECT p.indicator_id, p.part_id, v.period
-            FROM parts p CROSS JOIN region
-            JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code
-            UNION
-            SELECT p.indicator_id, p.part_id, r.period
-            FROM parts p CROSS JOIN region
-            JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code
-            WHERE p.region_aggregation <> 'none'
-        ),
-        -- The latest periods in which every part has such a figure. Three, because a combined value can still come to
-        -- nothing there (a ratio whose divisor is 0); the figure is the first of them that does not.
-        candidates AS (
-            SELECT indicator_id, period
-            FROM (
-                SELECT st.indicator_id, st.period, row_number() OVER (PARTITION BY st.indicator_id ORDER BY st.period DESC) AS recency
-                FROM stored st
-                GROUP BY st.indicator_id, st.period
-                HAVING count(*) = (SELECT count(*) FROM parts p WHERE p.indicator_id = st.indicator_id)
-            ) ranked
-            WHERE recency <= 3
-        )
-        SELECT c.indicator_id, i.code AS part, c.period, v.value AS own, r.total, r.mean
-        FROM candidates c
-        JOIN parts p ON p.indicator_id = c.indicator_id
-        JOIN indicators i ON i.id = p.part_id
-        CROSS JOIN region
-        LEFT JOIN data_values v ON v.indicator_id = p.part_id AND v.unit_code = region.code AND v.period = c.period
-        LEFT JOIN indicator_rollups r ON r.indicator_id = p.part_id AND r.unit_code = region.code AND r.period = c.period;
+        -- Migration 0018: a function, so that its plan is kept for the session.
+        SELECT indicator_id, part, period, own, total, mean FROM dashboard_figures(@round);
 
         {SnapshotRepository.TrendSql}
         """;

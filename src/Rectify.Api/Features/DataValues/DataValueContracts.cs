@@ -83,6 +83,10 @@ public sealed record ImportQuery
     [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, for its period); recorded in the journal.")]
     [StringLength(500, MinimumLength = 1)]
     public string? RevisionReason { get; init; }
+
+    [Description("xlsx only: the name of the sheet to read (default: the first sheet).")]
+    [StringLength(31, MinimumLength = 1)]
+    public string? Sheet { get; init; }
 }
 
 /// <summary>One number: indicator × unit × period.</summary>

@@ -35,6 +35,20 @@ public static class DataValueEndpoints
             .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
             .ProducesValidationProblem();
 
+        group.MapGet("/template", Template).RequireScope(Scopes.Read)
+            .WithName("GetDataValueTemplate")
+            .WithSummary("A workbook to fill in for the monthly push")
+            .WithDescription("""
+                An xlsx with one row per expected report of the month (each indicator × each unit that reports it, as the completeness view
+                counts them), for the indicators named (default: every monthly one) and the units under unit (default: those the caller reads).
+                Columns A–E are the push's (指标代码,单位代码,期间,数值,备注; the value empty, checked as a number); to the right the indicator's
+                name and unit of measure, the unit's name and the reporting deadline. Fill in the values and push the workbook back unedited.
+                """)
+            .Produces<string>(StatusCodes.Status200OK, XlsxExport.MediaType)
+            .WithXlsxResponse("The template workbook, one sheet named after the month, the header row frozen.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
         group.MapGet("/deletions", Deletions).RequireScope(Scopes.Read)
             .WithName("ListDataValueDeletions")
             .WithSummary("List deleted values")
@@ -46,8 +60,11 @@ public static class DataValueEndpoints
             .WithName("ImportDataValues")
             .WithSummary("Push indicator values (monthly push)")
             .WithDescription("""
-                Takes indicator values as text/csv (header indicator,unit,period,value,comment; UTF-8 with or without BOM; CRLF or LF; quoted fields)
-                or application/json (an array of values, or an object with values). The body is streamed and checked row by row, then merged in one
+                Takes indicator values as text/csv (header indicator,unit,period,value,comment; UTF-8 with or without BOM; CRLF or LF; quoted fields),
+                application/json (an array of values, or an object with values) or an xlsx workbook (the same columns on the first sheet or the
+                one sheet= names, headers in English or Chinese; cells typed as numbers, text or dates for periods; a formula counts with its
+                saved result; GET /api/v1/data-values/template gives one to fill in). An encrypted workbook, an .xls, a zip that is not a
+                workbook or expands far beyond its size is a 4xx and writes nothing. The body is streamed and checked row by row, then merged in one
                 transaction. strategy=upsert (default) inserts or changes, create only inserts, delete removes the named values (value may be empty).
                 atomic=true (default): any rejected row refuses the whole push with a 422 problem carrying the summary, nothing is written.
                 atomic=false: good rows land and bad rows are listed, with 200 even when every row is rejected (applied: false). dryRun=true checks
@@ -55,7 +72,7 @@ public static class DataValueEndpoints
                 in its round's region and below, for its period) need revisionReason; without it they are rejected rows naming the snapshot. Send an
                 Idempotency-Key (e.g. the file's SHA-256): a replay returns the first summary without writing again.
                 """)
-            .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv")
+            .Accepts<IReadOnlyList<DataValueInput>>("application/json", "text/csv", ImportWorkbook.MediaType)
             .WithJsonBodyArrayOrWrapped("values")
             .Produces<ImportSummary>()
             .ProducesValidationProblem()
@@ -67,7 +84,10 @@ public static class DataValueEndpoints
             .WithMetadata(new AcceptsIdempotencyKey())
             .WithPushMetrics()
             .WithExample(Examples.Push, Examples.Summary)
-            .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv);
+            .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv)
+            .WithXlsxRequest("An xlsx workbook: the first sheet (or sheet=) holds the header indicator,unit,period,value,comment "
+                + "(or 指标代码,单位代码,期间,数值,备注) in columns A–E and one value per row; columns to the right are ignored. "
+                + "Rejected rows are named by their sheet row number.");
 
         return routes;
     }
@@ -105,8 +125,10 @@ public static class DataValueEndpoints
         return TypedResults.Ok(await values.ListAsync(query, ct));
     }
 
-    static PushStreamHttpResult Export([AsParameters] DataValueListQuery query, DataValueUseCases values, CancellationToken ct)
-        => TypedResults.Stream(body => values.ExportAsync(query, body, ct), CsvExport.ContentType, "data-values.csv");
+    static IResult Export([AsParameters] DataValueListQuery query, DataValueUseCases values, CancellationToken ct) => values.Export(query, ct);
+
+    static Task<IResult> Template([AsParameters] TemplateQuery query, ImportTemplate template, CancellationToken ct)
+        => template.BuildAsync(query, ct);
 
     static async Task<Ok<Page<DataValueDeletionResponse>>> Deletions([AsParameters] DeletionListQuery query, DataValueUseCases values,
         CancellationToken ct)
@@ -129,14 +151,15 @@ public static class DataValueEndpoints
 
         await using var body = new ImportBody(http.Request.Body, maxBytes, $"{http.Request.ContentType}\n{http.Request.QueryString}\n");
         var receipt = key is null ? null : new KeyedReceipt(idempotency, http, key, body);
-        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason);
+        if (query.Sheet is not null && format != ImportFormat.Xlsx)
+            throw Refuse.Invalid("sheet", "sheet names the sheet of an xlsx push; a CSV or JSON push has none.");
+        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason, query.Sheet);
         return await import.RunAsync(command, body, receipt, ct) switch
         {
             ImportResult.Done done => TypedResults.Ok(done.Summary),
             ImportResult.Replayed => receipt?.Replay ?? throw new InvalidOperationException("A replay without a stored answer."),
             ImportResult.Refused refused => throw Rejected(refused.Summary),
-            ImportResult.TooManyRows many => throw new ProblemException(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge,
-                "Too many rows", $"A push may hold at most {many.Max} rows: split it into several pushes."),
+            ImportResult.TooManyRows many => throw ImportProblems.TooManyRows(many.Max),
             var other => throw new InvalidOperationException($"An import result without an answer: {other}."),
         };
     }
@@ -146,8 +169,10 @@ public static class DataValueEndpoints
         var media = contentType?.Split(';')[0].Trim();
         if (string.Equals(media, "text/csv", StringComparison.OrdinalIgnoreCase)) return ImportFormat.Csv;
         if (string.Equals(media, "application/json", StringComparison.OrdinalIgnoreCase)) return ImportFormat.Json;
+        if (string.Equals(media, ImportWorkbook.MediaType, StringComparison.OrdinalIgnoreCase)) return ImportFormat.Xlsx;
         throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported media type",
-            "Send the push as text/csv (header indicator,unit,period,value,comment) or application/json.");
+            "Send the push as text/csv (header indicator,unit,period,value,comment), application/json or an xlsx workbook "
+            + "(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet).");
     }
 
     /// <summary>The 422 of an atomic push with rejected rows, carrying its summary (see ImportRejectedProblem).</summary>

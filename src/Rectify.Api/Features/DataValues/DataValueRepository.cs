@@ -16,15 +16,19 @@ public sealed class DataValueRepository(Db db)
         return db.PageAsync(ListSql + " LIMIT @limit", args, query, (DataValueRow r) => (object)r.Key, r => r.ToResponse(), ct);
     }
 
-    /// <summary>Every value the filters select, as CSV, streamed row by row from the database to the caller.</summary>
-    public async Task WriteCsvAsync(DataValueListQuery query, string[]? readable, Stream output, CancellationToken ct)
+    /// <summary>Every value the filters select, streamed row by row from the database to the caller (CSV or xlsx).</summary>
+    public IResult Export(DataValueListQuery query, string[]? readable, CancellationToken ct)
+        => CsvExport.File("data-values.csv", CsvColumns, ExportRowsAsync(query, readable, ct), ct);
+
+    async IAsyncEnumerable<DataValueRow> ExportRowsAsync(DataValueListQuery query, string[]? readable,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var args = Filters(query, readable, new { afterIndicator = 0L, afterUnit = "", afterPeriod = "" });
         await using var connection = await db.OpenReadConnectionAsync(ct);
-        await CsvExport.WriteAsync(output, CsvColumns, connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args), ct);
+        await foreach (var row in connection.QueryUnbufferedAsync<DataValueRow>(ListSql, args).WithCancellation(ct)) yield return row;
     }
 
-    static readonly CsvColumn<DataValueRow>[] CsvColumns =
+    internal static readonly CsvColumn<DataValueRow>[] CsvColumns =
     [
         new("indicator", r => r.Indicator), new("unit", r => r.UnitCode), new("period", r => r.Period), new("value", r => r.Value),
         new("comment", r => r.Comment), new("source", r => r.Source), new("updatedAt", r => r.UpdatedAt),

@@ -13,8 +13,7 @@ public sealed class DataValueUseCases(DataValueRepository values, Caller caller)
         => values.ListAsync(query, caller.ReadableUnits, ct);
 
     /// <summary>Every value the filters select, as CSV, written to <paramref name="output"/> as it is read.</summary>
-    public Task ExportAsync(DataValueListQuery query, Stream output, CancellationToken ct)
-        => values.WriteCsvAsync(query, caller.ReadableUnits, output, ct);
+    public IResult Export(DataValueListQuery query, CancellationToken ct) => values.Export(query, caller.ReadableUnits, ct);
 
     public Task<Page<DataValueDeletionResponse>> DeletionsAsync(DeletionListQuery query, CancellationToken ct)
         => values.DeletionsAsync(query, caller.ReadableUnits, ct);

@@ -25,8 +25,7 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
         EnsureReason(request);
         var issue = Versions.Expect(await issues.LockAsync(tx, id, MeasureDay.Of(clock), ct), expectedVersion, "issue", id);
         await UnitScope.EnsureMayWriteAsync(tx, caller, issue.LeadUnitCode, $"Issue {id}", ct);
-        if (issue.StateValue == IssueState.Closed)
-            throw Refuse.Conflict("The issue has been signed off (closed): its due date no longer moves.");
+        IssueStates.EnsureOpen(id, issue.State, issue.ClosedOn, issue.Reviewer);
         EnsureMoves("issue", issue.DueDate, request.DueDate);
 
         var change = await deadlines.MoveIssueAsync(tx, id, request, caller.Name, clock.UtcNow, ct);
@@ -44,8 +43,7 @@ public sealed class DeadlineUseCases(DeadlineRepository deadlines, IssueReposito
         var day = MeasureDay.Of(clock);
         var measure = Versions.Expect(await measures.LockAsync(tx, id, day, ct), expectedVersion, "measure", id);
         await UnitScope.EnsureMayWriteAsync(tx, caller, measure.OwnerUnitCode, $"Measure {id}", ct);
-        if (measure.IssueState == "closed")
-            throw Refuse.Conflict("The issue has been signed off (closed): its measures can no longer change.");
+        measure.EnsureIssueOpen();
         if (measure.StateValue is MeasureState.Done or MeasureState.Cancelled)
             throw Refuse.Conflict($"The measure is {measure.State}: its due date no longer moves (reopen it first).");
         if (measure.StartDate is { } start && request.DueDate < start)

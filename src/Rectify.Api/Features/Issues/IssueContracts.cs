@@ -28,12 +28,15 @@ public sealed record IssueResponse
     [Description("Derived: mean progress (0–100) of its measures that are not cancelled; null when it has none.")]
     public decimal? Progress { get; init; }
     public required int MeasureCount { get; init; }
-    [Description("States the issue may move to next (pending_review and closed through …/review and …/close).")]
+    [Description("States the issue may move to next (pending_review through POST …/sign-offs, closed and back to in_progress through the "
+        + "submission's decision; a closed issue through POST …/reopen).")]
     public required IReadOnlyList<IssueState> AllowedTransitions { get; init; }
     [Description("The request for sign-off (申请销号), once made.")]
     public IssueReview? Review { get; init; }
     [Description("The sign-off (销号), once closed.")]
     public IssueClosure? Closure { get; init; }
+    [Description("Derived (巩固): closed, and today (in the configured time zone) is on or before the accepted sign-off's watchUntil.")]
+    public bool Consolidating { get; init; }
     public required DateTime CreatedAt { get; init; }
     public required DateTime UpdatedAt { get; init; }
 
@@ -55,7 +58,12 @@ public sealed record IssueResponse
 
 public sealed record IssueReview(DateTime RequestedAt, string RequestedBy, string? Note);
 
-public sealed record IssueClosure(DateOnly ClosedOn, string Reviewer, string Conclusion, DateTime ClosedAt);
+/// <summary>The sign-off: when, by whom (the reviewing client), its comment, and the watch-until date of consolidation (巩固), if any.</summary>
+public sealed record IssueClosure(DateOnly ClosedOn, string Reviewer, string Conclusion, DateTime ClosedAt)
+{
+    [Description("Consolidation (巩固): the issue is listed as consolidating until this date (inclusive).")]
+    public DateOnly? WatchUntil { get; init; }
+}
 
 /// <summary>The fields a caller sets on an issue, shared by create and update.</summary>
 public abstract record IssueFields
@@ -100,7 +108,8 @@ public sealed record CreateIssueRequest : IssueFields
 
 public sealed record UpdateIssueRequest : IssueFields
 {
-    [Description("New state: open, in_progress or long_term here; pending_review and closed through …/review and …/close.")]
+    [Description("New state: open, in_progress or long_term here; pending_review through POST …/sign-offs, and out of it through the "
+        + "submission's decision.")]
     public required IssueState State { get; init; }
 }
 
@@ -111,18 +120,11 @@ public sealed record ReviewIssueRequest
     public string? Note { get; init; }
 }
 
-public sealed record CloseIssueRequest
+public sealed record ReopenIssueRequest
 {
-    [Description("Who reviewed and signed the issue off.")]
-    [StringLength(200, MinimumLength = 1)]
-    public required string Reviewer { get; init; }
-
-    [Description("Date of the sign-off (not in the future).")]
-    public required DateOnly ClosedOn { get; init; }
-
-    [Description("The review's conclusion.")]
-    [StringLength(5000, MinimumLength = 1)]
-    public required string Conclusion { get; init; }
+    [Description("Why the signed-off issue is reopened (e.g. the problem came back).")]
+    [StringLength(2000, MinimumLength = 1)]
+    public required string Reason { get; init; }
 }
 
 public sealed record IssueListQuery : PageRequest
@@ -156,6 +158,8 @@ public sealed record IssueListQuery : PageRequest
     public bool? Deferred { get; init; }
     [Description("Only issues at this warning level (notice, yellow, red).")]
     public string? Warning { get; init; }
+    [Description("true: only issues under consolidation (巩固: closed, today on or before watchUntil); false: only the others.")]
+    public bool? Consolidating { get; init; }
 }
 
 /// <summary>A blocking item named when an issue cannot be closed.</summary>
@@ -191,6 +195,8 @@ sealed class IssueRow : IVersionedRow
     public DateOnly? OriginalDueDate { get; init; }
     public int DeferralCount { get; init; }
     public string? WarningLevel { get; init; }
+    public DateOnly? WatchUntil { get; init; }
+    public bool Consolidating { get; init; }
 
     public IssueState StateValue => EnumText.Parse<IssueState>(State);
 
@@ -201,7 +207,8 @@ sealed class IssueRow : IVersionedRow
         Progress = Progress is { } p ? Math.Round(p, 1) : null, MeasureCount = MeasureCount,
         AllowedTransitions = IssueStates.AllowedFrom(StateValue),
         Review = ReviewRequestedAt is { } at ? new IssueReview(at, ReviewRequestedBy ?? "", ReviewNote) : null,
-        Closure = ClosedOn is { } on ? new IssueClosure(on, Reviewer ?? "", Conclusion ?? "", ClosedAt ?? default) : null,
+        Closure = ClosedOn is { } on ? new IssueClosure(on, Reviewer ?? "", Conclusion ?? "", ClosedAt ?? default) { WatchUntil = WatchUntil } : null,
+        Consolidating = Consolidating,
         CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
         WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
     };

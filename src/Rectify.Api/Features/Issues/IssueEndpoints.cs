@@ -53,23 +53,30 @@ public static class IssueEndpoints
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
             .WithSummary("Update an issue")
-            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move the state machine does not allow is a 409 naming the allowed ones. A client limited to units changes only issues its units lead (owning a measure is not enough) and moves the lead only between its units (403 naming the unit). Sending a pending_review issue back to in_progress is the review's decision: it also needs the scope review, from another client than the one that asked for the review (403, type separation-of-duties).")
+            .WithDescription("Replaces the issue's fields and may move it between open, in_progress and long_term. Requires If-Match. A move "
+                + "the state machine does not allow is a 409 naming the allowed ones; moves into and out of pending_review are the sign-off's "
+                + "(POST …/sign-offs and its decision). A closed issue is frozen: 409, type issue-closed, until POST …/reopen. A client limited "
+                + "to units changes only issues its units lead (owning a measure is not enough) and moves the lead only between its units (403 "
+                + "naming the unit).")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Issue);
 
         group.MapPost("/{id:long}/review", Review).RequireScope(Scopes.Write).ProducesETag()
             .WithName("RequestIssueReview")
-            .WithSummary("Request sign-off (申请销号)")
-            .WithDescription("Moves an in_progress or long_term issue to pending_review and records who asked (this client) and when. The unit that did the work asks; another client, with the scope review, decides (close). A client limited to units asks only for issues its units lead. The body (a note) is optional. If-Match is optional; when sent it must match.")
+            .WithSummary("Request sign-off without evidence (申请销号)")
+            .WithDescription("A sign-off submission (as POST …/sign-offs) whose summary is the note and which names no evidence, answered with the "
+                + "issue: moves an in_progress or long_term issue to pending_review and records who asked (this client) and when. Prefer POST "
+                + "…/sign-offs, which names the evidence. Another client, with the scope review, decides "
+                + "(POST …/sign-offs/{signOffId}/decision). "
+                + "A client limited to units asks only for issues its units lead. The body (a note) is optional. If-Match is optional; when sent "
+                + "it must match.")
             .ProducesActionProblems()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithExample(Examples.Review, Examples.UnderReview);
 
-        group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review).ProducesETag()
-            .WithName("CloseIssue")
-            .WithSummary("Sign off an issue (销号)")
-            .WithDescription("Closes a pending_review issue, recording reviewer, date and conclusion. The client that asked for the review cannot sign it off itself: 403, type separation-of-duties. A client limited to units closes only issues its units lead. Refused with 409 (type closing-blocked) listing blockingMeasures and blockingSubIssues unless every measure is done or cancelled with a reason and every sub-issue is closed.")
-            .ProducesActionProblems()
-            .WithExample(Examples.Close, Examples.Closed);
+        // The one-step close is gone: an issue is closed by accepting a sign-off. The route stays, outside the document, to tell
+        // clients written against it where the sign-off is (409, sign-off-required) instead of a bare 404.
+        group.MapPost("/{id:long}/close", Close).RequireScope(Scopes.Review).ExcludeFromDescription();
 
         return routes;
     }
@@ -97,7 +104,7 @@ public static class IssueEndpoints
         new("overdue", i => i.Overdue), new("progress", i => i.Progress), new("measureCount", i => i.MeasureCount),
         new("reviewRequestedAt", i => i.Review?.RequestedAt), new("reviewRequestedBy", i => i.Review?.RequestedBy), new("reviewNote", i => i.Review?.Note),
         new("closedOn", i => i.Closure?.ClosedOn), new("reviewer", i => i.Closure?.Reviewer), new("conclusion", i => i.Closure?.Conclusion),
-        new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
+        new("watchUntil", i => i.Closure?.WatchUntil), new("consolidating", i => i.Consolidating), new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
         new("originalDueDate", i => i.OriginalDueDate), new("deferralCount", i => i.DeferralCount),
         new("warningLevel", i => i.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
@@ -116,11 +123,11 @@ public static class IssueEndpoints
     static Task<Ok<IssueResponse>> Update(long id, UpdateIssueRequest request, IssueUseCases issues, HttpContext http, CancellationToken ct)
         => Answer(http, issues.UpdateAsync(id, request, ETags.RequiredVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, IssueUseCases issues, HttpContext http, CancellationToken ct)
-        => Answer(http, issues.RequestReviewAsync(id, request ?? new ReviewIssueRequest(), ETags.OptionalVersion(http), ct));
+    static Task<Ok<IssueResponse>> Review(long id, ReviewIssueRequest? request, SignOffs.SignOffUseCases signOffs, HttpContext http,
+        CancellationToken ct)
+        => Answer(http, signOffs.RequestReviewAsync(id, request?.Note, ETags.OptionalVersion(http), ct));
 
-    static Task<Ok<IssueResponse>> Close(long id, CloseIssueRequest request, IssueUseCases issues, HttpContext http, CancellationToken ct)
-        => Answer(http, issues.CloseAsync(id, request, ETags.OptionalVersion(http), ct));
+    static IResult Close(long id) => throw IssueUseCases.SignOffRequired(id);
 
     static async Task<Ok<IssueResponse>> Answer(HttpContext http, Task<(IssueResponse Issue, int Version)> change)
     {
@@ -130,7 +137,7 @@ public static class IssueEndpoints
     }
 
     /// <summary>Issues 1 and 7 of the reference case, as the demo data holds them.</summary>
-    static class Examples
+    internal static class Examples
     {
         public static readonly IssueResponse Issue = new()
         {
@@ -157,15 +164,6 @@ public static class IssueEndpoints
         {
             State = IssueState.PendingReview, AllowedTransitions = IssueStates.AllowedFrom(IssueState.PendingReview),
             Review = new IssueReview(new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc), "demo-data", Review.Note),
-        };
-
-        public static readonly CloseIssueRequest Close = new() { Reviewer = "厅巡视整改工作专班办公室", ClosedOn = new DateOnly(2025, 11, 6), Conclusion = "整改到位，同意销号。" };
-
-        public static readonly IssueResponse Closed = UnderReview with
-        {
-            State = IssueState.Closed, AllowedTransitions = IssueStates.AllowedFrom(IssueState.Closed),
-            Closure = new IssueClosure(Close.ClosedOn, Close.Reviewer, Close.Conclusion, new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc)),
-            UpdatedAt = new DateTime(2025, 11, 6, 2, 0, 0, DateTimeKind.Utc),
         };
 
         public static readonly CreateIssueRequest Create = new()

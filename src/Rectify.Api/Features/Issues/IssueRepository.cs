@@ -38,6 +38,7 @@ public sealed class IssueRepository(Db db)
         readable,
         deferred = query.Deferred,
         warning = QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"),
+        consolidating = query.Consolidating,
     };
 
     /// <summary>One issue with its sub-issues and its measures, or null (also when <paramref name="readable"/> hides it): one round trip.</summary>
@@ -83,9 +84,14 @@ public sealed class IssueRepository(Db db)
     internal Task<IssueRow> RequestReviewAsync(Tx tx, long id, string? note, string by, MeasureDay day, DateTime now, CancellationToken ct)
         => ApplyAsync(tx, id, day, ReviewSql, new { id, note, by, now }, ct);
 
-    /// <summary>Closes the issue with the review's conclusion; the issue as it is now.</summary>
-    internal Task<IssueRow> CloseAsync(Tx tx, long id, CloseIssueRequest request, MeasureDay day, DateTime now, CancellationToken ct)
-        => ApplyAsync(tx, id, day, CloseSql, new { id, request.Reviewer, request.ClosedOn, request.Conclusion, now }, ct);
+    /// <summary>Closes the issue with the accepted sign-off's reviewer, comment and watch-until date; the issue as it is now.</summary>
+    internal Task<IssueRow> CloseAsync(Tx tx, long id, string reviewer, string conclusion, DateOnly? watchUntil, MeasureDay day, DateTime now,
+        CancellationToken ct)
+        => ApplyAsync(tx, id, day, CloseSql, new { id, reviewer, closedOn = day.Today, conclusion, watchUntil, now }, ct);
+
+    /// <summary>Moves the issue to <paramref name="state"/> (back to work, or reopened), clearing a closure; the issue as it is now.</summary>
+    internal Task<IssueRow> ReturnToWorkAsync(Tx tx, long id, MeasureDay day, DateTime now, CancellationToken ct)
+        => ApplyAsync(tx, id, day, ReturnSql, new { id, now }, ct);
 
     /// <summary>The sub-issues of the issue that are not closed yet.</summary>
     public async Task<IReadOnlyList<BlockingItem>> OpenSubIssuesAsync(Tx tx, long id, CancellationToken ct)
@@ -101,6 +107,9 @@ public sealed class IssueRepository(Db db)
     internal Task<IssueRow> ReadInAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
         => tx.QuerySingleAsync<IssueRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
 
+    /// <summary>巩固: an issue row <c>i</c> closed and watched until <c>@today</c> or later.</summary>
+    internal const string Consolidating = "(i.state = 'closed' AND coalesce(i.watch_until >= @today, false))";
+
     // Derived values are computed from the live rows and "today" at read time, never stored.
     const string Select = $"""
         SELECT i.id, i.round_id, r.code AS round_code, i.parent_id, i.code, i.title, i.description, i.category, i.lead_unit_code,
@@ -109,7 +118,8 @@ public sealed class IssueRepository(Db db)
                coalesce({Warnings.WarningLevels.Issue} = 'red', false) AS overdue,
                s.progress, s.measure_count,
                coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count,
-               {Warnings.WarningLevels.Issue} AS warning_level
+               {Warnings.WarningLevels.Issue} AS warning_level,
+               i.watch_until, {Consolidating} AS consolidating
         FROM issues i
         JOIN rounds r ON r.id = i.round_id
         LEFT JOIN LATERAL (
@@ -131,6 +141,7 @@ public sealed class IssueRepository(Db db)
           AND (@warning::text IS NULL OR {Warnings.WarningLevels.Issue} = @warning)
           AND {Readable}
           AND (@deferred::boolean IS NULL OR (i.deferral_count > 0) = @deferred)
+          AND (@consolidating::boolean IS NULL OR {Consolidating} = @consolidating)
           AND i.id > @after
         ORDER BY i.id
         LIMIT @limit
@@ -176,6 +187,13 @@ public sealed class IssueRepository(Db db)
     const string CloseSql = """
         UPDATE issues
         SET state = 'closed', reviewer = @reviewer, closed_on = @closedOn, conclusion = @conclusion, closed_at = @now,
+            watch_until = @watchUntil, version = version + 1, updated_at = @now
+        WHERE id = @id
+        """;
+
+    const string ReturnSql = """
+        UPDATE issues
+        SET state = 'in_progress', reviewer = NULL, closed_on = NULL, conclusion = NULL, closed_at = NULL, watch_until = NULL,
             version = version + 1, updated_at = @now
         WHERE id = @id
         """;

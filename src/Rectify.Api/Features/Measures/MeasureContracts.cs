@@ -74,7 +74,18 @@ public sealed record EvidenceResponse
     [Description("The calling system that recorded it.")]
     public required string RecordedBy { get; init; }
     public required DateTime RecordedAt { get; init; }
+    [Description("The review's latest decision on it (审议): submitted until a reviewer accepts or rejects it through "
+        + "POST …/evidence/{evidenceId}/decision.")]
+    public EvidenceStatus Status { get; init; }
+    [Description("The reviewing client that decided, once decided.")]
+    public string? DecidedBy { get; init; }
+    public DateTime? DecidedAt { get; init; }
+    [Description("The reviewer's comment on the decision.")]
+    public string? DecisionComment { get; init; }
 }
+
+/// <summary>The review of an evidence entry: submitted until decided, then accepted or rejected.</summary>
+public enum EvidenceStatus { Submitted, Accepted, Rejected }
 
 /// <summary>The fields a caller sets on a measure, shared by create and update.</summary>
 public abstract record MeasureFields
@@ -188,6 +199,8 @@ sealed class MeasureRow : IVersionedRow
     public long Id { get; init; }
     public long IssueId { get; init; }
     public string IssueState { get; init; } = "";
+    public DateOnly? IssueClosedOn { get; init; }
+    public string? IssueReviewer { get; init; }
     public string RoundCode { get; init; } = "";
     public string Code { get; init; } = "";
     public string Title { get; init; } = "";
@@ -207,6 +220,9 @@ sealed class MeasureRow : IVersionedRow
     public DateOnly OriginalDueDate { get; init; }
     public int DeferralCount { get; init; }
     public string? WarningLevel { get; init; }
+
+    /// <summary>409 (issue-closed) when the measure's issue is closed: see <see cref="Issues.IssueStates.EnsureOpen"/>.</summary>
+    public void EnsureIssueOpen() => Issues.IssueStates.EnsureOpen(IssueId, IssueState, IssueClosedOn, IssueReviewer);
 
     public MeasureState StateValue => EnumText.Parse<MeasureState>(State);
 

@@ -75,9 +75,16 @@ public sealed class MeasureRepository(Db db)
     public async Task<IReadOnlyList<Issues.BlockingItem>> BlockingClosingAsync(Tx tx, long issueId, CancellationToken ct)
         => (await tx.QueryAsync<Issues.BlockingItem>(BlockingSql, new { issueId }, ct)).AsList();
 
-    /// <summary>The state of the issue a new measure goes under, locked against closing meanwhile; null when there is no such issue.</summary>
-    public Task<string?> LockIssueStateAsync(Tx tx, long issueId, CancellationToken ct)
-        => tx.QuerySingleOrDefaultAsync<string>(IssueStateSql, new { issueId }, ct);
+    /// <summary>
+    /// The state and closure of the issue a new measure goes under, locked against closing meanwhile; null when there is no
+    /// such issue.
+    /// </summary>
+    internal Task<IssueStateRow?> LockIssueStateAsync(Tx tx, long issueId, CancellationToken ct)
+        => tx.QuerySingleOrDefaultAsync<IssueStateRow>(IssueStateSql, new { issueId }, ct);
+
+    /// <summary>The done measures of the issue without an accepted evidence entry (they keep it from being signed off).</summary>
+    public async Task<IReadOnlyList<Issues.BlockingItem>> WithoutAcceptedEvidenceAsync(Tx tx, long issueId, CancellationToken ct)
+        => (await tx.QueryAsync<Issues.BlockingItem>(WithoutAcceptedEvidenceSql, new { issueId }, ct)).AsList();
 
     internal async Task<MeasureRow> InsertAsync(Tx tx, CreateMeasureRequest request, MeasureDay day, DateTime now, CancellationToken ct)
     {
@@ -141,7 +148,8 @@ public sealed class MeasureRepository(Db db)
 
     // Overdue and the traffic light are derived from "today" in the configured time zone at read time.
     const string Select = $"""
-        SELECT m.id, m.issue_id, i.state AS issue_state, r.code AS round_code, m.code, m.title, m.description, m.owner_unit_code,
+        SELECT m.id, m.issue_id, i.state AS issue_state, i.closed_on AS issue_closed_on, i.reviewer AS issue_reviewer, r.code AS round_code,
+               m.code, m.title, m.description, m.owner_unit_code,
                m.state, m.progress, m.start_date, m.due_date, m.completed_on, m.cancel_reason, m.version, m.created_at, m.updated_at,
                {MeasureStates.DerivedColumns},
                coalesce(m.original_due_date, m.due_date) AS original_due_date, m.deferral_count
@@ -184,16 +192,26 @@ public sealed class MeasureRepository(Db db)
         ORDER BY id
         """;
 
-    const string IssueStateSql = "SELECT state FROM issues WHERE id = @issueId FOR SHARE";
+    const string IssueStateSql = "SELECT id, state, closed_on, reviewer FROM issues WHERE id = @issueId FOR SHARE";
+
+    const string WithoutAcceptedEvidenceSql = """
+        SELECT m.id, m.code, m.title, m.state FROM measures m
+        WHERE m.issue_id = @issueId AND m.state = 'done'
+          AND NOT EXISTS (SELECT 1 FROM measure_evidence e WHERE e.measure_id = m.id AND e.status = 'accepted')
+        ORDER BY m.id
+        """;
 
     const string ProgressSql = """
         SELECT id, measure_id, reported_on, percent, note, recorded_by, recorded_at
         FROM measure_progress WHERE measure_id = @id ORDER BY id
         """;
 
-    const string EvidenceSql = """
-        SELECT id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at
-        FROM measure_evidence WHERE measure_id = @id ORDER BY id
+    /// <summary>An evidence entry's columns, as <see cref="EvidenceResponse"/> reads them.</summary>
+    internal const string EvidenceColumns =
+        "id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at, status, decided_by, decided_at, decision_comment";
+
+    const string EvidenceSql = $"""
+        SELECT {EvidenceColumns} FROM measure_evidence WHERE measure_id = @id ORDER BY id
         """;
 
     const string InsertSql = """
@@ -240,9 +258,20 @@ public sealed class MeasureRepository(Db db)
 
     const string TouchSql = "UPDATE measures SET version = version + 1, updated_at = @now WHERE id = @id";
 
-    const string InsertEvidenceSql = """
+    const string InsertEvidenceSql = $"""
         INSERT INTO measure_evidence (measure_id, title, document_number, issued_on, url, recorded_by, recorded_at)
         VALUES (@id, @title, @documentNumber, @issuedOn, @url, @by, @now)
-        RETURNING id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at
+        RETURNING {EvidenceColumns}
         """;
+}
+
+/// <summary>The state and closure of an issue, for the freeze (<see cref="Issues.IssueStates.EnsureOpen"/>).</summary>
+sealed class IssueStateRow
+{
+    public long Id { get; init; }
+    public string State { get; init; } = "";
+    public DateOnly? ClosedOn { get; init; }
+    public string? Reviewer { get; init; }
+
+    public void EnsureOpen() => Issues.IssueStates.EnsureOpen(Id, State, ClosedOn, Reviewer);
 }

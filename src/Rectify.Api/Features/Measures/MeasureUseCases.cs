@@ -27,9 +27,9 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
     public async Task<(MeasureResponse Measure, int Version)> CreateAsync(Tx tx, CreateMeasureRequest request, CancellationToken ct)
     {
         EnsureDatesConsistent(request);
-        var issueState = await measures.LockIssueStateAsync(tx, request.IssueId, ct)
+        var issue = await measures.LockIssueStateAsync(tx, request.IssueId, ct)
             ?? throw Refuse.DoesNotFit("issueId", $"No issue {request.IssueId} exists.");
-        EnsureIssueOpen(issueState);
+        issue.EnsureOpen();
         await UnitScope.EnsureMayWriteAsync(tx, caller, request.OwnerUnit, "The new measure", ct);
         var created = await measures.InsertAsync(tx, request, Day, clock.UtcNow, ct);
         await journal.RecordAsync(tx, "measure", created.Id, "create", null, created.ToResponse(), ct);
@@ -74,7 +74,7 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         foreach (var (id, request) in lines)
         {
             var measure = before[id];
-            EnsureIssueOpen(measure.IssueState);
+            measure.EnsureIssueOpen();
             if (measure.StateValue is MeasureState.Done or MeasureState.Cancelled)
                 throw Refuse.Conflict($"The measure is {measure.State}: reopen it (state in_progress or planned) before reporting progress.");
             if (request.ReportedOn > day.Today) throw Refuse.Invalid("reportedOn", "reportedOn cannot be in the future.");
@@ -102,7 +102,7 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
     {
         var row = Versions.Expect(await measures.LockAsync(tx, id, Day, ct), expectedVersion, "measure", id);
         await UnitScope.EnsureMayWriteAsync(tx, caller, row.OwnerUnitCode, $"Measure {id}", ct);
-        EnsureIssueOpen(row.IssueState);
+        row.EnsureIssueOpen();
         return row;
     }
 
@@ -130,11 +130,5 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
     {
         if (fields.StartDate is { } start && fields.DueDate < start)
             throw Refuse.Invalid("dueDate", "dueDate must not be before startDate.");
-    }
-
-    static void EnsureIssueOpen(string issueState)
-    {
-        if (issueState == "closed")
-            throw Refuse.Conflict("The issue has been signed off (closed): its measures can no longer change.");
     }
 }

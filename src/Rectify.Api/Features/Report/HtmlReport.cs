@@ -143,6 +143,7 @@ public static class HtmlReport
             html.Append("</tbody>\n</table>\n");
         }
         if (report.WarningSummary is not null) Paragraph(html, report.WarningSummary, "warnings");
+        if (report.SignOffSummary is not null) Paragraph(html, report.SignOffSummary, "sign-offs");
         html.Append("<h3>（二）下步工作</h3>\n");
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) Paragraph(html, paragraph);
         html.Append("</section>\n");

@@ -63,6 +63,7 @@ public static class MarkdownReport
             md.Add("");
         }
         if (report.WarningSummary is not null) md.AddRange([Escape(report.WarningSummary), ""]);
+        if (report.SignOffSummary is not null) md.AddRange([Escape(report.SignOffSummary), ""]);
         md.AddRange(["### （二）下步工作", ""]);
         foreach (var paragraph in report.Narrative.Count > 0 ? report.Narrative : [report.Closing]) md.AddRange([Escape(paragraph), ""]);
         md.AddRange(["---", ""]);

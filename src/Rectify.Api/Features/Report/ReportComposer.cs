@@ -71,6 +71,7 @@ public static class ReportComposer
             Pending = pending,
             PendingSummary = PendingSummary(pending),
             WarningSummary = WarningSummary(content.Summary.Warnings, month),
+            SignOffSummary = SignOffSummary(content, month),
             Narrative = Paragraphs(sources.Narrative),
             Closing = "对尚未完成的整改事项，逐项明确责任单位和完成时限，对推进缓慢的及时提醒预警，严格执行对账销号制度，做到整改一项、审议一项、销号一项、巩固一项。",
             Signatory = sources.UnitNames.GetValueOrDefault(sources.Round.InspectedUnit),
@@ -246,6 +247,20 @@ public static class ReportComposer
         return $"提醒预警：实行“月提醒”机制，对推进缓慢的及时提醒预警。{PeriodName(month)}新进入提醒{Integer(entered.Notice)}项、黄色预警{Integer(entered.Yellow)}项、" +
                $"红色预警{Integer(entered.Red)}项（问题和整改措施合计）；截至月底，处于红色预警{Integer(atEnd.Red)}项、黄色预警{Integer(atEnd.Yellow)}项、" +
                $"提醒{Integer(atEnd.Notice)}项，按预警等级逐级提醒责任单位、牵头单位和责任领导。";
+    }
+
+    /// <summary>
+    /// 审议一项、销号一项、巩固一项: the month's submissions and decisions, the issues closed so far, and those under
+    /// consolidation with their watch dates (their linked indicators stay in the report).
+    /// </summary>
+    static string? SignOffSummary(SnapshotContent content, Period month)
+    {
+        if (content.Summary.SignOffs is not { } signOffs) return null;
+        var watched = content.Issues.Where(i => i.State == IssueState.Closed && i.WatchUntil is { } w && w > content.MonthEnd)
+            .Select(i => $"{i.Code} {OneLine(i.Title)}（巩固至{Date(i.WatchUntil!.Value)}）").ToList();
+        return $"审议销号：{PeriodName(month)}提交销号申请{Integer(signOffs.SubmittedThisMonth)}件，审议同意销号{Integer(signOffs.AcceptedThisMonth)}件、" +
+               $"退回{Integer(signOffs.ReturnedThisMonth)}件；累计已销号{Integer(Count(content.Summary.IssuesByState, IssueState.Closed))}个，" +
+               (watched.Count == 0 ? "无处于巩固期的问题。" : $"处于巩固期{Integer(watched.Count)}个：{string.Join("；", watched)}。");
     }
 
     static ReportChart TrendChart(IReadOnlyList<ReportPoint> trend, IReadOnlyList<Period> months)

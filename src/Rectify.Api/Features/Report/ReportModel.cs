@@ -33,6 +33,11 @@ public sealed record ProgressReport
     public required string PendingSummary { get; init; }
     /// <summary>提醒预警: the levels items entered in the month and where they stand at its end; null for snapshots taken before warnings existed.</summary>
     public string? WarningSummary { get; init; }
+    /// <summary>
+    /// 审议销号、巩固: the month's submissions and decisions, and the issues under consolidation; null for snapshots taken
+    /// before sign-offs existed.
+    /// </summary>
+    public string? SignOffSummary { get; init; }
     /// <summary>The office's own account of the month (the snapshot's narrative), one paragraph each.</summary>
     public required IReadOnlyList<string> Narrative { get; init; }
     /// <summary>What the office commits to next, in the reference report's words: said when the month has no narrative.</summary>

@@ -19,6 +19,13 @@ public sealed class SnapshotOptions
 
     /// <summary>How often a node looks whether the drafts are due (they are also made at start-up when overdue).</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How long a node answers a revalidation of a month's latest snapshot (no <c>?revision</c>) from the published tag it
+    /// served, without the database: a correction made through another node is seen at most this long afterwards (through
+    /// this node, at once). Zero reads the database every time.
+    /// </summary>
+    public TimeSpan LatestTagLifetime { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>What one run of the month-end job did.</summary>

@@ -49,6 +49,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         var totals = ExpectedReports.Totals("all", reports);
 
         var entered = (await connection.QueryAsync<(string Level, int Items)>(Command(EnteredSql, args))).ToDictionary(e => e.Level, e => e.Items);
+        var signOffs = await connection.QuerySingleAsync<SignOffCounts>(
+            Command(SignOffsSql, new { args.roundId, args.firstDay, args.monthEnd, zone = options.Value.TimeZone }));
 
         var counted = measures.Count(m => m.State != MeasureState.Cancelled);
         var done = measures.Count(m => m.State == MeasureState.Done);
@@ -72,6 +74,11 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             {
                 AtMonthEnd = WarningCounts.Of(issues.Select(i => i.WarningLevel).Concat(measures.Select(m => m.WarningLevel))),
                 EnteredThisMonth = new WarningCounts(entered.GetValueOrDefault("notice"), entered.GetValueOrDefault("yellow"), entered.GetValueOrDefault("red")),
+            },
+            SignOffs = new SnapshotSignOffs
+            {
+                SubmittedThisMonth = signOffs.Submitted, AcceptedThisMonth = signOffs.Accepted, ReturnedThisMonth = signOffs.Returned,
+                Consolidating = issues.Count(i => i.State == IssueState.Closed && i.WatchUntil > monthEnd),
             },
         };
 
@@ -145,6 +152,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         public DateOnly? OriginalDueDate { get; init; }
         public int DeferralCount { get; init; }
         public string? WarningLevel { get; init; }
+        public DateOnly? WatchUntil { get; init; }
 
         public SnapshotIssue ToItem() => new()
         {
@@ -152,8 +160,15 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             State = EnumText.Parse<IssueState>(State), DueDate = DueDate, ClosedOn = ClosedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), Progress = Progress,
             OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
-            WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel),
+            WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel), WatchUntil = WatchUntil,
         };
+    }
+
+    sealed class SignOffCounts
+    {
+        public int Submitted { get; init; }
+        public int Accepted { get; init; }
+        public int Returned { get; init; }
     }
 
     sealed class SnapshotMeasureRow
@@ -200,7 +215,7 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
                {Warnings.WarningLevels.IssueLight} AS traffic_light,
                {Warnings.WarningLevels.Issue} AS warning_level,
                s.progress,
-               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count
+               coalesce(i.original_due_date, i.due_date) AS original_due_date, i.deferral_count, i.watch_until
         FROM issues i
         LEFT JOIN issues p ON p.id = i.parent_id
         LEFT JOIN LATERAL (
@@ -230,6 +245,17 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         FROM warning_changes
         WHERE round_id = @roundId AND changed_on BETWEEN @firstDay AND @monthEnd AND to_level IS NOT NULL
         GROUP BY to_level
+        """;
+
+    // Submissions and decisions dated in the month by the configured time zone's calendar.
+    const string SignOffsSql = """
+        SELECT count(*) FILTER (WHERE (s.submitted_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS submitted,
+               count(*) FILTER (WHERE s.status = 'accepted'
+                                  AND (s.decided_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS accepted,
+               count(*) FILTER (WHERE s.status IN ('rejected', 'changes_requested')
+                                  AND (s.decided_at AT TIME ZONE @zone)::date BETWEEN @firstDay AND @monthEnd)::int AS returned
+        FROM sign_offs s JOIN issues i ON i.id = s.issue_id
+        WHERE i.round_id = @roundId
         """;
 
     const string LinksSql = """

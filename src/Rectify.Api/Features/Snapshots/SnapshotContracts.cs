@@ -83,6 +83,23 @@ public sealed record SnapshotSummary
     public int DeferredMeasures { get; init; }
     [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots taken before warnings existed).")]
     public SnapshotWarnings? Warnings { get; init; }
+    [Description("The sign-off review (审议 / 销号) in the month, and consolidation (巩固) at its end (absent in snapshots taken "
+        + "before sign-offs existed).")]
+    public SnapshotSignOffs? SignOffs { get; init; }
+}
+
+/// <summary>
+/// Sign-off submissions and decisions dated in the month (in the configured time zone), and the issues under consolidation
+/// at its end.
+/// </summary>
+public sealed record SnapshotSignOffs
+{
+    public required int SubmittedThisMonth { get; init; }
+    public required int AcceptedThisMonth { get; init; }
+    [Description("Submissions rejected or sent back for changes in the month.")]
+    public required int ReturnedThisMonth { get; init; }
+    [Description("Closed issues whose watch-until date is on or after the day after the month (巩固).")]
+    public required int Consolidating { get; init; }
 }
 
 public sealed record SnapshotWarnings
@@ -128,6 +145,8 @@ public sealed record SnapshotIssue
     public DateOnly? OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved later).")]
     public int DeferralCount { get; init; }
+    [Description("Consolidation (巩固): the accepted sign-off's watch-until date, when closed with one.")]
+    public DateOnly? WatchUntil { get; init; }
     [Description("Warning level at the end of the month (notice, yellow, red), null without one.")]
     public Warnings.WarningLevel? WarningLevel { get; init; }
 }

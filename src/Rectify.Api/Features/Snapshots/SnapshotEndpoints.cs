@@ -100,15 +100,18 @@ public static class SnapshotEndpoints
         PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
-        // A published revision asked for by number never changes: a tag this node served for it is still its tag.
-        if (query.Revision is { } revision && published.Find(round, period, revision) is { } known
+        // A published revision asked for by number never changes: a tag this node served for it is still its tag. A month's
+        // latest revision, published, stays the latest until a correction: its tag is kept for a short bound.
+        if (http.Request.Headers.IfNoneMatch.Count > 0
+            && (query.Revision is { } revision ? published.Find(round, period, revision) : published.FindLatest(round, period)) is { } known
             && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
         {
             caller.EnsureReadsEverything("A round's snapshot");
-            return NotModified(http, known, CacheControl(SnapshotStatus.Published, byRevision: true, caller.IsAuthenticated));
+            return NotModified(http, known, CacheControl(SnapshotStatus.Published, query.Revision is not null, caller.IsAuthenticated));
         }
         var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
-        published.Remember(round, snapshot, Tag(snapshot.Revision, version));
+        // Read by a caller without a key, the latest published revision need not be the month's latest: not kept as that.
+        published.Remember(round, snapshot, Tag(snapshot.Revision, version), latestOfAll: query.Revision is null && caller.IsAuthenticated);
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
@@ -116,8 +119,9 @@ public static class SnapshotEndpoints
         HttpContext http, CancellationToken ct)
     {
         var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
-        // The CSV has a tag of its own: a cached JSON answer must not validate a CSV request.
-        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.csv\"", query, caller, () =>
+        // The CSV and the xlsx have tags of their own: a cached JSON answer must not validate a CSV request.
+        var extension = ExportFormat.Of(http).Xlsx ? "xlsx" : "csv";
+        return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.{extension}\"", query, caller, () =>
             CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
     }
 
@@ -172,9 +176,12 @@ public static class SnapshotEndpoints
     ];
 
     static async Task<Ok<PushSnapshotResponse>> Push(string round, [Month] Period period, PushSnapshotRequest request, SnapshotUseCases snapshots,
-        HttpContext http, CancellationToken ct)
+        PublishedSnapshotTags published, HttpContext http, CancellationToken ct)
     {
+        // A push after publication makes a correction, the month's new latest revision: this node stops answering with the old one.
+        published.ForgetLatest(round, period);
         var (answer, version) = await snapshots.PushAsync(round, period, request, ct);
+        published.ForgetLatest(round, period);
         http.Response.Headers.ETag = Tag(answer.Snapshot.Revision, version);
         return TypedResults.Ok(answer);
     }
@@ -196,15 +203,7 @@ public static class SnapshotEndpoints
         return TypedResults.Ok(await snapshots.DiffAsync(round, period, query.Against!.Value, ct));
     }
 
-    /// <summary>
-    /// The month of the route. Request validation ([Month]) has refused anything else with the month's message, which
-    /// binding a <see cref="Period"/> directly would replace by the binder's "The value is not valid.".
-    /// </summary>
-    static Period Month(string period)
-        => Period.TryParse(period, IndicatorFrequency.Monthly) ?? throw Refuse.Invalid("period", Period.MonthMessage);
-
     static string Tag(int revision, int version) => SnapshotRepository.Tag(revision, version);
-
 
     // A published revision asked for by number never changes; the latest may still be corrected, so it is kept briefly.
     // Keyed answers stay private: shared caches must not hand them to callers without a key.

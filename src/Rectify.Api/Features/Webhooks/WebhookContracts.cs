@@ -17,8 +17,23 @@ public static class WebhookEvents
     /// <summary>A measure or an issue entered a new warning level (data: the recorded level change).</summary>
     public const string WarningLevelChanged = "warning.level-changed";
 
+    /// <summary>A new version of an evidence file was uploaded (data: evidenceFile, its metadata without the bytes).</summary>
+    public const string EvidenceFileUploaded = "measure.evidence-file-uploaded";
+
+    /// <summary>An issue submitted for sign-off (data: signOff).</summary>
+    public const string IssueSignOffSubmitted = "issue.sign-off-submitted";
+
+    /// <summary>A sign-off submission decided: accepted, rejected or changes requested (data: signOff).</summary>
+    public const string IssueSignOffDecided = "issue.sign-off-decided";
+
+    /// <summary>An evidence entry of a measure accepted or rejected by a reviewer (data: evidence).</summary>
+    public const string MeasureEvidenceDecided = "measure.evidence-decided";
+
     public static readonly string[] All =
-        [IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged, WarningLevelChanged];
+    [
+        IssueStateChanged, MeasureStateChanged, SnapshotPublished, ImportCompleted, ClientKeyRevoked, DeadlineChanged, WarningLevelChanged,
+        IssueSignOffSubmitted, IssueSignOffDecided, MeasureEvidenceDecided, EvidenceFileUploaded,
+    ];
 }
 
 public sealed record CreateSubscriptionRequest
@@ -27,9 +42,8 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, " +
-        "deadline.changed, "
-        + "warning.level-changed.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed, "
+        + "warning.level-changed, issue.sign-off-submitted, issue.sign-off-decided, measure.evidence-decided, measure.evidence-file-uploaded.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 

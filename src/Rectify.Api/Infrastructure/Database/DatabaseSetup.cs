@@ -16,8 +16,14 @@ public sealed class DatabaseOptions
     /// <summary>Whether start-up loads the reference case as demo data (idempotent).</summary>
     public bool LoadDemoData { get; set; } = true;
 
-    /// <summary>Largest number of pooled connections per API node.</summary>
-    public int MaxPoolSize { get; set; } = 50;
+    /// <summary>
+    /// Largest number of pooled connections per API node; 0 (the default) fits it to the node's cores: four per core, at
+    /// least 8. PostgreSQL's throughput peaks at a few active connections per core, and more of them only queue there.
+    /// </summary>
+    public int MaxPoolSize { get; set; }
+
+    /// <summary>The pool size to use: <see cref="MaxPoolSize"/>, or the one fitted to <paramref name="cores"/>.</summary>
+    public int PoolSizeFor(int cores) => MaxPoolSize > 0 ? MaxPoolSize : Math.Max(8, 4 * cores);
 
     /// <summary>How often each host of a multi-host connection string is looked at for the replica lag metric and readiness details.</summary>
     public TimeSpan ReplicaCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -61,12 +67,14 @@ public static class DatabaseSetup
         // What the connection string names wins. (Npgsql's ContainsKey answers whether a keyword is known, not whether it
         // was given: Keys holds the given ones, by their canonical names.)
         bool Given(string keyword) => builder.Keys.Contains(keyword, StringComparer.OrdinalIgnoreCase);
-        if (!Given("Maximum Pool Size")) builder.MaxPoolSize = options.MaxPoolSize;
+        if (!Given("Maximum Pool Size")) builder.MaxPoolSize = options.PoolSizeFor(Environment.ProcessorCount);
         if (!Given("GSS Encryption Mode")) builder.GssEncryptionMode = GssEncryptionMode.Disable;
-        // Not set here: automatic preparation (Max Auto Prepare) with No Reset On Close. With both on, the hostile fuzz
-        // got "Received unexpected backend message DataRow" from a pooled connection after oversized and out-of-range
-        // writes (a 500). No request leaves session state (Database/SessionStateTests), so they can come back once the
-        // cause is found; a connection string may still set them.
+        // A connection goes back to the pool without DISCARD ALL: no request leaves session state behind
+        // (Database/SessionStateTests checks every kind that sets any), and the session keeps what PostgreSQL caches for it,
+        // such as the plans of the dashboard's functions (migration 0018). Not set: automatic preparation (Max Auto Prepare).
+        // With it the hostile fuzz got "Received unexpected backend message DataRow" from a pooled connection after refused
+        // writes (a 500): auto-prepared statements are left corrupt after a rollback (npgsql/npgsql#6391, open).
+        if (!Given("No Reset On Close")) builder.NoResetOnClose = true;
         builder.ApplicationName ??= "rectify-api";
         // Several hosts (Host=primary,standby…): the primary for writes, standbys for reads (DatabaseTopology).
         return DatabaseTopology.Create(builder.ConnectionString);

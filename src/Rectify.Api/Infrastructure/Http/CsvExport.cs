@@ -54,11 +54,12 @@ public static class CsvExport
     }
 
     /// <summary>
-    /// The answer that streams <paramref name="rows"/> as a CSV download named <paramref name="fileName"/>. Check the
-    /// request before calling: once the first bytes are out, an error can only cut the download short, not become a problem.
+    /// The answer that streams <paramref name="rows"/> as a CSV download named <paramref name="fileName"/>, or as xlsx when
+    /// the caller asks (see <see cref="ExportResult{T}"/>). Check the request before calling: once the first bytes are out,
+    /// an error can only cut the download short, not become a problem.
     /// </summary>
     public static IResult File<T>(string fileName, IReadOnlyList<CsvColumn<T>> columns, IAsyncEnumerable<T> rows, CancellationToken ct)
-        => Results.Stream(body => WriteAsync(body, columns, rows, ct), ContentType, fileName);
+        => new ExportResult<T>(fileName, columns, rows, ct);
 
     /// <summary>Writes the header and one line per row, as the rows arrive.</summary>
     public static async Task WriteAsync<T>(Stream output, IReadOnlyList<CsvColumn<T>> columns, IAsyncEnumerable<T> rows, CancellationToken ct)

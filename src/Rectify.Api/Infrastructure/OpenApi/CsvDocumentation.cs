@@ -21,18 +21,52 @@ public static class CsvDocumentation
         });
 
     /// <summary>
-    /// An export operation: 200 is text/csv only, described as text with <paramref name="example"/>. The paging
+    /// An export operation: 200 is text/csv, described as text with <paramref name="example"/>, or the same rows as an
+    /// xlsx workbook (format=xlsx or an Accept that prefers it; headers=zh names the columns in Chinese). The paging
     /// parameters of the list it exports (limit, cursor) are left out: an export is every selected row.
     /// </summary>
     public static RouteHandlerBuilder ProducesCsv(this RouteHandlerBuilder builder, string description, string example)
-        => builder.Produces<string>(StatusCodes.Status200OK, MediaType)
+        => builder.Produces<string>(StatusCodes.Status200OK, MediaType, XlsxMediaType)
             .WithCsvResponse(description, example)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 foreach (var paging in operation.Parameters?.Where(p => p.In == ParameterLocation.Query && IsPaging(p.Name)).ToList() ?? [])
                     operation.Parameters!.Remove(paging);
+                operation.Parameters ??= [];
+                operation.Parameters.Add(Choice("format", "csv (default) or xlsx: an Excel workbook of the same rows, header frozen, "
+                    + "numbers as numbers, dates as dates (instants in UTC). Accept: " + XlsxMediaType + " asks for xlsx too.", "csv", "xlsx"));
+                operation.Parameters.Add(Choice("headers", "en (default): the columns are named by their fields; zh: in Chinese.", "en", "zh"));
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content?.TryGetValue(XlsxMediaType, out var xlsx) == true)
+                    xlsx.Schema = Binary("The same rows as one xlsx sheet, the header row frozen.");
                 return Task.CompletedTask;
             });
+
+    public const string XlsxMediaType = Http.XlsxExport.MediaType;
+
+    /// <summary>A request body may also be an xlsx workbook, described as binary.</summary>
+    public static RouteHandlerBuilder WithXlsxRequest(this RouteHandlerBuilder builder, string description)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody?.Content is { } content) content[XlsxMediaType] = new OpenApiMediaType { Schema = Binary(description) };
+            return Task.CompletedTask;
+        });
+
+    /// <summary>A 200 that is an xlsx workbook, described as binary.</summary>
+    public static RouteHandlerBuilder WithXlsxResponse(this RouteHandlerBuilder builder, string description)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content?.TryGetValue(XlsxMediaType, out var xlsx) == true)
+                xlsx.Schema = Binary(description);
+            return Task.CompletedTask;
+        });
+
+    static OpenApiSchema Binary(string description) => new() { Type = JsonSchemaType.String, Format = "binary", Description = description };
+
+    static OpenApiParameter Choice(string name, string description, params string[] values) => new()
+    {
+        Name = name, In = ParameterLocation.Query, Description = description,
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] },
+    };
 
     public static RouteHandlerBuilder WithCsvResponse(this RouteHandlerBuilder builder, string description, string example)
         => builder.AddOpenApiOperationTransformer((operation, _, _) =>

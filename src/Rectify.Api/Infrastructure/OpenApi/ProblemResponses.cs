@@ -50,6 +50,13 @@ public static class ProblemResponses
         {
             properties["blockingMeasures"] = Blocking("On a refused close (409, closing-blocked): the measures neither done nor cancelled.");
             properties["blockingSubIssues"] = Blocking("On a refused close (409, closing-blocked): the sub-issues not closed.");
+            properties["measuresWithoutAcceptedEvidence"] = Blocking(
+                "On a refused close (409, closing-blocked): the done measures without an accepted evidence entry.");
+            properties["closedIssue"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer, Format = "int64",
+                Description = "On a change under a closed issue (409, issue-closed): the issue's id.",
+            };
             properties["from"] = Text("On a refused state move (409): the current state.");
             properties["to"] = Text("On a refused state move (409): the state asked for.");
             properties["allowed"] = new OpenApiSchema

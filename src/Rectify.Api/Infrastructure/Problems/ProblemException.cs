@@ -58,6 +58,14 @@ public static class ProblemTypes
     public const string SeparationOfDuties = Prefix + "separation-of-duties";
     /// <summary>An update that would move a due date: due dates move only through POST …/deadline, with a reason.</summary>
     public const string DeadlineChangeRequired = Prefix + "deadline-change-required";
+    /// <summary>An uploaded file whose bytes are not of the type it was declared as.</summary>
+    public const string FileContentMismatch = Prefix + "file-content-mismatch";
+    /// <summary>A Range that lies outside the file (416; Content-Range names the file's size).</summary>
+    public const string RangeNotSatisfiable = Prefix + "range-not-satisfiable";
+    /// <summary>A change under a closed (signed-off) issue: it is frozen until POST …/reopen.</summary>
+    public const string IssueClosed = Prefix + "issue-closed";
+    /// <summary>POST …/close: an issue is closed by accepting a sign-off submission (POST …/sign-offs, then …/decision).</summary>
+    public const string SignOffRequired = Prefix + "sign-off-required";
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
@@ -76,6 +84,8 @@ public static class ProblemTypes
         InvalidTransition => "Transition not allowed",
         ClosingBlocked => "The issue cannot be closed yet",
         DeadlineChangeRequired => "Due dates move through the deadline endpoint",
+        IssueClosed => "The issue is closed",
+        SignOffRequired => "Issues are closed through a sign-off",
         PreconditionFailed => "The resource has changed",
         PreconditionRequired => "If-Match is required",
         IdempotencyKeyReused => "Idempotency-Key reused with another request",
@@ -89,6 +99,8 @@ public static class ProblemTypes
         Unauthorized => "Authentication required",
         Forbidden => "Not allowed",
         SeparationOfDuties => "A client cannot decide on its own request",
+        FileContentMismatch => "The file's bytes do not match its declared type",
+        RangeNotSatisfiable => "The range lies outside the file",
         CursorExpired => "Cursor too old",
         TooManyRequests => "Too many requests",
         RequestTimeout => "The request arrived too slowly",
@@ -110,6 +122,7 @@ public static class ProblemTypes
         412 => PreconditionFailed,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
+        416 => RangeNotSatisfiable,
         422 => Validation,
         428 => PreconditionRequired,
         429 => TooManyRequests,

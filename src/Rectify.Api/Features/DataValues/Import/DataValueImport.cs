@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Rectify.Api.Infrastructure;
 using Rectify.Api.Infrastructure.Auth;
 using Rectify.Api.Infrastructure.Database;
+using Rectify.Api.Infrastructure.Problems;
 
 namespace Rectify.Api.Features.DataValues;
 
@@ -16,12 +17,23 @@ public sealed class ImportOptions
     public int MaxReportedErrors { get; set; } = 1000;
     /// <summary>How long a push waits for another push to finish before it is told to retry.</summary>
     public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Most bytes the parts of an xlsx push may expand to (a zip bomb is refused before it is read).</summary>
+    public long MaxWorkbookExpandedBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
-public enum ImportFormat { Csv, Json }
+public enum ImportFormat { Csv, Json, Xlsx }
+
+/// <summary>Problems a push answers from more than one place.</summary>
+static class ImportProblems
+{
+    public static ProblemException TooManyRows(long max) => new(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge,
+        "Too many rows", $"A push may hold at most {max} rows: split it into several pushes.");
+}
 
 /// <summary>A push as the endpoint read it from the request: the body's format and the options of the query string.</summary>
-public sealed record ImportCommand(ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason);
+/// <param name="Sheet">xlsx: the sheet to read (null: the first).</param>
+public sealed record ImportCommand(
+    ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason, string? Sheet = null);
 
 /// <summary>What became of a push; the endpoint answers it.</summary>
 public abstract record ImportResult
@@ -82,9 +94,13 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
 
         // The whole body is read and checked before the database is touched (see ImportSpool).
         long received = 0;
-        var rows = command.Format == ImportFormat.Csv
-            ? ImportReaders.ReadCsvAsync(body, ct)
-            : ImportReaders.ReadJsonAsync(body, json.Value.SerializerOptions, ct);
+        var rows = command.Format switch
+        {
+            ImportFormat.Csv => ImportReaders.ReadCsvAsync(body, ct),
+            ImportFormat.Xlsx => ImportWorkbook.ReadAsync(body, new WorkbookLimits(command.Sheet, strategy == ImportStrategy.Delete,
+                settings.MaxRows, settings.MaxWorkbookExpandedBytes), ct),
+            _ => ImportReaders.ReadJsonAsync(body, json.Value.SerializerOptions, ct),
+        };
         await foreach (var raw in rows)
         {
             if (++received > settings.MaxRows) return new ImportResult.TooManyRows(settings.MaxRows);
@@ -132,7 +148,10 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
             {
                 summary.Strategy, summary.Atomic, summary.Received, summary.Inserted, summary.Updated, summary.Unchanged, summary.Deleted,
                 summary.Rejected, revisionReason = revising ? command.RevisionReason : null,
-                contentType = command.Format == ImportFormat.Csv ? "text/csv" : "application/json",
+                contentType = command.Format switch
+                {
+                    ImportFormat.Csv => "text/csv", ImportFormat.Xlsx => ImportWorkbook.MediaType, _ => "application/json",
+                },
             }, token);
             if (receipt is not null) await receipt.StoreAsync(tx, summary, token);
             logger.LogInformation("Push {ImportId} by {Caller}: {Received} received, {Inserted} inserted, {Updated} updated, "

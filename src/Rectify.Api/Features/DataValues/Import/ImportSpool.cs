@@ -18,9 +18,12 @@ sealed class ImportSpool : IAsyncDisposable
         _writer = new BinaryWriter(new BufferedStream(file, 1 << 16), System.Text.Encoding.UTF8, leaveOpen: true);
     }
 
-    public static ImportSpool Create()
+    public static ImportSpool Create() => new(TempFile("spool"));
+
+    /// <summary>A temporary file readable by this process only, deleted when closed (at once where the system allows it).</summary>
+    public static FileStream TempFile(string extension)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"rectify-push-{Guid.NewGuid():N}.spool");
+        var path = Path.Combine(Path.GetTempPath(), $"rectify-push-{Guid.NewGuid():N}.{extension}");
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 << 16,
@@ -30,7 +33,7 @@ sealed class ImportSpool : IAsyncDisposable
         var file = new FileStream(path, options);
         // Unlinked at once where the system allows it: the open handle keeps working, and a process killed mid-push leaves no file behind.
         if (!OperatingSystem.IsWindows()) File.Delete(path);
-        return new ImportSpool(file);
+        return file;
     }
 
     public void Write(in StagedRow row)
