@@ -36,7 +36,8 @@ public sealed class EndpointAccessTests(RectifyApp app) : IClassFixture<RectifyA
     }
 
     static string Concrete(string path)
-        => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh").Replace("{deliveryId}", "1").Replace("{signOffId}", "1").Replace("{evidenceId}", "1").Replace("{round}", "X").Replace("{period}", "2025-05");
+        => path.Replace("{id}", "1").Replace("{code}", "X").Replace("{prefix}", "abcdefgh").Replace("{deliveryId}", "1").Replace("{signOffId}", "1")
+            .Replace("{evidenceId}", "1").Replace("{version}", "1").Replace("{round}", "X").Replace("{period}", "2025-05");
 
     static HttpRequestMessage Request(string method, string path)
     {

@@ -47,5 +47,16 @@ public sealed class ChangeRetentionTests(ChangeRetentionTests.App app) : IClassF
         Assert.Equal("in_progress", copy[("issue", issue.ToString(System.Globalization.CultureInfo.InvariantCulture))]["state"]!.GetValue<string>());
         Assert.Single(items, i => ChangeKit.Id(i) == $"issue:{issue}"); // the superseded entry is gone, the last one kept
         Assert.Contains(items, i => i["type"]!.GetValue<string>() == "round" && i["key"]!["code"]!.GetValue<string>() == round);
+
+        // What pruning kept lies below the horizon: a fresh consumer pages through it one entry at a time without a 410,
+        // and its cursor stays valid until pruning removes entries again.
+        var (paged, _) = await _kit.FollowAsync(null, limit: 1);
+        Assert.Equal(items.Select(ChangeKit.Id), paged.Select(ChangeKit.Id));
+        var firstPage = (await _kit.Client.GetJsonAsync("/api/v1/changes?limit=1"))["nextCursor"]!.GetValue<string>();
+        await new Issues.IssueKit(app).MoveAsync(issue, "pending_review");
+        app.Clock.Advance(TimeSpan.FromDays(800));
+        Assert.True(await app.Services.GetRequiredService<ChangePruning>().RunOnceAsync(Ct) > 0);
+        using (var expired = await _kit.Client.GetAsync($"/api/v1/changes?after={firstPage}", Ct))
+            await expired.ShouldBeProblemAsync(HttpStatusCode.Gone, "cursor-expired");
     }
 }

@@ -21,7 +21,20 @@ public sealed class SignOffReviewTests(RectifyApp app) : IClassFixture<RectifyAp
     [Fact]
     public async Task A_submission_keeps_its_evidence_moves_the_issue_to_review_and_is_listed_journaled_and_announced()
     {
-        var (issue, _, evidence) = await _kit.ReadyAsync();
+        var (issue, measure, evidence) = await _kit.ReadyAsync();
+        for (var version = 1; version <= 2; version++)
+        {
+            using var pdf = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes($"%PDF-1.7\n% version {version}\n%%EOF\n"));
+            pdf.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+            using var uploaded = await Issues.Client.PutAsync($"/api/v1/measures/{measure}/evidence/{evidence}/file", pdf, TestContext.Current.CancellationToken);
+            await uploaded.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using (var unknownVersion = await Issues.Client.PostJsonAsync($"/api/v1/issues/{issue}/sign-offs",
+            new { summary = "申请销号。", evidence = new[] { new { evidenceId = evidence, fileVersion = (int?)3 } } }))
+        {
+            var problem = await unknownVersion.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+            Assert.Contains($"Evidence {evidence} has no file version 3", Text(problem["errors"]!["evidence"]![0]));
+        }
         using var submitted = await Issues.Client.PostJsonAsync($"/api/v1/issues/{issue}/sign-offs",
             new { summary = "整改措施已全部完成，申请销号。", evidence = new[] { new { evidenceId = evidence, fileVersion = (int?)2 } } });
         var signOff = await submitted.ShouldBeAsync(HttpStatusCode.Created);

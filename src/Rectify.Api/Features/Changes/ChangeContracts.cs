@@ -78,23 +78,30 @@ public sealed class ChangeFeedOptions
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
-    /// <summary>A place in the feed: (transaction id, part: 0 changes, 1 data values, 2 deletions, then the part's own key).</summary>
-readonly record struct FeedPosition(long Xid, int Part, long Seq, string Unit, string Period)
+    /// <summary>
+    /// A place in the feed: (transaction id, part: 0 changes, 1 data values, 2 deletions, then the part's own key), and the
+    /// pruning generation the cursor was issued under (when pruning last removed entries; -1 in cursors issued before
+    /// generations were kept). Entries kept by pruning (each entity's last) can lie below the pruning horizon: a consumer
+    /// that read them after that pruning has missed nothing, so its cursor stays valid until pruning removes entries again.
+    /// </summary>
+readonly record struct FeedPosition(long Xid, int Part, long Seq, string Unit, string Period, long Generation = -1)
     {
         public static readonly FeedPosition Start = new(0, 0, 0, "", "");
 
-        public string Encode() =>
-            Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture), Part.ToString(CultureInfo.InvariantCulture),
-            Seq.ToString(CultureInfo.InvariantCulture), Unit, Period));
+        public string Encode() => Cursors.Encode(string.Join('|', Xid.ToString(CultureInfo.InvariantCulture),
+            Part.ToString(CultureInfo.InvariantCulture), Seq.ToString(CultureInfo.InvariantCulture), Unit, Period,
+            Generation.ToString(CultureInfo.InvariantCulture)));
 
         /// <summary>The position <paramref name="cursor"/> names; null when it is not a cursor this service issued.</summary>
         public static FeedPosition? Parse(string cursor)
         {
             var parts = Cursors.Decode(cursor).Split('|');
-            return parts.Length == 5 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var xid)
+            var generation = -1L;
+            return parts.Length is 5 or 6 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var xid)
                 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var part) && part <= 2
                 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
-                ? new FeedPosition(xid, part, seq, parts[3], parts[4])
+                && (parts.Length == 5 || long.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out generation))
+                ? new FeedPosition(xid, part, seq, parts[3], parts[4], generation)
                 : null;
         }
     }

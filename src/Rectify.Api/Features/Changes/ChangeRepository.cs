@@ -12,19 +12,20 @@ namespace Rectify.Api.Features.Changes;
 public sealed class ChangeRepository(Db db)
 {
     /// <summary>
-    /// Where pruning has reached (entries at or below it are gone) and up to <paramref name="limit"/> entries after
+    /// Where pruning has reached (entries at or below it are gone, but for each entity's last), its generation (when it
+    /// last removed entries, in microseconds since 1970; 0 before it ever did) and up to <paramref name="limit"/> entries after
     /// <paramref name="after"/>, in one round trip; <paramref name="readable"/>: the units whose changes to read (null: all).
     /// </summary>
-    internal Task<(long PrunedBelow, List<ChangeRow> Rows)> ReadAsync(FeedPosition after, string[]? types, int limit, string[]? readable, bool admin,
-        CancellationToken ct)
+    internal Task<(long PrunedBelow, long Generation, List<ChangeRow> Rows)> ReadAsync(FeedPosition after, string[]? types, int limit,
+        string[]? readable, bool admin, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(HorizonSql + ";\n" + FeedSql, new
             {
                 x = after.Xid, p = after.Part, s = after.Seq, u = after.Unit, pe = after.Period, limit, types, readable, admin,
             }, cancellationToken: token));
-            var horizon = await results.ReadSingleAsync<long>();
-            return (horizon, (await results.ReadAsync<ChangeRow>()).AsList());
+            var (prunedBelow, generation) = await results.ReadSingleAsync<(long, long)>();
+            return (prunedBelow, generation, (await results.ReadAsync<ChangeRow>()).AsList());
         }, ct);
 
     /// <summary>Takes the pruning job's lock for <paramref name="tx"/>; false when another node holds it.</summary>
@@ -36,7 +37,9 @@ public sealed class ChangeRepository(Db db)
 
     const long PruneLock = 0x5245_4354_4946_0009;
 
-    const string HorizonSql = "SELECT pruned_below FROM change_feed_horizon";
+    const string HorizonSql = """
+        SELECT pruned_below, coalesce((extract(epoch FROM pruned_at) * 1000000)::bigint, 0) AS generation FROM change_feed_horizon
+        """;
 
     // Each part fetches at most @limit rows after the cursor, in its own order, below the bound; the outer query merges
     // them. The bound is taken once, from this statement's snapshot.

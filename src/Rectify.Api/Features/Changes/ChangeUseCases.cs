@@ -17,10 +17,12 @@ public sealed class ChangeUseCases(ChangeRepository changes, Caller caller)
               ?? throw Refuse.Invalid("after", "The cursor is not one this service issued: use nextCursor from a previous page.");
         var types = ParseTypes(query.Types);
         var limit = query.EffectiveLimit;
-        var (prunedBelow, rows) = await changes.ReadAsync(after, types, limit + 1, caller.ReadableUnits, caller.Holds(Scopes.Admin), ct);
-        if (query.After is not null && after.Xid <= prunedBelow) throw CursorExpired();
+        var (prunedBelow, generation, rows) = await changes.ReadAsync(after, types, limit + 1, caller.ReadableUnits, caller.Holds(Scopes.Admin), ct);
+        // Expired: entries after the cursor may have been pruned since it was issued. A cursor below the horizon issued
+        // under the current generation came from reading what pruning kept, and nothing was removed since.
+        if (query.After is not null && after.Xid <= prunedBelow && after.Generation != generation) throw CursorExpired();
         var items = rows.Take(limit).ToList();
-        var next = items.Count == 0 ? after : items[^1].Position;
+        var next = (items.Count == 0 ? after : items[^1].Position) with { Generation = generation };
         return new ChangePage(items.Select(r => r.ToResponse()).ToList(), next.Encode(), rows.Count > limit);
     }
 

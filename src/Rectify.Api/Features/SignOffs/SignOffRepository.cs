@@ -23,6 +23,17 @@ public sealed class SignOffRepository(Db db)
     internal async Task<long[]> ForeignEvidenceAsync(Tx tx, long issueId, long[] evidenceIds, CancellationToken ct)
         => (await tx.QueryAsync<long>(ForeignEvidenceSql, new { issueId, ids = evidenceIds }, ct)).ToArray();
 
+    /// <summary>The named file versions that do not exist: (evidence id, version) pairs, in the order named.</summary>
+    internal async Task<(long EvidenceId, int Version)[]> MissingFileVersionsAsync(Tx tx, IReadOnlyList<SignOffEvidence> evidence,
+        CancellationToken ct)
+    {
+        var named = evidence.Where(e => e.FileVersion is not null).ToArray();
+        if (named.Length == 0) return [];
+        var rows = await tx.QueryAsync<(long, int)>(MissingFileVersionsSql,
+            new { ids = named.Select(e => e.EvidenceId).ToArray(), versions = named.Select(e => e.FileVersion!.Value).ToArray() }, ct);
+        return rows.ToArray();
+    }
+
     /// <summary>Supersedes the issue's undecided submissions and records the new one; the new one.</summary>
     internal Task<SignOffRow> SubmitAsync(Tx tx, long issueId, string summary, string evidenceJson, string by, DateTime now, CancellationToken ct)
         => tx.QuerySingleAsync<SignOffRow>(SubmitSql, new { issueId, summary, evidence = evidenceJson, by, now }, ct);
@@ -58,6 +69,12 @@ public sealed class SignOffRepository(Db db)
         SELECT x.id FROM unnest(@ids::bigint[]) AS x(id)
         WHERE NOT EXISTS (SELECT 1 FROM measure_evidence e JOIN measures m ON m.id = e.measure_id WHERE e.id = x.id AND m.issue_id = @issueId)
         ORDER BY x.id
+        """;
+
+    const string MissingFileVersionsSql = """
+        SELECT x.id, x.version FROM unnest(@ids::bigint[], @versions::int[]) WITH ORDINALITY AS x(id, version, n)
+        WHERE NOT EXISTS (SELECT 1 FROM evidence_file_versions v WHERE v.evidence_id = x.id AND v.version = x.version)
+        ORDER BY x.n
         """;
 
     const string SubmitSql = $"""

@@ -56,6 +56,8 @@ public sealed class SignOffUseCases(Db db, SignOffRepository signOffs, IssueRepo
         var foreign = await signOffs.ForeignEvidenceAsync(tx, issueId, ids, ct);
         if (foreign.Length > 0)
             throw Refuse.DoesNotFit("evidence", $"Evidence {string.Join(", ", foreign)} is not an evidence entry of a measure of issue {issueId}.");
+        if (await signOffs.MissingFileVersionsAsync(tx, evidence, ct) is [var (missingEntry, missingVersion), ..])
+            throw Refuse.DoesNotFit("evidence", $"Evidence {missingEntry} has no file version {missingVersion}.");
 
         var submitted = (await signOffs.SubmitAsync(tx, issueId, summary, JsonSerializer.Serialize(evidence, Json), caller.Name, clock.UtcNow, ct))
             .ToResponse();

@@ -42,8 +42,9 @@ public sealed record CreateSubscriptionRequest
     [StringLength(2000, MinimumLength = 1)]
     public required string Url { get; init; }
 
-    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, deadline.changed, "
-        + "warning.level-changed, issue.sign-off-submitted, issue.sign-off-decided, measure.evidence-decided, measure.evidence-file-uploaded.")]
+    [Description("Event types: issue.state-changed, measure.state-changed, snapshot.published, import.completed, client-key.revoked, "
+        + "deadline.changed, warning.level-changed, issue.sign-off-submitted, issue.sign-off-decided, measure.evidence-decided, "
+        + "measure.evidence-file-uploaded.")]
     [MinLength(1)]
     public required string[] EventTypes { get; init; }
 
