@@ -269,6 +269,19 @@ public sealed class EvidenceFileTests(EvidenceFileApp app) : IClassFixture<Evide
 
         var listed = Assert.Single((await _kit.Client.GetJsonAsync($"{FilePath(measure, evidence)}/versions")).AsArray())!;
         Assert.Equal("accepted", Text(listed["status"]));
+
+        // The measure's evidence entry shows its file: the versions, the latest's hash and where its review stands.
+        var second = PdfBytes("second version");
+        using (var uploaded = await UploadAsync(_kit.Client, measure, evidence, second, Pdf)) await uploaded.ShouldBeAsync(HttpStatusCode.Created);
+        var entry = (await _kit.Client.GetJsonAsync($"/api/v1/measures/{measure}"))["evidence"]!.AsArray()
+            .Single(e => e!["id"]!.GetValue<long>() == evidence)!;
+        Assert.Equal(2, entry["fileVersions"]!.GetValue<int>());
+        Assert.Equal(Sha256(second), Text(entry["latestFileSha256"]));
+        Assert.Equal("submitted", Text(entry["latestFileStatus"]));
+        using var plain = await _kit.Client.PostJsonAsync($"/api/v1/measures/{measure}/evidence", new { title = "无附件的佐证" });
+        var withoutFile = await plain.ShouldBeAsync(HttpStatusCode.Created);
+        Assert.Equal(0, withoutFile["fileVersions"]!.GetValue<int>());
+        Assert.Null(withoutFile["latestFileSha256"]);
     }
 
     [Fact]

@@ -82,6 +82,12 @@ public sealed record EvidenceResponse
     public DateTime? DecidedAt { get; init; }
     [Description("The reviewer's comment on the decision.")]
     public string? DecisionComment { get; init; }
+    [Description("How many file versions the entry has (PUT …/evidence/{evidenceId}/file); 0 without a file.")]
+    public int FileVersions { get; init; }
+    [Description("SHA-256 of the latest file version (its download's ETag); null without a file.")]
+    public string? LatestFileSha256 { get; init; }
+    [Description("The review status of the latest file version (submitted, accepted or rejected); null without a file.")]
+    public string? LatestFileStatus { get; init; }
 }
 
 /// <summary>The review of an evidence entry: submitted until decided, then accepted or rejected.</summary>

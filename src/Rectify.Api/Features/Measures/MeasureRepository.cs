@@ -207,8 +207,16 @@ public sealed class MeasureRepository(Db db)
         """;
 
     /// <summary>An evidence entry's columns, as <see cref="EvidenceResponse"/> reads them.</summary>
-    internal const string EvidenceColumns =
-        "id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at, status, decided_by, decided_at, decision_comment";
+    // The entry's file, if it has one: how many versions, and the latest's hash and review status (subqueries on the entry's
+    // own row, so the columns serve SELECT and RETURNING alike).
+    internal const string EvidenceColumns = """
+        id, measure_id, title, document_number, issued_on, url, recorded_by, recorded_at, status, decided_by, decided_at, decision_comment,
+        (SELECT count(*) FROM evidence_file_versions f WHERE f.evidence_id = measure_evidence.id)::int AS file_versions,
+        (SELECT f.sha256 FROM evidence_file_versions f WHERE f.evidence_id = measure_evidence.id ORDER BY f.version DESC LIMIT 1)
+            AS latest_file_sha256,
+        (SELECT f.status FROM evidence_file_versions f WHERE f.evidence_id = measure_evidence.id ORDER BY f.version DESC LIMIT 1)
+            AS latest_file_status
+        """;
 
     const string EvidenceSql = $"""
         SELECT {EvidenceColumns} FROM measure_evidence WHERE measure_id = @id ORDER BY id
