@@ -49,6 +49,13 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
         }
         using var client = _app.Client();
         client.Timeout = TimeSpan.FromMinutes(5);
+        // Published as the office would at each month's end (months are published in order).
+        foreach (var month in new[] { "2025-09", Period })
+        {
+            var url = $"/api/v1/rounds/{ReportKit.Round}/snapshots/{month}";
+            using (var push = await client.PutJsonAsync(url, new { narrative = "专班会议审定整改进展。" }, ifMatch: null)) await push.ShouldBeAsync(HttpStatusCode.OK);
+            using (var publish = await client.PostJsonAsync(url + "/publish", new { note = "专班会议审定" })) await publish.ShouldBeAsync(HttpStatusCode.OK);
+        }
 
         using var response = await client.GetAsync(PdfUrl, Ct);
         var bytes = await response.Content.ReadAsByteArrayAsync(Ct);
@@ -59,7 +66,8 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
         Assert.Equal("attachment", disposition?.DispositionType);
         Assert.Equal("HN-8-6-6-2025-10-progress-report.pdf", disposition?.FileNameStar);
         Assert.Contains("filename*=UTF-8''HN-8-6-6-2025-10-progress-report.pdf", response.Content.Headers.GetValues("Content-Disposition").Single());
-        // The same caching as the page it prints.
+        // The same caching as the page it prints: a published month, to a caller with a key.
+        Assert.True(response.Headers.CacheControl is { Private: true, MaxAge.TotalSeconds: 300 }, $"Cache-Control: {response.Headers.CacheControl}");
         using (var html = await client.GetAsync(ReportKit.Url(ReportKit.Round, Period, "html"), Ct))
             Assert.Equal(html.Headers.CacheControl?.ToString(), response.Headers.CacheControl?.ToString());
 
@@ -79,7 +87,7 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
             Assert.Contains("巡视整改进展情况通报", text);
             Assert.Contains("整改进展情况（截至2025年10月）", text);
             Assert.Contains("殡葬改革推行不力", text);
-            Assert.Contains("数据状态：", text);
+            Assert.Contains("数据状态：已发布", text);
         }
         finally
         {
@@ -119,45 +127,95 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
     public async Task A_chromium_that_hangs_is_killed_at_the_timeout_and_answered_503()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "The hung browser is a shell script, and its processes are looked up in /proc.");
-        var folder = Directory.CreateTempSubdirectory("rectify-hung-chromium-");
-        try
+        using var hung = await HungBrowser.CreateAsync();
+        var before = PrintFolders();
+        await using var app = _app.WithWebHostBuilder(builder => builder
+            .UseSetting("Database:LoadDemoData", "false")
+            .UseSetting("Rectify:Report:ChromiumPath", hung.Script)
+            .UseSetting("Rectify:Report:PdfTimeout", "00:00:03"));
+        using var client = app.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(5);
+
+        var clock = Stopwatch.StartNew();
+        using (var response = await client.GetAsync(PdfUrl, Ct))
         {
-            // A "browser" that never prints: it records its own process and its child's, then waits for the child.
-            var script = Path.Combine(folder.FullName, "chromium");
-            var pids = Path.Combine(folder.FullName, "pids");
-            await File.WriteAllTextAsync(script, $"#!/bin/sh\necho $$ > '{pids}.tmp'\nsleep 600 &\necho $! >> '{pids}.tmp'\nmv '{pids}.tmp' '{pids}'\nwait\n", Ct);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var before = PrintFolders();
+            await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "pdf-unavailable");
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
+        // Within the timeout and the kill's grace, with room for a machine busy with other test runs: never the sleep's 600 s.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the hung print was answered after {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.9), $"answered after {clock.Elapsed.TotalSeconds:0.0} s, before the timeout");
+        await hung.AssertGoneAsync();
+        Assert.Empty(PrintFolders().Except(before));
+    }
 
-            await using var app = _app.WithWebHostBuilder(builder => builder
-                .UseSetting("Database:LoadDemoData", "false")
-                .UseSetting("Rectify:Report:ChromiumPath", script)
-                .UseSetting("Rectify:Report:PdfTimeout", "00:00:03"));
-            using var client = app.CreateClient();
-            client.Timeout = TimeSpan.FromMinutes(5);
+    [Fact]
+    public async Task A_caller_that_goes_away_takes_its_print_with_it()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "The hung browser is a shell script, and its processes are looked up in /proc.");
+        using var hung = await HungBrowser.CreateAsync();
+        await using var app = _app.WithWebHostBuilder(builder => builder
+            .UseSetting("Database:LoadDemoData", "false")
+            .UseSetting("Rectify:Report:ChromiumPath", hung.Script)
+            .UseSetting("Rectify:Report:PdfTimeout", "00:10:00"));
+        using var client = app.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(5);
 
-            var clock = Stopwatch.StartNew();
-            using (var response = await client.GetAsync(PdfUrl, Ct))
-            {
-                await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "pdf-unavailable");
-                Assert.NotNull(response.Headers.RetryAfter);
-            }
-            // Within the timeout and the kill's grace, with room for a machine busy with other test runs: never the sleep's 600 s.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the hung print was answered after {clock.Elapsed.TotalSeconds:0.0} s");
-            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.9), $"answered after {clock.Elapsed.TotalSeconds:0.0} s, before the timeout");
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var request = client.GetAsync(PdfUrl, gone.Token);
+        await hung.StartedAsync();
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await hung.AssertGoneAsync();
+    }
 
-            Assert.True(File.Exists(pids), "the script never started, so its kill cannot be checked");
-            var started = (await File.ReadAllLinesAsync(pids, Ct)).Select(l => int.Parse(l.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    /// <summary>
+    /// A "browser" that never prints: a shell script that records its own process and its child's (a sleep of 600 s),
+    /// then waits for the child.
+    /// </summary>
+    sealed class HungBrowser : IDisposable
+    {
+        readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("rectify-hung-chromium-");
+
+        public string Script => Path.Combine(_folder.FullName, "chromium");
+
+        string Pids => Path.Combine(_folder.FullName, "pids");
+
+        public static async Task<HungBrowser> CreateAsync()
+        {
+            var hung = new HungBrowser();
+            var pids = hung.Pids;
+            await File.WriteAllTextAsync(hung.Script, $"#!/bin/sh\necho $$ > '{pids}.tmp'\nsleep 600 &\necho $! >> '{pids}.tmp'\nmv '{pids}.tmp' '{pids}'\nwait\n", Ct);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hung.Script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return hung;
+        }
+
+        public async Task StartedAsync()
+        {
+            for (var wait = Stopwatch.StartNew(); !File.Exists(Pids); await Task.Delay(100, Ct))
+                Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), "the hung browser was never started");
+        }
+
+        /// <summary>Asserts that both of the script's processes are gone (killed, not left behind).</summary>
+        public async Task AssertGoneAsync()
+        {
+            Assert.True(File.Exists(Pids), "the script never started, so its kill cannot be checked");
+            var started = (await File.ReadAllLinesAsync(Pids, Ct)).Select(l => int.Parse(l.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
             Assert.Equal(2, started.Count);
             var alive = started;
             for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(30) && alive.Count > 0; await Task.Delay(200, Ct))
                 alive = started.Where(Running).ToList();
-            Assert.True(alive.Count == 0, $"left running after the timeout: processes {string.Join(", ", alive)}");
-            Assert.Empty(PrintFolders().Except(before));
+            Assert.True(alive.Count == 0, $"left running: processes {string.Join(", ", alive)}");
         }
-        finally
+
+        public void Dispose()
         {
-            folder.Delete(recursive: true);
+            // Should the kill have failed, the test leaves no sleeper behind either.
+            if (File.Exists(Pids))
+                foreach (var line in File.ReadAllLines(Pids))
+                    if (int.TryParse(line.Trim(), out var pid) && Running(pid))
+                        try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+            _folder.Delete(recursive: true);
         }
     }
 

@@ -57,6 +57,17 @@ public sealed class PdfPrinter(IOptions<ReportOptions> options, ILogger<PdfPrint
         {
             return await PrintInFolderAsync(chromium, html, deadline.Token, ct);
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The timeout struck outside the browser's run (writing the page, reading the PDF): still a 503, not a 500.
+            logger.LogWarning("Printing a PDF took longer than {Timeout}", options.Value.PdfTimeout);
+            throw Failed();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("The print folder could not be written or read: {Reason}", e.Message);
+            throw Failed();
+        }
         finally
         {
             _slots.Release();
