@@ -37,7 +37,7 @@ public static class ReportEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
-                // The generator gives both media types the schema of a JSON string: describe them as the documents they are.
+                // The generator gives every media type the schema of a JSON string: describe them as the documents they are.
                 foreach (var response in operation.Responses?.Where(r => r.Key.StartsWith('2')).Select(r => r.Value) ?? [])
                 {
                     if (response.Content?.TryGetValue(Html, out var html) == true) Describe(html, "A complete HTML page (UTF-8).", Examples.Html);
