@@ -102,6 +102,8 @@ builder.Services.AddScoped<ClientUseCases>();
 builder.Services.AddScoped<CompletenessUseCases>();
 builder.Services.AddScoped<ReportRepository>();
 builder.Services.AddScoped<ReportUseCases>();
+builder.Services.Configure<ReportOptions>(builder.Configuration.GetSection(ReportOptions.Section));
+builder.Services.AddSingleton<PdfPrinter>();
 builder.Services.AddScoped<SnapshotBuilder>();
 builder.Services.AddScoped<SnapshotRepository>();
 builder.Services.AddScoped<SnapshotUseCases>();

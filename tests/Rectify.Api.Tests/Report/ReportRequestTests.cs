@@ -169,7 +169,7 @@ public sealed class ReportRequestTests : IClassFixture<RectifyApp>
     }
 
     [Theory]
-    [InlineData("pdf")]
+    [InlineData("xlsx")]
     [InlineData("HTML")]
     [InlineData("markdown")]
     [InlineData("")]

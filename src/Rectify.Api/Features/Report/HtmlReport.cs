@@ -277,7 +277,10 @@ public static class HtmlReport
           .charts { grid-template-columns: 1fr; }
           .pct { float: none; display: block; }
         }
-        @page { size: A4; margin: 16mm 15mm; }
+        @page {
+          size: A4; margin: 16mm 15mm 18mm;
+          @bottom-center { content: "第 " counter(page) " 页，共 " counter(pages) " 页"; font-size: 9pt; color: #666; }
+        }
         @media print {
           html, body { background: none; }
           main.report { max-width: none; margin: 0; padding: 0; box-shadow: none; }

@@ -10,7 +10,8 @@ public sealed record ReportQuery
     [Month]
     public Period? Period { get; init; }
 
-    [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown.")]
-    [AllowedValues("html", "md", null, ErrorMessage = "Use html (the default) or md.")]
+    [Description("html (default): a self-contained page with charts, print-friendly; md: plain Markdown; "
+        + "pdf: the page printed to A4 by headless Chromium on the server (503 pdf-unavailable where it has none).")]
+    [AllowedValues("html", "md", "pdf", null, ErrorMessage = "Use html (the default), md or pdf.")]
     public string? Format { get; init; }
 }

@@ -9,7 +9,7 @@ namespace Rectify.Api.Features.Report;
 
 public static class ReportEndpoints
 {
-    const string Html = "text/html", Markdown = "text/markdown";
+    const string Html = "text/html", Markdown = "text/markdown", Pdf = PdfPrinter.ContentType;
 
     public static IEndpointRouteBuilder MapProgressReport(this IEndpointRouteBuilder routes)
     {
@@ -26,38 +26,53 @@ public static class ReportEndpoints
                 narrative. It is made from the month's latest published snapshot, else its latest draft, else live data (a preview),
                 and says which (已发布 / 草稿 / 实时数据预览). Where public read is configured, callers without a key get published months only.
                 format=html is one page with inline CSS and SVG, no script and no external resource (served with a strict
-                Content-Security-Policy); format=md is plain Markdown for diffs.
+                Content-Security-Policy); format=md is plain Markdown for diffs; format=pdf is the page printed to A4 by headless
+                Chromium on the server, as a download (Content-Disposition: attachment). Printing takes seconds and a few at a
+                time: without Chromium on the server, or when the print fails or takes longer than the configured timeout, the
+                answer is a 503 problem of type urn:rectify:problem:pdf-unavailable (the HTML is always there to print instead).
                 """)
-            .Produces(StatusCodes.Status200OK, typeof(string), Html, Markdown)
+            .Produces(StatusCodes.Status200OK, typeof(string), Html, Markdown, Pdf)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
-                // The generator gives both media types the schema of a JSON string: describe them as the documents they are.
+                // The generator gives every media type the schema of a JSON string: describe them as the documents they are.
                 foreach (var response in operation.Responses?.Where(r => r.Key.StartsWith('2')).Select(r => r.Value) ?? [])
                 {
                     if (response.Content?.TryGetValue(Html, out var html) == true) Describe(html, "A complete HTML page (UTF-8).", Examples.Html);
                     if (response.Content?.TryGetValue(Markdown, out var md) == true) Describe(md, "Markdown (UTF-8).", Examples.Markdown);
+                    if (response.Content?.TryGetValue(Pdf, out var pdf) == true)
+                        pdf.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "A PDF of A4 pages." };
                 }
+                if (operation.Responses?.TryGetValue("503", out var unavailable) == true && unavailable is OpenApiResponse problem)
+                    problem.Description = "The database is unreachable (database-unavailable), or format=pdf could not be printed "
+                        + "(pdf-unavailable: no Chromium on the server, a failed print or one past the timeout). Retry after Retry-After.";
                 return Task.CompletedTask;
             });
         return routes;
     }
 
-    // [Required] and [Month] hold period to a month, and [AllowedValues] format to html or md, before the handler runs.
-    static async Task<ContentHttpResult> Get(string round, [AsParameters] ReportQuery query, ReportUseCases reports, Caller caller, HttpContext http,
-        CancellationToken ct)
+    // [Required] and [Month] hold period to a month, and [AllowedValues] format to html, md or pdf, before the handler runs.
+    static async Task<Results<ContentHttpResult, FileContentHttpResult>> Get(string round, [AsParameters] ReportQuery query,
+        ReportUseCases reports, PdfPrinter printer, Caller caller, HttpContext http, CancellationToken ct)
     {
-        var markdown = query.Format == "md";
+        var format = query.Format ?? "html";
         var report = await reports.BuildAsync(round, query.Period!.Value, ct);
+        // Printed before any header is set, so that a print that fails answers its problem and nothing of a download.
+        var pdf = format == "pdf" ? await printer.PrintAsync(HtmlReport.Render(report), ct) : null;
 
         var headers = http.Response.Headers;
-        var name = $"{FileName(report.Round)}-{report.Period}-progress-report.{(markdown ? "md" : "html")}";
-        headers.ContentDisposition = new ContentDispositionHeaderValue("inline") { FileName = name, FileNameStar = name }.ToString();
+        var name = $"{FileName(report.Round)}-{report.Period}-progress-report.{format}";
+        // The PDF is a document to keep, the others are read in place.
+        headers.ContentDisposition = new ContentDispositionHeaderValue(pdf is null ? "inline" : "attachment") { FileName = name, FileNameStar = name }
+            .ToString();
         // A published month is final until corrected; anything else may change with the next push.
         // Answers to a keyed caller stay private; the public view (public read, no key) may be kept by shared caches.
-        headers.CacheControl = report.Source != ReportSource.Published ? "no-cache" : caller.IsAuthenticated ? "private, max-age=300" : "public, max-age=300";
-        if (markdown) return TypedResults.Content(MarkdownReport.Render(report), MarkdownReport.ContentType);
+        headers.CacheControl = report.Source != ReportSource.Published ? "no-cache"
+            : caller.IsAuthenticated ? "private, max-age=300" : "public, max-age=300";
+        if (pdf is not null) return TypedResults.File(pdf, Pdf);
+        if (format == "md") return TypedResults.Content(MarkdownReport.Render(report), MarkdownReport.ContentType);
         headers.ContentSecurityPolicy = HtmlReport.ContentSecurityPolicy;
         return TypedResults.Content(HtmlReport.Render(report), HtmlReport.ContentType);
     }

@@ -69,6 +69,8 @@ public static class ProblemTypes
     public const string CursorExpired = Prefix + "cursor-expired";
     public const string TooManyRequests = Prefix + "too-many-requests";
     public const string RequestTimeout = Prefix + "request-timeout";
+    /// <summary>The report as PDF: no Chromium on the host, or its print failed or took too long (503).</summary>
+    public const string PdfUnavailable = Prefix + "pdf-unavailable";
     public const string Internal = Prefix + "internal";
 
     /// <summary>
@@ -104,6 +106,7 @@ public static class ProblemTypes
         CursorExpired => "Cursor too old",
         TooManyRequests => "Too many requests",
         RequestTimeout => "The request arrived too slowly",
+        PdfUnavailable => "The PDF cannot be printed now",
         Internal => "Unexpected error",
         _ => (Text?)null,
     };
