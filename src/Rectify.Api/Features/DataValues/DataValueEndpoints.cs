@@ -153,7 +153,10 @@ public static class DataValueEndpoints
         var receipt = key is null ? null : new KeyedReceipt(idempotency, http, key, body);
         if (query.Sheet is not null && format != ImportFormat.Xlsx)
             throw Refuse.Invalid("sheet", "sheet names the sheet of an xlsx push; a CSV or JSON push has none.");
-        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason, query.Sheet);
+        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason, query.Sheet,
+            ProblemLanguages.Translator(http));
+        // The rejected rows are said in the caller's language, as a problem is.
+        http.Response.Headers.ContentLanguage = ProblemLanguages.LanguageOf(http);
         return await import.RunAsync(command, body, receipt, ct) switch
         {
             ImportResult.Done done => TypedResults.Ok(done.Summary),
