@@ -94,10 +94,12 @@ public sealed record ImportQuery
     [Description("upsert (default), create or delete.")]
     public string? Strategy { get; init; }
 
-    [Description("true (default): any rejected row rejects the whole push and nothing is written. false: good rows land, bad rows are reported (200 even when every row is rejected).")]
+    [Description("true (default): any rejected row rejects the whole push and nothing is written. "
+        + "false: good rows land, bad rows are reported (200 even when every row is rejected).")]
     public bool? Atomic { get; init; }
 
-    [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, for its period); recorded in the journal.")]
+    [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, "
+        + "for its period); recorded in the journal.")]
     [StringLength(500, MinimumLength = 1)]
     public string? RevisionReason { get; init; }
 
@@ -134,7 +136,8 @@ public sealed record DataValueListQuery : PageRequest
 }
 
 /// <summary>A value removed by a delete push, for readers that sync.</summary>
-public sealed record DataValueDeletionResponse(long Id, string Indicator, string Unit, string Period, decimal Value, string DeletedBy, DateTime DeletedAt);
+public sealed record DataValueDeletionResponse(
+    long Id, string Indicator, string Unit, string Period, decimal Value, string DeletedBy, DateTime DeletedAt);
 
 public sealed record DeletionListQuery : PageRequest;
 
