@@ -141,4 +141,28 @@ public sealed class RejectedRowLanguageTests(RectifyApp app) : IClassFixture<Rec
         Assert.Equal(("value", "第1行：不是数字：请以 JSON 数字发送 value。"), rows[1]);
         Assert.Equal(("row", "第2行：每个元素须为含 indicator、unit、period 和 value 的对象。"), rows[2]);
     }
+
+    [Theory]
+    [InlineData("en")]
+    [InlineData("zh-CN")]
+    public async Task The_documents_refused_push_examples_are_what_the_service_says(string language)
+    {
+        var indicator = await _kit.IndicatorAsync();
+        var xlsx = await WorkbookKit.SheetAsync(ImportKit.CsvHeader,
+        [
+            [indicator, "460000", "2025-05", 1m, null],
+            [indicator, "469999", "2025-05", 2m, null],
+            [indicator, "460100", "2025-05", 3m, null],
+            [indicator, "460105", "2025-05", "1,200", null],
+        ]);
+        using var response = await _kit.PushBytesAsync(xlsx, WorkbookKit.MediaType, client: Client(language));
+        var said = await response.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "import-rejected");
+
+        var document = await app.Client().GetJsonAsync("/openapi/v1.json");
+        var example = document["paths"]!["/api/v1/data-values/import"]!["post"]!["responses"]!["422"]!["content"]!
+            ["application/problem+json"]!["examples"]![language]!["value"]!;
+        foreach (var member in new[] { "type", "title", "detail" })
+            Assert.Equal(example[member]!.GetValue<string>(), said[member]!.GetValue<string>());
+        Assert.Equal(example["summary"]!["errors"]!.ToJsonString(), said["summary"]!["errors"]!.ToJsonString());
+    }
 }
