@@ -17,9 +17,6 @@ public sealed class CodeShapeTests
     static readonly string[] PendingWrap =
     [
         "Features/Dashboard/DashboardContracts.cs", "Features/Dashboard/DashboardEndpoints.cs", "Features/Dashboard/DashboardRepository.cs",
-        "Features/DataValues/DataValueContracts.cs", "Features/DataValues/DataValueEndpoints.cs", "Features/DataValues/DataValueMerge.cs",
-        "Features/DataValues/Import/ImportCatalogue.cs", "Features/DataValues/Import/ImportReaders.cs",
-        "Features/DataValues/Import/ImportSpool.cs",
         "Features/Issues/IssueContracts.cs", "Features/Issues/IssueEndpoints.cs", "Features/Issues/IssueStates.cs",
         "Features/Issues/IssueUseCases.cs",
         "Features/Measures/MeasureContracts.cs", "Features/Measures/MeasureEndpoints.cs", "Features/Measures/MeasureRepository.cs",

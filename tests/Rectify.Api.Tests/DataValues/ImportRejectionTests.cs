@@ -117,8 +117,8 @@ public sealed class ImportRejectionTests(RectifyApp app) : IClassFixture<Rectify
 
         var refused = await ImportKit.RefusedAsync(await _kit.PushCsvAsync(csv));
         Assert.Equal([(3, "period")], ImportKit.Errors(refused));
-        Assert.Equal($"2019-11 of this indicator and unit is locked by the published snapshot {round} 2019-11 (revision 1): send revisionReason to revise it.",
-            ImportKit.Message(refused, 3));
+        Assert.Equal($"Row 3: 2019-11 of this indicator and unit is locked by the published snapshot {round} 2019-11 (revision 1): "
+            + "send revisionReason to revise it.", ImportKit.Message(refused, 3));
         Assert.Equal(0L, await _kit.CountAsync(indicator));
 
         var partial = await ImportKit.AppliedAsync(await _kit.PushCsvAsync(csv, "atomic=false"));

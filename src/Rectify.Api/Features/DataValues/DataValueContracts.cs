@@ -7,8 +7,25 @@ namespace Rectify.Api.Features.DataValues;
 /// <summary>upsert: insert or change; create: insert only, an existing value is a rejected row; delete: remove the named values.</summary>
 public enum ImportStrategy { Upsert, Create, Delete }
 
-/// <summary>Why one row of a push was not taken. <c>row</c> counts as a spreadsheet does for CSV (the header is row 1), and from 1 in a JSON array.</summary>
+/// <summary>
+/// Why one row of a push was not taken. <c>row</c> counts as a spreadsheet does for CSV (the header is row 1), is the sheet
+/// row number for xlsx, and counts from 1 in a JSON array. <c>message</c> names the row and says why, in the caller's
+/// language (<c>Row 12: …</c>, <c>第12行：…</c>).
+/// </summary>
 public sealed record RowError(long Row, string Field, string Message);
+
+/// <summary>
+/// A rejected row inside the service: its reason kept as a <see cref="Text"/> until the summary is written, so that it is
+/// said in the caller's language.
+/// </summary>
+sealed record RowRejection(long Row, string Field, Text Reason)
+{
+    /// <summary>The reason in English, without the row (a snapshot push names the value with its field instead).</summary>
+    public string Message => Reason.ToString();
+
+    /// <summary>The row error of the summary, its message naming the row, in the language of <paramref name="translate"/>.</summary>
+    public RowError Said(Func<string, string> translate) => new(Row, Field, new Text("Row {0}: {1}", Row, Reason).Format(translate));
+}
 
 /// <summary>
 /// The 422 problem of a refused push, the only schema of that status on the push, so that a generated client reads
@@ -77,10 +94,12 @@ public sealed record ImportQuery
     [Description("upsert (default), create or delete.")]
     public string? Strategy { get; init; }
 
-    [Description("true (default): any rejected row rejects the whole push and nothing is written. false: good rows land, bad rows are reported (200 even when every row is rejected).")]
+    [Description("true (default): any rejected row rejects the whole push and nothing is written. "
+        + "false: good rows land, bad rows are reported (200 even when every row is rejected).")]
     public bool? Atomic { get; init; }
 
-    [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, for its period); recorded in the journal.")]
+    [Description("Needed to change values that a published snapshot locks (its indicators, in its round's region and below, "
+        + "for its period); recorded in the journal.")]
     [StringLength(500, MinimumLength = 1)]
     public string? RevisionReason { get; init; }
 
@@ -117,7 +136,8 @@ public sealed record DataValueListQuery : PageRequest
 }
 
 /// <summary>A value removed by a delete push, for readers that sync.</summary>
-public sealed record DataValueDeletionResponse(long Id, string Indicator, string Unit, string Period, decimal Value, string DeletedBy, DateTime DeletedAt);
+public sealed record DataValueDeletionResponse(
+    long Id, string Indicator, string Unit, string Period, decimal Value, string DeletedBy, DateTime DeletedAt);
 
 public sealed record DeletionListQuery : PageRequest;
 

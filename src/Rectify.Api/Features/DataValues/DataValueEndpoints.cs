@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.OpenApi;
@@ -22,7 +23,8 @@ public static class DataValueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListDataValues")
             .WithSummary("List indicator values")
-            .WithDescription($"Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .WithDescription("Values by indicator, unit (or unit subtree), period range and source, in key order, keyset paged. Answers JSON "
+                + $"only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
             .Produces<Page<DataValueResponse>>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
@@ -31,8 +33,10 @@ public static class DataValueEndpoints
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
             .WithName("ExportDataValues")
             .WithSummary("Export indicator values as CSV")
-            .WithDescription("Every value the filters select (the list's filters, without paging), in key order, streamed from the database as one CSV file (data-values.csv, UTF-8 with BOM).")
-            .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.", Examples.CsvExport)
+            .WithDescription("Every value the filters select (the list's filters, without paging), in key order, streamed from the database "
+                + "as one CSV file (data-values.csv, UTF-8 with BOM).")
+            .ProducesCsv("Every selected value (no paging), UTF-8 with BOM, CRLF, header indicator,unit,period,value,comment,source,updatedAt.",
+                Examples.CsvExport)
             .ProducesValidationProblem();
 
         group.MapGet("/template", Template).RequireScope(Scopes.Read)
@@ -84,6 +88,7 @@ public static class DataValueEndpoints
             .WithMetadata(new AcceptsIdempotencyKey())
             .WithPushMetrics()
             .WithExample(Examples.Push, Examples.Summary)
+            .WithRejectedRowLanguages()
             .WithCsvRequest("CSV with the header indicator,unit,period,value,comment.", Examples.Csv)
             .WithXlsxRequest("An xlsx workbook: the first sheet (or sheet=) holds the header indicator,unit,period,value,comment "
                 + "(or 指标代码,单位代码,期间,数值,备注) in columns A–E and one value per row; columns to the right are ignored. "
@@ -95,13 +100,49 @@ public static class DataValueEndpoints
     const string ExportPath = "/api/v1/data-values/export";
 
     /// <summary>
+    /// The push says its rejected rows in the caller's language too: the Accept-Language header says so on this
+    /// operation, and the 422 shows the same refused push answered in English and in Chinese.
+    /// </summary>
+    static RouteHandlerBuilder WithRejectedRowLanguages(this RouteHandlerBuilder builder)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            const string description = "The language of a problem's title, detail and field messages, and of the messages of the "
+                + "summary's rejected rows (Row 12: … / 第12行：…): zh-CN (or zh, zh-Hans) for Chinese, en for English; without it, "
+                + "the service's default (Localization:DefaultLanguage, English unless configured). The problem type, the field keys "
+                + "and the summary's members (row, field) are the same in every language.";
+            operation.Parameters ??= [];
+            if (operation.Parameters.FirstOrDefault(p => p.Name == "Accept-Language") is OpenApiParameter header) header.Description = description;
+            else
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "Accept-Language", In = ParameterLocation.Header, Required = false, Description = description,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = JsonValue.Create("zh-CN"),
+                });
+            if (operation.Responses?.TryGetValue("422", out var refused) == true
+                && refused.Content?.TryGetValue("application/problem+json", out var media) == true)
+                media.Examples = new Dictionary<string, IOpenApiExample>
+                {
+                    ["en"] = new Microsoft.OpenApi.OpenApiExample
+                    {
+                        Summary = "Accept-Language: en", Value = Examples.RefusedEnglish,
+                    },
+                    ["zh-CN"] = new Microsoft.OpenApi.OpenApiExample
+                    {
+                        Summary = "Accept-Language: zh-CN", Value = Examples.RefusedChinese,
+                    },
+                };
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
     /// The JSON body is an array of values or an object whose only field is <paramref name="field"/>, the same array
     /// (see ImportReaders): say both, as oneOf, where the generator sees the array only.
     /// </summary>
     static RouteHandlerBuilder WithJsonBodyArrayOrWrapped(this RouteHandlerBuilder builder, string field)
         => builder.AddOpenApiOperationTransformer((operation, _, _) =>
         {
-            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json!.Schema is not { } array) return Task.CompletedTask;
+            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json!.Schema is not { } array)
+                return Task.CompletedTask;
             json.Schema = new OpenApiSchema
             {
                 OneOf =
@@ -153,7 +194,10 @@ public static class DataValueEndpoints
         var receipt = key is null ? null : new KeyedReceipt(idempotency, http, key, body);
         if (query.Sheet is not null && format != ImportFormat.Xlsx)
             throw Refuse.Invalid("sheet", "sheet names the sheet of an xlsx push; a CSV or JSON push has none.");
-        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason, query.Sheet);
+        var command = new ImportCommand(format, strategy, query.Atomic ?? true, query.DryRun ?? false, query.RevisionReason, query.Sheet,
+            ProblemLanguages.Translator(http));
+        // The rejected rows are said in the caller's language, as a problem is.
+        http.Response.Headers.ContentLanguage = ProblemLanguages.LanguageOf(http);
         return await import.RunAsync(command, body, receipt, ct) switch
         {
             ImportResult.Done done => TypedResults.Ok(done.Summary),
@@ -219,13 +263,44 @@ public static class DataValueEndpoints
         public static readonly DataValueDeletionResponse Deletion = new(41, "DIBAO-RECIPIENTS", "460000", "2025-09", 186000m, "demo-data",
             new DateTime(2025, 10, 9, 2, 30, 0, DateTimeKind.Utc));
 
-        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\nLOTTERY-SALES,460000,2025-09,8520," + LotteryComment + ",demo-data,2025-10-01T01:00:00Z\r\n";
+        public const string CsvExport = "\uFEFFindicator,unit,period,value,comment,source,updatedAt\r\n"
+            + "LOTTERY-SALES,460000,2025-09,8520," + LotteryComment + ",demo-data,2025-10-01T01:00:00Z\r\n";
 
-        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520," + LotteryComment + "\r\nDIBAO-RECIPIENTS,460000,2025-09,186000," + DibaoComment + "\r\n";
+        public const string Csv = "indicator,unit,period,value,comment\r\nLOTTERY-SALES,460000,2025-09,8520," + LotteryComment
+            + "\r\nDIBAO-RECIPIENTS,460000,2025-09,186000," + DibaoComment + "\r\n";
+
+        // An xlsx push of four rows refused for two: its rows named by their sheet row number, in each language.
+        public static JsonNode RefusedEnglish => Refused("The push was refused",
+            "2 of 4 rows were rejected and the push is atomic, so nothing was written. "
+                + "See summary.errors; fix the rows, or send atomic=false to land the good rows.",
+            "Row 3: Unknown unit '469999'.",
+            "Row 5: '1,200' is not a number: use digits with an optional '-' and '.' (no thousands separators).");
+
+        public static JsonNode RefusedChinese => Refused("报送被拒绝",
+            "4 行中有 2 行被拒绝；本次报送为整体提交，因此未写入任何数据。详见 summary.errors；请更正这些行，或以 atomic=false 报送以写入正确的行。",
+            "第3行：未知单位“469999”。",
+            "第5行：“1,200”不是数字：请只用数字，可带“-”和“.”（不加千位分隔符）。");
+
+        static JsonNode Refused(string title, string detail, string unitRow, string valueRow) => new JsonObject
+        {
+            ["type"] = ProblemTypes.ImportRejected, ["title"] = title, ["status"] = 422, ["detail"] = detail,
+            ["instance"] = "/api/v1/data-values/import", ["traceId"] = "4bf92f3577b34da6a3ce929d0e0e4736",
+            ["summary"] = new JsonObject
+            {
+                ["importId"] = "7f1c2a9e-4b1d-4c55-9a51-2f3e8d0c6b11", ["dryRun"] = false, ["strategy"] = "upsert", ["atomic"] = true,
+                ["applied"] = false, ["received"] = 4, ["inserted"] = 0, ["updated"] = 0, ["unchanged"] = 0, ["deleted"] = 0,
+                ["rejected"] = 2,
+                ["errors"] = new JsonArray(
+                    new JsonObject { ["row"] = 3, ["field"] = "unit", ["message"] = unitRow },
+                    new JsonObject { ["row"] = 5, ["field"] = "value", ["message"] = valueRow }),
+                ["errorsTruncated"] = false,
+            },
+        };
 
         public static readonly ImportSummary Summary = new()
         {
-            ImportId = Guid.Parse("7f1c2a9e-4b1d-4c55-9a51-2f3e8d0c6b11"), DryRun = false, Strategy = ImportStrategy.Upsert, Atomic = true, Applied = true,
+            ImportId = Guid.Parse("7f1c2a9e-4b1d-4c55-9a51-2f3e8d0c6b11"), DryRun = false, Strategy = ImportStrategy.Upsert, Atomic = true,
+            Applied = true,
             Received = 2, Inserted = 2, Updated = 0, Unchanged = 0, Deleted = 0, Rejected = 0, Errors = [], ErrorsTruncated = false,
         };
     }

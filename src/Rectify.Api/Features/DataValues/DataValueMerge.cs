@@ -90,8 +90,11 @@ static class DataValueMerge
         };
     }
 
-    /// <summary>Merges the <paramref name="staged"/> staged rows into data_values with <paramref name="strategy"/>, as <paramref name="source"/>.</summary>
-    public static async Task<DataValueCounts> ApplyAsync(Tx tx, ImportStrategy strategy, long staged, string source, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Merges the <paramref name="staged"/> staged rows into data_values with <paramref name="strategy"/>, as <paramref name="source"/>.
+    /// </summary>
+    public static async Task<DataValueCounts> ApplyAsync(Tx tx, ImportStrategy strategy, long staged, string source, DateTime now,
+        CancellationToken ct)
     {
         var args = new { source, now };
         switch (strategy)
@@ -114,7 +117,8 @@ static class DataValueMerge
                 var counts = await PreviewAsync(tx, strategy, ct);
                 var written = await tx.QuerySingleAsync<long>(UpsertSql, args, ct);
                 if (written != counts.Inserted + counts.Updated)
-                    throw new InvalidOperationException($"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
+                    throw new InvalidOperationException(
+                        $"The merge wrote {written} rows where {counts.Inserted + counts.Updated} differed: a writer bypassed the push lock.");
                 await RefreshRollupsAsync(tx, ct);
                 return counts;
             }
@@ -129,7 +133,8 @@ static class DataValueMerge
     internal static Task RefreshRollupsAsync(Tx tx, CancellationToken ct) => tx.ExecuteAsync("SELECT indicator_rollups_refresh()", null, ct);
 
     /// <summary>Creates rollup_dirty for this transaction: the keys whose units above need their roll-ups recomputed.</summary>
-    internal const string RollupDirtySql = "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (indicator_id bigint, unit_code text, period text) ON COMMIT DROP";
+    internal const string RollupDirtySql =
+        "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (indicator_id bigint, unit_code text, period text) ON COMMIT DROP";
 
     /// <summary>
     /// A data-modifying CTE <c>noted</c> that notes, for the rows of <paramref name="written"/> (a CTE returning

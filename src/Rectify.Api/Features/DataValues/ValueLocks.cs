@@ -12,8 +12,12 @@ static class ValueLocks
     /// <summary>A staged row that a published snapshot locks, with the latest revision that does.</summary>
     public sealed record LockedRow(long RowNo, string Period, string RoundCode, string Month, int Revision)
     {
-        public string Message => $"{Period} of this indicator and unit is locked by the published snapshot {RoundCode} {Month} " +
-            $"(revision {Revision}): send revisionReason to revise it.";
+        /// <summary>Why the row is rejected, to be said in the caller's language.</summary>
+        public Text Reason => new("{0} of this indicator and unit is locked by the published snapshot {1} {2} (revision {3}): "
+            + "send revisionReason to revise it.", Period, RoundCode, Month, Revision);
+
+        /// <summary>The reason in English.</summary>
+        public string Message => Reason.ToString();
     }
 
     /// <summary>The month whose snapshot locks a value of <paramref name="period"/>: the period's last month.</summary>

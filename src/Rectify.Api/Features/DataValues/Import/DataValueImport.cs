@@ -32,8 +32,10 @@ static class ImportProblems
 
 /// <summary>A push as the endpoint read it from the request: the body's format and the options of the query string.</summary>
 /// <param name="Sheet">xlsx: the sheet to read (null: the first).</param>
+/// <param name="Translate">Says a message template in the caller's language (null: English); the rejected rows are said with it.</param>
 public sealed record ImportCommand(
-    ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason, string? Sheet = null);
+    ImportFormat Format, ImportStrategy Strategy, bool Atomic, bool DryRun, string? RevisionReason, string? Sheet = null,
+    Func<string, string>? Translate = null);
 
 /// <summary>What became of a push; the endpoint answers it.</summary>
 public abstract record ImportResult
@@ -86,6 +88,7 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
         var settings = options.Value;
         var (strategy, atomic, dryRun) = (command.Strategy, command.Atomic, command.DryRun);
         var revising = !string.IsNullOrWhiteSpace(command.RevisionReason);
+        var translate = command.Translate ?? (static template => template);
 
         var catalogue = await ImportCatalogue.LoadAsync(db, caller, ct);
         var importId = Guid.NewGuid();
@@ -113,7 +116,7 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
         {
             ImportId = importId, DryRun = dryRun, Strategy = strategy, Atomic = atomic, Applied = applied, Received = received,
             Inserted = counts.Inserted, Updated = counts.Updated, Unchanged = counts.Unchanged, Deleted = counts.Deleted,
-            Rejected = errors.Count, Errors = errors.Listed, ErrorsTruncated = errors.Truncated,
+            Rejected = errors.Count, Errors = [.. errors.Listed.Select(e => e.Said(translate))], ErrorsTruncated = errors.Truncated,
         };
 
         // Nothing can be written: answer without touching data_values. With an Idempotency-Key the key is looked up
@@ -177,7 +180,7 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
     static async Task<int> RejectLockedAsync(Tx tx, Rejections rejections, string[] months, CancellationToken ct)
     {
         var locked = await DataValueMerge.TakeLockedAsync(tx, months, ct);
-        foreach (var row in locked) rejections.Add(new RowError(row.RowNo, "period", row.Message));
+        foreach (var row in locked) rejections.Add(new RowRejection(row.RowNo, "period", row.Reason));
         return locked.Count;
     }
 
@@ -186,20 +189,20 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
     {
         var existing = await DataValueMerge.TakeExistingAsync(tx, ct);
         foreach (var row in existing)
-            rejections.Add(new RowError(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
+            rejections.Add(new RowRejection(row, "row", "A value for this indicator, unit and period already exists (strategy=create)."));
         return existing.Count;
     }
 
     /// <summary>Rejected rows: all counted, the first ones by row number listed.</summary>
     sealed class Rejections(int max)
     {
-        readonly List<RowError> _listed = [];
+        readonly List<RowRejection> _listed = [];
         bool _sorted = true;
 
         public long Count { get; private set; }
         public bool Truncated => Count > Math.Min(_listed.Count, max);
 
-        public IReadOnlyList<RowError> Listed
+        public IReadOnlyList<RowRejection> Listed
         {
             get
             {
@@ -216,7 +219,7 @@ public sealed class DataValueImport(Db db, Caller caller, Clock clock, Journal.J
             return copy;
         }
 
-        public void Add(RowError error)
+        public void Add(RowRejection error)
         {
             Count++;
             if (_listed.Count > 0 && error.Row < _listed[^1].Row) _sorted = false;

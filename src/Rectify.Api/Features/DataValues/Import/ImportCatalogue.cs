@@ -44,10 +44,13 @@ sealed class ImportCatalogue
         Infrastructure.Auth.Caller caller, CancellationToken ct)
     {
         var indicators = (await connection.QueryAsync<(long Id, string Code, string Frequency, string ValueType)>(
-                new CommandDefinition("SELECT id, code, frequency, value_type FROM indicators ORDER BY id", transaction: transaction, cancellationToken: ct)))
-            .Select((i, index) => (i.Code, Entry: new IndicatorEntry(index, i.Id, EnumText.Parse<IndicatorFrequency>(i.Frequency), i.ValueType == "ratio")))
+                new CommandDefinition("SELECT id, code, frequency, value_type FROM indicators ORDER BY id",
+                    transaction: transaction, cancellationToken: ct)))
+            .Select((i, index) => (i.Code,
+                Entry: new IndicatorEntry(index, i.Id, EnumText.Parse<IndicatorFrequency>(i.Frequency), i.ValueType == "ratio")))
             .ToDictionary(i => i.Code, i => i.Entry, StringComparer.Ordinal);
-        var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code", transaction: transaction, cancellationToken: ct)))
+        var units = (await connection.QueryAsync<string>(new CommandDefinition("SELECT code FROM units ORDER BY code",
+                transaction: transaction, cancellationToken: ct)))
             .Select((code, index) => (code, index))
             .ToDictionary(u => u.code, u => u.index, StringComparer.Ordinal);
         var writable = await Infrastructure.Auth.UnitScope.WritableUnitsAsync(connection, transaction, caller, ct);
@@ -61,17 +64,19 @@ sealed class ImportCatalogue
     public string[] LockingMonths() => _periods.Select(ValueLocks.LockingMonth).Distinct().ToArray();
 
     /// <summary>Checks one row: a staged row, or the first reason it is rejected.</summary>
-    public (StagedRow Row, RowError? Error) Check(in RawRow raw, ImportStrategy strategy)
+    public (StagedRow Row, RowRejection? Error) Check(in RawRow raw, ImportStrategy strategy)
     {
         if (raw.Problem is { } problem) return (default, problem);
         var row = raw.Row;
-        RowError Reject(string field, string message) => new(row, field, message);
+        RowRejection Reject(string field, Text reason) => new(row, field, reason);
 
         var indicatorCode = raw.Indicator?.Trim();
         if (string.IsNullOrEmpty(indicatorCode)) return (default, Reject("indicator", "The indicator code is required."));
-        if (!_indicators.TryGetValue(indicatorCode, out var indicator)) return (default, Reject("indicator", $"Unknown indicator '{Clip(indicatorCode)}'."));
+        if (!_indicators.TryGetValue(indicatorCode, out var indicator))
+            return (default, Reject("indicator", $"Unknown indicator '{Clip(indicatorCode)}'."));
         if (indicator.IsRatio)
-            return (default, Reject("indicator", $"'{indicatorCode}' is a ratio indicator: it is computed from its numerator and denominator and cannot be pushed."));
+            return (default, Reject("indicator",
+                $"'{indicatorCode}' is a ratio indicator: it is computed from its numerator and denominator and cannot be pushed."));
 
         var unitCode = raw.Unit?.Trim();
         if (string.IsNullOrEmpty(unitCode)) return (default, Reject("unit", "The unit code is required."));
@@ -81,7 +86,8 @@ sealed class ImportCatalogue
 
         var periodText = raw.Period?.Trim();
         if (Period.TryParse(periodText, indicator.Frequency) is not { } period)
-            return (default, Reject("period", $"'{Clip(periodText ?? "")}' is not a period of '{indicatorCode}': use {Period.Example(indicator.Frequency)}."));
+            return (default, Reject("period",
+                $"'{Clip(periodText ?? "")}' is not a period of '{indicatorCode}': use {Example(indicator.Frequency)}."));
         var periodKey = period.ToString();
 
         decimal value = 0;
@@ -89,8 +95,10 @@ sealed class ImportCatalogue
         {
             var text = raw.Value?.Trim();
             if (string.IsNullOrEmpty(text)) return (default, Reject("value", "The value is required."));
-            if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
-                return (default, Reject("value", $"'{Clip(text)}' is not a number: use digits with an optional '-' and '.' (no thousands separators)."));
+            const NumberStyles number = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+            if (!decimal.TryParse(text, number, CultureInfo.InvariantCulture, out value))
+                return (default, Reject("value",
+                    $"'{Clip(text)}' is not a number: use digits with an optional '-' and '.' (no thousands separators)."));
         }
 
         var comment = string.IsNullOrEmpty(raw.Comment) ? null : raw.Comment;
@@ -101,11 +109,20 @@ sealed class ImportCatalogue
 
         var key = ((long)indicator.Index << 40) | ((long)unitIndex << 16) | (long)((period.Year - 1900) * 13 + period.Index);
         if (!_seen.TryAdd(key, row))
-            return (default, Reject("row", $"Duplicate of row {_seen[key]}: the same indicator, unit and period appear twice in this push."));
+            return (default, Reject("row",
+                $"Duplicate of row {_seen[key]}: the same indicator, unit and period appear twice in this push."));
 
         _periods.Add(period);
         return (new StagedRow(row, indicator.Id, unitCode, periodKey, value, comment), null);
     }
+
+    /// <summary>How a period of <paramref name="frequency"/> is written, to be said in the caller's language.</summary>
+    static Text Example(IndicatorFrequency frequency) => frequency switch
+    {
+        IndicatorFrequency.Monthly => "YYYY-MM, e.g. 2025-09",
+        IndicatorFrequency.Quarterly => "YYYY-Qn, e.g. 2025-Q3",
+        _ => "YYYY, e.g. 2025",
+    };
 
     /// <summary>Echoes at most 64 characters of what the caller sent, so that a hostile row cannot inflate the report.</summary>
     static string Clip(string text) => text.Length <= 64 ? text : text[..64] + "…";

@@ -8,7 +8,12 @@ using Sylvan.Data.Csv;
 namespace Rectify.Api.Features.DataValues;
 
 /// <summary>One row of a push as the caller sent it, before it is checked. <see cref="Problem"/> is set when it could not even be read.</summary>
-readonly record struct RawRow(long Row, string? Indicator, string? Unit, string? Period, string? Value, string? Comment, RowError? Problem = null);
+readonly record struct RawRow(
+    long Row, string? Indicator, string? Unit, string? Period, string? Value, string? Comment, RowRejection? Problem = null)
+{
+    /// <summary>A row that could not be read, for <paramref name="reason"/>.</summary>
+    public static RawRow Unread(long row, string field, Text reason) => new(row, null, null, null, null, null, new RowRejection(row, field, reason));
+}
 
 /// <summary>
 /// Reads a push body row by row as it arrives, in CSV or JSON, never holding the whole body: a row that cannot
@@ -35,12 +40,12 @@ static class ImportReaders
             if (count <= 1 && (count == 0 || csv.GetString(0).Length == 0)) continue; // a blank line, such as the last one
             if (count > columns)
             {
-                yield return new RawRow(row, null, null, null, null, null, new RowError(row, "row", $"The row has {count} columns; the header has {columns}."));
+                yield return RawRow.Unread(row, "row", $"The row has {count} columns; the header has {columns}.");
                 continue;
             }
             if (count < 4)
             {
-                yield return new RawRow(row, null, null, null, null, null, new RowError(row, "row", $"The row has {count} columns; indicator, unit, period and value are needed."));
+                yield return RawRow.Unread(row, "row", $"The row has {count} columns; indicator, unit, period and value are needed.");
                 continue;
             }
             yield return new RawRow(row, csv.GetString(0), csv.GetString(1), csv.GetString(2), csv.GetString(3), count > 4 ? csv.GetString(4) : null);
@@ -49,7 +54,8 @@ static class ImportReaders
 
     static int ReadHeader(CsvDataReader csv)
     {
-        var names = Enumerable.Range(0, csv.RowFieldCount).Select(i => csv.GetString(i).Trim().TrimStart('\uFEFF').ToLowerInvariant()).ToArray();
+        var names = Enumerable.Range(0, csv.RowFieldCount)
+            .Select(i => csv.GetString(i).Trim().TrimStart('\uFEFF').ToLowerInvariant()).ToArray();
         var expected = CsvHeader.Split(',');
         var fits = names.Length is 4 or 5 && names.SequenceEqual(expected.Take(names.Length));
         return fits ? names.Length : throw Refuse.Invalid("body", $"The first line must be the header '{CsvHeader}' (comment may be left out).");
@@ -64,11 +70,14 @@ static class ImportReaders
         }
         catch (Exception e) when (e is CsvFormatException or DecoderFallbackException)
         {
-            throw Unreadable(e is DecoderFallbackException ? "The body is not valid UTF-8 text." : "The CSV is malformed (an unclosed quote, or a field over 1 MB).");
+            throw Unreadable(e is DecoderFallbackException
+                ? "The body is not valid UTF-8 text."
+                : "The CSV is malformed (an unclosed quote, or a field over 1 MB).");
         }
     }
 
-    public static async IAsyncEnumerable<RawRow> ReadJsonAsync(Stream body, JsonSerializerOptions options, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<RawRow> ReadJsonAsync(Stream body, JsonSerializerOptions options,
+        [EnumeratorCancellation] CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
@@ -105,7 +114,8 @@ static class ImportReaders
         }
     }
 
-    public static Refusal EmptyBody() => Refuse.Invalid("body", "The body is empty: send a CSV with a header row, a JSON array of values, or an object with values.");
+    public static Refusal EmptyBody()
+        => Refuse.Invalid("body", "The body is empty: send a CSV with a header row, a JSON array of values, or an object with values.");
 
     public static Refusal Unreadable(Text message) => Refuse.Invalid("body", message);
 
@@ -193,22 +203,24 @@ static class ImportReaders
             var row = ++_row;
             if (element.TokenType != JsonTokenType.StartObject)
             {
-                rows.Add(new RawRow(row, null, null, null, null, null, new RowError(row, "row", "Each element must be an object with indicator, unit, period and value.")));
+                rows.Add(RawRow.Unread(row, "row", "Each element must be an object with indicator, unit, period and value."));
                 return true;
             }
             try
             {
                 var value = JsonSerializer.Deserialize<DataValueInput>(ref element, options)!;
-                rows.Add(new RawRow(row, value.Indicator, value.Unit, value.Period, value.Value?.ToString(System.Globalization.CultureInfo.InvariantCulture), value.Comment));
+                var number = value.Value?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                rows.Add(new RawRow(row, value.Indicator, value.Unit, value.Period, number, value.Comment));
             }
             catch (JsonException e)
             {
                 var field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "row";
-                var message = e is Infrastructure.Http.UnknownEnumNameException || field == "row"
+                Text message = e is Infrastructure.Http.UnknownEnumNameException || field == "row"
                     ? "The element is not a value: use the fields indicator, unit, period, value and comment."
                     : field == "value" ? "Not a number: send the value as a JSON number." : "The field has the wrong type: send text.";
-                if (e.Message.Contains("could not be mapped", StringComparison.Ordinal)) message = "Unknown field: use indicator, unit, period, value and comment.";
-                rows.Add(new RawRow(row, null, null, null, null, null, new RowError(row, field, message)));
+                if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+                    message = "Unknown field: use indicator, unit, period, value and comment.";
+                rows.Add(RawRow.Unread(row, field, message));
             }
             return true;
         }

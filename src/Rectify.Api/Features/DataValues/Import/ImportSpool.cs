@@ -29,7 +29,8 @@ sealed class ImportSpool : IAsyncDisposable
             Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 << 16,
             Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
         };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // pushed data is for this process only
+        // Pushed data is for this process only.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var file = new FileStream(path, options);
         // Unlinked at once where the system allows it: the open handle keeps working, and a process killed mid-push leaves no file behind.
         if (!OperatingSystem.IsWindows()) File.Delete(path);

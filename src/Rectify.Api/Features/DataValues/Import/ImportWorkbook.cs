@@ -67,8 +67,8 @@ static class ImportWorkbook
             if (texts.All(string.IsNullOrWhiteSpace)) continue;
             if (string.IsNullOrWhiteSpace(texts[3]) && !limits.Deleting)
             {
-                yield return new RawRow(row, null, null, null, null, null, new RowError(row, "value",
-                    "The value cell is empty. A formula counts only with its saved result: recalculate and save the workbook, or type the number."));
+                yield return RawRow.Unread(row, "value",
+                    "The value cell is empty. A formula counts only with its saved result: recalculate and save the workbook, or type the number.");
                 continue;
             }
             yield return new RawRow(row, texts[0], texts[1], texts[2], texts[3], texts[4]);
