@@ -83,8 +83,19 @@ public static class PushReport
         var where = new StringBuilder();
         if (error.Row is { } row) where.Append(CultureInfo.InvariantCulture, $"row {row}");
         if (!string.IsNullOrEmpty(error.Field)) where.Append(where.Length > 0 ? " " : "").Append(Clean(error.Field));
-        var message = Clean(error.Message ?? "rejected");
+        var message = WithoutRow(Clean(error.Message ?? "rejected"), error.Row);
         return where.Length > 0 ? $"{where}: {message}" : message;
+    }
+
+    /// <summary>The server names the row in its message ("Row 3: …", "第3行：…"); the report names it once, in front.</summary>
+    static string WithoutRow(string message, long? row)
+    {
+        if (row is null) return message;
+        foreach (var prefix in new[] { Invariant($"Row {row}: "), Invariant($"第{row}行：") })
+        {
+            if (message.StartsWith(prefix, StringComparison.Ordinal)) return message[prefix.Length..];
+        }
+        return message;
     }
 
     static void WriteProblem(ProblemDocument problem, TextWriter stderr)

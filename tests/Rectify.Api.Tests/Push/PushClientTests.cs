@@ -262,7 +262,9 @@ public sealed class PushClientTests : IDisposable
         var path = _files.Write("values.csv", PushFiles.Csv);
         var server = new StubServer(StubServer.Problem(HttpStatusCode.UnprocessableEntity, StubServer.ImportRejected(
             new { row = 3, field = "unit", message = "unknown unit 469999" },
-            new { row = 4, field = "value", message = "not a number: 'abc'" })));
+            new { row = 4, field = "value", message = "not a number: 'abc'" },
+            new { row = 5, field = "unit", message = "Row 5: Unknown unit '469998'." },
+            new { row = 6, field = "unit", message = "第6行：未知单位“469997”。" })));
 
         var result = await PushAsync(server, Options(path));
 
@@ -271,9 +273,11 @@ public sealed class PushClientTests : IDisposable
         Assert.Single(server.Requests);
         var report = Report(result, Options(path));
         Assert.Contains("values.csv: refused, rows were rejected (upsert, atomic)", report);
-        Assert.Contains("rejected           2", report);
+        Assert.Contains("rejected           4", report);
         Assert.Contains("row 3 unit: unknown unit 469999", report);
         Assert.Contains("row 4 value: not a number: 'abc'", report);
+        Assert.Contains("row 5 unit: Unknown unit '469998'.", report); // the server's row prefix is not repeated
+        Assert.Contains("row 6 unit: 未知单位“469997”。", report);
         Assert.Contains("nothing was written", report);
     }
 
