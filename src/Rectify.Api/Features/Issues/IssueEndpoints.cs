@@ -17,9 +17,9 @@ public static class IssueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIssues")
             .WithSummary("List issues")
-            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, " +
-                "parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is " +
-                $"GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, "
+                + "parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is "
+                + $"GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<IssueState>("state")
@@ -29,8 +29,8 @@ public static class IssueEndpoints
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
             .WithName("ExportIssues")
             .WithSummary("Export issues as CSV")
-            .WithDescription("Every issue the filters select (the list's filters, without paging), oldest first, streamed as one CSV file " +
-                "(issues.csv, UTF-8 with BOM) for spreadsheets.")
+            .WithDescription("Every issue the filters select (the list's filters, without paging), oldest first, streamed as one CSV file "
+                + "(issues.csv, UTF-8 with BOM) for spreadsheets.")
             .ProducesCsv($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
                 CsvExport.Text(CsvColumns, Examples.Issue))
             .ProducesValidationProblem()
@@ -40,8 +40,8 @@ public static class IssueEndpoints
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIssue")
             .WithSummary("Get an issue with its sub-issues and measures")
-            .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag " +
-                "header is the version for If-Match.")
+            .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag "
+                + "header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Issue with
             {
@@ -51,8 +51,8 @@ public static class IssueEndpoints
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
-            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client " +
-                "limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
+            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client "
+                + "limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
