@@ -122,8 +122,8 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         var refused = rows.Where(r => outside.Contains(r.OwnerUnitCode)).Select(r => $"measure {r.Id} (unit '{r.OwnerUnitCode}')").ToList();
         if (refused.Count > 0)
             throw Refuse.Forbidden(
-                $"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): "
-                + $"{string.Join(", ", refused.Take(20))}.");
+                $"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ",
+                    refused.Take(20))}.");
     }
 
     /// <summary>

@@ -122,8 +122,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
             throw Refuse.Conflict($"{month} is not over yet (today is {clock.Today:yyyy-MM-dd}): a month is published after its end.");
         var order = await snapshots.PublicationOrderAsync(tx, round.Id, month, ct);
         if (order.EarlierExists && !order.PreviousPublished)
-            throw Refuse.Conflict($"Publish {month.Previous()} first: months are published in order, and "
-                + $"{month.Previous()} has no published snapshot.");
+            throw Refuse.Conflict(
+                $"Publish {month.Previous()} first: months are published in order, and {month.Previous()} has no published snapshot.");
 
         var row = await snapshots.PublishAsync(tx, latest.Id, caller.Name, clock.UtcNow, ct);
         await journal.RecordAsync(tx, "snapshot", $"{round.Code}/{month}", "publish", null, new { row.Revision, note }, ct);
