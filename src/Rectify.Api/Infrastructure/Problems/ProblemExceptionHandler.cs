@@ -157,6 +157,12 @@ sealed record ProblemWords(ProblemDetails Details, Text Title, Text? Detail, IRe
 /// <summary>Adds <c>traceId</c> and <c>instance</c> to every problem, and a stable <c>type</c> where none was set.</summary>
 public static class ProblemSetup
 {
+    /// <summary>
+    /// The title a validation problem has when the framework writes it (request validation), taken from the framework rather than
+    /// spelled here: the service's own validation problems carry their titles already.
+    /// </summary>
+    static readonly string? StockValidationTitle = new HttpValidationProblemDetails().Title;
+
     public static IServiceCollection AddRectifyProblems(this IServiceCollection services)
     {
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -177,7 +183,7 @@ public static class ProblemSetup
             {
                 NameFieldsAsTheApiDoes(http.GetEndpoint(), validation.Errors, translate);
                 // Request validation (attributes) answers in the same words as the handlers' own checks.
-                if (details.Title is null || details.Title.StartsWith("One or more validation errors", StringComparison.Ordinal))
+                if (details.Title is null || details.Title == StockValidationTitle)
                 {
                     details.Title = Problems.Problem.ValidationTitle;
                     details.Detail ??= Problems.Problem.ValidationDetail;
