@@ -16,7 +16,8 @@ public sealed record DashboardResponse
     public required DateOnly AsOf { get; init; }
     [Description("Last day of the due-soon window: an unfinished measure due from asOf through this day is due soon (yellow).")]
     public required DateOnly DueSoonUntil { get; init; }
-    [Description("Code of the region whose indicator values are given: the top-most region (province, city, district or county) above the inspected unit; null when there is none.")]
+    [Description("Code of the region whose indicator values are given: the top-most region (province, city, district or county) above the "
+        + "inspected unit; null when there is none.")]
     public string? Region { get; init; }
     public string? RegionName { get; init; }
     public required DashboardTotals Totals { get; init; }
@@ -136,9 +137,11 @@ public sealed record DashboardIndicator
     public DateOnly? TargetDate { get; init; }
     [Description("Latest period with a value at the region; null when there is none.")]
     public string? Period { get; init; }
-    [Description("The value at the region for that period, as the indicator's series gives it: the region's own, else its sub-regions' combined as the indicator says; for a ratio, numerator / denominator (× 100 when the unit of measure is %).")]
+    [Description("The value at the region for that period, as the indicator's series gives it: the region's own, else its sub-regions' combined as "
+        + "the indicator says; for a ratio, numerator / denominator (× 100 when the unit of measure is %).")]
     public decimal? Value { get; init; }
-    [Description("Percent of the way from the baseline (or 0) to the target, two decimals, as the indicator's series gives it; null without a value.")]
+    [Description("Percent of the way from the baseline (or 0) to the target, two decimals, as the indicator's series "
+        + "gives it; null without a value.")]
     public decimal? Progress { get; init; }
 }
 

@@ -39,10 +39,12 @@ public static class DashboardEndpoints
         static readonly DateOnly Today = new(2025, 11, 5);
 
         // The reference case's problem areas have no sub-issues, and nothing in them is cancelled or overdue on the report date.
-        static DashboardArea Area(long id, string title, string category, IssueState state, int measures, int done, decimal progress, decimal completionRate)
+        static DashboardArea Area(long id, string title, string category, IssueState state, int measures, int done, decimal progress,
+            decimal completionRate)
             => new()
             {
-                IssueId = id, Code = id.ToString(System.Globalization.CultureInfo.InvariantCulture), Title = title, Category = category, State = state,
+                IssueId = id, Code = id.ToString(System.Globalization.CultureInfo.InvariantCulture), Title = title, Category = category,
+                State = state,
                 SubIssues = 0, Measures = measures, Done = done, Cancelled = 0, Overdue = 0, Progress = progress, CompletionRate = completionRate,
             };
 
@@ -52,7 +54,10 @@ public static class DashboardEndpoints
             Region = "460000", RegionName = "海南省",
             Totals = new DashboardTotals { Issues = 9, TopLevelIssues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, DueSoonMeasures = 0,
                 DeferredIssues = 0, DeferredMeasures = 0, Deferrals = 0, ConsolidatingIssues = 0 },
-            IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
+            IssuesByState = new Dictionary<string, int>
+            {
+                ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2
+            },
             MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 9, ["done"] = 16, ["cancelled"] = 0 },
             CompletionRate = 64.00m,
             Overdue = new DashboardList<OverdueMeasure> { Total = 0, Items = [] },

@@ -52,8 +52,9 @@ public sealed class DashboardRepository(Db db)
         }, ct);
     }
 
-    static DashboardResponse Compose(HeadRow head, DateOnly today, DateOnly dueSoon, List<IssueStateRow> issueStates, List<MeasureStateRow> measureStates,
-        List<ListedMeasureRow> overdue, List<ListedMeasureRow> dueSoonList, List<AreaRow> areas, List<DashboardIndicator> indicators, List<TrendRow> trend)
+    static DashboardResponse Compose(HeadRow head, DateOnly today, DateOnly dueSoon, List<IssueStateRow> issueStates,
+        List<MeasureStateRow> measureStates, List<ListedMeasureRow> overdue, List<ListedMeasureRow> dueSoonList, List<AreaRow> areas,
+        List<DashboardIndicator> indicators, List<TrendRow> trend)
     {
         var measuresByState = ByState<MeasureState>(measureStates.ToDictionary(r => r.State, r => r.Count));
         // Overdue and due soon concern unfinished measures only; the statement counts them per state.
@@ -204,7 +205,8 @@ public sealed class DashboardRepository(Db db)
         public DashboardArea ToArea() => new()
         {
             IssueId = IssueId, Code = Code, Title = Title, Category = Category, State = EnumText.Parse<IssueState>(State), SubIssues = SubIssues,
-            Measures = Measures, Done = Done, Cancelled = Cancelled, Overdue = Overdue, Progress = Progress, CompletionRate = Percent.Of(Done, Measures - Cancelled),
+            Measures = Measures, Done = Done, Cancelled = Cancelled, Overdue = Overdue, Progress = Progress,
+            CompletionRate = Percent.Of(Done, Measures - Cancelled),
         };
     }
 

@@ -52,7 +52,8 @@ public sealed record IssueResponse
     public DateOnly? OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
     public required int DeferralCount { get; init; }
-    [Description("Derived warning level (提醒预警) while open or in progress: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise (and without a due date).")]
+    [Description("Derived warning level (提醒预警) while open or in progress: red when overdue, yellow when due within Rectify:DueSoonDays (10), "
+        + "notice within Rectify:NoticeDays (20); null otherwise (and without a due date).")]
     public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 

@@ -17,7 +17,9 @@ public static class IssueEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListIssues")
             .WithSummary("List issues")
-            .WithDescription($"Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .WithDescription("Issues (问题) raised by inspection rounds, oldest first, keyset paged. Filter by round, state, category, lead unit, "
+                + "parent, overdue, or text in code, title and description (e.g. q=殡葬). Answers JSON only: the same selection as one CSV file is "
+                + $"GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<IssueState>("state")
@@ -27,7 +29,8 @@ public static class IssueEndpoints
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
             .WithName("ExportIssues")
             .WithSummary("Export issues as CSV")
-            .WithDescription("Every issue the filters select (the list's filters, without paging), oldest first, streamed as one CSV file (issues.csv, UTF-8 with BOM) for spreadsheets.")
+            .WithDescription("Every issue the filters select (the list's filters, without paging), oldest first, streamed as one CSV file "
+                + "(issues.csv, UTF-8 with BOM) for spreadsheets.")
             .ProducesCsv($"Every selected issue (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
                 CsvExport.Text(CsvColumns, Examples.Issue))
             .ProducesValidationProblem()
@@ -37,18 +40,26 @@ public static class IssueEndpoints
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetIssue")
             .WithSummary("Get an issue with its sub-issues and measures")
-            .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag header is the version for If-Match.")
+            .WithDescription("One issue with its derived overdue flag and progress, its sub-issues and its measures. The ETag "
+                + "header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithExample(response: Examples.Issue with { SubIssues = [], Measures = [MeasureEndpoints.Examples.Measure, MeasureEndpoints.Examples.Infrastructure] });
+            .WithExample(response: Examples.Issue with
+            {
+                SubIssues = [], Measures = [MeasureEndpoints.Examples.Measure, MeasureEndpoints.Examples.Infrastructure]
+            });
 
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateIssue")
             .WithSummary("Create an issue")
-            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
+            .WithDescription("Records a problem raised by a round; it starts open. Send an Idempotency-Key header to make retries safe. A client "
+                + "limited to units creates only issues led by one of its units or a unit below one (403 naming the unit).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithExample(Examples.Create, Examples.Issue with { State = IssueState.Open, Progress = null, MeasureCount = 0, AllowedTransitions = IssueStates.AllowedFrom(IssueState.Open) });
+            .WithExample(Examples.Create, Examples.Issue with
+            {
+                State = IssueState.Open, Progress = null, MeasureCount = 0, AllowedTransitions = IssueStates.AllowedFrom(IssueState.Open)
+            });
 
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateIssue")
@@ -102,9 +113,11 @@ public static class IssueEndpoints
         new("description", i => i.Description), new("category", i => i.Category), new("leadUnit", i => i.LeadUnit),
         new("responsibleLeader", i => i.ResponsibleLeader), new("state", i => EnumText.Format(i.State)), new("dueDate", i => i.DueDate),
         new("overdue", i => i.Overdue), new("progress", i => i.Progress), new("measureCount", i => i.MeasureCount),
-        new("reviewRequestedAt", i => i.Review?.RequestedAt), new("reviewRequestedBy", i => i.Review?.RequestedBy), new("reviewNote", i => i.Review?.Note),
+        new("reviewRequestedAt", i => i.Review?.RequestedAt), new("reviewRequestedBy", i => i.Review?.RequestedBy),
+        new("reviewNote", i => i.Review?.Note),
         new("closedOn", i => i.Closure?.ClosedOn), new("reviewer", i => i.Closure?.Reviewer), new("conclusion", i => i.Closure?.Conclusion),
-        new("watchUntil", i => i.Closure?.WatchUntil), new("consolidating", i => i.Consolidating), new("createdAt", i => i.CreatedAt), new("updatedAt", i => i.UpdatedAt),
+        new("watchUntil", i => i.Closure?.WatchUntil), new("consolidating", i => i.Consolidating), new("createdAt", i => i.CreatedAt),
+        new("updatedAt", i => i.UpdatedAt),
         new("originalDueDate", i => i.OriginalDueDate), new("deferralCount", i => i.DeferralCount),
         new("warningLevel", i => i.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
@@ -144,7 +157,8 @@ public static class IssueEndpoints
             Id = 1, Round = "HN-8-6-6", Code = "1", Title = "殡葬改革推行不力",
             Description = "巡视指出省民政厅推行殡葬改革不力：殡葬服务收费和殡葬市场管理不规范，殡葬设施违规占地、违规销售墓穴和超标准墓穴等乱象整治不到位，殡葬政策制度不健全；殡葬基础服务设施建设乏力，落实殡葬改革成效差距明显。",
             Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长", State = IssueState.InProgress,
-            DueDate = new DateOnly(2026, 6, 30), Overdue = false, Progress = 62.5m, MeasureCount = 2, AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
+            DueDate = new DateOnly(2026, 6, 30), Overdue = false, Progress = 62.5m, MeasureCount = 2,
+            AllowedTransitions = IssueStates.AllowedFrom(IssueState.InProgress),
             CreatedAt = new DateTime(2025, 3, 1, 1, 0, 0, DateTimeKind.Utc), UpdatedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
             OriginalDueDate = new DateOnly(2026, 6, 30), DeferralCount = 0,
         };

@@ -27,7 +27,9 @@ public static class IssueStates
 
     public static IReadOnlyList<IssueState> AllowedFrom(IssueState from) => Next[from];
 
-    /// <summary>Refuses a move the state machine does not allow, or one made through the wrong operation, with a 409 naming the allowed moves.</summary>
+    /// <summary>
+    /// Refuses a move the state machine does not allow, or one made through the wrong operation, with a 409 naming the allowed moves.
+    /// </summary>
     public static void EnsureAllowed(IssueState from, IssueState to, bool byAction)
     {
         if (from == to && !byAction) return;

@@ -20,7 +20,9 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
         => issues.ExportAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
 
-    /// <summary>One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.</summary>
+    /// <summary>
+    /// One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.
+    /// </summary>
     public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
     {
         var readable = caller.ReadableUnits;

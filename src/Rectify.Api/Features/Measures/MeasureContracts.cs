@@ -27,7 +27,8 @@ public sealed record MeasureResponse
     public string? CancelReason { get; init; }
     [Description("Derived: not done or cancelled, and past its due date (today in the configured time zone).")]
     public required bool Overdue { get; init; }
-    [Description("Derived: red when overdue, yellow when unfinished and due within the configured days (10 by default), green otherwise; null when cancelled.")]
+    [Description("Derived: red when overdue, yellow when unfinished and due within the configured days (10 by default), green "
+        + "otherwise; null when cancelled.")]
     public TrafficLight? TrafficLight { get; init; }
     public required IReadOnlyList<MeasureState> AllowedTransitions { get; init; }
     public required DateTime CreatedAt { get; init; }
@@ -45,7 +46,8 @@ public sealed record MeasureResponse
     public required DateOnly OriginalDueDate { get; init; }
     [Description("How many times the due date was deferred (moved to a later date) through POST …/deadline; moves to an earlier date do not count.")]
     public required int DeferralCount { get; init; }
-    [Description("Derived warning level (提醒预警) while not done or cancelled: red when overdue, yellow when due within Rectify:DueSoonDays (10), notice within Rectify:NoticeDays (20); null otherwise. The traffic light is red or yellow exactly when this is.")]
+    [Description("Derived warning level (提醒预警) while not done or cancelled: red when overdue, yellow when due within Rectify:DueSoonDays (10), "
+        + "notice within Rectify:NoticeDays (20); null otherwise. The traffic light is red or yellow exactly when this is.")]
     public Warnings.WarningLevel? WarningLevel { get; init; }
 }
 

@@ -16,7 +16,9 @@ public static class MeasureEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListMeasures")
             .WithSummary("List measures")
-            .WithDescription($"Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date range, overdue or traffic light. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that prefers text/csv is a 406 naming it).")
+            .WithDescription("Rectification measures (整改措施), oldest first, keyset paged. Filter by issue, round, owner unit, state, due date "
+                + $"range, overdue or traffic light. Answers JSON only: the same selection as one CSV file is GET {ExportPath} (an Accept that "
+                + "prefers text/csv is a 406 naming it).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .WithEnumQueryParameter<MeasureState>("state")
@@ -27,7 +29,8 @@ public static class MeasureEndpoints
         group.MapGet("/export", Export).RequireScope(Scopes.Read)
             .WithName("ExportMeasures")
             .WithSummary("Export measures as CSV")
-            .WithDescription("Every measure the filters select (the list's filters, without paging), oldest first, streamed as one CSV file (measures.csv, UTF-8 with BOM) for spreadsheets.")
+            .WithDescription("Every measure the filters select (the list's filters, without paging), oldest first, streamed as one CSV file "
+                + "(measures.csv, UTF-8 with BOM) for spreadsheets.")
             .ProducesCsv($"Every selected measure (no paging), oldest first, UTF-8 with BOM, CRLF, header {CsvExport.HeaderText(CsvColumns)}.",
                 CsvExport.Text(CsvColumns, Examples.Measure))
             .ProducesValidationProblem()
@@ -38,23 +41,29 @@ public static class MeasureEndpoints
         group.MapGet("/{id:long}", Get).RequireScope(Scopes.Read).ProducesETag()
             .WithName("GetMeasure")
             .WithSummary("Get a measure with its progress entries and evidence")
-            .WithDescription("One measure with derived overdue flag and traffic light, its progress entries and its evidence. The ETag header is the version for If-Match.")
+            .WithDescription("One measure with derived overdue flag and traffic light, its progress entries and its evidence. The ETag "
+                + "header is the version for If-Match.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Measure with { ProgressEntries = [Examples.Progress], Evidence = Examples.AllEvidence });
 
         group.MapPost("/", Create).RequireScope(Scopes.Write).ProducesETag()
             .WithName("CreateMeasure")
             .WithSummary("Create a measure")
-            .WithDescription("Adds a measure to an issue; it starts planned at 0%. Refused (409) under a closed issue. Send an Idempotency-Key header to make retries safe.")
+            .WithDescription("Adds a measure to an issue; it starts planned at 0%. Refused (409) under a closed issue. Send an "
+                + "Idempotency-Key header to make retries safe.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithExample(Examples.Create, Examples.Measure with { State = MeasureState.Planned, Progress = 0, AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.Planned) });
+            .WithExample(Examples.Create, Examples.Measure with
+            {
+                State = MeasureState.Planned, Progress = 0, AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.Planned)
+            });
 
         group.MapPut("/{id:long}", Update).RequireScope(Scopes.Write).ProducesETag()
             .WithName("UpdateMeasure")
             .WithSummary("Update a measure")
-            .WithDescription("Replaces the measure's fields and may change its state (planned → in_progress → done; cancelled with a reason; done reopened to in_progress). Requires If-Match.")
+            .WithDescription("Replaces the measure's fields and may change its state (planned → in_progress → done; cancelled with a reason; done "
+                + "reopened to in_progress). Requires If-Match.")
             .ProducesUpdateProblems()
             .WithExample(Examples.Update, Examples.Measure);
 
@@ -63,7 +72,8 @@ public static class MeasureEndpoints
             .WithLocation("The measure the entry was added to.")
             .WithName("AddMeasureProgress")
             .WithSummary("Report progress")
-            .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
+            .WithDescription("Records a progress entry (date, percent, note) and moves the measure forward: planned becomes in_progress, 100% "
+                + "makes it done. Progress never goes backwards (422). If-Match is optional; when sent it must match. Idempotency-Key is honoured.")
             .ProducesActionProblems()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithExample(Examples.AddProgress, Examples.Progress);
@@ -71,7 +81,8 @@ public static class MeasureEndpoints
         group.MapPost("/{id:long}/evidence", AddEvidence).RequireScope(Scopes.Write).WithLocation("The measure the evidence was added to.")
             .WithName("AddMeasureEvidence")
             .WithSummary("Add evidence")
-            .WithDescription("Records a document or output that proves the measure, e.g. a regulation issued (《海南省公墓管理办法》). Titles are unique per measure (409). Idempotency-Key is honoured.")
+            .WithDescription("Records a document or output that proves the measure, e.g. a regulation issued (《海南省公墓管理办法》). Titles are unique per "
+                + "measure (409). Idempotency-Key is honoured.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -82,7 +93,8 @@ public static class MeasureEndpoints
 
     const string ExportPath = "/api/v1/measures/export";
 
-    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureUseCases measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureUseCases measures, HttpContext http,
+        CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
         return TypedResults.Ok(await measures.ListAsync(query, ct));
@@ -119,7 +131,8 @@ public static class MeasureEndpoints
             return new CreatedAnswer<MeasureResponse>($"/api/v1/measures/{measure.Id}", measure, version);
         }, ct);
 
-    static async Task<Ok<MeasureResponse>> Update(long id, UpdateMeasureRequest request, MeasureUseCases measures, HttpContext http, CancellationToken ct)
+    static async Task<Ok<MeasureResponse>> Update(long id, UpdateMeasureRequest request, MeasureUseCases measures, HttpContext http,
+        CancellationToken ct)
     {
         var (measure, version) = await measures.UpdateAsync(id, request, ETags.RequiredVersion(http), ct);
         ETags.Set(http, version);
@@ -148,7 +161,10 @@ public static class MeasureEndpoints
         public static readonly MeasureResponse Measure = new()
         {
             Id = 1, IssueId = 1, Round = "HN-8-6-6", Code = "1.1", Title = "整治殡葬乱象",
-            Description = "一是规范殡葬服务管理：会同省发展改革委指导市县制定殡葬服务收费标准，开展经营性公墓成本核算、推动降低收费标准，完善殡仪馆、公墓等机构内部管理机制，上线殡葬阳光服务平台公布收费项目和标准；全省殡葬服务机构取消收费项目75项、降低收费标准119项、优化服务流程120项（见一、(一)）。二是加强行业监管：会同省市场监管局等13个部门研究制定跨部门综合监管实施意见（正在办理会签），按“一案一策”分层分类整治殡葬设施违规占地，联合执法查处违规销售墓穴、建设超标准墓穴。三是加大宣传引导：印发《关于加强农村红白理事会建设进一步促进移风易俗的通知》等文件，联合省委宣传部、省应急管理厅、省林业局、省消防救援总队通过新闻发布会、倡议书、宣传视频和公益海报引导节地生态安葬。四是完善体制机制：会同相关部门出台《海南省公墓管理办法》《海南省经营性公墓年度检查办法》，指导市县制定殡葬收费、服务机构规范管理等政策文件。",
+            Description = "一是规范殡葬服务管理：会同省发展改革委指导市县制定殡葬服务收费标准，开展经营性公墓成本核算、推动降低收费标准，完善殡仪馆、公墓等机构内部管理机制，上线殡葬阳光服务平台公布收费项目和标准；"
+                + "全省殡葬服务机构取消收费项目75项、降低收费标准119项、优化服务流程120项（见一、(一)）。二是加强行业监管：会同省市场监管局等13个部门研究制定跨部门综合监管实施意见（正在办理会签），按“一案一策”分层分类整治殡葬设施违规占地，"
+                + "联合执法查处违规销售墓穴、建设超标准墓穴。三是加大宣传引导：印发《关于加强农村红白理事会建设进一步促进移风易俗的通知》等文件，联合省委宣传部、省应急管理厅、省林业局、省消防救援总队通过新闻发布会、倡议书、宣传视频和公益海报引导节地生态安葬。四是完善体制机制："
+                + "会同相关部门出台《海南省公墓管理办法》《海南省经营性公墓年度检查办法》，指导市县制定殡葬收费、服务机构规范管理等政策文件。",
             OwnerUnit = "HNMZT.SHSW", State = MeasureState.InProgress, Progress = 85, StartDate = new DateOnly(2025, 3, 1),
             DueDate = new DateOnly(2025, 12, 31), Overdue = false, TrafficLight = TrafficLight.Green,
             AllowedTransitions = MeasureStates.AllowedFrom(MeasureState.InProgress),
@@ -159,7 +175,8 @@ public static class MeasureEndpoints
         public static readonly MeasureResponse Infrastructure = Measure with
         {
             Id = 2, Code = "1.2", Title = "加大殡葬基础设施建设力度",
-            Description = "推动将“公益性公墓安葬(放)设施覆盖率”“节地生态安葬率”纳入市县年度综合考核指标体系，建立殡葬项目月报制度；加快推进27个在建项目，截至2025年10月中旬，三亚市、万宁市、文昌市、五指山市已完成殡仪馆项目建设及设备安装调试；澄迈县、临高县、屯昌县、五指山市、琼中黎族苗族自治县、陵水黎族自治县等市县积极谋划新建公益性公墓项目；全省66个殡葬基础设施项目纳入省“十五五”重大项目清单。",
+            Description = "推动将“公益性公墓安葬(放)设施覆盖率”“节地生态安葬率”纳入市县年度综合考核指标体系，建立殡葬项目月报制度；加快推进27个在建项目，截至2025年10月中旬，三亚市、万宁市、文昌市、五指山市已完成殡仪馆项目建设及设备安装调试；"
+                + "澄迈县、临高县、屯昌县、五指山市、琼中黎族苗族自治县、陵水黎族自治县等市县积极谋划新建公益性公墓项目；全省66个殡葬基础设施项目纳入省“十五五”重大项目清单。",
             Progress = 40, DueDate = new DateOnly(2026, 6, 30), OriginalDueDate = new DateOnly(2026, 6, 30),
         };
 
@@ -175,7 +192,10 @@ public static class MeasureEndpoints
             DueDate = Measure.DueDate, State = MeasureState.InProgress,
         };
 
-        public static readonly AddProgressRequest AddProgress = new() { ReportedOn = new DateOnly(2025, 11, 5), Percent = 85, Note = "据2025年11月整改进展情况通报" };
+        public static readonly AddProgressRequest AddProgress = new()
+        {
+            ReportedOn = new DateOnly(2025, 11, 5), Percent = 85, Note = "据2025年11月整改进展情况通报"
+        };
 
         public static readonly ProgressEntryResponse Progress = new()
         {
@@ -188,7 +208,8 @@ public static class MeasureEndpoints
 
         public static readonly EvidenceResponse Evidence = new()
         {
-            Id = 3, MeasureId = 1, Title = AddEvidence.Title, RecordedBy = "demo-data", RecordedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
+            Id = 3, MeasureId = 1, Title = AddEvidence.Title, RecordedBy = "demo-data",
+            RecordedAt = new DateTime(2025, 11, 5, 2, 0, 0, DateTimeKind.Utc),
         };
 
         /// <summary>What the report names as the outputs of 1.1.</summary>

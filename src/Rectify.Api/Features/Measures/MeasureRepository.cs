@@ -61,7 +61,8 @@ public sealed class MeasureRepository(Db db)
         => db.ReadAsync<(MeasureResponse, int)?>(async (connection, token) =>
         {
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}", new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice, readable }, cancellationToken: token));
+                $"{ReadableFindSql};\n{ProgressSql};\n{EvidenceSql}",
+                new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice, readable }, cancellationToken: token));
             var row = await results.ReadSingleOrDefaultAsync<MeasureRow>();
             var progress = (await results.ReadAsync<ProgressEntryResponse>()).ToList();
             var evidence = (await results.ReadAsync<EvidenceResponse>()).ToList();
@@ -101,11 +102,13 @@ public sealed class MeasureRepository(Db db)
 
     /// <summary>The measures of <paramref name="ids"/> that exist, locked for change in id order (no deadlock between batches), by id.</summary>
     internal async Task<Dictionary<long, MeasureRow>> LockManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
-        => (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct)).ToDictionary(r => r.Id);
+        => (await tx.QueryAsync<MeasureRow>(LockManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct))
+            .ToDictionary(r => r.Id);
 
     /// <summary>The measures of <paramref name="ids"/> as they are now in <paramref name="tx"/>, by id.</summary>
     internal async Task<Dictionary<long, MeasureRow>> ReadManyAsync(Tx tx, long[] ids, MeasureDay day, CancellationToken ct)
-        => (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct)).ToDictionary(r => r.Id);
+        => (await tx.QueryAsync<MeasureRow>(FindManySql, new { ids, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct))
+            .ToDictionary(r => r.Id);
 
     internal Task<MeasureRow> ReadInAsync(Tx tx, long id, MeasureDay day, CancellationToken ct)
         => tx.QuerySingleAsync<MeasureRow>(FindSql, new { id, today = day.Today, dueSoon = day.DueSoon, notice = day.Notice }, ct);
@@ -124,7 +127,8 @@ public sealed class MeasureRepository(Db db)
     }
 
     /// <summary>Each line's entry, and its measure moved forward, in one statement; the entries in the order of the lines.</summary>
-    public async Task<List<ProgressEntryResponse>> AddProgressAsync(Tx tx, IReadOnlyList<ProgressLine> lines, string by, DateTime now, CancellationToken ct)
+    public async Task<List<ProgressEntryResponse>> AddProgressAsync(Tx tx, IReadOnlyList<ProgressLine> lines, string by, DateTime now,
+        CancellationToken ct)
         => (await tx.QueryAsync<ProgressEntryResponse>(AddProgressSql, new
         {
             ids = lines.Select(l => l.MeasureId).ToArray(),

@@ -85,7 +85,8 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         var entries = await measures.AddProgressAsync(tx, lines, caller.Name, clock.UtcNow, ct);
         var after = await measures.ReadManyAsync(tx, ids, day, ct);
         await journal.RecordAllAsync(tx, "measure", "progress",
-            lines.Select(l => ((object)l.MeasureId, (object?)before[l.MeasureId].ToResponse(), (object?)after[l.MeasureId].ToResponse())).ToList(), ct);
+            lines.Select(l => ((object)l.MeasureId, (object?)before[l.MeasureId].ToResponse(), (object?)after[l.MeasureId].ToResponse()))
+                .ToList(), ct);
         return lines.Select((l, i) => (entries[i], after[l.MeasureId].Version)).ToList();
     }
 
@@ -106,7 +107,9 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         return row;
     }
 
-    /// <summary>403 unless every measure of <paramref name="rows"/> is owned by one of the caller's units or one below; it names those that are not.</summary>
+    /// <summary>
+    /// 403 unless every measure of <paramref name="rows"/> is owned by one of the caller's units or one below; it names those that are not.
+    /// </summary>
     async Task EnsureMayWriteAsync(Tx tx, IReadOnlyList<MeasureRow> rows, CancellationToken ct)
     {
         if (caller.Units is not { } allowed) return;
@@ -119,7 +122,8 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
         var refused = rows.Where(r => outside.Contains(r.OwnerUnitCode)).Select(r => $"measure {r.Id} (unit '{r.OwnerUnitCode}')").ToList();
         if (refused.Count > 0)
             throw Refuse.Forbidden(
-                $"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ", refused.Take(20))}.");
+                $"These measures belong to units outside the units this client may write for ({string.Join(", ", allowed)}): {string.Join(", ",
+                    refused.Take(20))}.");
     }
 
     /// <summary>

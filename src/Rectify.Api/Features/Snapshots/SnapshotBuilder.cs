@@ -73,7 +73,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
             Warnings = new SnapshotWarnings
             {
                 AtMonthEnd = WarningCounts.Of(issues.Select(i => i.WarningLevel).Concat(measures.Select(m => m.WarningLevel))),
-                EnteredThisMonth = new WarningCounts(entered.GetValueOrDefault("notice"), entered.GetValueOrDefault("yellow"), entered.GetValueOrDefault("red")),
+                EnteredThisMonth = new WarningCounts(entered.GetValueOrDefault("notice"), entered.GetValueOrDefault("yellow"),
+                    entered.GetValueOrDefault("red")),
             },
             SignOffs = new SnapshotSignOffs
             {
@@ -93,19 +94,22 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
     /// The linked indicators at the region for the period holding the month and the one before: one query for the
     /// definitions, one for the values of the whole region subtree, combined in memory as the series endpoint does.
     /// </summary>
-    static async Task<IReadOnlyList<SnapshotIndicator>> ReadIndicatorsAsync(IDbConnection connection, IDbTransaction? tx, string? region, Period month,
-        IReadOnlyList<(long IndicatorId, string IssueCode)> links, CancellationToken ct)
+    static async Task<IReadOnlyList<SnapshotIndicator>> ReadIndicatorsAsync(IDbConnection connection, IDbTransaction? tx, string? region,
+        Period month, IReadOnlyList<(long IndicatorId, string IssueCode)> links, CancellationToken ct)
     {
         if (links.Count == 0) return [];
         var ids = links.Select(l => l.IndicatorId).Distinct().ToArray();
-        var definitions = (await connection.QueryAsync<IndicatorRow>(new CommandDefinition(IndicatorsSql, new { ids }, tx, cancellationToken: ct))).ToList();
-        var periods = definitions.Select(d => month.Containing(d.FrequencyValue)).SelectMany(p => new[] { p, p.Previous() }).Select(p => p.ToString()).Distinct().ToArray();
+        var definitions = (await connection.QueryAsync<IndicatorRow>(new CommandDefinition(IndicatorsSql, new { ids }, tx, cancellationToken: ct)))
+            .ToList();
+        var periods = definitions.Select(d => month.Containing(d.FrequencyValue)).SelectMany(p => new[] { p, p.Previous() })
+            .Select(p => p.ToString()).Distinct().ToArray();
 
         var units = new List<(string Code, string? Parent)>();
         var values = new List<(string Indicator, string Unit, string Period, decimal Value)>();
         if (region is not null)
         {
-            var codes = definitions.SelectMany(d => d.ValueType == "ratio" ? new[] { d.NumeratorCode!, d.DenominatorCode! } : [d.Code]).Distinct().ToArray();
+            var codes = definitions.SelectMany(d => d.ValueType == "ratio" ? new[] { d.NumeratorCode!, d.DenominatorCode! } : [d.Code])
+                .Distinct().ToArray();
             using var results = await connection.QueryMultipleAsync(new CommandDefinition($"{IndicatorSeries.SubtreeSql};\n{ValuesSql}",
                 new { unit = region, codes, periods }, tx, cancellationToken: ct));
             units = (await results.ReadAsync<(string Code, string? Parent)>()).ToList();
@@ -156,8 +160,9 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
 
         public SnapshotIssue ToItem() => new()
         {
-            Id = Id, Code = Code, ParentCode = ParentCode, Title = Title, Category = Category, LeadUnit = LeadUnit, ResponsibleLeader = ResponsibleLeader,
-            State = EnumText.Parse<IssueState>(State), DueDate = DueDate, ClosedOn = ClosedOn, Overdue = Overdue,
+            Id = Id, Code = Code, ParentCode = ParentCode, Title = Title, Category = Category, LeadUnit = LeadUnit,
+            ResponsibleLeader = ResponsibleLeader, State = EnumText.Parse<IssueState>(State), DueDate = DueDate, ClosedOn = ClosedOn,
+            Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), Progress = Progress,
             OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
             WarningLevel = WarningLevel is null ? null : EnumText.Parse<Warnings.WarningLevel>(WarningLevel), WatchUntil = WatchUntil,
@@ -193,7 +198,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
 
         public SnapshotMeasure ToItem() => new()
         {
-            Id = Id, IssueCode = IssueCode, Code = Code, Title = Title, Description = Description, OwnerUnit = OwnerUnit, State = EnumText.Parse<MeasureState>(State),
+            Id = Id, IssueCode = IssueCode, Code = Code, Title = Title, Description = Description, OwnerUnit = OwnerUnit,
+            State = EnumText.Parse<MeasureState>(State),
             Progress = Progress, StartDate = StartDate, DueDate = DueDate, CompletedOn = CompletedOn, Overdue = Overdue,
             TrafficLight = TrafficLight is null ? null : EnumText.Parse<TrafficLight>(TrafficLight), LatestNote = LatestNote,
             OriginalDueDate = OriginalDueDate, DeferralCount = DeferralCount,
@@ -225,8 +231,8 @@ public sealed class SnapshotBuilder(Clock clock, IOptions<RectifyOptions> option
         """;
 
     const string MeasuresSql = $"""
-        SELECT m.id, i.code AS issue_code, m.code, m.title, m.description, m.owner_unit_code AS owner_unit, m.state, m.progress, m.start_date, m.due_date,
-               m.completed_on, {MeasureStates.DerivedColumns},
+        SELECT m.id, i.code AS issue_code, m.code, m.title, m.description, m.owner_unit_code AS owner_unit, m.state, m.progress,
+               m.start_date, m.due_date, m.completed_on, {MeasureStates.DerivedColumns},
                n.note AS latest_note,
                coalesce(m.original_due_date, m.due_date) AS original_due_date, m.deferral_count
         FROM measures m
@@ -294,7 +300,9 @@ public static class NaturalCode
         var right = (b ?? "").Split('.');
         for (var i = 0; i < Math.Min(left.Length, right.Length); i++)
         {
-            var c = long.TryParse(left[i], out var x) && long.TryParse(right[i], out var y) ? x.CompareTo(y) : string.CompareOrdinal(left[i], right[i]);
+            var c = long.TryParse(left[i], out var x) && long.TryParse(right[i], out var y)
+                ? x.CompareTo(y)
+                : string.CompareOrdinal(left[i], right[i]);
             if (c != 0) return c;
         }
         return left.Length.CompareTo(right.Length);

@@ -77,11 +77,13 @@ public sealed record SnapshotSummary
     public decimal? CompletionRate { get; init; }
     [Description("Reporting completeness of the month's indicator values (expected reports, those that arrived, and on time).")]
     public required SnapshotCompleteness Reporting { get; init; }
-    [Description("Issues whose due date was deferred (moved later through POST …/deadline) at least once; 0 in snapshots taken before deferrals were recorded.")]
+    [Description("Issues whose due date was deferred (moved later through POST …/deadline) at least once; 0 in snapshots taken "
+        + "before deferrals were recorded.")]
     public int DeferredIssues { get; init; }
     [Description("Measures whose due date was deferred at least once; 0 in snapshots taken before deferrals were recorded.")]
     public int DeferredMeasures { get; init; }
-    [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots taken before warnings existed).")]
+    [Description("Warnings (提醒预警) of issues and measures: at the end of the month, and entered during it (absent in snapshots "
+        + "taken before warnings existed).")]
     public SnapshotWarnings? Warnings { get; init; }
     [Description("The sign-off review (审议 / 销号) in the month, and consolidation (巩固) at its end (absent in snapshots taken "
         + "before sign-offs existed).")]
@@ -116,7 +118,8 @@ public sealed record WarningCounts(int Notice, int Yellow, int Red)
     public static WarningCounts Of(IEnumerable<Warnings.WarningLevel?> levels)
     {
         var all = levels.ToList();
-        return new(all.Count(l => l == Warnings.WarningLevel.Notice), all.Count(l => l == Warnings.WarningLevel.Yellow), all.Count(l => l == Warnings.WarningLevel.Red));
+        return new(all.Count(l => l == Warnings.WarningLevel.Notice), all.Count(l => l == Warnings.WarningLevel.Yellow),
+            all.Count(l => l == Warnings.WarningLevel.Red));
     }
 }
 
@@ -274,11 +277,13 @@ public sealed record SnapshotValue
 /// <summary>The answer to a snapshot push: the draft as it now stands, and what the push changed.</summary>
 public sealed record PushSnapshotResponse
 {
-    [Description("true when the push changed something: a progress entry added, a value inserted or updated, or the draft (content, narrative, reason). false when nothing changed (the same push again, or nothing new): the draft and its ETag stay as they were.")]
+    [Description("true when the push changed something: a progress entry added, a value inserted or updated, or the draft (content, narrative, "
+        + "reason). false when nothing changed (the same push again, or nothing new): the draft and its ETag stay as they were.")]
     public required bool Changed { get; init; }
     [Description("Progress lines that added an entry.")]
     public required int ProgressApplied { get; init; }
-    [Description("Progress lines with nothing new: the measure is at that percent, and the line has no other note than its latest entry's and no date after the latest reported.")]
+    [Description("Progress lines with nothing new: the measure is at that percent, and the line has no other note than its latest entry's and no "
+        + "date after the latest reported.")]
     public required int ProgressUnchanged { get; init; }
     public required int ValuesInserted { get; init; }
     public required int ValuesUpdated { get; init; }
@@ -334,4 +339,5 @@ public sealed record StateChange(long Id, string Code, string Title, string From
 
 public sealed record SnapshotItemRef(long Id, string Code, string Title);
 
-public sealed record IndicatorChange(string Code, string Name, string MeasureUnit, string FromPeriod, decimal? From, string ToPeriod, decimal? To, decimal? Change);
+public sealed record IndicatorChange(string Code, string Name, string MeasureUnit, string FromPeriod, decimal? From, string ToPeriod, decimal? To,
+    decimal? Change);

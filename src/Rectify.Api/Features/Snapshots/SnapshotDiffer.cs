@@ -25,7 +25,8 @@ public static class SnapshotDiffer
                 .ToList(),
             MeasureStates = b.Measures
                 .Where(m => oldMeasures.TryGetValue(m.Id, out var was) && (was.State != m.State || was.Progress != m.Progress))
-                .Select(m => new StateChange(m.Id, m.Code, m.Title, EnumText.Format(oldMeasures[m.Id].State), EnumText.Format(m.State), oldMeasures[m.Id].Progress, m.Progress))
+                .Select(m => new StateChange(m.Id, m.Code, m.Title, EnumText.Format(oldMeasures[m.Id].State), EnumText.Format(m.State),
+                    oldMeasures[m.Id].Progress, m.Progress))
                 .ToList(),
             MeasuresCompleted = b.Measures
                 .Where(m => m.State == MeasureState.Done && (!oldMeasures.TryGetValue(m.Id, out var was) || was.State != MeasureState.Done))
@@ -38,8 +39,8 @@ public static class SnapshotDiffer
             Indicators = b.Indicators
                 .Select(i => (Now: i, Was: oldIndicators.GetValueOrDefault(i.Code)))
                 .Where(p => p.Was is null || p.Was.Value != p.Now.Value)
-                .Select(p => new IndicatorChange(p.Now.Code, p.Now.Name, p.Now.MeasureUnit, p.Was?.Period ?? p.Now.PreviousPeriod, p.Was?.Value, p.Now.Period, p.Now.Value,
-                    p.Now.Value is { } to && p.Was?.Value is { } from ? to - from : null))
+                .Select(p => new IndicatorChange(p.Now.Code, p.Now.Name, p.Now.MeasureUnit, p.Was?.Period ?? p.Now.PreviousPeriod, p.Was?.Value,
+                    p.Now.Period, p.Now.Value, p.Now.Value is { } to && p.Was?.Value is { } from ? to - from : null))
                 .ToList(),
             CompletionRateFrom = a.Summary.CompletionRate,
             CompletionRateTo = b.Summary.CompletionRate,

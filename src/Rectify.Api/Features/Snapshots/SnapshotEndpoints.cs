@@ -19,7 +19,8 @@ public static class SnapshotEndpoints
         group.MapGet("/", List).RequireScope(Scopes.Read)
             .WithName("ListSnapshots")
             .WithSummary("List a round's monthly snapshots")
-            .WithDescription("Every month with a snapshot, newest first: its latest revision and status, the latest published revision, and the completion rate.")
+            .WithDescription("Every month with a snapshot, newest first: its latest revision and status, the latest published "
+                + "revision, and the completion rate.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: new SnapshotList("HN-8-6-6", [Examples.ListItem]));
 
@@ -85,7 +86,8 @@ public static class SnapshotEndpoints
         group.MapGet("/{period}/diff", Diff).RequireScope(Scopes.Read)
             .WithName("DiffSnapshots")
             .WithSummary("What changed between two months")
-            .WithDescription("Compares the latest revisions of two months' snapshots: issue and measure state changes, measures completed, newly overdue, measures added or removed, indicator changes, and the completion rate.")
+            .WithDescription("Compares the latest revisions of two months' snapshots: issue and measure state changes, measures completed, newly "
+                + "overdue, measures added or removed, indicator changes, and the completion rate.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(response: Examples.Diff);
@@ -115,21 +117,24 @@ public static class SnapshotEndpoints
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 
-    static async Task<IResult> Export(string round, [Month] Period period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots, Caller caller,
-        HttpContext http, CancellationToken ct)
+    static async Task<IResult> Export(string round, [Month] Period period, [AsParameters] SnapshotQuery query, SnapshotUseCases snapshots,
+        Caller caller, HttpContext http, CancellationToken ct)
     {
         var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
         // The CSV and the xlsx have tags of their own: a cached JSON answer must not validate a CSV request.
         var extension = ExportFormat.Of(http).Xlsx ? "xlsx" : "csv";
         return Conditional(http, snapshot, $"\"{snapshot.Revision}.{version}.{extension}\"", query, caller, () =>
-            CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(), ct));
+            CsvExport.File($"snapshot-{snapshot.Round}-{snapshot.Period}-r{snapshot.Revision}.csv", CsvColumns, Rows(snapshot).ToAsyncEnumerable(),
+                ct));
     }
 
     /// <summary>The representation with its tag and caching, or 304 when If-None-Match holds the tag.</summary>
     static IResult Conditional(HttpContext http, SnapshotResponse snapshot, string tag, SnapshotQuery query, Caller caller, Func<IResult> answer)
     {
         var cacheControl = CacheControl(snapshot.Status, query.Revision is not null, caller.IsAuthenticated);
-        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag) ? NotModified(http, tag, cacheControl) : Answer(http, tag, cacheControl, answer());
+        return ETags.Matches(http.Request.Headers.IfNoneMatch, tag)
+            ? NotModified(http, tag, cacheControl)
+            : Answer(http, tag, cacheControl, answer());
     }
 
     static IResult NotModified(HttpContext http, string tag, string cacheControl)
@@ -229,7 +234,10 @@ public static class SnapshotEndpoints
             TakenAt = ReportDate, Region = "460000",
             Summary = new SnapshotSummary
             {
-                IssuesByState = new Dictionary<string, int> { ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2 },
+                IssuesByState = new Dictionary<string, int>
+                {
+                    ["open"] = 0, ["in_progress"] = 5, ["pending_review"] = 2, ["closed"] = 0, ["long_term"] = 2
+                },
                 MeasuresByState = new Dictionary<string, int> { ["planned"] = 0, ["in_progress"] = 9, ["done"] = 16, ["cancelled"] = 0 },
                 Issues = 9, Measures = 25, OverdueIssues = 0, OverdueMeasures = 0, IssuesClosedThisMonth = 0, MeasuresCompletedThisMonth = 2,
                 CompletionRate = 64m, Reporting = new SnapshotCompleteness(79, 54, 54, 0, 25, 68.35m),
@@ -239,7 +247,8 @@ public static class SnapshotEndpoints
                 new SnapshotIssue
                 {
                     Id = 1, Code = "1", Title = "殡葬改革推行不力", Category = "殡葬管理", LeadUnit = "HNMZT.SHSW", ResponsibleLeader = "厅党组书记、厅长",
-                    State = IssueState.InProgress, DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green, Progress = 62.5m,
+                    State = IssueState.InProgress, DueDate = new DateOnly(2026, 6, 30), Overdue = false, TrafficLight = TrafficLight.Green,
+                    Progress = 62.5m,
                     OriginalDueDate = new DateOnly(2026, 6, 30),
                 },
             ],
@@ -262,7 +271,8 @@ public static class SnapshotEndpoints
                 },
                 new SnapshotIndicator
                 {
-                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-10", PreviousPeriod = "2025-09", PreviousValue = 8520m,
+                    Code = "LOTTERY-SALES", Name = "全省福利彩票销量", MeasureUnit = "万元", Period = "2025-10", PreviousPeriod = "2025-09",
+                    PreviousValue = 8520m,
                     Issues = ["5"],
                 },
             ],
@@ -286,7 +296,10 @@ public static class SnapshotEndpoints
         public static readonly PushSnapshotRequest Push = new()
         {
             Narrative = Snapshot.Narrative,
-            Progress = [new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }],
+            Progress =
+            [
+                new SnapshotProgressUpdate { MeasureId = 1, Percent = 85m, ReportedOn = new DateOnly(2025, 10, 31), Note = "跨部门综合监管实施意见正在办理会签" }
+            ],
             Values = [new SnapshotValue { Indicator = "FUNERAL-PROBLEMS-FIXED", Unit = "460000", Value = 558m, Comment = "截至2025年10月中旬" }],
         };
 

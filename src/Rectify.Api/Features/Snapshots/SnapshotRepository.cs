@@ -21,12 +21,14 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
         => db.ReadAsync<SnapshotList?>(async (connection, token) =>
         {
             if (await SnapshotBuilder.FindRoundAsync(connection, null, round, token) is not { } found) return null;
-            var items = await connection.QueryAsync<SnapshotListItem>(new CommandDefinition(ListSql, new { roundId = found.Id }, cancellationToken: token));
+            var items = await connection.QueryAsync<SnapshotListItem>(
+                new CommandDefinition(ListSql, new { roundId = found.Id }, cancellationToken: token));
             return new SnapshotList(found.Code, items.ToList());
         }, ct);
 
     /// <summary>One revision (the latest when <paramref name="revision"/> is null), with its version for the ETag; null when absent.</summary>
-    public Task<(SnapshotResponse Snapshot, int Version)?> FindAsync(string round, Period month, int? revision, bool publishedOnly, CancellationToken ct)
+    public Task<(SnapshotResponse Snapshot, int Version)?> FindAsync(string round, Period month, int? revision, bool publishedOnly,
+        CancellationToken ct)
         => db.ReadAsync<(SnapshotResponse, int)?>(async (connection, token) =>
         {
             var row = await connection.QuerySingleOrDefaultAsync<SnapshotRow>(new CommandDefinition(FindSql,
@@ -85,7 +87,9 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
             revision.Hash, revision.Reason, revision.By, revision.Now,
         }, ct);
 
-    /// <summary>Rewrites draft <paramref name="id"/> as pushed, only where it differs (apart from when its content was read); null when it does not.</summary>
+    /// <summary>
+    /// Rewrites draft <paramref name="id"/> as pushed, only where it differs (apart from when its content was read); null when it does not.
+    /// </summary>
     internal Task<SnapshotRow?> UpdateDraftAsync(Tx tx, long id, NewRevision draft, CancellationToken ct)
         => tx.QuerySingleOrDefaultAsync<SnapshotRow>(UpdateDraftSql, new
         {
@@ -252,10 +256,12 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
 
         public SnapshotResponse ToResponse(JsonSerializerOptions options) => new()
         {
-            Round = Round, Period = Period, Revision = Revision, Status = EnumText.Parse<SnapshotStatus>(Status), Origin = EnumText.Parse<SnapshotOrigin>(Origin),
+            Round = Round, Period = Period, Revision = Revision, Status = EnumText.Parse<SnapshotStatus>(Status),
+            Origin = EnumText.Parse<SnapshotOrigin>(Origin),
             Narrative = Narrative, Reason = Reason, CreatedBy = CreatedBy, CreatedAt = CreatedAt, UpdatedBy = UpdatedBy, UpdatedAt = UpdatedAt,
             PublishedBy = PublishedBy, PublishedAt = PublishedAt,
-            Content = JsonSerializer.Deserialize<SnapshotContent>(Content, options) ?? throw new InvalidOperationException("A snapshot without content."),
+            Content = JsonSerializer.Deserialize<SnapshotContent>(Content, options)
+                ?? throw new InvalidOperationException("A snapshot without content."),
         };
     }
 }

@@ -56,7 +56,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
     public Task<(PushSnapshotResponse Answer, int Version)> PushAsync(string round, Period month, PushSnapshotRequest request, CancellationToken ct)
     {
         EnsureMonthStarted(month);
-        var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { round, period = month.ToString(), request }, json.Value.SerializerOptions));
+        var hash = SHA256.HashData(
+            JsonSerializer.SerializeToUtf8Bytes(new { round, period = month.ToString(), request }, json.Value.SerializerOptions));
         // A bulk unit, retried within the bulk budget: a retry after a broken COMMIT finds the push applied (same hash) and changes nothing.
         return db.BulkWriteAsync(async (tx, token) =>
         {
@@ -121,7 +122,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
             throw Refuse.Conflict($"{month} is not over yet (today is {clock.Today:yyyy-MM-dd}): a month is published after its end.");
         var order = await snapshots.PublicationOrderAsync(tx, round.Id, month, ct);
         if (order.EarlierExists && !order.PreviousPublished)
-            throw Refuse.Conflict($"Publish {month.Previous()} first: months are published in order, and {month.Previous()} has no published snapshot.");
+            throw Refuse.Conflict(
+                $"Publish {month.Previous()} first: months are published in order, and {month.Previous()} has no published snapshot.");
 
         var row = await snapshots.PublishAsync(tx, latest.Id, caller.Name, clock.UtcNow, ct);
         await journal.RecordAsync(tx, "snapshot", $"{round.Code}/{month}", "publish", null, new { row.Revision, note }, ct);
@@ -138,7 +140,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
         await snapshots.LockMonthAsync(tx, round.Id, month, ct);
         if (await snapshots.ExistsAsync(tx, round.Id, month, ct)) return false;
         var content = await snapshots.BuildAsync(tx, round, month, ct);
-        await snapshots.InsertAsync(tx, new SnapshotRepository.NewRevision(round.Id, month, 1, "drafted", narrative, content, null, null, by, clock.UtcNow), ct);
+        await snapshots.InsertAsync(tx,
+            new SnapshotRepository.NewRevision(round.Id, month, 1, "drafted", narrative, content, null, null, by, clock.UtcNow), ct);
         await journal.RecordAsync(tx, "snapshot", $"{round.Code}/{month}", "draft", null, new { revision = 1 }, ct);
         return true;
     }
@@ -185,7 +188,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
             if (reportedOn > month.LastDay)
                 throw Refuse.Invalid($"progress[{i}].reportedOn", $"Progress of {month} is reported on a day of {month} or before.");
             if (!IsUnchanged(update, measure))
-                apply.Add(new ProgressLine(update.MeasureId, new AddProgressRequest { ReportedOn = reportedOn, Percent = update.Percent, Note = update.Note }));
+                apply.Add(new ProgressLine(update.MeasureId,
+                    new AddProgressRequest { ReportedOn = reportedOn, Percent = update.Percent, Note = update.Note }));
         }
         // Set-based: as many statements for fifty lines as for one.
         await measures.AddProgressAsync(tx, apply, null, ct);
@@ -219,7 +223,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
                 value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), value.Comment), ImportStrategy.Upsert);
             if (error is not null) errors[$"values[{i}].{error.Field}"] = [error.Message];
             else if (!HoldsMonth(row.Period, month))
-                errors[$"values[{i}].period"] = [$"{row.Period} does not hold {month}: a snapshot push carries values of its month (or its quarter or year)."];
+                errors[$"values[{i}].period"] =
+                    [$"{row.Period} does not hold {month}: a snapshot push carries values of its month (or its quarter or year)."];
             else rows.Add(row);
         }
         if (outside.Count > 0)

@@ -38,8 +38,8 @@ public static class CsvExport
     public static void RefuseCsv(HttpContext http, string export)
     {
         if (WantsCsv(http))
-            throw new Problems.ProblemException(StatusCodes.Status406NotAcceptable, Problems.ProblemTypes.NotAcceptable, "This operation answers JSON only",
-                $"The CSV of this selection is served by GET {export}, with the same query parameters.");
+            throw new Problems.ProblemException(StatusCodes.Status406NotAcceptable, Problems.ProblemTypes.NotAcceptable,
+                "This operation answers JSON only", $"The CSV of this selection is served by GET {export}, with the same query parameters.");
     }
 
     /// <summary>Whether the caller prefers CSV to JSON (see <see cref="RefuseCsv"/>).</summary>
@@ -117,7 +117,8 @@ public static class CsvExport
 
     /// <summary>An instant in UTC with as many fraction digits as it has, like the JSON answers (2025-10-08T01:00:00.5Z).</summary>
     public static string Instant(DateTime instant)
-        => (instant.Kind == DateTimeKind.Local ? instant.ToUniversalTime() : instant).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+        => (instant.Kind == DateTimeKind.Local ? instant.ToUniversalTime() : instant)
+            .ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Free text as an RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, a quote or a line break.

@@ -59,7 +59,8 @@ static class BindingFailures
                 continue;
             }
             foreach (var property in parameter.ParameterType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
-                yield return new Bound(CamelCase(property.Name), property.Name, property.PropertyType, [.. property.GetCustomAttributes()], Optional: true);
+                yield return new Bound(CamelCase(property.Name), property.Name, property.PropertyType, [.. property.GetCustomAttributes()],
+                    Optional: true);
         }
     }
 
@@ -85,7 +86,8 @@ static class BindingFailures
     /// <summary>The message of the first rule <paramref name="text"/> breaks; a value that does not parse breaks the format rule.</summary>
     static Text? Broken(Type type, string text, List<ValidationAttribute> rules, string name)
     {
-        if (string.IsNullOrWhiteSpace(text)) return rules.OfType<RequiredAttribute>().FirstOrDefault() is { } required ? ValidationMessages.For(name, required) : null;
+        if (string.IsNullOrWhiteSpace(text))
+            return rules.OfType<RequiredAttribute>().FirstOrDefault() is { } required ? ValidationMessages.For(name, required) : null;
         if (!Parses(type, text, out var value))
         {
             var format = rules.OfType<RegularExpressionAttribute>().FirstOrDefault() ?? rules.FirstOrDefault(r => r is not RequiredAttribute);

@@ -27,7 +27,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             return true;
         }
 
-        var problem = JsonBodyProblems.Of(exception) is { } json ? await JsonBodyProblems.DescribeAsync(http, json, ct) : Map(http, exception, ProblemLanguages.Translator(http));
+        var problem = JsonBodyProblems.Of(exception) is { } json
+            ? await JsonBodyProblems.DescribeAsync(http, json, ct)
+            : Map(http, exception, ProblemLanguages.Translator(http));
         if (problem.Status >= 500 && problem.Type == ProblemTypes.Internal)
             logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         else if (problem.Status >= 500)
@@ -123,7 +125,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             "The body was sent slower than the server accepts. Send it again on a faster connection."),
         // Only binding failures name a parameter; other protocol errors keep their own status.
         StatusCodes.Status400BadRequest when BindingFailures.Describe(http, http.Features.Get<IExceptionHandlerFeature>()) is { } binding => binding,
-        _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed", "The request breaks the HTTP protocol or a server limit."),
+        _ => Problem(bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request is malformed",
+            "The request breaks the HTTP protocol or a server limit."),
     };
 
     static ProblemWords FromPostgres(PostgresException pg) => pg.SqlState switch
@@ -132,8 +135,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ConstraintMessages.Describe(pg.ConstraintName) ?? "A resource with the same key already exists."),
         PostgresErrorCodes.ForeignKeyViolation => Problem(422, ProblemTypes.Validation, "The request refers to something that does not exist",
             ConstraintMessages.Describe(pg.ConstraintName) ?? "A referenced resource does not exist, or is still referenced."),
-        PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation => Problem(422, ProblemTypes.Validation, "The values are not consistent",
-            ConstraintMessages.Describe(pg.ConstraintName) ?? "The values break a rule of the data model."),
+        PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation => Problem(422, ProblemTypes.Validation,
+            "The values are not consistent", ConstraintMessages.Describe(pg.ConstraintName) ?? "The values break a rule of the data model."),
         PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable => Problem(409,
             ProblemTypes.Conflict, "Concurrent change", "Another change to the same data happened at the same time. Retry the request."),
         PostgresErrorCodes.QueryCanceled => Problem(503, ProblemTypes.DatabaseUnavailable, "The database took too long", "Retry later."),
@@ -154,6 +157,12 @@ sealed record ProblemWords(ProblemDetails Details, Text Title, Text? Detail, IRe
 /// <summary>Adds <c>traceId</c> and <c>instance</c> to every problem, and a stable <c>type</c> where none was set.</summary>
 public static class ProblemSetup
 {
+    /// <summary>
+    /// The title a validation problem has when the framework writes it (request validation), taken from the framework rather than
+    /// spelled here: the service's own validation problems carry their titles already.
+    /// </summary>
+    static readonly string? StockValidationTitle = new HttpValidationProblemDetails().Title;
+
     public static IServiceCollection AddRectifyProblems(this IServiceCollection services)
     {
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -169,11 +178,12 @@ public static class ProblemSetup
             details.Instance ??= context.HttpContext.Request.Path;
             details.Extensions.Remove("exception"); // never echo developer exception details
             // A body that did not read into its contract already names fields as the caller wrote them.
-            if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest && details.Type != ProblemTypes.MalformedRequest)
+            if (details is HttpValidationProblemDetails validation && status == StatusCodes.Status400BadRequest
+                && details.Type != ProblemTypes.MalformedRequest)
             {
                 NameFieldsAsTheApiDoes(http.GetEndpoint(), validation.Errors, translate);
                 // Request validation (attributes) answers in the same words as the handlers' own checks.
-                if (details.Title is null || details.Title.StartsWith("One or more validation errors", StringComparison.Ordinal))
+                if (details.Title is null || details.Title == StockValidationTitle)
                 {
                     details.Title = Problems.Problem.ValidationTitle;
                     details.Detail ??= Problems.Problem.ValidationDetail;
@@ -210,6 +220,7 @@ public static class ProblemSetup
             errors[name] = errors.TryGetValue(name, out var existing) ? [.. existing.Union(readable)] : readable;
         }
 
-        static bool IsPropertyName(string part) => part.Length > 0 && char.IsUpper(part[0]) && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '[' or ']');
+        static bool IsPropertyName(string part)
+            => part.Length > 0 && char.IsUpper(part[0]) && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '[' or ']');
     }
 }

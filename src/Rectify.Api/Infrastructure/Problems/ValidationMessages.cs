@@ -60,7 +60,9 @@ static class ValidationMessages
         }
     }
 
-    /// <summary>The rules of what <paramref name="key"/> names: a parameter of the endpoint, or a member of one's type (a body, [AsParameters]).</summary>
+    /// <summary>
+    /// The rules of what <paramref name="key"/> names: a parameter of the endpoint, or a member of one's type (a body, [AsParameters]).
+    /// </summary>
     static IEnumerable<ValidationAttribute> RulesAt(Endpoint? endpoint, string key)
     {
         var path = key.Split('.').Select(part => part.Split('[')[0]).ToArray();
@@ -85,7 +87,8 @@ static class ValidationMessages
                 // A record's positional member carries its attributes on the constructor's parameter.
                 var positional = type.GetConstructors().SelectMany(c => c.GetParameters())
                     .Where(p => string.Equals(p.Name, property.Name, StringComparison.OrdinalIgnoreCase));
-                return [.. property.GetCustomAttributes<ValidationAttribute>(), .. positional.SelectMany(p => p.GetCustomAttributes<ValidationAttribute>())];
+                return [.. property.GetCustomAttributes<ValidationAttribute>(),
+                    .. positional.SelectMany(p => p.GetCustomAttributes<ValidationAttribute>())];
             }
             type = ItemType(property.PropertyType);
         }
