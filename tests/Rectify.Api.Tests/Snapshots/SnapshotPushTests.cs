@@ -169,6 +169,25 @@ public sealed class SnapshotPushTests(RectifyApp app) : IClassFixture<RectifyApp
     }
 
     [Fact]
+    public async Task Refused_values_are_named_in_the_callers_language()
+    {
+        var round = await _kit.RoundAsync();
+        var chinese = app.Client();
+        chinese.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN");
+        using var response = await chinese.PutJsonAsync(round.Url("2025-04"), new
+        {
+            values = new object[]
+            {
+                new { indicator = round.Indicator, unit = "999999", value = 2m },
+                new { indicator = round.Indicator, unit = "460000", period = "2025-05", value = 2m },
+            },
+        }, ifMatch: null);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("未知单位“999999”。", problem["errors"]!["values[0].unit"]![0]!.GetValue<string>());
+        Assert.StartsWith("2025-05 不包含 2025-04", problem["errors"]!["values[1].period"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_push_is_all_or_nothing()
     {
         var round = await _kit.RoundAsync();
@@ -182,7 +201,7 @@ public sealed class SnapshotPushTests(RectifyApp app) : IClassFixture<RectifyApp
             },
         });
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
-        Assert.NotNull(problem["errors"]!["values[1].unit"]);
+        Assert.Contains("999999", problem["errors"]!["values[1].unit"]![0]!.GetValue<string>());
         Assert.Equal(0m, await app.ScalarAsync<decimal>("SELECT progress FROM measures WHERE id = @id", new { id = round.Measures[0] }));
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM snapshots s JOIN rounds r ON r.id = s.round_id WHERE r.code = @code", new { code = round.Code }));
 

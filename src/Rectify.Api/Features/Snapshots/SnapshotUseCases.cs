@@ -213,7 +213,7 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
         if (values.Count == 0) return (0, 0, 0);
         var catalogue = await ImportCatalogue.LoadAsync(tx, caller, ct);
         var rows = new List<StagedRow>(values.Count);
-        var errors = new Dictionary<string, string[]>();
+        var errors = new Dictionary<string, Text[]>(); // said in the caller's language
         var outside = new List<string>();
         for (var i = 0; i < values.Count; i++)
         {
@@ -221,7 +221,7 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
             if (!catalogue.MayWrite(value.Unit.Trim())) outside.Add($"values[{i}] ({value.Unit})");
             var (row, error) = catalogue.Check(new RawRow(i, value.Indicator, value.Unit, value.Period ?? month.ToString(),
                 value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), value.Comment), ImportStrategy.Upsert);
-            if (error is not null) errors[$"values[{i}].{error.Field}"] = [error.Message];
+            if (error is not null) errors[$"values[{i}].{error.Field}"] = [error.Reason];
             else if (!HoldsMonth(row.Period, month))
                 errors[$"values[{i}].period"] =
                     [$"{row.Period} does not hold {month}: a snapshot push carries values of its month (or its quarter or year)."];
@@ -237,8 +237,8 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
         // Refuses values that a published snapshot locks (a 422 naming each value and the snapshot that holds it).
         if (!revising && await DataValueMerge.TakeLockedAsync(tx, catalogue.LockingMonths(), ct) is { Count: > 0 } locked)
             throw new Refusal(RefusalKind.DoesNotFit, ProblemTypes.Validation, "Values of a published snapshot are locked",
-                $"{locked[0].Message} See errors for every locked value.",
-                errors: locked.ToDictionary(l => $"values[{l.RowNo}].period", l => new[] { l.Message }));
+                $"{locked[0].Message} See errors for every locked value.", null,
+                locked.ToDictionary(l => $"values[{l.RowNo}].period", l => new[] { l.Reason }));
         var counts = await DataValueMerge.ApplyAsync(tx, ImportStrategy.Upsert, rows.Count, caller.Name, clock.UtcNow, ct);
         return ((int)counts.Inserted, (int)counts.Updated, (int)counts.Unchanged);
     }
