@@ -10,17 +10,6 @@ public sealed class CodeShapeTests
 {
     const int MaxLine = 150;
 
-    /// <summary>
-    /// Files still waiting to be wrapped, while other work changes them; remove a file once its lines are wrapped (the
-    /// test fails on a listed file that no longer needs to be here). Temporary: the list only shrinks.
-    /// </summary>
-    static readonly string[] PendingWrap =
-    [
-        "Features/Report/HtmlReport.cs", "Features/Report/MarkdownReport.cs", "Features/Report/ReportComposer.cs",
-        "Features/Report/ReportEndpoints.cs", "Features/Report/ReportModel.cs", "Features/Report/ReportText.cs",
-        "Features/Report/ReportUseCases.cs", "Features/Report/SvgCharts.cs",
-    ];
-
     static string Source => Path.Combine(ClientStage.RepositoryRoot, "src");
 
     static string Api => Path.Combine(Source, "Rectify.Api");
@@ -38,19 +27,10 @@ public sealed class CodeShapeTests
     [Fact]
     public void No_line_of_the_services_code_is_longer_than_150_characters()
     {
-        var pending = PendingWrap.Select(p => $"Rectify.Api/{p}").ToHashSet(StringComparer.Ordinal);
         var found = CodeFiles(Source)
-            .Where(f => !pending.Contains(f.Relative))
             .SelectMany(f => LongLines(f.Path).Select(line => $"src/{f.Relative}:{line}"))
             .ToList();
         Assert.True(found.Count == 0, $"Lines over {MaxLine} characters (wrap them):\n{string.Join('\n', found)}");
-    }
-
-    [Fact]
-    public void The_pending_list_names_only_files_that_still_have_long_lines()
-    {
-        var done = PendingWrap.Where(p => !File.Exists(Path.Combine(Api, p)) || !LongLines(Path.Combine(Api, p)).Any()).ToList();
-        Assert.True(done.Count == 0, $"Wrapped or gone: take them off {nameof(PendingWrap)}:\n{string.Join('\n', done)}");
     }
 
     [Fact]

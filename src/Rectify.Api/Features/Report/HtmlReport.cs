@@ -66,7 +66,8 @@ public static class HtmlReport
 
     static void Chart(StringBuilder html, ReportChart chart, string kind)
     {
-        html.Append("<figure class=\"figure-").Append(kind).Append("\">\n<figcaption><span class=\"chart-title\">").Append(Encode(chart.Title)).Append("</span>");
+        html.Append("<figure class=\"figure-").Append(kind).Append("\">\n<figcaption><span class=\"chart-title\">")
+            .Append(Encode(chart.Title)).Append("</span>");
         if (chart.MeasureUnit.Length > 0) html.Append("<span class=\"chart-unit\">单位：").Append(Encode(chart.MeasureUnit)).Append("</span>");
         html.Append("</figcaption>\n").Append(SvgCharts.Render(chart, kind)).Append('\n');
         if (chart.Note is not null) html.Append("<p class=\"chart-note\">").Append(Encode(chart.Note)).Append("</p>\n");
@@ -79,7 +80,8 @@ public static class HtmlReport
         if (report.Areas.Count == 0) Paragraph(html, "本轮巡视尚未录入反馈问题。");
         foreach (var area in report.Areas)
         {
-            html.Append("<article class=\"area\" id=\"issue-").Append(Encode(area.Code)).Append("\">\n<h3>").Append(Encode(area.Heading)).Append("</h3>\n")
+            html.Append("<article class=\"area\" id=\"issue-").Append(Encode(area.Code)).Append("\">\n<h3>")
+                .Append(Encode(area.Heading)).Append("</h3>\n")
                 .Append("<p class=\"meta\">").Append(Encode(area.Meta)).Append("</p>\n<p class=\"label\">整改情况：</p>\n");
             if (area.Measures.Count == 0) Paragraph(html, "尚未制定整改措施。");
             foreach (var measure in area.Measures) Measure(html, measure);
@@ -100,9 +102,12 @@ public static class HtmlReport
         html.Append("<div class=\"measure state-").Append(StateClass(measure.State)).Append("\">\n<h4><span class=\"number\">")
             .Append(measure.Number.ToString(CultureInfo.InvariantCulture)).Append(".</span>").Append(Encode(measure.Title))
             .Append("<span class=\"badge state\">").Append(Encode(measure.StateText)).Append("</span>");
-        if (measure.Light is { } light) html.Append("<span class=\"badge light light-").Append(LightClass(light)).Append("\">").Append(Encode(measure.LightText)).Append("</span>");
+        if (measure.Light is { } light)
+            html.Append("<span class=\"badge light light-").Append(LightClass(light)).Append("\">")
+                .Append(Encode(measure.LightText)).Append("</span>");
         html.Append("<span class=\"pct\">进度").Append(Encode(measure.ProgressText))
-            .Append("<svg class=\"progress\" viewBox=\"0 0 100 6\" width=\"72\" height=\"6\" aria-hidden=\"true\"><rect class=\"track\" width=\"100\" height=\"6\"/><rect class=\"fill\" width=\"")
+            .Append("<svg class=\"progress\" viewBox=\"0 0 100 6\" width=\"72\" height=\"6\" aria-hidden=\"true\">"
+                + "<rect class=\"track\" width=\"100\" height=\"6\"/><rect class=\"fill\" width=\"")
             .Append(progress).Append("\" height=\"6\"/></svg></span></h4>\n");
         if (measure.SubIssue is not null) html.Append("<p class=\"meta\">所属子问题：").Append(Encode(measure.SubIssue)).Append("</p>\n");
         if (measure.Paragraphs.Count == 0) Paragraph(html, "（未填写措施内容）", "empty");
@@ -117,21 +122,24 @@ public static class HtmlReport
         Paragraph(html, report.PendingSummary);
         if (report.Pending.Count > 0)
         {
-            html.Append("<table class=\"pending\">\n<thead><tr><th>序号</th><th>整改措施</th><th>所属问题</th><th>责任单位</th><th>完成时限</th><th>进度</th><th>状态</th></tr></thead>\n<tbody>\n");
+            html.Append("<table class=\"pending\">\n<thead><tr><th>序号</th><th>整改措施</th><th>所属问题</th><th>责任单位</th>"
+                + "<th>完成时限</th><th>进度</th><th>状态</th></tr></thead>\n<tbody>\n");
             for (var i = 0; i < report.Pending.Count; i++)
             {
                 var item = report.Pending[i];
                 html.Append("<tr><td>").Append((i + 1).ToString(CultureInfo.InvariantCulture)).Append("</td><td>").Append(Encode(item.Measure))
                     .Append("</td><td>").Append(Encode(item.Area)).Append("</td><td>").Append(Encode(item.Owner))
                     .Append("</td><td>").Append(Encode(item.DueDate)).Append("</td><td>").Append(Encode(item.Progress))
-                    .Append("</td><td class=\"light-").Append(item.Light is { } light ? LightClass(light) : "none").Append("\">").Append(Encode(item.LightText)).Append("</td></tr>\n");
+                    .Append("</td><td class=\"light-").Append(item.Light is { } light ? LightClass(light) : "none").Append("\">")
+                    .Append(Encode(item.LightText)).Append("</td></tr>\n");
             }
             html.Append("</tbody>\n</table>\n");
         }
         html.Append("<p class=\"deferred-summary\"><b>延期事项：</b>").Append(Encode(report.DeferredSummary)).Append("</p>\n");
         if (report.Deferred.Count > 0)
         {
-            html.Append("<table class=\"pending deferred\">\n<thead><tr><th>序号</th><th>事项</th><th>类别</th><th>责任单位</th><th>原定时限</th><th>调整后时限</th><th>延期次数</th><th>状态</th></tr></thead>\n<tbody>\n");
+            html.Append("<table class=\"pending deferred\">\n<thead><tr><th>序号</th><th>事项</th><th>类别</th><th>责任单位</th>"
+                + "<th>原定时限</th><th>调整后时限</th><th>延期次数</th><th>状态</th></tr></thead>\n<tbody>\n");
             for (var i = 0; i < report.Deferred.Count; i++)
             {
                 var item = report.Deferred[i];
@@ -187,15 +195,20 @@ public static class HtmlReport
 
     // Body text in the serif faces of official documents, figures and tables in sans; both fall back to whatever CJK
     // fonts the system has (Noto/Source Han on Linux, Songti/PingFang on macOS, SimSun/YaHei on Windows).
+    // Lines too long for the source are cut at a space, which the " " between the pieces puts back.
     const string Css = """
 
         :root { color-scheme: light; --red: #a4161a; --blue: #1f5fa8; --ink: #1d1d1f; --muted: #5f6368; --rule: #d9d9d9; }
         * { box-sizing: border-box; }
         html { background: #eeece6; }
         body { margin: 0; color: var(--ink); font-size: 16px; line-height: 1.85;
-          font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", "STSong", "SimSun", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", serif; }
+          font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", "STSong", "SimSun",
+        """ + " " + """
+        "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", serif; }
         .stats, .meta, .label, .status, .revision, .badge, .pct, table, figcaption, .chart-note, .source, .kicker, svg.chart text {
-          font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
+          font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+        """ + " " + """
+        "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
         main.report { max-width: 210mm; margin: 24px auto; padding: 18mm 18mm 14mm; background: #fff; box-shadow: 0 1px 6px rgba(0, 0, 0, .15); }
         header { border-bottom: 3px solid var(--red); margin-bottom: 18px; padding-bottom: 10px; text-align: center; }
         header p { text-align: center; text-indent: 0; }
@@ -205,7 +218,9 @@ public static class HtmlReport
         h3 { margin: 20px 0 6px; font-size: 17px; font-weight: 700; }
         h4 { margin: 0 0 2px; font-size: 16px; font-weight: 700; line-height: 1.6; }
         p { margin: 6px 0; text-indent: 2em; text-align: justify; }
-        .status { display: inline-block; margin: 2px 0 0; padding: 1px 12px; border: 1px solid currentColor; border-radius: 3px; font-size: 14px; text-indent: 0; }
+        .status { display: inline-block; margin: 2px 0 0; padding: 1px 12px; border: 1px solid currentColor;
+        """ + " " + """
+        border-radius: 3px; font-size: 14px; text-indent: 0; }
         .status-published { color: #1b6e3a; }
         .status-draft { color: #9a6700; }
         .status-preview { color: #3d5a80; }
@@ -245,7 +260,9 @@ public static class HtmlReport
         .measure.state-done { border-left-color: #6aa67f; }
         .measure.state-in-progress { border-left-color: #7aa2d6; }
         .measure .number { margin-right: 2px; }
-        .badge { display: inline-block; margin-left: 8px; padding: 0 6px; border-radius: 3px; font-size: 12px; font-weight: 400; line-height: 1.6; vertical-align: 2px; border: 1px solid transparent; }
+        .badge { display: inline-block; margin-left: 8px; padding: 0 6px; border-radius: 3px; font-size: 12px;
+        """ + " " + """
+        font-weight: 400; line-height: 1.6; vertical-align: 2px; border: 1px solid transparent; }
         .badge.state { background: #eef2f7; color: #33506f; }
         .state-done .badge.state { background: #e6f4ea; color: #1b6e3a; }
         .state-cancelled .badge.state { background: #f1f1f1; color: #777; }
@@ -263,7 +280,9 @@ public static class HtmlReport
         table.pending { width: 100%; border-collapse: collapse; font-size: 13px; line-height: 1.5; margin: 8px 0 12px; }
         table.pending th, table.pending td { border: 1px solid #c8c8c8; padding: 4px 6px; text-align: left; vertical-align: top; }
         table.pending th { background: #f2f2f2; font-weight: 700; white-space: nowrap; }
-        table.pending td:first-child, table.pending td:nth-child(4), table.pending td:nth-child(5), table.pending td:nth-child(6), table.pending td:last-child { white-space: nowrap; }
+        table.pending td:first-child, table.pending td:nth-child(4), table.pending td:nth-child(5),
+        """ + " " + """
+        table.pending td:nth-child(6), table.pending td:last-child { white-space: nowrap; }
         table.pending thead { display: table-header-group; }
         td.light-red { color: #c62828; font-weight: 700; }
         td.light-yellow { color: #8a6100; font-weight: 700; }

@@ -51,7 +51,8 @@ public static class MarkdownReport
         {
             md.AddRange(["| 序号 | 整改措施 | 所属问题 | 责任单位 | 完成时限 | 进度 | 状态 |", "| ---: | --- | --- | --- | --- | ---: | --- |"]);
             md.AddRange(report.Pending.Select((p, i) =>
-                $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(p.Measure)} | {Inline(p.Area)} | {Inline(p.Owner)} | {Inline(p.DueDate)} | {Inline(p.Progress)} | {Light(p.Light, p.LightText)} |"));
+                $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(p.Measure)} | {Inline(p.Area)} | {Inline(p.Owner)}"
+                    + $" | {Inline(p.DueDate)} | {Inline(p.Progress)} | {Light(p.Light, p.LightText)} |"));
             md.Add("");
         }
         md.AddRange(["延期事项：" + Inline(report.DeferredSummary), ""]);
@@ -59,7 +60,8 @@ public static class MarkdownReport
         {
             md.AddRange(["| 序号 | 事项 | 类别 | 责任单位 | 原定时限 | 调整后时限 | 延期次数 | 状态 |", "| ---: | --- | --- | --- | --- | --- | ---: | --- |"]);
             md.AddRange(report.Deferred.Select((d, i) =>
-                $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(d.Item)} | {Inline(d.Kind)} | {Inline(d.Owner)} | {Inline(d.OriginalDueDate)} | {Inline(d.DueDate)} | {Inline(d.Times)} | {Inline(d.State)} |"));
+                $"| {(i + 1).ToString(CultureInfo.InvariantCulture)} | {Inline(d.Item)} | {Inline(d.Kind)} | {Inline(d.Owner)}"
+                    + $" | {Inline(d.OriginalDueDate)} | {Inline(d.DueDate)} | {Inline(d.Times)} | {Inline(d.State)} |"));
             md.Add("");
         }
         if (report.WarningSummary is not null) md.AddRange([Escape(report.WarningSummary), ""]);
@@ -79,7 +81,11 @@ public static class MarkdownReport
     static void Measure(List<string> md, ReportMeasure measure)
     {
         var light = measure.Light is { } l ? "，" + Light(l, measure.LightText) : "";
-        md.AddRange([$"#### {measure.Number.ToString(CultureInfo.InvariantCulture)}. {Inline(measure.Title)}（{Inline(measure.StateText)}，进度{Inline(measure.ProgressText)}{light}）", ""]);
+        md.AddRange([
+            $"#### {measure.Number.ToString(CultureInfo.InvariantCulture)}. {Inline(measure.Title)}"
+                + $"（{Inline(measure.StateText)}，进度{Inline(measure.ProgressText)}{light}）",
+            "",
+        ]);
         if (measure.SubIssue is not null) md.AddRange(["所属子问题：" + Inline(measure.SubIssue), ""]);
         foreach (var paragraph in measure.Paragraphs) md.AddRange([Escape(paragraph), ""]);
         if (measure.LatestNote is not null) md.AddRange(["最新进展：" + Inline(measure.LatestNote), ""]);
@@ -91,11 +97,15 @@ public static class MarkdownReport
     {
         var charts = new[] { report.CompletionTrend }.Concat(report.KeyIndicators).ToList();
         md.AddRange(["### 主要指标月度走势", ""]);
-        md.Add("| 月份 | " + string.Join(" | ", charts.Select(c => Inline(c.Title) + (c.MeasureUnit.Length > 0 ? $"（{Inline(c.MeasureUnit)}）" : ""))) + " |");
+        md.Add("| 月份 | "
+            + string.Join(" | ", charts.Select(c => Inline(c.Title) + (c.MeasureUnit.Length > 0 ? $"（{Inline(c.MeasureUnit)}）" : "")))
+            + " |");
         md.Add("| --- | " + string.Join(" | ", charts.Select(_ => "---:")) + " |");
         for (var i = 0; i < report.CompletionTrend.Points.Count; i++)
         {
-            var row = charts.Select(c => i < c.Points.Count && c.Points[i].Value is { } v ? ReportText.Number(v) + (c.Points[i].Final ? "" : "（未发布）") : "—");
+            var row = charts.Select(c => i < c.Points.Count && c.Points[i].Value is { } v
+                ? ReportText.Number(v) + (c.Points[i].Final ? "" : "（未发布）")
+                : "—");
             md.Add($"| {Inline(report.CompletionTrend.Points[i].Period)} | {string.Join(" | ", row)} |");
         }
         md.Add("");

@@ -47,7 +47,8 @@ public static class ReportComposer
         SnapshotIssue AreaOf(SnapshotIssue issue)
         {
             // Bounded by the number of issues, so that a cycle in bad data cannot loop forever.
-            for (var hops = 0; hops < content.Issues.Count && issue.ParentCode is { } parent && issuesByCode.TryGetValue(parent, out var up); hops++) issue = up;
+            for (var hops = 0; hops < content.Issues.Count && issue.ParentCode is { } parent && issuesByCode.TryGetValue(parent, out var up); hops++)
+                issue = up;
             return issue;
         }
         var areaOfIssue = content.Issues.ToDictionary(i => i.Code, i => AreaOf(i).Code, StringComparer.Ordinal);
@@ -108,7 +109,8 @@ public static class ReportComposer
         new("反馈问题", $"{Integer(summary.Issues)}个", $"已销号{Integer(Count(summary.IssuesByState, IssueState.Closed))}个"),
         new("整改措施", $"{Integer(summary.Measures)}项", $"已完成{Integer(Count(summary.MeasuresByState, MeasureState.Done))}项"),
         new("措施完成率", summary.CompletionRate is { } rate ? Percent(rate) : "—", $"本月完成{Integer(summary.MeasuresCompletedThisMonth)}项"),
-        new("逾期未完成", $"{Integer(summary.OverdueMeasures)}项", $"逾期问题{Integer(summary.OverdueIssues)}个", Alert: summary.OverdueMeasures > 0 || summary.OverdueIssues > 0),
+        new("逾期未完成", $"{Integer(summary.OverdueMeasures)}项", $"逾期问题{Integer(summary.OverdueIssues)}个",
+            Alert: summary.OverdueMeasures > 0 || summary.OverdueIssues > 0),
         new("数据报送", summary.Reporting.Percent is { } percent ? Percent(percent) : "—", $"应报{Integer(summary.Reporting.Expected)}项"),
     ];
 
@@ -120,12 +122,15 @@ public static class ReportComposer
         var reporting = summary.Reporting;
         var reported = reporting.Expected == 0
             ? $"{PeriodName(month)}无应报送的月度指标数据。"
-            : $"{PeriodName(month)}月度指标数据应报送{Integer(reporting.Expected)}项，已报送{Integer(reporting.Reported)}项（按时{Integer(reporting.OnTime)}项、逾期{Integer(reporting.Late)}项），" +
-              $"未报送{Integer(reporting.Missing)}项，报送完整率{(reporting.Percent is { } p ? Percent(p) : "—")}。";
+            : $"{PeriodName(month)}月度指标数据应报送{Integer(reporting.Expected)}项，已报送{Integer(reporting.Reported)}"
+                + $"项（按时{Integer(reporting.OnTime)}项、逾期{Integer(reporting.Late)}项），"
+                + $"未报送{Integer(reporting.Missing)}项，报送完整率{(reporting.Percent is { } p ? Percent(p) : "—")}。";
         return
         [
-            $"截至{PeriodName(month)}底，巡视反馈问题共{Integer(summary.Issues)}个{(subIssues > 0 ? $"（含子问题{Integer(subIssues)}个）" : "")}，其中{issues}；逾期未完成问题{Integer(summary.OverdueIssues)}个，本月销号{Integer(summary.IssuesClosedThisMonth)}个。",
-            $"制定整改措施共{Integer(summary.Measures)}项，其中{measures}；{rate}，本月完成{Integer(summary.MeasuresCompletedThisMonth)}项，逾期未完成{Integer(summary.OverdueMeasures)}项。",
+            $"截至{PeriodName(month)}底，巡视反馈问题共{Integer(summary.Issues)}个{(subIssues > 0 ? $"（含子问题{Integer(subIssues)}个）" : "")}"
+                + $"，其中{issues}；逾期未完成问题{Integer(summary.OverdueIssues)}个，本月销号{Integer(summary.IssuesClosedThisMonth)}个。",
+            $"制定整改措施共{Integer(summary.Measures)}项，其中{measures}；{rate}"
+                + $"，本月完成{Integer(summary.MeasuresCompletedThisMonth)}项，逾期未完成{Integer(summary.OverdueMeasures)}项。",
             reported,
         ];
     }
@@ -169,7 +174,8 @@ public static class ReportComposer
             Heading = $"（{Chinese(number)}）关于“{OneLine(area.Title)}”的问题",
             Meta = string.Join("；", meta),
             Measures = measures,
-            Figures = content.Indicators.Where(i => i.Issues.Any(members.Contains)).Select(i => IndicatorFigure(i, content.Period)).OfType<string>().ToList(),
+            Figures = content.Indicators.Where(i => i.Issues.Any(members.Contains))
+                .Select(i => IndicatorFigure(i, content.Period)).OfType<string>().ToList(),
         };
     }
 
@@ -183,17 +189,20 @@ public static class ReportComposer
         var name = OneLine(indicator.Name);
         var unit = OneLine(indicator.MeasureUnit);
         var target = indicator.TargetValue is { } t
-            ? $"目标{Figure(t, unit)}{(indicator.TargetDate is { } by ? $"（{Date(by)}前）" : "")}" + (indicator.TargetProgress is { } p ? $"，完成目标的{Percent(p)}" : "")
+            ? $"目标{Figure(t, unit)}{(indicator.TargetDate is { } by ? $"（{Date(by)}前）" : "")}"
+                + (indicator.TargetProgress is { } p ? $"，完成目标的{Percent(p)}" : "")
             : null;
         if (indicator.Value is { } value)
         {
             var details = indicator.Period == month ? new List<string>() : [PeriodName(indicator.Period)];
-            if (indicator.Change is { } change && indicator.PreviousValue is not null) details.Add(PreviousName(indicator.Period) + Change(change, unit));
+            if (indicator.Change is { } change && indicator.PreviousValue is not null)
+                details.Add(PreviousName(indicator.Period) + Change(change, unit));
             if (target is not null) details.Add(target);
             return details.Count == 0 ? $"{name}：{Figure(value, unit)}" : $"{name}：{Figure(value, unit)}（{string.Join("；", details)}）";
         }
         if (indicator.PreviousValue is { } previous)
-            return $"{name}：{Figure(previous, unit)}（{PeriodName(indicator.PreviousPeriod)}；{PeriodName(indicator.Period)}数据未报{(target is null ? "" : "；" + target)}）";
+            return $"{name}：{Figure(previous, unit)}（{PeriodName(indicator.PreviousPeriod)}；{PeriodName(indicator.Period)}数据未报"
+                + $"{(target is null ? "" : "；" + target)}）";
         return null;
     }
 
@@ -213,14 +222,17 @@ public static class ReportComposer
                 Light(m.TrafficLight)))
             .ToList();
 
-    /// <summary>The deferred issues, then the deferred measures, each with its original date (a snapshot from before deferrals were recorded has none).</summary>
+    /// <summary>
+    /// The deferred issues, then the deferred measures, each with its original date (a snapshot from before deferrals were
+    /// recorded has none).
+    /// </summary>
     static IReadOnlyList<ReportDeferred> Deferred(SnapshotContent content, Func<string?, string> unit)
         => content.Issues.Where(i => i.DeferralCount > 0 && i.DueDate is not null)
-            .Select(i => new ReportDeferred($"{i.Code} {OneLine(i.Title)}", "问题", OneLine(unit(i.LeadUnit)), Date(i.OriginalDueDate ?? i.DueDate!.Value),
-                Date(i.DueDate!.Value), $"{Integer(i.DeferralCount)}次", State(i.State)))
+            .Select(i => new ReportDeferred($"{i.Code} {OneLine(i.Title)}", "问题", OneLine(unit(i.LeadUnit)),
+                Date(i.OriginalDueDate ?? i.DueDate!.Value), Date(i.DueDate!.Value), $"{Integer(i.DeferralCount)}次", State(i.State)))
             .Concat(content.Measures.Where(m => m.DeferralCount > 0)
-                .Select(m => new ReportDeferred($"{m.Code} {OneLine(m.Title)}", "整改措施", OneLine(unit(m.OwnerUnit)), Date(m.OriginalDueDate ?? m.DueDate),
-                    Date(m.DueDate), $"{Integer(m.DeferralCount)}次", State(m.State))))
+                .Select(m => new ReportDeferred($"{m.Code} {OneLine(m.Title)}", "整改措施", OneLine(unit(m.OwnerUnit)),
+                    Date(m.OriginalDueDate ?? m.DueDate), Date(m.DueDate), $"{Integer(m.DeferralCount)}次", State(m.State))))
             .ToList();
 
     static string DeferredSummary(int issues, int measures) => issues + measures == 0
@@ -239,7 +251,10 @@ public static class ReportComposer
         return $"尚有{Integer(pending.Count)}项整改措施未完成，其中逾期{Integer(red)}项、临期{Integer(yellow)}项，按紧迫程度列示如下。";
     }
 
-    /// <summary>The monthly reminders (月提醒) of the reference case: how many items entered each warning level in the month, and how many stand at each at its end.</summary>
+    /// <summary>
+    /// The monthly reminders (月提醒) of the reference case: how many items entered each warning level in the month, and how
+    /// many stand at each at its end.
+    /// </summary>
     static string? WarningSummary(SnapshotWarnings? warnings, Period month)
     {
         if (warnings is null) return null;

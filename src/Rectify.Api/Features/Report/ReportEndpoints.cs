@@ -77,7 +77,10 @@ public static class ReportEndpoints
         return TypedResults.Content(HtmlReport.Render(report), HtmlReport.ContentType);
     }
 
-    /// <summary>The round's code as a file name: letters, digits, - and _ only (a code is data, and headers are not the place for the rest).</summary>
+    /// <summary>
+    /// The round's code as a file name: letters, digits, - and _ only (a code is data, and headers are not the place for
+    /// the rest).
+    /// </summary>
     static string FileName(string code)
     {
         var safe = new string(code.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
@@ -92,6 +95,7 @@ public static class ReportEndpoints
 
     static class Examples
     {
+        // One line of the page is too long for the source: it is cut at a space, which the " " between the pieces restores.
         public const string Html = """
             <!DOCTYPE html>
             <html lang="zh-CN">
@@ -99,7 +103,11 @@ public static class ReportEndpoints
             <body><main class="report">
             <header><p class="kicker">巡视整改进展情况通报</p><h1>「八届省委第六轮巡视（第六巡视组）对省民政厅党组的巡视」整改进展情况（截至2025年10月）</h1>
             <p class="status status-published">数据状态：已发布（第1版，2025年11月5日发布）</p></header>
-            <section id="overview"><h2>一、总体进展</h2>…<svg class="chart completion" viewBox="0 0 340 184" role="img" aria-label="整改措施完成率（单位：%），2024年11月至2025年10月">…</svg></section>
+            <section id="overview"><h2>一、总体进展</h2>…<svg class="chart completion" viewBox="0 0 340 184" role="img"
+            """
+            + " "
+            + """
+            aria-label="整改措施完成率（单位：%），2024年11月至2025年10月">…</svg></section>
             <section id="areas"><h2>二、各问题整改落实情况</h2><article class="area"><h3>（一）关于“殡葬改革推行不力”的问题</h3>…</article>…</section>
             <section id="next"><h2>三、下一步整改工作安排</h2>…</section>
             </main></body>

@@ -31,7 +31,10 @@ public sealed record ProgressReport
     /// <summary>三、 every unfinished measure, the most urgent first.</summary>
     public required IReadOnlyList<ReportPending> Pending { get; init; }
     public required string PendingSummary { get; init; }
-    /// <summary>提醒预警: the levels items entered in the month and where they stand at its end; null for snapshots taken before warnings existed.</summary>
+    /// <summary>
+    /// 提醒预警: the levels items entered in the month and where they stand at its end; null for snapshots taken before
+    /// warnings existed.
+    /// </summary>
     public string? WarningSummary { get; init; }
     /// <summary>
     /// 审议销号、巩固: the month's submissions and decisions, and the issues under consolidation; null for snapshots taken

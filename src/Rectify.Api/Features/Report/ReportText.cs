@@ -105,5 +105,7 @@ public static class ReportText
 
     /// <summary>Free text on one line (a title, a note in a table): line breaks become spaces.</summary>
     public static string OneLine(string? text)
-        => string.IsNullOrEmpty(text) ? "" : string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        => string.IsNullOrEmpty(text)
+            ? ""
+            : string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -9,9 +9,9 @@ using Rectify.Api.Infrastructure.Problems;
 namespace Rectify.Api.Features.Report;
 
 /// <summary>
-/// A month's progress report, for callers that read every unit. Reads what it is made of — the round, the month's snapshot (the latest published revision,
-/// else the latest draft, else a live preview), the completion-rate trend and the key indicators' series — and
-/// composes it. Callers without a key see published snapshots only.
+/// A month's progress report, for callers that read every unit. Reads what it is made of — the round, the month's
+/// snapshot (the latest published revision, else the latest draft, else a live preview), the completion-rate trend and
+/// the key indicators' series — and composes it. Callers without a key see published snapshots only.
 /// </summary>
 public sealed class ReportUseCases(ReportRepository reports, RoundRepository rounds, SnapshotRepository snapshots, IndicatorSeries series,
     Caller caller, Clock clock)
@@ -29,7 +29,10 @@ public sealed class ReportUseCases(ReportRepository reports, RoundRepository rou
         var (content, source, snapshot) = await MonthStateAsync(found.Code, month, ct);
         var trend = await TrendAsync(found.Code, month, content, source, ct);
         var keySeries = await KeySeriesAsync(content, month, ct);
-        var codes = content.Measures.Select(m => m.OwnerUnit).Concat(content.Issues.Select(i => i.LeadUnit)).Append(found.InspectedUnit).Append(content.Region)
+        var codes = content.Measures.Select(m => m.OwnerUnit)
+            .Concat(content.Issues.Select(i => i.LeadUnit))
+            .Append(found.InspectedUnit)
+            .Append(content.Region)
             .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         var names = await reports.UnitNamesAsync(codes, ct);
 
@@ -50,7 +53,8 @@ public sealed class ReportUseCases(ReportRepository reports, RoundRepository rou
         });
     }
 
-    async Task<(SnapshotContent Content, ReportSource Source, SnapshotResponse? Snapshot)> MonthStateAsync(string round, Period month, CancellationToken ct)
+    async Task<(SnapshotContent Content, ReportSource Source, SnapshotResponse? Snapshot)> MonthStateAsync(string round, Period month,
+        CancellationToken ct)
     {
         if (await snapshots.FindAsync(round, month, revision: null, publishedOnly: true, ct) is { } published)
             return (published.Snapshot.Content, ReportSource.Published, published.Snapshot);
@@ -68,7 +72,8 @@ public sealed class ReportUseCases(ReportRepository reports, RoundRepository rou
     async Task<IReadOnlyList<ReportPoint>> TrendAsync(string round, Period month, SnapshotContent content, ReportSource source, CancellationToken ct)
     {
         // Callers without a key see each month as published, also where a draft correction stands above it.
-        var points = (await snapshots.CompletionTrendAsync(round, until: month, publishedOnly: !caller.IsAuthenticated, ReportComposer.ChartMonths, ct))
+        var points = (await snapshots.CompletionTrendAsync(round, until: month, publishedOnly: !caller.IsAuthenticated,
+                ReportComposer.ChartMonths, ct))
             .Where(p => p.Period != content.Period)
             .Select(p => new ReportPoint(p.Period, p.CompletionRate, p.Status == SnapshotStatus.Published))
             .ToList();
@@ -91,7 +96,8 @@ public sealed class ReportUseCases(ReportRepository reports, RoundRepository rou
         // then read and ranked exactly, instead of one series per linked indicator on every request.
         var months = await reports.MonthsWithValuesAsync(candidates.Select(c => c.Code).ToArray(), content.Region, query.From, query.To, ct);
         var read = new List<(SnapshotIndicator Indicator, SeriesResponse Series, int Points)>();
-        foreach (var indicator in candidates.OrderByDescending(c => months.GetValueOrDefault(c.Code)).ThenBy(c => c.Code, StringComparer.Ordinal).Take(MaxKeyIndicators * 2))
+        foreach (var indicator in candidates.OrderByDescending(c => months.GetValueOrDefault(c.Code))
+            .ThenBy(c => c.Code, StringComparer.Ordinal).Take(MaxKeyIndicators * 2))
         {
             var found = await series.ReadAsync(indicator.Code, query, ct);
             read.Add((indicator, found, found.Points.Count(p => p.Value is not null)));

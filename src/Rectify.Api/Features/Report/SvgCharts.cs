@@ -24,15 +24,18 @@ public static class SvgCharts
         double Y(decimal value) => Top + PlotHeight * (1 - (double)((value - low) / (high - low)));
 
         var svg = new StringBuilder();
-        var label = $"{chart.Title}（{(chart.MeasureUnit.Length > 0 ? "单位：" + chart.MeasureUnit : "无单位")}），{ReportText.PeriodName(points.FirstOrDefault()?.Period ?? "")}至{ReportText.PeriodName(points.LastOrDefault()?.Period ?? "")}";
-        svg.Append(Invariant($"<svg class=\"chart {cssClass}\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\" role=\"img\" aria-label=\"{Encode(label)}\">"));
+        var label = $"{chart.Title}（{(chart.MeasureUnit.Length > 0 ? "单位：" + chart.MeasureUnit : "无单位")}"
+            + $"），{ReportText.PeriodName(points.FirstOrDefault()?.Period ?? "")}至{ReportText.PeriodName(points.LastOrDefault()?.Period ?? "")}";
+        svg.Append(Invariant($"<svg class=\"chart {cssClass}\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\""))
+            .Append(Invariant($" role=\"img\" aria-label=\"{Encode(label)}\">"));
         svg.Append("<title>").Append(Encode(label)).Append("</title>");
 
         // Grid and the value axis.
         for (var tick = low; tick <= high; tick += step)
         {
             var y = Y(tick);
-            svg.Append(Invariant($"<line class=\"grid{(tick == 0 ? " zero" : "")}\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Width - Right}\" y2=\"{y:0.#}\"/>"));
+            svg.Append(Invariant($"<line class=\"grid{(tick == 0 ? " zero" : "")}\" x1=\"{Left}\" y1=\"{y:0.#}\""))
+                .Append(Invariant($" x2=\"{Width - Right}\" y2=\"{y:0.#}\"/>"));
             svg.Append(Invariant($"<text class=\"tick\" x=\"{Left - 5}\" y=\"{y + 3.5:0.#}\" text-anchor=\"end\">{Encode(Compact(tick))}</text>"));
         }
 
@@ -42,7 +45,8 @@ public static class SvgCharts
             var (year, month) = YearMonth(points[i].Period);
             svg.Append(Invariant($"<text class=\"tick\" x=\"{X(i):0.#}\" y=\"{Top + PlotHeight + 13:0.#}\" text-anchor=\"middle\">{month}月</text>"));
             if (i == 0 || month == 1)
-                svg.Append(Invariant($"<text class=\"tick year\" x=\"{X(i):0.#}\" y=\"{Top + PlotHeight + 26:0.#}\" text-anchor=\"middle\">{year}</text>"));
+                svg.Append(Invariant($"<text class=\"tick year\" x=\"{X(i):0.#}\" y=\"{Top + PlotHeight + 26:0.#}\""))
+                    .Append(Invariant($" text-anchor=\"middle\">{year}</text>"));
         }
 
         if (chart.Target is { } target)
@@ -50,12 +54,14 @@ public static class SvgCharts
             var y = Y(target);
             svg.Append(Invariant($"<line class=\"target\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Width - Right}\" y2=\"{y:0.#}\"/>"));
             // At the left end: the latest value is written at the right one.
-            svg.Append(Invariant($"<text class=\"tick target-label\" x=\"{Left + 4}\" y=\"{y - 4:0.#}\" text-anchor=\"start\">目标 {Encode(Compact(target))}</text>"));
+            svg.Append(Invariant($"<text class=\"tick target-label\" x=\"{Left + 4}\" y=\"{y - 4:0.#}\""))
+                .Append(Invariant($" text-anchor=\"start\">目标 {Encode(Compact(target))}</text>"));
         }
 
         if (values.Count == 0)
         {
-            svg.Append(Invariant($"<text class=\"empty\" x=\"{Left + PlotWidth / 2:0.#}\" y=\"{Top + PlotHeight / 2:0.#}\" text-anchor=\"middle\">暂无数据</text>"));
+            svg.Append(Invariant($"<text class=\"empty\" x=\"{Left + PlotWidth / 2:0.#}\""))
+                .Append(Invariant($" y=\"{Top + PlotHeight / 2:0.#}\" text-anchor=\"middle\">暂无数据</text>"));
         }
         else if (chart.Bars)
         {
@@ -64,7 +70,8 @@ public static class SvgCharts
             {
                 if (points[i].Value is not { } value) continue;
                 var y = Y(value);
-                svg.Append(Invariant($"<rect class=\"bar\" x=\"{X(i) - slot * 0.3:0.#}\" y=\"{Math.Min(y, baseline):0.#}\" width=\"{slot * 0.6:0.#}\" height=\"{Math.Max(Math.Abs(baseline - y), 0.5):0.#}\"/>"));
+                svg.Append(Invariant($"<rect class=\"bar\" x=\"{X(i) - slot * 0.3:0.#}\" y=\"{Math.Min(y, baseline):0.#}\""))
+                    .Append(Invariant($" width=\"{slot * 0.6:0.#}\" height=\"{Math.Max(Math.Abs(baseline - y), 0.5):0.#}\"/>"));
             }
         }
         else
@@ -85,7 +92,8 @@ public static class SvgCharts
             for (var i = 0; i < points.Count; i++)
             {
                 if (points[i].Value is { } value)
-                    svg.Append(Invariant($"<circle class=\"{(points[i].Final ? "dot" : "dot open")}\" cx=\"{X(i):0.#}\" cy=\"{Y(value):0.#}\" r=\"2.8\"/>"));
+                    svg.Append(Invariant($"<circle class=\"{(points[i].Final ? "dot" : "dot open")}\""))
+                        .Append(Invariant($" cx=\"{X(i):0.#}\" cy=\"{Y(value):0.#}\" r=\"2.8\"/>"));
             }
         }
 
@@ -102,7 +110,8 @@ public static class SvgCharts
             svg.Append(Invariant($"<text class=\"value\" x=\"{x:0.#}\" y=\"{y:0.#}\" text-anchor=\"{anchor}\">{Encode(text)}</text>"));
         }
 
-        svg.Append(Invariant($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top + PlotHeight:0.#}\" x2=\"{Width - Right}\" y2=\"{Top + PlotHeight:0.#}\"/>"));
+        svg.Append(Invariant($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top + PlotHeight:0.#}\""))
+            .Append(Invariant($" x2=\"{Width - Right}\" y2=\"{Top + PlotHeight:0.#}\"/>"));
         return svg.Append("</svg>").ToString();
     }
 
