@@ -33,7 +33,6 @@ public static class ClientEndpoints
             .WithDescription("Registers a calling system with its scopes and, optionally, the units it may write for. Issue it a key with POST " +
                 "…/{id}/keys. An admin limited to units grants only what it holds: scopes it has, units within its own, and never every unit (403 " +
                 "naming what goes beyond).")
-            .Produces<ClientResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -80,14 +79,13 @@ public static class ClientEndpoints
     static async Task<Ok<ClientResponse>> Get(long id, ClientUseCases clients, CancellationToken ct)
         => TypedResults.Ok(await clients.GetAsync(id, ct));
 
-    // IResult with a documented 201, as IndicatorEndpoints.Create: the committed document keeps its order.
-    static async Task<IResult> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates, HttpContext http,
-        CancellationToken ct)
-        => (await creates.CreateAsync(http, request, async (tx, token) =>
+    static Task<Results<Created<ClientResponse>, Replayed>> Create(CreateClientRequest request, ClientUseCases clients, IdempotentCreates creates,
+        HttpContext http, CancellationToken ct)
+        => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var client = await clients.CreateAsync(tx, request, token);
             return new CreatedAnswer<ClientResponse>($"/api/v1/clients/{client.Id}", client);
-        }, ct)).Result;
+        }, ct);
 
     // No Idempotency-Key here: a replay would have to store the key to show it again.
     // The body is optional: none (no Content-Type, Content-Length 0) means no options.

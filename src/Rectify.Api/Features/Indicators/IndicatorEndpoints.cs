@@ -43,7 +43,6 @@ public static class IndicatorEndpoints
             .WithSummary("Create an indicator")
             .WithDescription("Adds an indicator to the catalogue. A ratio indicator names a numerator and a denominator (two pushed indicators) " +
                 "and is computed on read, never pushed. Send an Idempotency-Key header to make retries safe.")
-            .Produces<IndicatorResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -80,15 +79,13 @@ public static class IndicatorEndpoints
     static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
         => TypedResults.Ok(await series.ReadAsync(code, query, ct));
 
-    // IResult with a documented 201 (not Results<Created<T>, Replayed>): the typed result would list 201 before the
-    // auth responses and reorder the committed document.
-    static async Task<IResult> Create(CreateIndicatorRequest request, IndicatorUseCases indicators, IdempotentCreates creates, HttpContext http,
-        CancellationToken ct)
-        => (await creates.CreateAsync(http, request, async (tx, token) =>
+    static Task<Results<Created<IndicatorResponse>, Replayed>> Create(CreateIndicatorRequest request, IndicatorUseCases indicators,
+        IdempotentCreates creates, HttpContext http, CancellationToken ct)
+        => creates.CreateAsync(http, request, async (tx, token) =>
         {
             var (indicator, version) = await indicators.CreateAsync(tx, request, token);
             return new CreatedAnswer<IndicatorResponse>($"/api/v1/indicators/{Uri.EscapeDataString(indicator.Code)}", indicator, version);
-        }, ct)).Result;
+        }, ct);
 
     static async Task<Ok<IndicatorResponse>> Update(string code, UpdateIndicatorRequest request, IndicatorUseCases indicators, HttpContext http,
         CancellationToken ct)
