@@ -42,7 +42,7 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
     [Fact]
     public async Task The_published_report_prints_to_an_a4_pdf_download_with_its_text()
     {
-        if (Find("chromium", "chromium-browser", "google-chrome") is null)
+        if (Programs.Find("chromium", "chromium-browser", "google-chrome") is null)
         {
             Assert.False(Environment.GetEnvironmentVariable("RECTIFY_REPORT_REQUIRE_PNG") == "1", "No chromium on PATH: apt-get install -y chromium fonts-noto-cjk");
             Assert.Skip("No chromium on PATH (Debian: apt-get install -y chromium fonts-noto-cjk): format=pdf cannot print here.");
@@ -75,7 +75,7 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
         try
         {
             await File.WriteAllBytesAsync(pdf, bytes, Ct);
-            var info = await RunAsync(Required("pdfinfo"), [pdf]);
+            var info = await Programs.RunAsync(Programs.Required("pdfinfo"), [pdf], Ct);
             // A4 is 595.28 x 841.89 pt; Chromium rounds the page to its own units (594.96 x 841.92).
             var size = Regex.Match(info, @"Page size:\s+([\d.]+) x ([\d.]+) pts");
             Assert.True(size.Success, info);
@@ -83,7 +83,7 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
             Assert.True(Math.Abs(width - 595.28) < 1 && Math.Abs(height - 841.89) < 1, $"the pages are {width} x {height} pt, not A4");
             var pages = int.Parse(Regex.Match(info, @"Pages:\s+(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.InRange(pages, 2, 40);
-            var text = await RunAsync(Required("pdftotext"), ["-enc", "UTF-8", pdf, "-"]);
+            var text = await Programs.RunAsync(Programs.Required("pdftotext"), ["-enc", "UTF-8", pdf, "-"], Ct);
             Assert.Contains("巡视整改进展情况通报", text);
             Assert.Contains("整改进展情况（截至2025年10月）", text);
             Assert.Contains("殡葬改革推行不力", text);
@@ -237,35 +237,5 @@ public sealed class ReportPdfTests : IClassFixture<ReportPdfApp>
         {
             return false;
         }
-    }
-
-    static string? Find(params string[] programs)
-        => programs.SelectMany(p => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(dir => Path.Combine(dir, p)))
-            .FirstOrDefault(File.Exists);
-
-    static string Required(string program)
-        => Find(program) ?? throw new InvalidOperationException($"{program} is not on PATH (Debian: apt-get install -y poppler-utils).");
-
-    /// <summary>Runs a program to its end and returns what it printed; a non-zero exit fails the test.</summary>
-    static async Task<string> RunAsync(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await output}{await errors}");
-        return await output;
     }
 }

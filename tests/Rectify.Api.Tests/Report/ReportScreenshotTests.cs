@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Rectify.Api.Tests.Infrastructure;
 
@@ -53,7 +52,7 @@ public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData
         await File.WriteAllTextAsync(Path.Combine(folder, "report.md"), await _client.MarkdownAsync(ReportKit.Round, "2025-10"), Ct);
         TestContext.Current.SendDiagnosticMessage($"Report written to {htmlPath}");
 
-        var chromium = new[] { "chromium", "chromium-browser", "google-chrome" }.Select(Find).FirstOrDefault(p => p is not null);
+        var chromium = Programs.Find("chromium", "chromium-browser", "google-chrome");
         if (chromium is null)
         {
             Assert.False(Environment.GetEnvironmentVariable("RECTIFY_REPORT_REQUIRE_PNG") == "1", "No chromium on PATH: apt-get install -y chromium fonts-noto-cjk");
@@ -132,19 +131,16 @@ public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData
         File.Delete(pdf);
         await RunChromiumAsync(chromium, $"--print-to-pdf={pdf}", "--no-pdf-header-footer", new Uri(htmlPath).AbsoluteUri);
 
-        var info = await RunAsync(Required("pdfinfo"), [pdf]);
+        var info = await Programs.RunAsync(Programs.Required("pdfinfo"), [pdf], Ct);
         Assert.Matches(@"Page size:\s+[\d.]+ x [\d.]+ pts \(A4\)", info);
         var pages = int.Parse(System.Text.RegularExpressions.Regex.Match(info, @"Pages:\s+(\d+)").Groups[1].Value);
         Assert.InRange(pages, 2, 40);
 
-        var text = await RunAsync(Required("pdftotext"), ["-enc", "UTF-8", pdf, "-"]);
+        var text = await Programs.RunAsync(Programs.Required("pdftotext"), ["-enc", "UTF-8", pdf, "-"], Ct);
         Assert.Contains("巡视整改", text);
         Assert.Contains("殡葬改革推行不力", text);
         TestContext.Current.SendDiagnosticMessage($"PDF written to {pdf} ({pages} A4 pages)");
     }
-
-    static string Required(string program)
-        => Find(program) ?? throw new InvalidOperationException($"{program} is not on PATH (Debian: apt-get install -y poppler-utils).");
 
     /// <summary>Headless Chromium with a profile of its own, so that runs side by side do not share one, removed afterwards.</summary>
     static async Task<string> RunChromiumAsync(string chromium, params string[] arguments)
@@ -152,41 +148,14 @@ public sealed class ReportScreenshotTests : IClassFixture<RectifyAppWithDemoData
         var profile = Directory.CreateTempSubdirectory("rectify-chromium-");
         try
         {
-            return await RunAsync(chromium, [
+            return await Programs.RunAsync(chromium, [
                 "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-background-networking",
                 $"--user-data-dir={profile.FullName}", .. arguments,
-            ]);
+            ], Ct);
         }
         finally
         {
             profile.Delete(recursive: true);
         }
-    }
-
-    static string? Find(string program)
-        => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
-
-    /// <summary>Runs a program to its end and returns what it printed; a non-zero exit fails the test.</summary>
-    static async Task<string> RunAsync(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await output}{await errors}");
-        return await output;
     }
 }
