@@ -45,14 +45,18 @@ public sealed class SessionStateTests(RectifyApp app) : IClassFixture<RectifyApp
                          AND state LIKE 'idle in transaction%')
         """;
 
-    /// <summary>The state of every connection the app's pool holds (more are opened than it has idle, so each is among them).</summary>
+    /// <summary>
+    /// The state of every connection the app's pools (writes and reads) hold (more are opened than each has idle, so each
+    /// is among them).
+    /// </summary>
     async Task<IReadOnlyList<SessionState>> PooledSessionsAsync()
     {
-        var dataSource = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var topology = app.Services.GetRequiredService<Rectify.Api.Infrastructure.Database.DatabaseTopology>();
         var connections = new List<NpgsqlConnection>();
         try
         {
-            for (var i = 0; i < 12; i++) connections.Add(await dataSource.OpenConnectionAsync(Ct));
+            foreach (var dataSource in new[] { topology.Primary, topology.PrimaryReads })
+                for (var i = 0; i < 12; i++) connections.Add(await dataSource.OpenConnectionAsync(Ct));
             var states = new List<SessionState>();
             foreach (var connection in connections)
                 states.Add(await connection.QuerySingleAsync<SessionState>(new CommandDefinition(StateSql, cancellationToken: Ct)));

@@ -25,6 +25,12 @@ public sealed class DatabaseOptions
     /// <summary>The pool size to use: <see cref="MaxPoolSize"/>, or the one fitted to <paramref name="cores"/>.</summary>
     public int PoolSizeFor(int cores) => MaxPoolSize > 0 ? MaxPoolSize : Math.Max(8, 4 * cores);
 
+    /// <summary>
+    /// How many statements each connection of the reads' pool keeps prepared (Npgsql's Max Auto Prepare, the most used
+    /// ones); 0 turns automatic preparation off. Writes never prepare (see <see cref="DatabaseTopology"/>).
+    /// </summary>
+    public int PreparedReadStatements { get; set; } = 64;
+
     /// <summary>How often each host of a multi-host connection string is looked at for the replica lag metric and readiness details.</summary>
     public TimeSpan ReplicaCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
@@ -70,14 +76,22 @@ public static class DatabaseSetup
         if (!Given("Maximum Pool Size")) builder.MaxPoolSize = options.PoolSizeFor(Environment.ProcessorCount);
         if (!Given("GSS Encryption Mode")) builder.GssEncryptionMode = GssEncryptionMode.Disable;
         // A connection goes back to the pool without DISCARD ALL: no request leaves session state behind
-        // (Database/SessionStateTests checks every kind that sets any), and the session keeps what PostgreSQL caches for it,
-        // such as the plans of the dashboard's functions (migration 0018). Not set: automatic preparation (Max Auto Prepare).
-        // With it the hostile fuzz got "Received unexpected backend message DataRow" from a pooled connection after refused
-        // writes (a 500): auto-prepared statements are left corrupt after a rollback (npgsql/npgsql#6391, open).
+        // (Database/SessionStateTests checks every kind that sets any), and the session keeps what PostgreSQL caches for it:
+        // the plans of the dashboard's functions (migration 0018) and the reads' prepared statements.
         if (!Given("No Reset On Close")) builder.NoResetOnClose = true;
         builder.ApplicationName ??= "rectify-api";
+        // Automatic preparation for the reads' pool only: with it on writes, the hostile fuzz got "Received unexpected
+        // backend message DataRow" from a pooled connection after refused writes (a 500): auto-prepared statements are
+        // left corrupt after a rollback (npgsql/npgsql#6391, open). Reads forget theirs when one fails (Db).
+        var reads = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
+        if (!Given("Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = 0;
+            reads.MaxAutoPrepare = Math.Max(0, options.PreparedReadStatements);
+            reads.AutoPrepareMinUsages = 2;
+        }
         // Several hosts (Host=primary,standby…): the primary for writes, standbys for reads (DatabaseTopology).
-        return DatabaseTopology.Create(builder.ConnectionString);
+        return DatabaseTopology.Create(builder.ConnectionString, reads.ConnectionString);
     }
 }
 

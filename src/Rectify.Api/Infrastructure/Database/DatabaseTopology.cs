@@ -8,39 +8,64 @@ namespace Rectify.Api.Infrastructure.Database;
 /// primary (<see cref="TargetSessionAttributes.Primary"/>), reads of GET requests on a standby
 /// (<see cref="TargetSessionAttributes.PreferStandby"/>), which falls back to the primary when no standby can be reached.
 /// </summary>
+/// <remarks>
+/// Reads have a pool of their own whose connections prepare the statements they run repeatedly (Npgsql's automatic
+/// preparation): PostgreSQL then parses and plans a read once per connection instead of on every request, which was
+/// most of its time for a GET by id. Writes never do: an automatically prepared statement that fails inside a
+/// transaction is left corrupt after the rollback (npgsql/npgsql#6391), and refused writes are routine. A failed read
+/// forgets its connection's prepared statements (<see cref="Db"/>), so that no read inherits one.
+/// </remarks>
 public sealed class DatabaseTopology : IAsyncDisposable
 {
     readonly NpgsqlDataSource _root;
+    readonly NpgsqlDataSource _readRoot;
 
-    DatabaseTopology(NpgsqlDataSource root, NpgsqlDataSource primary, NpgsqlDataSource? reads, IReadOnlyList<DatabaseHost> hosts)
+    DatabaseTopology(NpgsqlDataSource root, NpgsqlDataSource primary, NpgsqlDataSource readRoot, NpgsqlDataSource primaryReads,
+        NpgsqlDataSource? reads, NpgsqlDataSource? streamedReads, IReadOnlyList<DatabaseHost> hosts)
     {
         _root = root;
+        _readRoot = readRoot;
         Primary = primary;
+        PrimaryReads = primaryReads;
         Reads = reads;
+        StreamedReads = streamedReads;
         Hosts = hosts;
     }
 
-    /// <summary>Writes, transactions, migrations, jobs: the primary.</summary>
+    /// <summary>Writes, transactions, migrations, jobs: the primary, statements never prepared.</summary>
     public NpgsqlDataSource Primary { get; }
 
-    /// <summary>Reads that may be served by a standby; null with one host.</summary>
+    /// <summary>Reads the primary serves, statements prepared automatically (its own pool).</summary>
+    public NpgsqlDataSource PrimaryReads { get; }
+
+    /// <summary>Reads that may be served by a standby, statements prepared automatically; null with one host.</summary>
     public NpgsqlDataSource? Reads { get; }
+
+    /// <summary>
+    /// Reads streamed to the caller (exports, file downloads) that may be served by a standby, statements never prepared:
+    /// a caller that goes away ends them mid-statement, outside the read runner that forgets a failed read's statements.
+    /// Null with one host (they take <see cref="Primary"/>'s pool).
+    /// </summary>
+    public NpgsqlDataSource? StreamedReads { get; }
 
     public bool HasStandbys => Reads is not null;
 
     /// <summary>Each configured host on its own (for the replica monitor), when there are several; else none.</summary>
     public IReadOnlyList<DatabaseHost> Hosts { get; }
 
-    public static DatabaseTopology Create(string connectionString)
+    /// <summary>The topology of <paramref name="connectionString"/> (writes) and <paramref name="readConnectionString"/> (reads).</summary>
+    public static DatabaseTopology Create(string connectionString, string readConnectionString)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
         var hosts = (settings.Host ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (hosts.Length < 2)
         {
             var single = new NpgsqlDataSourceBuilder(connectionString).Build();
-            return new DatabaseTopology(single, single, null, []);
+            var singleReads = new NpgsqlDataSourceBuilder(readConnectionString).Build();
+            return new DatabaseTopology(single, single, singleReads, singleReads, null, null, []);
         }
         var multi = new NpgsqlDataSourceBuilder(connectionString).BuildMultiHost();
+        var multiReads = new NpgsqlDataSourceBuilder(readConnectionString).BuildMultiHost();
         var each = hosts.Select(host =>
         {
             // The monitor's own small pool per host: a probe every few seconds, never a request's connection.
@@ -56,6 +81,7 @@ public sealed class DatabaseTopology : IAsyncDisposable
             return new DatabaseHost($"{one.Host}:{one.Port}", new NpgsqlDataSourceBuilder(one.ConnectionString).Build());
         }).ToList();
         return new DatabaseTopology(multi, multi.WithTargetSession(TargetSessionAttributes.Primary),
+            multiReads, multiReads.WithTargetSession(TargetSessionAttributes.Primary), multiReads.WithTargetSession(TargetSessionAttributes.PreferStandby),
             multi.WithTargetSession(TargetSessionAttributes.PreferStandby), each);
     }
 
@@ -72,6 +98,7 @@ public sealed class DatabaseTopology : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var host in Hosts) await host.DataSource.DisposeAsync();
+        await _readRoot.DisposeAsync();
         await _root.DisposeAsync();
     }
 }

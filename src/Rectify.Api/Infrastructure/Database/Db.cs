@@ -59,7 +59,9 @@ public sealed class ResilienceOptions
 public sealed class Db
 {
     readonly NpgsqlDataSource _dataSource;
+    readonly NpgsqlDataSource _reads;
     readonly NpgsqlDataSource? _standbys;
+    readonly NpgsqlDataSource? _streamedStandbys;
     readonly bool _recordCommits;
     readonly ResiliencePipeline _repeatable;
     readonly ResiliencePipeline _once;
@@ -94,7 +96,9 @@ public sealed class Db
         DatabaseMetrics metrics)
     {
         _dataSource = topology.Primary;
+        _reads = topology.PrimaryReads;
         _standbys = topology.Reads;
+        _streamedStandbys = topology.StreamedReads;
         _recordCommits = topology.HasStandbys;
         var settings = options.Value;
         _bulkRetryBudget = settings.BulkRetryBudget;
@@ -172,7 +176,11 @@ public sealed class Db
         {
             // The pool's idle connections died with the one that broke (a restart, a stop): without them the next attempt
             // opens a fresh connection, which works or is refused at once, instead of failing on dead connections one by one.
-            if (args.Outcome.Exception is { } e && IsDatabaseGone(e)) _dataSource.Clear();
+            if (args.Outcome.Exception is { } e && IsDatabaseGone(e))
+            {
+                _dataSource.Clear();
+                _reads.Clear();
+            }
             metrics.Retried();
             logger.LogWarning("Retrying database work after {Error} (attempt {Attempt}, in {Delay} ms)",
                 args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 1, (int)args.RetryDelay.TotalMilliseconds);
@@ -232,10 +240,10 @@ public sealed class Db
         }
     }
 
-    /// <summary>A connection to the primary, noted as serving the current request.</summary>
-    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    /// <summary>A connection to the primary (from the reads' pool for <paramref name="prepared"/> reads), noted as serving the current request.</summary>
+    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct, bool prepared = false)
     {
-        var connection = await OpenAsync(_dataSource, ct);
+        var connection = await OpenAsync(prepared ? _reads : _dataSource, ct);
         ReadConsistency.Current?.Served(connection);
         return connection;
     }
@@ -251,15 +259,15 @@ public sealed class Db
     /// A connection for the current request's reads: a standby when it may (else the primary, see
     /// <see cref="ReadsFromStandby"/>); a standby that has not replayed the request's <c>Min-LSN</c> yet hands over to the primary.
     /// </summary>
-    async Task<NpgsqlConnection> OpenForReadAsync(bool primary, CancellationToken ct)
+    async Task<NpgsqlConnection> OpenForReadAsync(bool primary, CancellationToken ct, bool prepared = true)
     {
-        if (primary || !ReadsFromStandby) return await OpenAsync(ct);
+        if (primary || !ReadsFromStandby) return await OpenAsync(ct, prepared);
         var consistency = ReadConsistency.Current!;
-        var connection = await OpenAsync(_standbys!, ct);
+        var connection = await OpenAsync(prepared ? _standbys! : _streamedStandbys!, ct);
         if (consistency.MinLsn is { } minLsn && IsStandby(connection) && !await ReplayedAsync(connection, minLsn, ct))
         {
             await connection.DisposeAsync();
-            return await OpenAsync(ct);
+            return await OpenAsync(ct, prepared);
         }
         consistency.Served(connection);
         return connection;
@@ -300,14 +308,40 @@ public sealed class Db
         => await (primary || !ReadsFromStandby ? _repeatable : _standbyReads).ExecuteAsync(async token =>
         {
             await using var connection = await OpenForReadAsync(primary, token);
-            return (await read(connection, token), IsStandby(connection));
+            try
+            {
+                return (await read(connection, token), IsStandby(connection));
+            }
+            catch when (connection.State == System.Data.ConnectionState.Open)
+            {
+                ForgetPrepared(connection);
+                throw;
+            }
         }, ct);
 
     /// <summary>
-    /// A connection for a read streamed to the caller outside the resilience pipeline (an export), routed as
-    /// <see cref="ReadAsync{T}"/> routes; the caller disposes it.
+    /// After a failed read, its connection forgets every statement it prepared, here and on the server, before it goes
+    /// back to the pool: a statement being prepared when the read failed may be left corrupt (npgsql/npgsql#6391), and
+    /// the next request on the connection would get a protocol error for it. Costs one round trip, on failures only.
     /// </summary>
-    public Task<NpgsqlConnection> OpenReadConnectionAsync(CancellationToken ct) => OpenForReadAsync(primary: false, ct);
+    static void ForgetPrepared(NpgsqlConnection connection)
+    {
+        try
+        {
+            connection.UnprepareAll();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // The connection broke meanwhile: Npgsql does not pool a broken connection, so nothing is left to forget.
+        }
+    }
+
+    /// <summary>
+    /// A connection for a read streamed to the caller outside the resilience pipeline (an export), routed as
+    /// <see cref="ReadAsync{T}"/> routes, its statements never prepared (<see cref="DatabaseTopology.StreamedReads"/>); the caller
+    /// disposes it.
+    /// </summary>
+    public Task<NpgsqlConnection> OpenReadConnectionAsync(CancellationToken ct) => OpenForReadAsync(primary: false, ct, prepared: false);
 
     /// <summary>
     /// With standbys configured, the WAL position after the current request's commit, for its <c>Min-LSN</c> answer:
