@@ -81,8 +81,9 @@ public sealed class DatabaseTopology : IAsyncDisposable
             return new DatabaseHost($"{one.Host}:{one.Port}", new NpgsqlDataSourceBuilder(one.ConnectionString).Build());
         }).ToList();
         return new DatabaseTopology(multi, multi.WithTargetSession(TargetSessionAttributes.Primary),
-            multiReads, multiReads.WithTargetSession(TargetSessionAttributes.Primary), multiReads.WithTargetSession(TargetSessionAttributes.PreferStandby),
-            multi.WithTargetSession(TargetSessionAttributes.PreferStandby), each);
+            multiReads, multiReads.WithTargetSession(TargetSessionAttributes.Primary),
+            multiReads.WithTargetSession(TargetSessionAttributes.PreferStandby), multi.WithTargetSession(TargetSessionAttributes.PreferStandby),
+            each);
     }
 
     static (string Host, int Port)? NpgsqlHostPort(string host)

@@ -240,7 +240,9 @@ public sealed class Db
         }
     }
 
-    /// <summary>A connection to the primary (from the reads' pool for <paramref name="prepared"/> reads), noted as serving the current request.</summary>
+    /// <summary>
+    /// A connection to the primary (from the reads' pool for <paramref name="prepared"/> reads), noted as serving the current request.
+    /// </summary>
     async Task<NpgsqlConnection> OpenAsync(CancellationToken ct, bool prepared = false)
     {
         var connection = await OpenAsync(prepared ? _reads : _dataSource, ct);
