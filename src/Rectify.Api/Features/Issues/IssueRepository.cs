@@ -14,32 +14,34 @@ namespace Rectify.Api.Features.Issues;
 public sealed class IssueRepository(Db db)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
-        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, day, readable), query.After, query.EffectiveLimit + 1), query,
+    {
+        var filters = Filters(query, day, readable);
+        return db.PageAsync(ListSql(filters), Db.KeysetArgs(filters.Args, query.After, query.EffectiveLimit + 1), query,
             (IssueRow r) => (object)r.Id, r => r.ToResponse(), ct);
+    }
 
     /// <summary>Every issue the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
-        => db.ExportAsync(ListSql, Filters(query, day, readable), query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
+    {
+        var filters = Filters(query, day, readable);
+        return db.ExportAsync(ListSql(filters), filters.Args, query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
+    }
 
     /// <summary>The list's filters, checked, with the day taken once so that every page of an export derives from the same day.</summary>
-    static object Filters(IssueListQuery query, MeasureDay day, string[]? readable) => new
-    {
-        today = day.Today,
-        dueSoon = day.DueSoon,
-        notice = day.Notice,
-        round = query.Round,
-        state = QueryEnums.Checked<IssueState>(query.State, "state"),
-        category = query.Category,
-        leadUnit = query.LeadUnit,
-        parent = query.Parent,
-        topLevel = query.TopLevel,
-        overdue = query.Overdue,
-        pattern = TextSearch.ContainsPattern(query.Q),
-        readable,
-        deferred = query.Deferred,
-        warning = QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"),
-        consolidating = query.Consolidating,
-    };
+    static ListFilters Filters(IssueListQuery query, MeasureDay day, string[]? readable) => new ListFilters()
+        .With("today", day.Today).With("dueSoon", day.DueSoon).With("notice", day.Notice)
+        .Where("round", query.Round, "r.code = @round")
+        .Where("state", QueryEnums.Checked<IssueState>(query.State, "state"), "i.state = @state")
+        .Where("category", query.Category, "i.category = @category")
+        .Where("leadUnit", query.LeadUnit, "i.lead_unit_code = @leadUnit")
+        .Where("parent", query.Parent, "i.parent_id = @parent")
+        .Where("topLevel", query.TopLevel, "(i.parent_id IS NULL) = @topLevel")
+        .Where("overdue", query.Overdue, $"coalesce({Warnings.WarningLevels.Issue} = 'red', false) = @overdue")
+        .Where("pattern", TextSearch.ContainsPattern(query.Q), "(i.code ILIKE @pattern OR i.title ILIKE @pattern OR i.description ILIKE @pattern)")
+        .Where("warning", QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"), $"{Warnings.WarningLevels.Issue} = @warning")
+        .Where("readable", readable, Readable)
+        .Where("deferred", query.Deferred, "(i.deferral_count > 0) = @deferred")
+        .Where("consolidating", query.Consolidating, $"{Consolidating} = @consolidating");
 
     /// <summary>One issue with its sub-issues and its measures, or null (also when <paramref name="readable"/> hides it): one round trip.</summary>
     public Task<(IssueResponse Issue, int Version)?> FindAsync(long id, MeasureDay day, string[]? readable, CancellationToken ct)
@@ -128,20 +130,9 @@ public sealed class IssueRepository(Db db)
         ) s ON true
         """;
 
-    const string ListSql = $"""
+    static string ListSql(ListFilters filters) => $"""
         {Select}
-        WHERE (@round::text IS NULL OR r.code = @round)
-          AND (@state::text IS NULL OR i.state = @state)
-          AND (@category::text IS NULL OR i.category = @category)
-          AND (@leadUnit::text IS NULL OR i.lead_unit_code = @leadUnit)
-          AND (@parent::bigint IS NULL OR i.parent_id = @parent)
-          AND (@topLevel::boolean IS NULL OR (i.parent_id IS NULL) = @topLevel)
-          AND (@overdue::boolean IS NULL OR coalesce({Warnings.WarningLevels.Issue} = 'red', false) = @overdue)
-          AND (@pattern::text IS NULL OR i.code ILIKE @pattern OR i.title ILIKE @pattern OR i.description ILIKE @pattern)
-          AND (@warning::text IS NULL OR {Warnings.WarningLevels.Issue} = @warning)
-          AND {Readable}
-          AND (@deferred::boolean IS NULL OR (i.deferral_count > 0) = @deferred)
-          AND (@consolidating::boolean IS NULL OR {Consolidating} = @consolidating)
+        WHERE {filters.Sql}
           AND i.id > @after
         ORDER BY i.id
         LIMIT @limit

@@ -23,31 +23,41 @@ public readonly record struct MeasureDay(DateOnly Today, DateOnly DueSoon, DateO
 public sealed class MeasureRepository(Db db)
 {
     public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
-        => db.PageAsync(ListSql, Db.KeysetArgs(Filters(query, day, readable), query.After, query.EffectiveLimit + 1), query,
+    {
+        var (rows, derived) = Filters(query, day, readable);
+        return db.PageAsync(ListSql(rows, derived), Db.KeysetArgs(rows.Args, query.After, query.EffectiveLimit + 1), query,
             (MeasureRow r) => (object)r.Id, r => r.ToResponse(), ct);
+    }
 
     /// <summary>Every measure the filters select, in id order, for an export (see <see cref="Db.ExportAsync{TRow, T}"/>).</summary>
     public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, MeasureDay day, string[]? readable, CancellationToken ct)
-        => db.ExportAsync(ListSql, Filters(query, day, readable), query, (MeasureRow r) => r.ToResponse(), item => item.Id, ct);
-
-    /// <summary>The list's filters, checked, with the day taken once so that every page of an export derives from the same day.</summary>
-    static object Filters(MeasureListQuery query, MeasureDay day, string[]? readable) => new
     {
-        today = day.Today,
-        dueSoon = day.DueSoon,
-        notice = day.Notice,
-        issue = query.Issue,
-        round = query.Round,
-        ownerUnit = query.OwnerUnit,
-        state = QueryEnums.Checked<MeasureState>(query.State, "state"),
-        dueBefore = query.DueBefore,
-        dueAfter = query.DueAfter,
-        overdue = query.Overdue,
-        light = QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"),
-        readable,
-        deferred = query.Deferred,
-        warning = QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"),
-    };
+        var (rows, derived) = Filters(query, day, readable);
+        return db.ExportAsync(ListSql(rows, derived), rows.Args, query, (MeasureRow r) => r.ToResponse(), item => item.Id, ct);
+    }
+
+    /// <summary>
+    /// The list's filters, checked, with the day taken once so that every page of an export derives from the same day: those
+    /// on the rows, and those on the derived values (one set of parameters).
+    /// </summary>
+    static (ListFilters Rows, ListFilters Derived) Filters(MeasureListQuery query, MeasureDay day, string[]? readable)
+    {
+        var rows = new ListFilters()
+            .With("today", day.Today).With("dueSoon", day.DueSoon).With("notice", day.Notice)
+            .Where("issue", query.Issue, "m.issue_id = @issue")
+            .Where("round", query.Round, "r.code = @round")
+            .Where("ownerUnit", query.OwnerUnit, "m.owner_unit_code = @ownerUnit")
+            .Where("state", QueryEnums.Checked<MeasureState>(query.State, "state"), "m.state = @state")
+            .Where("dueBefore", query.DueBefore, "m.due_date <= @dueBefore")
+            .Where("dueAfter", query.DueAfter, "m.due_date >= @dueAfter")
+            .Where("readable", readable, Readable)
+            .Where("deferred", query.Deferred, "(m.deferral_count > 0) = @deferred");
+        var derived = new ListFilters(rows.Args)
+            .Where("overdue", query.Overdue, "overdue = @overdue")
+            .Where("light", QueryEnums.Checked<TrafficLight>(query.TrafficLight, "trafficLight"), "traffic_light = @light")
+            .Where("warning", QueryEnums.Checked<Warnings.WarningLevel>(query.Warning, "warning"), "warning_level = @warning");
+        return (rows, derived);
+    }
 
     /// <summary>
     /// Every measure of one issue, for the issue's detail, read from the results of <see cref="ForIssueSql"/> (parameters
@@ -162,20 +172,11 @@ public sealed class MeasureRepository(Db db)
         JOIN rounds r ON r.id = i.round_id
         """;
 
-    const string ListSql = $"""
+    static string ListSql(ListFilters rows, ListFilters derived) => $"""
         SELECT * FROM ({Select}
-            WHERE (@issue::bigint IS NULL OR m.issue_id = @issue)
-              AND (@round::text IS NULL OR r.code = @round)
-              AND (@ownerUnit::text IS NULL OR m.owner_unit_code = @ownerUnit)
-              AND (@state::text IS NULL OR m.state = @state)
-              AND (@dueBefore::date IS NULL OR m.due_date <= @dueBefore)
-              AND (@dueAfter::date IS NULL OR m.due_date >= @dueAfter)
-              AND {Readable}
-              AND (@deferred::boolean IS NULL OR (m.deferral_count > 0) = @deferred)
+            WHERE {rows.Sql}
               AND m.id > @after) AS measure
-        WHERE (@overdue::boolean IS NULL OR overdue = @overdue)
-          AND (@light::text IS NULL OR traffic_light = @light)
-          AND (@warning::text IS NULL OR warning_level = @warning)
+        WHERE {derived.Sql}
         ORDER BY id
         LIMIT @limit
         """;
