@@ -30,10 +30,14 @@ public sealed class IndicatorRepository(Db db)
                 ? (row.ToResponse(), row.Version)
                 : null, ct);
 
-    /// <summary>The stored definition (frequency, aggregation, ratio parts) that reads of values are computed with.</summary>
-    internal Task<IndicatorRow?> FindRowAsync(string code, CancellationToken ct)
+    /// <summary>
+    /// The stored definition (frequency, aggregation, ratio parts) that reads of values are computed with, without its links
+    /// (reporters, issues and measures are left empty).
+    /// </summary>
+    internal Task<IndicatorRow?> FindDefinitionAsync(string code, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
-            await connection.QuerySingleOrDefaultAsync<IndicatorRow>(new CommandDefinition(FindSql, new { code }, cancellationToken: token)), ct);
+            await connection.QuerySingleOrDefaultAsync<IndicatorRow>(new CommandDefinition(FindDefinitionSql, new { code },
+                cancellationToken: token)), ct);
 
     /// <summary>The indicator as it now stands in <paramref name="tx"/>.</summary>
     internal Task<IndicatorRow> FindAsync(Tx tx, string code, CancellationToken ct) => tx.QuerySingleAsync<IndicatorRow>(FindSql, new { code }, ct);
@@ -101,16 +105,21 @@ public sealed class IndicatorRepository(Db db)
         SELECT m::text FROM unnest(@measures::bigint[]) m WHERE NOT EXISTS (SELECT 1 FROM measures WHERE id = m);
         """;
 
-    const string Columns = """
+    // The definition alone: what reads of values are computed with. Not its links, whose reporters are every reporting
+    // unit (thousands at national scale).
+    const string DefinitionColumns = """
         i.id, i.code, i.name, i.name_en, i.description, i.measure_unit, i.value_type, i.frequency, i.region_aggregation,
         i.time_aggregation, i.direction, i.target_value, i.target_date, i.baseline_value, i.baseline_period,
         (SELECT code FROM indicators n WHERE n.id = i.numerator_id) AS numerator_code,
         (SELECT code FROM indicators d WHERE d.id = i.denominator_id) AS denominator_code,
-        i.reporting_day,
+        i.reporting_day, i.version, i.created_at, i.updated_at
+        """;
+
+    const string Columns = $"""
+        {DefinitionColumns},
         ARRAY(SELECT unit_code FROM indicator_reporters r WHERE r.indicator_id = i.id ORDER BY unit_code) AS reporters,
         ARRAY(SELECT issue_id FROM indicator_issues l WHERE l.indicator_id = i.id ORDER BY issue_id) AS issues,
-        ARRAY(SELECT measure_id FROM indicator_measures l WHERE l.indicator_id = i.id ORDER BY measure_id) AS measures,
-        i.version, i.created_at, i.updated_at
+        ARRAY(SELECT measure_id FROM indicator_measures l WHERE l.indicator_id = i.id ORDER BY measure_id) AS measures
         """;
 
     const string ListSql = $"""
@@ -125,6 +134,7 @@ public sealed class IndicatorRepository(Db db)
         """;
 
     const string FindSql = $"SELECT {Columns} FROM indicators i WHERE i.code = @code";
+    const string FindDefinitionSql = $"SELECT {DefinitionColumns} FROM indicators i WHERE i.code = @code";
     const string LockSql = $"SELECT {Columns} FROM indicators i WHERE i.code = @code FOR UPDATE OF i";
 
     const string InsertSql = """

@@ -52,7 +52,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
     public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
     {
-        var indicator = await indicators.FindRowAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
+        var indicator = await indicators.FindDefinitionAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
         var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");
         var frequency = indicator.FrequencyValue;
         var from = ParseOrNull(query.From, "from", frequency);
