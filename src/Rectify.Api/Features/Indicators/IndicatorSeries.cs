@@ -64,13 +64,17 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
         // Only the periods the points need: from (or eleven before to) back to a year and a period earlier, for the changes.
         var oldest = (from ?? (to is { } end ? end.Back(11) : null))?.YearBefore().Previous();
 
+        // Only the bounds and the limit to readable units that apply: one prepared plan per combination, no null parameters.
+        var bounds = new ListFilters().With("unit", unit).With("codes", parts)
+            .Where("oldest", oldest?.ToString(), "period >= @oldest")
+            .Where("newest", to?.ToString(), "period <= @newest");
+        var limitedTo = new ListFilters(bounds.Args).Where("readable", caller.ReadableUnits, "@unit IN (SELECT units_under(@readable))");
         return await db.ReadAsync(async (connection, token) =>
         {
             // One round trip: whether the unit exists and may be read, then one row per part and period from the unit's
             // own values and its roll-ups (its sub-units combined, kept by the push): never the sub-units' rows.
-            using var results = await connection.QueryMultipleAsync(new CommandDefinition(ReadSql,
-                new { unit, readable = caller.ReadableUnits, codes = parts, oldest = oldest?.ToString(), newest = to?.ToString() },
-                    cancellationToken: token));
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(ReadSql(bounds.Sql, limitedTo.Sql), bounds.Args,
+                cancellationToken: token));
             var access = await results.ReadSingleAsync<(bool Known, bool Readable)>();
             if (!access.Known) throw Refuse.NotFound("unit", unit);
             if (!access.Readable)
@@ -248,10 +252,9 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
     internal const string SubtreeSql = $"WITH RECURSIVE {SubtreeCte}\nSELECT code, parent_code FROM subtree";
 
-    static readonly string ReadSql = $"""
-        SELECT EXISTS (SELECT 1 FROM units WHERE code = @unit) AS known,
-               (@readable::text[] IS NULL OR @unit IN (SELECT units_under(@readable))) AS readable;
-        {UnitFigures.Sql("indicators p", "@unit", "(@oldest::text IS NULL OR period >= @oldest) AND (@newest::text IS NULL OR period <= @newest)")}
+    static string ReadSql(string periodFilter, string readable) => $"""
+        SELECT EXISTS (SELECT 1 FROM units WHERE code = @unit) AS known, ({readable}) AS readable;
+        {UnitFigures.Sql("indicators p", "@unit", periodFilter)}
         WHERE p.code = ANY (@codes)
         """;
 }
