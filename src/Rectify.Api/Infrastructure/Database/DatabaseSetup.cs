@@ -17,8 +17,9 @@ public sealed class DatabaseOptions
     public bool LoadDemoData { get; set; } = true;
 
     /// <summary>
-    /// Largest number of pooled connections per API node; 0 (the default) fits it to the node's cores: four per core, at
-    /// least 8. PostgreSQL's throughput peaks at a few active connections per core, and more of them only queue there.
+    /// Largest number of connections in each of an API node's two pools (reads and writes); 0 (the default) fits it to the
+    /// node's cores: four per core, at least 8. PostgreSQL's throughput peaks at a few active connections per core, and more
+    /// of them only queue there.
     /// </summary>
     public int MaxPoolSize { get; set; }
 

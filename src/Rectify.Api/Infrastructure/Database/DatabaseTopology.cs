@@ -35,7 +35,10 @@ public sealed class DatabaseTopology : IAsyncDisposable
     /// <summary>Writes, transactions, migrations, jobs: the primary, statements never prepared.</summary>
     public NpgsqlDataSource Primary { get; }
 
-    /// <summary>Reads the primary serves, statements prepared automatically (its own pool).</summary>
+    /// <summary>
+    /// Reads the primary serves: with one host, statements prepared automatically (a pool of their own); with standbys, the
+    /// writes' data source (see <see cref="Create"/>).
+    /// </summary>
     public NpgsqlDataSource PrimaryReads { get; }
 
     /// <summary>Reads that may be served by a standby, statements prepared automatically; null with one host.</summary>
@@ -80,10 +83,12 @@ public sealed class DatabaseTopology : IAsyncDisposable
             }
             return new DatabaseHost($"{one.Host}:{one.Port}", new NpgsqlDataSourceBuilder(one.ConnectionString).Build());
         }).ToList();
-        return new DatabaseTopology(multi, multi.WithTargetSession(TargetSessionAttributes.Primary),
-            multiReads, multiReads.WithTargetSession(TargetSessionAttributes.Primary),
-            multiReads.WithTargetSession(TargetSessionAttributes.PreferStandby), multi.WithTargetSession(TargetSessionAttributes.PreferStandby),
-            each);
+        // Reads the primary must serve (Consistency: strong, a key a standby does not know yet) share the writes' data source:
+        // Npgsql keeps the state of each host (primary, standby, offline) per data source, and only the writes' is brought up
+        // to date at once when the primary comes back; one of their own could still take it for offline (Host Recheck Seconds).
+        var primary = multi.WithTargetSession(TargetSessionAttributes.Primary);
+        return new DatabaseTopology(multi, primary, multiReads, primary, multiReads.WithTargetSession(TargetSessionAttributes.PreferStandby),
+            multi.WithTargetSession(TargetSessionAttributes.PreferStandby), each);
     }
 
     static (string Host, int Port)? NpgsqlHostPort(string host)
