@@ -114,7 +114,7 @@ SELECT i.id, u.code, p.period,
 FROM bench_months p CROSS JOIN bench_valued i CROSS JOIN bench_counties u;
 COMMIT;
 SELECT now() AS keys_start \gset
-ALTER TABLE data_values ADD CONSTRAINT data_values_pkey PRIMARY KEY (indicator_id, unit_code, period);
+ALTER TABLE data_values ADD CONSTRAINT data_values_pkey PRIMARY KEY (indicator_id, unit_code, period) INCLUDE (value); -- as migration 0019
 CREATE INDEX data_values_unit_period ON data_values (unit_code, period);
 ALTER TABLE data_values ADD CONSTRAINT data_values_indicator_exists FOREIGN KEY (indicator_id) REFERENCES indicators (id),
     ADD CONSTRAINT data_values_unit_exists FOREIGN KEY (unit_code) REFERENCES units (code);
