@@ -62,7 +62,8 @@ public sealed class PreparedReadsTests(RectifyApp app) : IClassFixture<RectifyAp
 /// A read that fails while its statement is being prepared, inside a transaction that is rolled back, is the case in
 /// which Npgsql leaves the prepared statement corrupt (npgsql/npgsql#6391): the next use of it on that connection gets
 /// "Received unexpected backend message". The read runner forgets a failed read's prepared statements, so the reads
-/// after it work. One pooled connection, so that every read here takes the same one.
+/// after it work. A reads' pool of one connection, so that every read here takes the same one (writes and the service's
+/// background work keep their own pool).
 /// </summary>
 public sealed class FailedPreparedReadTests(FailedPreparedReadTests.OneConnectionApp app) : IClassFixture<FailedPreparedReadTests.OneConnectionApp>
 {
@@ -71,7 +72,7 @@ public sealed class FailedPreparedReadTests(FailedPreparedReadTests.OneConnectio
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.UseSetting("ConnectionStrings:Rectify", new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 1 }.ConnectionString);
+            builder.UseSetting("Database:MaxReadPoolSize", "1");
         }
     }
 

@@ -27,6 +27,12 @@ public sealed class DatabaseOptions
     public int PoolSizeFor(int cores) => MaxPoolSize > 0 ? MaxPoolSize : Math.Max(8, 4 * cores);
 
     /// <summary>
+    /// Largest number of connections in the reads' pool when it should differ from <see cref="MaxPoolSize"/> (0, the
+    /// default: the same). It wins over a Maximum Pool Size in the connection string, for the reads' pool only.
+    /// </summary>
+    public int MaxReadPoolSize { get; set; }
+
+    /// <summary>
     /// How many statements each connection of the reads' pool keeps prepared (Npgsql's Max Auto Prepare, the most used
     /// ones); 0 turns automatic preparation off. Writes never prepare (see <see cref="DatabaseTopology"/>).
     /// </summary>
@@ -91,6 +97,7 @@ public static class DatabaseSetup
             reads.MaxAutoPrepare = Math.Max(0, options.PreparedReadStatements);
             reads.AutoPrepareMinUsages = 2;
         }
+        if (options.MaxReadPoolSize > 0) reads.MaxPoolSize = options.MaxReadPoolSize;
         // Several hosts (Host=primary,standby…): the primary for writes, standbys for reads (DatabaseTopology).
         return DatabaseTopology.Create(builder.ConnectionString, reads.ConnectionString);
     }
