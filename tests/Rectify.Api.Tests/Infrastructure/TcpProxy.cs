@@ -115,12 +115,17 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>Closes with RST rather than FIN: the peer sees the connection fail, not end.</summary>
     static void Reset(TcpClient client)
     {
-        try
+        // A connection that ended meanwhile has no socket left (TcpClient.Client is null once disposed); a socket disposed
+        // between this check and the setting throws ObjectDisposedException.
+        if (client.Client is { } socket)
         {
-            client.LingerState = new LingerOption(true, 0);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
+            try
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
         }
         client.Dispose();
     }
