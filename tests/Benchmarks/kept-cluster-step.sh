@@ -9,39 +9,23 @@
 #   e.g. bash tests/Benchmarks/kept-cluster-step.sh /tmp/rectify-national-bench-XXXXXX /tmp/api/Rectify.Api.dll \
 #          '/api/v1/measures/{1}' /tmp/rectify-national-bench-XXXXXX/measures.tsv 6
 # Run the builds to compare alternately, a few times each: the machine is shared and noisy.
+# The API migrates the kept database at start-up: compare builds with the same migrations (one that adds a migration
+# over data_values would rebuild it first, minutes at national scale, and the step would time out waiting).
 set -euo pipefail
 kept=$1 dll=$2 path=$3 list=${4:-} seconds=${5:-6}
 shift $(($# < 5 ? $# : 5))
 here=$(cd "$(dirname "$0")" && pwd)
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pg_port=$(free_port) api_port=$(free_port)
-psql=(psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d rectify_bench)
-api_pid=""
-stop() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  runuser -u postgres -- "$bin/pg_ctl" -D "$kept/data" stop -m fast >/dev/null 2>&1 || true
-}
-trap stop EXIT
-runuser -u postgres -- "$bin/pg_ctl" -D "$kept/data" -l "$kept/step-postgres.log" -w -o "-c listen_addresses=127.0.0.1 -c port=$pg_port \
-  -c unix_socket_directories=$kept -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on \
-  -c shared_buffers=1GB -c max_connections=200" start >/dev/null
+work=$kept KEEP=1 # bench-env.sh's clean-up stops the API and the cluster and, with KEEP, leaves the folder
+source "$here/bench-env.sh"
+"${as_postgres[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/step-postgres.log" -w -t 60 -o "-c listen_addresses=127.0.0.1 \
+  -c port=$pg_port -c unix_socket_directories=$work -c shared_preload_libraries=pg_stat_statements \
+  -c pg_stat_statements.track_planning=on -c shared_buffers=1GB -c max_connections=200" start >/dev/null
+psql=("${psql[@]}" -At)
 "${psql[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
-
-read -r key_prefix api_key key_hash < <(python3 -c '
-import secrets, base64, hashlib
-prefix = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
-key = "rfy_" + prefix + "_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-print(prefix, key, hashlib.sha256(key.encode()).hexdigest())')
+new_key
 "${psql[@]}" -c "INSERT INTO api_keys (client_id, prefix, key_hash, created_at)
                  SELECT id, '$key_prefix', decode('$key_hash', 'hex'), now() FROM clients WHERE name = 'benchmark'"
-
-env ConnectionStrings__Rectify="Host=127.0.0.1;Port=$pg_port;Database=rectify_bench;Username=postgres" Database__LoadDemoData=false \
-  Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production Rectify__Access__RequestsPerMinute=1000000000 \
-  Rectify__Snapshots__MonthEndDrafts=false "$@" dotnet "$dll" --urls "http://127.0.0.1:$api_port" >"$kept/step-api.log" 2>&1 &
-api_pid=$!
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "http://127.0.0.1:$api_port/health/ready" >/dev/null || { tail -n 20 "$kept/step-api.log"; exit 1; }
+start_api "$dll" Rectify__Access__RequestsPerMinute=1000000000 Rectify__Snapshots__MonthEndDrafts=false "$@"
 
 export BENCH_PATH=$path BENCH_LIST=$list BENCH_KEY=$api_key
 wrk -t2 -c64 -d3s --timeout 10s -s "$here/national/random-get.lua" "http://127.0.0.1:$api_port" >/dev/null

@@ -14,28 +14,15 @@ public sealed class KeyCommandTests(RectifyApp app) : IClassFixture<RectifyApp>
 
     async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
         var dll = ApiProcess.LocateApi();
         start.WorkingDirectory = Path.GetDirectoryName(dll)!;
         start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["ConnectionStrings__Rectify"] = app.ConnectionString;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await output + await errors);
+        var (exitCode, output, errors) = await Programs.RunToEndAsync(start, TimeSpan.FromSeconds(60), Ct);
+        return (exitCode, output + errors);
     }
 
     [Fact(Timeout = 120_000)]

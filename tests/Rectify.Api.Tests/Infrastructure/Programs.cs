@@ -17,13 +17,27 @@ public static class Programs
     /// <summary>Runs a program to its end (at most 2 minutes) and returns what it printed; a non-zero exit fails the test.</summary>
     public static async Task<string> RunAsync(string program, IEnumerable<string> arguments, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        var (exitCode, output, errors) = await RunToEndAsync(start, TimeSpan.FromMinutes(2), ct);
+        Assert.True(exitCode == 0, $"{program} exited with {exitCode}: {output}{errors}");
+        return output;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (its output and errors captured) to its end, killing the process tree when it takes
+    /// longer than <paramref name="bound"/> or the test is cancelled.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunToEndAsync(ProcessStartInfo start, TimeSpan bound,
+        CancellationToken ct)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start.");
         var output = process.StandardOutput.ReadToEndAsync(ct);
         var errors = process.StandardError.ReadToEndAsync(ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        timeout.CancelAfter(bound);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -33,7 +47,6 @@ public static class Programs
             process.Kill(entireProcessTree: true);
             throw;
         }
-        Assert.True(process.ExitCode == 0, $"{program} exited with {process.ExitCode}: {await output}{await errors}");
-        return await output;
+        return (process.ExitCode, await output, await errors);
     }
 }

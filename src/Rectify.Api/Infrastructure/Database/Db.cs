@@ -180,6 +180,7 @@ public sealed class Db
             {
                 _dataSource.Clear();
                 _reads.Clear();
+                _standbys?.Clear();
             }
             metrics.Retried();
             logger.LogWarning("Retrying database work after {Error} (attempt {Attempt}, in {Delay} ms)",
