@@ -27,10 +27,17 @@ public sealed class IssueRepository(Db db)
         return db.ExportAsync(ListSql(filters), filters.Args, query, (IssueRow r) => r.ToResponse(), item => item.Id, ct);
     }
 
+    /// <summary>
+    /// The round filter of lists over issue rows <c>i</c>, as the round's id (one lookup the plan runs first), not a join on its code:
+    /// the prepared statement's generic plan can then walk the (round_id, state, id) index in id order and stop at the page's end.
+    /// Joined on the code, it read the issues in id order and dropped those of other rounds (2.5 ms instead of 0.2 at national scale).
+    /// </summary>
+    internal const string RoundFilter = "i.round_id = (SELECT id FROM rounds WHERE code = @round)";
+
     /// <summary>The list's filters, checked, with the day taken once so that every page of an export derives from the same day.</summary>
     static ListFilters Filters(IssueListQuery query, MeasureDay day, string[]? readable) => new ListFilters()
         .With("today", day.Today).With("dueSoon", day.DueSoon).With("notice", day.Notice)
-        .Where("round", query.Round, "r.code = @round")
+        .Where("round", query.Round, RoundFilter)
         .Where("state", QueryEnums.Checked<IssueState>(query.State, "state"), "i.state = @state")
         .Where("category", query.Category, "i.category = @category")
         .Where("leadUnit", query.LeadUnit, "i.lead_unit_code = @leadUnit")
