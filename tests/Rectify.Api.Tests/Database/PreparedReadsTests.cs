@@ -56,6 +56,20 @@ public sealed class PreparedReadsTests(RectifyApp app) : IClassFixture<RectifyAp
         var writes = await PreparedPerConnectionAsync(topology.Primary);
         Assert.All(writes, statements => Assert.Empty(statements));
     }
+
+    [Fact]
+    public async Task Prepared_reads_keep_one_generic_plan_and_writes_plan_as_PostgreSQL_chooses()
+    {
+        var topology = app.Services.GetRequiredService<DatabaseTopology>();
+        async Task<string?> PlanCacheModeAsync(NpgsqlDataSource dataSource)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(Ct);
+            return await connection.ExecuteScalarAsync<string>(new CommandDefinition("SHOW plan_cache_mode", cancellationToken: Ct));
+        }
+
+        Assert.Equal("force_generic_plan", await PlanCacheModeAsync(topology.PrimaryReads));
+        Assert.Equal("auto", await PlanCacheModeAsync(topology.Primary));
+    }
 }
 
 /// <summary>
