@@ -181,7 +181,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
         SELECT DISTINCT ON (s.period)
                s.period, s.revision, s.status, s.origin, s.updated_at,
                p.revision AS published_revision, p.published_at,
-               (s.content -> 'summary' ->> 'completionRate')::numeric AS completion_rate
+               s.completion_rate
         FROM snapshots s
         LEFT JOIN LATERAL (
             SELECT revision, published_at FROM snapshots p
@@ -200,9 +200,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
     internal const string TrendSql = """
         SELECT period, revision, status, completion_rate
         FROM (
-            SELECT DISTINCT ON (s.period) s.period, s.revision, s.status,
-                   CASE WHEN jsonb_typeof(s.content -> 'summary' -> 'completionRate') = 'number'
-                        THEN (s.content -> 'summary' ->> 'completionRate')::numeric END AS completion_rate
+            SELECT DISTINCT ON (s.period) s.period, s.revision, s.status, s.completion_rate
             FROM snapshots s JOIN rounds r ON r.id = s.round_id
             WHERE r.code = @round AND (@until::text IS NULL OR s.period <= @until) AND (NOT @publishedOnly OR s.status = 'published')
             ORDER BY s.period DESC, s.revision DESC
