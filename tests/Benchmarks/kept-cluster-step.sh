@@ -9,6 +9,8 @@
 #   e.g. bash tests/Benchmarks/kept-cluster-step.sh /tmp/rectify-national-bench-XXXXXX /tmp/api/Rectify.Api.dll \
 #          '/api/v1/measures/{1}' /tmp/rectify-national-bench-XXXXXX/measures.tsv 6
 # Run the builds to compare alternately, a few times each: the machine is shared and noisy.
+# PERF=1 also samples the API with perf (Debian: linux-perf) during the measured run, its JIT-compiled methods named
+# (DOTNET_PerfMapEnabled), and prints its 25 costliest symbols; the samples stay in the kept folder (step.perf).
 # The API migrates the kept database at start-up: compare builds with the same migrations (one that adds a migration
 # over data_values would rebuild it first, minutes at national scale, and the step would time out waiting).
 set -euo pipefail
@@ -25,15 +27,23 @@ psql=("${psql[@]}" -At)
 new_key
 "${psql[@]}" -c "INSERT INTO api_keys (client_id, prefix, key_hash, created_at)
                  SELECT id, '$key_prefix', decode('$key_hash', 'hex'), now() FROM clients WHERE name = 'benchmark'"
-start_api "$dll" Rectify__Access__RequestsPerMinute=1000000000 Rectify__Snapshots__MonthEndDrafts=false "$@"
+profiling=()
+[ -n "${PERF:-}" ] && profiling=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
+start_api "$dll" Rectify__Access__RequestsPerMinute=1000000000 Rectify__Snapshots__MonthEndDrafts=false "${profiling[@]}" "$@"
 
 export BENCH_PATH=$path BENCH_LIST=$list BENCH_KEY=$api_key
 wrk -t2 -c64 -d3s --timeout 10s -s "$here/national/random-get.lua" "http://127.0.0.1:$api_port" >/dev/null
 "${psql[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
 ticks() { awk '{print $14 + $15}' "/proc/$api_pid/stat"; }
+perf_pid=""
+if [ -n "${PERF:-}" ]; then
+  perf record -q -F 499 -g -p "$api_pid" -o "$work/step.perf" -- sleep "$seconds" 2>/dev/null &
+  perf_pid=$!
+fi
 before=$(ticks)
 out=$(wrk -t2 -c64 -d"${seconds}s" --timeout 10s -s "$here/national/random-get.lua" "http://127.0.0.1:$api_port")
 after=$(ticks)
+[ -n "$perf_pid" ] && wait "$perf_pid"
 result=$(sed -n 's/^WRK_RESULT //p' <<<"$out")
 requests=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests"])' "$result")
 python3 - "$result" "$((after - before))" "$(getconf CLK_TCK)" "$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$api_pid/status")" <<'PY'
@@ -43,8 +53,13 @@ errors = r["status"] + r["timeout"] + r["connect"] + r["read"] + r["write"]
 print(f"{r['requests'] / r['duration_us'] * 1e6:.0f} req/s  p50 {r['p50_us'] / 1000:.2f} ms  p99 {r['p99_us'] / 1000:.2f} ms  "
       f"errors {errors}  API CPU {ticks / hz * 1000 / max(1, r['requests']):.3f} ms/request  API peak {hwm} MB")
 PY
-echo "calls/request | plan ms | exec ms | statement"
-"${psql[@]}" -F ' | ' -c "SELECT round(calls::numeric / $requests, 2), round(mean_plan_time::numeric, 3), round(mean_exec_time::numeric, 3),
+# Planning per call, not pg_stat_statements' mean_plan_time, which is per planning: a prepared statement plans rarely.
+echo "calls/request | plan ms/call | exec ms/call | statement"
+"${psql[@]}" -F ' | ' -c "SELECT round(calls::numeric / $requests, 2), round((total_plan_time / calls)::numeric, 3), round(mean_exec_time::numeric, 3),
                            left(regexp_replace(query, '\s+', ' ', 'g'), 90)
                           FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'
                           ORDER BY total_exec_time + total_plan_time DESC LIMIT 5"
+if [ -n "$perf_pid" ]; then
+  echo "API's costliest symbols (perf, self time):"
+  perf report -i "$work/step.perf" -g none --no-children --sort dso,symbol 2>/dev/null | grep '%' | grep -v '^#' | head -n 25 | cut -c1-180 || true
+fi
