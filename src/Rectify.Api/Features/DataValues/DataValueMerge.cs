@@ -64,8 +64,16 @@ static class DataValueMerge
             await copy.CompleteAsync(ct);
         }
         // Fresh statistics, or the planner joins a million staged rows as if there were a handful.
-        if (count > 1000) await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
+        if (count <= 1000) return;
+        await tx.ExecuteAsync("ANALYZE push_rows", null, ct);
+        // The same for data_values when this push alone is larger than the table the planner last saw (it grew faster than
+        // autovacuum analyses it, e.g. the first pushes): with statistics of a near-empty table, the staged rows were
+        // matched through the (unit_code, period) index, filtering every indicator's row of each unit and month: 22 s
+        // instead of 0.8 s for 200,000 rows (tests/Benchmarks/RESULTS.md). Cheap then: the table is at most a few pushes.
+        if (await tx.QuerySingleAsync<bool>(StaleValueStatisticsSql, new { count }, ct)) await tx.ExecuteAsync("ANALYZE data_values", null, ct);
     }
+
+    const string StaleValueStatisticsSql = "SELECT reltuples < @count FROM pg_class WHERE oid = 'data_values'::regclass";
 
     /// <summary>
     /// The staged rows that a published snapshot of one of <paramref name="months"/> locks (see ValueLocks), by row number;
