@@ -15,6 +15,7 @@
 # over data_values would rebuild it first, minutes at national scale, and the step would time out waiting).
 set -euo pipefail
 kept=$1 dll=$2 path=$3 list=${4:-} seconds=${5:-6}
+[ -z "${PERF:-}" ] || command -v perf >/dev/null || { echo "PERF=1 needs perf (apt-get install linux-perf)" >&2; exit 2; }
 shift $(($# < 5 ? $# : 5))
 here=$(cd "$(dirname "$0")" && pwd)
 work=$kept KEEP=1 # bench-env.sh's clean-up stops the API and the cluster and, with KEEP, leaves the folder
