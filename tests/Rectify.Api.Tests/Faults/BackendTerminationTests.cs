@@ -26,11 +26,11 @@ public sealed class BackendTerminationTests(RectifyApp app) : IClassFixture<Rect
     {
         Task<HttpResponseMessage> sending;
         var retried = false;
-        await using (await _db.LockAsync(lockSql, args))
+        await using (var held = await _db.LockAsync(lockSql, args))
         {
             sending = send();
             await _db.WaitForServiceBlockedAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal(1, await _db.TerminateServiceBackendsAsync());
+            Assert.Equal(1, await _db.TerminateServiceBackendsBlockedByAsync(held));
             // Either the request is answered (refused), or a retry of it on a new connection waits on the lock again.
             await FaultDatabase.WaitUntilAsync(async () => sending.IsCompleted || await _db.ServiceBackendsAsync("wait_event_type = 'Lock'") > 0,
                 TimeSpan.FromSeconds(15), () => "the request to be answered or retried");

@@ -91,12 +91,15 @@ public sealed class FaultDatabase(string connectionString)
         => WaitUntilAsync(async () => await ServiceBackendsAsync("wait_event_type = 'Lock'") > 0, within,
             () => "a request of the service waiting on the test's lock" + (context is null ? "" : ": " + context()));
 
-    /// <summary><c>pg_terminate_backend</c> on the service's active backends of this database; how many were terminated.</summary>
-    public Task<long> TerminateServiceBackendsAsync()
+    /// <summary>
+    /// <c>pg_terminate_backend</c> on the service's backends that wait on <paramref name="held"/>; how many were terminated.
+    /// Only those: a background job's query that happens to be running at that moment is not the request under test.
+    /// </summary>
+    public Task<long> TerminateServiceBackendsBlockedByAsync(HeldLock held)
         => ScalarAsync<long>($"""
             SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE datname = @database AND application_name = '{ServiceApplicationName}' AND state = 'active'
-            """, new { database = Name });
+            WHERE datname = @database AND application_name = '{ServiceApplicationName}' AND @holder = ANY (pg_blocking_pids(pid))
+            """, new { database = Name, holder = held.ProcessId });
 
     /// <summary>
     /// Holds a lock in an open transaction of the test (for instance <c>SELECT … FOR UPDATE</c> of one value) so that a
@@ -132,6 +135,9 @@ public sealed class FaultDatabase(string connectionString)
 /// <summary>A lock held by the test in an open transaction; released by rolling back (or by the connection dying).</summary>
 public sealed class HeldLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
 {
+    /// <summary>The backend holding the lock.</summary>
+    public int ProcessId => connection.ProcessID;
+
     public async ValueTask DisposeAsync()
     {
         try
