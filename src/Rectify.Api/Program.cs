@@ -66,6 +66,7 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 
 // Database and the features
 builder.Services.AddRectifyDatabase(builder.Configuration, embedded);
+builder.Services.AddReadCache(builder.Configuration); // repeated reads from memory until a change is announced
 builder.Services.Configure<StartupOptions>(builder.Configuration.GetSection("Database:Startup"));
 builder.Services.AddRectifyHealth();
 builder.Services.AddRectifyAccess(builder.Configuration);
@@ -134,6 +135,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseReadinessGate();
 app.UseReadConsistency(); // where a request's reads go (Consistency, Min-LSN); before access control, whose key lookup reads
+app.UseReadCache(); // a write forgets the node's kept answers before its response starts
 app.UseReplayableJsonBodies();
 app.MapRectifyOpenApi(); // before access control: the documents are public
 app.UseRectifyAccess();

@@ -21,6 +21,7 @@ public sealed class DashboardQueryCountTests(RectifyApp app, ITestOutputHelper o
     async Task<Traced> TracedDashboardAsync(string round)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, DashboardKit.Url(round));
+        request.Headers.Add("Consistency", "strong"); // the work of a read that reaches the database, not one the node's read cache answers
         var (response, commands) = await CommandTrace.SendAsync(_kit.Client, request, output);
         using (response) return new Traced(await response.ShouldBeAsync(System.Net.HttpStatusCode.OK), commands);
     }

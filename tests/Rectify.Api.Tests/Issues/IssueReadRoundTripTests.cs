@@ -15,6 +15,7 @@ public sealed class IssueReadRoundTripTests(RectifyApp app, ITestOutputHelper ou
     async Task<(HttpResponseMessage Response, int Commands)> TracedGetAsync(string url)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Add("Consistency", "strong"); // the work of a read that reaches the database, not one the node's read cache answers
         var (response, commands) = await CommandTrace.SendAsync(app.Client(), request, output);
         return (response, commands.Count);
     }

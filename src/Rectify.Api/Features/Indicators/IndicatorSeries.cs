@@ -46,11 +46,15 @@ public sealed record SeriesResponse(
 /// The time series of one indicator at one unit, computed on read: children combined, ratios divided, missing
 /// periods kept as nulls, changes against the previous period and the same period a year earlier.
 /// </summary>
-public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infrastructure.Auth.Caller caller)
+public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infrastructure.Auth.Caller caller, ReadCache cache)
 {
     const int MaxPeriods = 240;
 
-    public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
+    public Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
+        => cache.GetOrReadAsync(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null), token => ComputeAsync(code, query, token),
+            series => series.Points.Count, ct);
+
+    async Task<SeriesResponse> ComputeAsync(string code, SeriesQuery query, CancellationToken ct)
     {
         var indicator = await indicators.FindDefinitionAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
         var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");

@@ -12,10 +12,11 @@ namespace Rectify.Api.Features.Issues;
 /// the journal, the clock and the transaction. A create runs on the transaction it is given (the idempotency key's); the
 /// rest open their own. The review (submission, decision, reopen) is <see cref="SignOffs.SignOffUseCases"/>'.
 /// </summary>
-public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.JournalWriter journal, Clock clock, Caller caller)
+public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.JournalWriter journal, Clock clock, Caller caller, ReadCache cache)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
+        => cache.GetOrReadAsync(Key("issues", query), token => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token),
+            page => page.Items.Count, ct);
 
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
         => issues.ExportAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
@@ -24,11 +25,11 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     /// One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.
     /// </summary>
     public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
-    {
-        var readable = caller.ReadableUnits;
-        var (issue, version) = await issues.FindAsync(id, MeasureDay.Of(clock), readable, ct) ?? throw Refuse.NotFound("issue", id);
-        return (issue, version);
-    }
+        => await cache.GetOrReadAsync(Key("issue", id), token => issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token),
+            found => (found?.Issue.SubIssues?.Count ?? 0) + (found?.Issue.Measures?.Sum(m => 1 + MeasureUseCases.Records(m)) ?? 0), ct)
+            ?? throw Refuse.NotFound("issue", id);
+
+    ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);
 
     public async Task<(IssueResponse Issue, int Version)> CreateAsync(Tx tx, CreateIssueRequest request, CancellationToken ct)
     {

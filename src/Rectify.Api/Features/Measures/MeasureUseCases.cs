@@ -10,19 +10,27 @@ namespace Rectify.Api.Features.Measures;
 /// under a closed issue, the caller's units, the journal, the clock and the transaction. Creates and progress run on
 /// the transaction they are given (the idempotency key's, or the snapshot push's); the rest open their own.
 /// </summary>
-public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.JournalWriter journal, Clock clock, Caller caller)
+public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.JournalWriter journal, Clock clock, Caller caller,
+    ReadCache cache)
 {
     MeasureDay Day => MeasureDay.Of(clock);
 
     public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
-        => measures.ListAsync(query, Day, caller.ReadableUnits, ct);
+        => cache.GetOrReadAsync(Key("measures", query), token => measures.ListAsync(query, Day, caller.ReadableUnits, token),
+            page => page.Items.Count, ct);
 
     public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
         => measures.ExportAsync(query, Day, caller.ReadableUnits, ct);
 
     /// <summary>One measure with its progress entries and evidence; 404 when it does not exist or the caller may not read it.</summary>
     public async Task<(MeasureResponse Measure, int Version)> GetAsync(long id, CancellationToken ct)
-        => await measures.FindAsync(id, Day, caller.ReadableUnits, ct) ?? throw Refuse.NotFound("measure", id);
+        => await cache.GetOrReadAsync(Key("measure", id), token => measures.FindAsync(id, Day, caller.ReadableUnits, token),
+            found => Records(found?.Measure), ct) ?? throw Refuse.NotFound("measure", id);
+
+    ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);
+
+    /// <summary>A measure's size in the read cache: its progress entries and evidence.</summary>
+    internal static int Records(MeasureResponse? measure) => (measure?.ProgressEntries?.Count ?? 0) + (measure?.Evidence?.Count ?? 0);
 
     public async Task<(MeasureResponse Measure, int Version)> CreateAsync(Tx tx, CreateMeasureRequest request, CancellationToken ct)
     {

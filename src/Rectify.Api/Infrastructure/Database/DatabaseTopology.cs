@@ -21,8 +21,9 @@ public sealed class DatabaseTopology : IAsyncDisposable
     readonly NpgsqlDataSource _readRoot;
 
     DatabaseTopology(NpgsqlDataSource root, NpgsqlDataSource primary, NpgsqlDataSource readRoot, NpgsqlDataSource primaryReads,
-        NpgsqlDataSource? reads, NpgsqlDataSource? streamedReads, IReadOnlyList<DatabaseHost> hosts)
+        NpgsqlDataSource? reads, NpgsqlDataSource? streamedReads, IReadOnlyList<DatabaseHost> hosts, string? listenerConnectionString = null)
     {
+        ListenerConnectionString = listenerConnectionString;
         _root = root;
         _readRoot = readRoot;
         Primary = primary;
@@ -53,6 +54,12 @@ public sealed class DatabaseTopology : IAsyncDisposable
 
     public bool HasStandbys => Reads is not null;
 
+    /// <summary>
+    /// The change listener's own connection (<see cref="ChangeListener"/>), outside every pool: a connection that LISTENs
+    /// must not go back to one. Null with standbys, where nothing is cached.
+    /// </summary>
+    public string? ListenerConnectionString { get; }
+
     /// <summary>Each configured host on its own (for the replica monitor), when there are several; else none.</summary>
     public IReadOnlyList<DatabaseHost> Hosts { get; }
 
@@ -65,7 +72,8 @@ public sealed class DatabaseTopology : IAsyncDisposable
         {
             var single = new NpgsqlDataSourceBuilder(connectionString).Build();
             var singleReads = new NpgsqlDataSourceBuilder(readConnectionString).Build();
-            return new DatabaseTopology(single, single, singleReads, singleReads, null, null, []);
+            var listener = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "rectify-api-changes" };
+            return new DatabaseTopology(single, single, singleReads, singleReads, null, null, [], listener.ConnectionString);
         }
         var multi = new NpgsqlDataSourceBuilder(connectionString).BuildMultiHost();
         var multiReads = new NpgsqlDataSourceBuilder(readConnectionString).BuildMultiHost();

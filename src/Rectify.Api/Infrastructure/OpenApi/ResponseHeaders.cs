@@ -59,8 +59,10 @@ public static class ResponseHeaders
             {
                 Name = Database.ReadConsistencySetup.ConsistencyHeader, In = ParameterLocation.Header, Required = false,
                 Description =
-                    "strong: read from the primary, so that the answer includes every write committed before (read-your-writes). eventual (the " +
-                    "default): a standby may answer, up to its replication lag behind.",
+                    "strong: read from the primary now, neither from a standby nor from the node's read cache, so that the answer includes every " +
+                    "write committed before, by anyone. eventual (the default): a standby may answer, up to its replication lag behind; with one " +
+                    "database server, a repeated read may be answered from the node's memory, never behind a write made through the same node " +
+                    "and up to the change notification's delay (milliseconds) behind one made elsewhere.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String,
                     Enum = [Database.ReadConsistencySetup.Strong, Database.ReadConsistencySetup.Eventual] },
             });
