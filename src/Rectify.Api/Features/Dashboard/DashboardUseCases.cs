@@ -11,8 +11,7 @@ public sealed class DashboardUseCases(DashboardRepository dashboards, Clock cloc
     {
         caller.EnsureReadsEverything("A round's dashboard");
         return await cache.GetOrReadAsync(new ReadCacheKey("dashboard", round, (string?)null, clock.Today),
-                token => dashboards.ReadAsync(round, clock.Today, clock.DueSoonUntil, token),
-                dashboard => dashboard is null ? 0 : dashboard.Areas.Count + dashboard.Indicators.Count + dashboard.Trend.Count, ct)
+                token => dashboards.ReadAsync(round, clock.Today, clock.DueSoonUntil, token), ct)
             ?? throw Refuse.NotFound("round", round);
     }
 }

@@ -51,8 +51,7 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
     const int MaxPeriods = 240;
 
     public Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null), token => ComputeAsync(code, query, token),
-            series => series.Points.Count, ct);
+        => cache.GetOrReadAsync(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null), token => ComputeAsync(code, query, token), ct);
 
     async Task<SeriesResponse> ComputeAsync(string code, SeriesQuery query, CancellationToken ct)
     {

@@ -15,8 +15,7 @@ namespace Rectify.Api.Features.Issues;
 public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.JournalWriter journal, Clock clock, Caller caller, ReadCache cache)
 {
     public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(Key("issues", query), token => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token),
-            page => page.Items.Count, ct);
+        => cache.GetOrReadAsync(Key("issues", query), token => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token), ct);
 
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
         => issues.ExportAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
@@ -25,8 +24,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     /// One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.
     /// </summary>
     public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync(Key("issue", id), token => issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token),
-            found => (found?.Issue.SubIssues?.Count ?? 0) + (found?.Issue.Measures?.Sum(m => 1 + MeasureUseCases.Records(m)) ?? 0), ct)
+        => await cache.GetOrReadAsync(Key("issue", id), token => issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token), ct)
             ?? throw Refuse.NotFound("issue", id);
 
     ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);

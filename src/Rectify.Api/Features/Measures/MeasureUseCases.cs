@@ -16,21 +16,17 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
     MeasureDay Day => MeasureDay.Of(clock);
 
     public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(Key("measures", query), token => measures.ListAsync(query, Day, caller.ReadableUnits, token),
-            page => page.Items.Count, ct);
+        => cache.GetOrReadAsync(Key("measures", query), token => measures.ListAsync(query, Day, caller.ReadableUnits, token), ct);
 
     public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
         => measures.ExportAsync(query, Day, caller.ReadableUnits, ct);
 
     /// <summary>One measure with its progress entries and evidence; 404 when it does not exist or the caller may not read it.</summary>
     public async Task<(MeasureResponse Measure, int Version)> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync(Key("measure", id), token => measures.FindAsync(id, Day, caller.ReadableUnits, token),
-            found => Records(found?.Measure), ct) ?? throw Refuse.NotFound("measure", id);
+        => await cache.GetOrReadAsync(Key("measure", id), token => measures.FindAsync(id, Day, caller.ReadableUnits, token), ct)
+            ?? throw Refuse.NotFound("measure", id);
 
     ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);
-
-    /// <summary>A measure's size in the read cache: its progress entries and evidence.</summary>
-    internal static int Records(MeasureResponse? measure) => (measure?.ProgressEntries?.Count ?? 0) + (measure?.Evidence?.Count ?? 0);
 
     public async Task<(MeasureResponse Measure, int Version)> CreateAsync(Tx tx, CreateMeasureRequest request, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +13,10 @@ public sealed class ReadCacheOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Bound of the answers kept, in records: each answer counts one plus the records it holds (a page's items, a series'
-    /// points, a dashboard's rows), about a kilobyte each.
+    /// Bound of the answers kept, in bytes of their JSON (each counted when kept, plus 256 for its key and entry); the
+    /// objects in memory take about as much again.
     /// </summary>
-    public long SizeLimit { get; set; } = 50_000;
+    public long SizeLimitBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary>
     /// Longest an answer is kept even when no change is announced: the bound of staleness should a notification ever be lost
@@ -60,12 +61,16 @@ public sealed class ReadCache
     readonly ReadCacheOptions _options;
     readonly bool _enabled;
     readonly Counter<long> _lookups;
+    readonly JsonSerializerOptions _sizing;
     MemoryCache _store;
     volatile bool _listening;
 
-    public ReadCache(IOptions<ReadCacheOptions> options, DatabaseTopology topology, IMeterFactory meters)
+    public ReadCache(IOptions<ReadCacheOptions> options, DatabaseTopology topology, IMeterFactory meters,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         _options = options.Value;
+        // The answers' own JSON settings, and fields too: some answers are tuples of the body and its version.
+        _sizing = new JsonSerializerOptions(json.Value.SerializerOptions) { IncludeFields = true };
         _enabled = _options.Enabled && !topology.HasStandbys;
         _store = NewStore();
         _lookups = meters.Create(DatabaseMetrics.MeterName).CreateCounter<long>("rectify.read_cache.lookups",
@@ -77,9 +82,9 @@ public sealed class ReadCache
 
     /// <summary>
     /// The answer of <paramref name="read"/> for <paramref name="key"/>: from memory when an earlier one is kept, else read
-    /// and kept (sized by <paramref name="records"/>) unless a change was announced meanwhile.
+    /// and kept unless a change was announced meanwhile. An answer of null (not found) is not kept.
     /// </summary>
-    public async Task<T> GetOrReadAsync<T>(ReadCacheKey key, Func<CancellationToken, Task<T>> read, Func<T, int> records, CancellationToken ct)
+    public async Task<T> GetOrReadAsync<T>(ReadCacheKey key, Func<CancellationToken, Task<T>> read, CancellationToken ct)
     {
         if (!Usable)
         {
@@ -95,7 +100,10 @@ public sealed class ReadCache
         _lookups.Add(1, new KeyValuePair<string, object?>("outcome", "miss"));
         var answer = await read(ct);
         if (answer is not null && _listening)
-            store.Set(key, answer, new MemoryCacheEntryOptions { Size = 1 + records(answer), AbsoluteExpirationRelativeToNow = _options.Lifetime });
+        {
+            var size = 256 + JsonSerializer.SerializeToUtf8Bytes(answer, _sizing).Length;
+            store.Set(key, answer, new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = _options.Lifetime });
+        }
         return answer;
     }
 
@@ -115,7 +123,7 @@ public sealed class ReadCache
     }
 
     // The replaced store is not disposed: reads that began with it may still touch it; it holds nothing but memory.
-    MemoryCache NewStore() => new(new MemoryCacheOptions { SizeLimit = _options.SizeLimit });
+    MemoryCache NewStore() => new(new MemoryCacheOptions { SizeLimit = _options.SizeLimitBytes });
 }
 
 public static class ReadCacheSetup
