@@ -44,6 +44,7 @@ public sealed class PreparedReadsTests(RectifyApp app) : IClassFixture<RectifyAp
         var issue = await seed.IssueAsync(await seed.RoundAsync());
         var measure = await seed.MeasureAsync((long)issue["id"]!);
         var client = app.Client();
+        client.DefaultRequestHeaders.Add("Consistency", "strong"); // each read reaches PostgreSQL, not the node's read cache
         for (var i = 0; i < 6; i++)
         {
             using var response = await client.GetAsync($"/api/v1/measures/{measure["id"]}", Ct);

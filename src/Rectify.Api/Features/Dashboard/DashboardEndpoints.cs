@@ -4,6 +4,7 @@ using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Measures;
 using Rectify.Api.Features.Snapshots;
 using Rectify.Api.Infrastructure.Auth;
+using Rectify.Api.Infrastructure.Http;
 using Rectify.Api.Infrastructure.OpenApi;
 using Rectify.Api.Infrastructure.Problems;
 
@@ -30,8 +31,8 @@ public static class DashboardEndpoints
         return routes;
     }
 
-    static async Task<Ok<DashboardResponse>> Get(string round, DashboardUseCases dashboards, CancellationToken ct)
-        => TypedResults.Ok(await dashboards.GetAsync(round, ct));
+    static async Task<KeptOk<DashboardResponse>> Get(string round, DashboardUseCases dashboards, CancellationToken ct)
+        => new(await dashboards.GetAsync(round, ct));
 
     /// <summary>The demo data's dashboard on the reference report's date: nothing overdue or due within ten days.</summary>
     static class Examples

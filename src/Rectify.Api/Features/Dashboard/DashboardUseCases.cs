@@ -7,11 +7,13 @@ namespace Rectify.Api.Features.Dashboard;
 /// <summary>A round's dashboard: for callers that read every unit, as of today in the configured time zone.</summary>
 public sealed class DashboardUseCases(DashboardRepository dashboards, Clock clock, Caller caller, ReadCache cache)
 {
-    public async Task<DashboardResponse> GetAsync(string round, CancellationToken ct)
+    /// <summary>The dashboard as JSON (kept by the read cache).</summary>
+    public async Task<KeptJson> GetAsync(string round, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's dashboard");
-        return await cache.GetOrReadAsync(new ReadCacheKey("dashboard", round, (string?)null, clock.Today),
-                token => dashboards.ReadAsync(round, clock.Today, clock.DueSoonUntil, token), ct)
+        return await cache.GetOrReadAsync<DashboardResponse>(new ReadCacheKey("dashboard", round, (string?)null, clock.Today),
+                async token => await dashboards.ReadAsync(round, clock.Today, clock.DueSoonUntil, token) is { } dashboard ? (dashboard, null) : null,
+                ct)
             ?? throw Refuse.NotFound("round", round);
     }
 }

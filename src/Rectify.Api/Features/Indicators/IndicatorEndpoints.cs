@@ -76,8 +76,8 @@ public static class IndicatorEndpoints
         return TypedResults.Ok(indicator);
     }
 
-    static async Task<Ok<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
-        => TypedResults.Ok(await series.ReadAsync(code, query, ct));
+    static async Task<KeptOk<SeriesResponse>> Series(string code, [AsParameters] SeriesQuery query, IndicatorSeries series, CancellationToken ct)
+        => new(await series.ReadJsonAsync(code, query, ct));
 
     static Task<Results<Created<IndicatorResponse>, Replayed>> Create(CreateIndicatorRequest request, IndicatorUseCases indicators,
         IdempotentCreates creates, HttpContext http, CancellationToken ct)

@@ -50,10 +50,12 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 {
     const int MaxPeriods = 240;
 
-    public Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null), token => ComputeAsync(code, query, token), ct);
+    /// <summary>The series as JSON (kept by the read cache), for the endpoint.</summary>
+    public async Task<KeptJson> ReadJsonAsync(string code, SeriesQuery query, CancellationToken ct)
+        => (await cache.GetOrReadAsync<SeriesResponse>(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null),
+            async token => (await ReadAsync(code, query, token), null), ct))!;
 
-    async Task<SeriesResponse> ComputeAsync(string code, SeriesQuery query, CancellationToken ct)
+    public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
     {
         var indicator = await indicators.FindDefinitionAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
         var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");

@@ -94,10 +94,11 @@ public static class IssueEndpoints
 
     const string ExportPath = "/api/v1/issues/export";
 
-    static async Task<Ok<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueUseCases issues, HttpContext http, CancellationToken ct)
+    static async Task<KeptOk<Page<IssueResponse>>> List([AsParameters] IssueListQuery query, IssueUseCases issues, HttpContext http,
+        CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
-        return TypedResults.Ok(await issues.ListAsync(query, ct));
+        return new(await issues.ListAsync(query, ct));
     }
 
     static IResult Export([AsParameters] IssueListQuery query, IssueUseCases issues, CancellationToken ct)
@@ -122,8 +123,12 @@ public static class IssueEndpoints
         new("warningLevel", i => i.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
 
-    static Task<Ok<IssueResponse>> Get(long id, IssueUseCases issues, HttpContext http, CancellationToken ct)
-        => Answer(http, issues.GetAsync(id, ct));
+    static async Task<KeptOk<IssueResponse>> Get(long id, IssueUseCases issues, HttpContext http, CancellationToken ct)
+    {
+        var issue = await issues.GetAsync(id, ct);
+        ETags.Set(http, issue.Version!.Value);
+        return new(issue);
+    }
 
     static Task<Results<Created<IssueResponse>, Replayed>> Create(CreateIssueRequest request, IssueUseCases issues, IdempotentCreates creates,
         HttpContext http, CancellationToken ct)

@@ -14,8 +14,10 @@ namespace Rectify.Api.Features.Issues;
 /// </summary>
 public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.JournalWriter journal, Clock clock, Caller caller, ReadCache cache)
 {
-    public Task<Page<IssueResponse>> ListAsync(IssueListQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(Key("issues", query), token => issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token), ct);
+    /// <summary>A page of issues, as JSON (kept by the read cache).</summary>
+    public async Task<KeptJson> ListAsync(IssueListQuery query, CancellationToken ct)
+        => (await cache.GetOrReadAsync<Page<IssueResponse>>(Key("issues", query),
+            async token => (await issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token), null), ct))!;
 
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
         => issues.ExportAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, ct);
@@ -23,9 +25,11 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     /// <summary>
     /// One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.
     /// </summary>
-    public async Task<(IssueResponse Issue, int Version)> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync(Key("issue", id), token => issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token), ct)
-            ?? throw Refuse.NotFound("issue", id);
+    public async Task<KeptJson> GetAsync(long id, CancellationToken ct)
+        => await cache.GetOrReadAsync<IssueResponse>(Key("issue", id),
+            async token => await issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token) is var (issue, version)
+                ? (issue, version)
+                : null, ct) ?? throw Refuse.NotFound("issue", id);
 
     ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);
 

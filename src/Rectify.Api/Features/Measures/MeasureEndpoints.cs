@@ -93,11 +93,11 @@ public static class MeasureEndpoints
 
     const string ExportPath = "/api/v1/measures/export";
 
-    static async Task<Ok<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureUseCases measures, HttpContext http,
+    static async Task<KeptOk<Page<MeasureResponse>>> List([AsParameters] MeasureListQuery query, MeasureUseCases measures, HttpContext http,
         CancellationToken ct)
     {
         CsvExport.RefuseCsv(http, ExportPath);
-        return TypedResults.Ok(await measures.ListAsync(query, ct));
+        return new(await measures.ListAsync(query, ct));
     }
 
     static IResult Export([AsParameters] MeasureListQuery query, MeasureUseCases measures, CancellationToken ct)
@@ -116,11 +116,11 @@ public static class MeasureEndpoints
         new("warningLevel", m => m.WarningLevel is { } level ? EnumText.Format(level) : null),
     ];
 
-    static async Task<Ok<MeasureResponse>> Get(long id, MeasureUseCases measures, HttpContext http, CancellationToken ct)
+    static async Task<KeptOk<MeasureResponse>> Get(long id, MeasureUseCases measures, HttpContext http, CancellationToken ct)
     {
-        var (measure, version) = await measures.GetAsync(id, ct);
-        ETags.Set(http, version);
-        return TypedResults.Ok(measure);
+        var measure = await measures.GetAsync(id, ct);
+        ETags.Set(http, measure.Version!.Value);
+        return new(measure);
     }
 
     static Task<Results<Created<MeasureResponse>, Replayed>> Create(CreateMeasureRequest request, MeasureUseCases measures, IdempotentCreates creates,

@@ -15,15 +15,18 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
 {
     MeasureDay Day => MeasureDay.Of(clock);
 
-    public Task<Page<MeasureResponse>> ListAsync(MeasureListQuery query, CancellationToken ct)
-        => cache.GetOrReadAsync(Key("measures", query), token => measures.ListAsync(query, Day, caller.ReadableUnits, token), ct);
+    /// <summary>A page of measures, as JSON (kept by the read cache).</summary>
+    public async Task<KeptJson> ListAsync(MeasureListQuery query, CancellationToken ct)
+        => (await cache.GetOrReadAsync<Page<MeasureResponse>>(Key("measures", query),
+            async token => (await measures.ListAsync(query, Day, caller.ReadableUnits, token), null), ct))!;
 
     public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
         => measures.ExportAsync(query, Day, caller.ReadableUnits, ct);
 
     /// <summary>One measure with its progress entries and evidence; 404 when it does not exist or the caller may not read it.</summary>
-    public async Task<(MeasureResponse Measure, int Version)> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync(Key("measure", id), token => measures.FindAsync(id, Day, caller.ReadableUnits, token), ct)
+    public async Task<KeptJson> GetAsync(long id, CancellationToken ct)
+        => await cache.GetOrReadAsync<MeasureResponse>(Key("measure", id),
+            async token => await measures.FindAsync(id, Day, caller.ReadableUnits, token) is var (measure, version) ? (measure, version) : null, ct)
             ?? throw Refuse.NotFound("measure", id);
 
     ReadCacheKey Key(string read, object arguments) => new(read, arguments, caller.ReadableUnits, clock.Today);

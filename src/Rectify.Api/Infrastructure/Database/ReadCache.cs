@@ -13,10 +13,9 @@ public sealed class ReadCacheOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Bound of the answers kept, in bytes of their JSON (each counted when kept, plus 256 for its key and entry); the
-    /// objects in memory take about as much again.
+    /// Bound of the answers kept, in bytes of their JSON (each counted with 256 more for its key and entry).
     /// </summary>
-    public long SizeLimitBytes { get; set; } = 32 * 1024 * 1024;
+    public long SizeLimitBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>
     /// Longest an answer is kept even when no change is announced: the bound of staleness should a notification ever be lost
@@ -27,6 +26,9 @@ public sealed class ReadCacheOptions
     /// <summary>How often the change listener, when no notification came, checks that its connection still answers.</summary>
     public TimeSpan ListenerCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>An answer as the read cache keeps it: the JSON of its body, and its version (the ETag) where it has one.</summary>
+public sealed record KeptJson(byte[] Utf8Json, int? Version);
 
 /// <summary>
 /// What one cached answer depends on: the read, its arguments (compared by value: records, tuples), the units the caller
@@ -61,7 +63,7 @@ public sealed class ReadCache
     readonly ReadCacheOptions _options;
     readonly bool _enabled;
     readonly Counter<long> _lookups;
-    readonly JsonSerializerOptions _sizing;
+    readonly JsonSerializerOptions _json;
     MemoryCache _store;
     volatile bool _listening;
 
@@ -69,8 +71,7 @@ public sealed class ReadCache
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         _options = options.Value;
-        // The answers' own JSON settings, and fields too: some answers are tuples of the body and its version.
-        _sizing = new JsonSerializerOptions(json.Value.SerializerOptions) { IncludeFields = true };
+        _json = json.Value.SerializerOptions;
         _enabled = _options.Enabled && !topology.HasStandbys;
         _store = NewStore();
         _lookups = meters.Create(DatabaseMetrics.MeterName).CreateCounter<long>("rectify.read_cache.lookups",
@@ -81,29 +82,32 @@ public sealed class ReadCache
     public bool Enabled => _enabled;
 
     /// <summary>
-    /// The answer of <paramref name="read"/> for <paramref name="key"/>: from memory when an earlier one is kept, else read
-    /// and kept unless a change was announced meanwhile. An answer of null (not found) is not kept.
+    /// The answer of <paramref name="read"/> for <paramref name="key"/> as the JSON of its body (serialised like
+    /// <c>Ok&lt;TBody&gt;</c> would) and its version: from memory when an earlier one is kept, else read, serialised and
+    /// kept unless a change was announced meanwhile. Null when the read finds nothing (not kept).
     /// </summary>
-    public async Task<T> GetOrReadAsync<T>(ReadCacheKey key, Func<CancellationToken, Task<T>> read, CancellationToken ct)
+    /// <remarks>
+    /// The JSON is kept, not the objects: a hit is written without serialising again, and bytes take less memory than
+    /// the objects (a series' decimals and strings) and nothing for the GC to trace.
+    /// </remarks>
+    public async Task<KeptJson?> GetOrReadAsync<TBody>(ReadCacheKey key, Func<CancellationToken, Task<(TBody Body, int? Version)?>> read,
+        CancellationToken ct)
     {
-        if (!Usable)
-        {
-            _lookups.Add(1, new KeyValuePair<string, object?>("outcome", "bypass"));
-            return await read(ct);
-        }
+        var usable = Usable;
         var store = Volatile.Read(ref _store);
-        if (store.TryGetValue(key, out T? kept) && kept is not null)
+        if (usable && store.TryGetValue(key, out KeptJson? kept) && kept is not null)
         {
             _lookups.Add(1, new KeyValuePair<string, object?>("outcome", "hit"));
             return kept;
         }
-        _lookups.Add(1, new KeyValuePair<string, object?>("outcome", "miss"));
-        var answer = await read(ct);
-        if (answer is not null && _listening)
-        {
-            var size = 256 + JsonSerializer.SerializeToUtf8Bytes(answer, _sizing).Length;
-            store.Set(key, answer, new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = _options.Lifetime });
-        }
+        _lookups.Add(1, new KeyValuePair<string, object?>("outcome", usable ? "miss" : "bypass"));
+        if (await read(ct) is not var (body, version)) return null;
+        var answer = new KeptJson(JsonSerializer.SerializeToUtf8Bytes(body, _json), version);
+        if (usable && _listening)
+            store.Set(key, answer, new MemoryCacheEntryOptions
+            {
+                Size = 256 + answer.Utf8Json.Length, AbsoluteExpirationRelativeToNow = _options.Lifetime,
+            });
         return answer;
     }
 
@@ -123,7 +127,9 @@ public sealed class ReadCache
     }
 
     // The replaced store is not disposed: reads that began with it may still touch it; it holds nothing but memory.
-    MemoryCache NewStore() => new(new MemoryCacheOptions { SizeLimit = _options.SizeLimitBytes });
+    // A full store drops a quarter of its answers at once (the least recently used first), not the default 5 %: under a
+    // stream of new keys, each compaction goes over every entry, so fewer of them cost less.
+    MemoryCache NewStore() => new(new MemoryCacheOptions { SizeLimit = _options.SizeLimitBytes, CompactionPercentage = 0.25 });
 }
 
 public static class ReadCacheSetup
