@@ -11,7 +11,7 @@ public sealed class DashboardUseCases(DashboardRepository dashboards, Clock cloc
     public async Task<KeptJson> GetAsync(string round, CancellationToken ct)
     {
         caller.EnsureReadsEverything("A round's dashboard");
-        return await cache.GetOrReadAsync<DashboardResponse>(new ReadCacheKey("dashboard", round, (string?)null, clock.Today),
+        return await cache.GetOrReadJsonAsync<DashboardResponse>(new ReadCacheKey("dashboard", round, (string?)null, clock.Today),
                 async token => await dashboards.ReadAsync(round, clock.Today, clock.DueSoonUntil, token) is { } dashboard ? (dashboard, null) : null,
                 ct)
             ?? throw Refuse.NotFound("round", round);

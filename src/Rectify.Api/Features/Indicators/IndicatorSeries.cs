@@ -52,12 +52,14 @@ public sealed class IndicatorSeries(Db db, IndicatorRepository indicators, Infra
 
     /// <summary>The series as JSON (kept by the read cache), for the endpoint.</summary>
     public async Task<KeptJson> ReadJsonAsync(string code, SeriesQuery query, CancellationToken ct)
-        => (await cache.GetOrReadAsync<SeriesResponse>(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null),
+        => (await cache.GetOrReadJsonAsync<SeriesResponse>(new ReadCacheKey("series", (code, query), caller.ReadableUnits, null),
             async token => (await ReadAsync(code, query, token), null), ct))!;
 
     public async Task<SeriesResponse> ReadAsync(string code, SeriesQuery query, CancellationToken ct)
     {
-        var indicator = await indicators.FindDefinitionAsync(code, ct) ?? throw Refuse.NotFound("indicator", code);
+        // The definition from memory too: a series that is not kept then costs one round trip, not two.
+        var indicator = await cache.GetOrReadAsync(new ReadCacheKey("indicator definition", code, (string?)null, null),
+            token => indicators.FindDefinitionAsync(code, token), _ => 1024, ct) ?? throw Refuse.NotFound("indicator", code);
         var unit = query.Unit ?? throw new InvalidOperationException("unit is checked by request validation ([Required]).");
         var frequency = indicator.FrequencyValue;
         var from = ParseOrNull(query.From, "from", frequency);

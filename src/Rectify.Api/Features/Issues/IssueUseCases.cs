@@ -16,7 +16,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
 {
     /// <summary>A page of issues, as JSON (kept by the read cache).</summary>
     public async Task<KeptJson> ListAsync(IssueListQuery query, CancellationToken ct)
-        => (await cache.GetOrReadAsync<Page<IssueResponse>>(Key("issues", query),
+        => (await cache.GetOrReadJsonAsync<Page<IssueResponse>>(Key("issues", query),
             async token => (await issues.ListAsync(query, MeasureDay.Of(clock), caller.ReadableUnits, token), null), ct))!;
 
     public IAsyncEnumerable<IssueResponse> ExportAsync(IssueListQuery query, CancellationToken ct)
@@ -26,7 +26,7 @@ public sealed class IssueUseCases(Db db, IssueRepository issues, Journal.Journal
     /// One issue with its sub-issues and measures (those the caller may read); 404 when it does not exist or the caller may not read it.
     /// </summary>
     public async Task<KeptJson> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync<IssueResponse>(Key("issue", id),
+        => await cache.GetOrReadJsonAsync<IssueResponse>(Key("issue", id),
             async token => await issues.FindAsync(id, MeasureDay.Of(clock), caller.ReadableUnits, token) is var (issue, version)
                 ? (issue, version)
                 : null, ct) ?? throw Refuse.NotFound("issue", id);

@@ -17,7 +17,7 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
 
     /// <summary>A page of measures, as JSON (kept by the read cache).</summary>
     public async Task<KeptJson> ListAsync(MeasureListQuery query, CancellationToken ct)
-        => (await cache.GetOrReadAsync<Page<MeasureResponse>>(Key("measures", query),
+        => (await cache.GetOrReadJsonAsync<Page<MeasureResponse>>(Key("measures", query),
             async token => (await measures.ListAsync(query, Day, caller.ReadableUnits, token), null), ct))!;
 
     public IAsyncEnumerable<MeasureResponse> ExportAsync(MeasureListQuery query, CancellationToken ct)
@@ -25,7 +25,7 @@ public sealed class MeasureUseCases(Db db, MeasureRepository measures, Journal.J
 
     /// <summary>One measure with its progress entries and evidence; 404 when it does not exist or the caller may not read it.</summary>
     public async Task<KeptJson> GetAsync(long id, CancellationToken ct)
-        => await cache.GetOrReadAsync<MeasureResponse>(Key("measure", id),
+        => await cache.GetOrReadJsonAsync<MeasureResponse>(Key("measure", id),
             async token => await measures.FindAsync(id, Day, caller.ReadableUnits, token) is var (measure, version) ? (measure, version) : null, ct)
             ?? throw Refuse.NotFound("measure", id);
 

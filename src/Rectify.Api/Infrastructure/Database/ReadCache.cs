@@ -90,24 +90,30 @@ public sealed class ReadCache
     /// The JSON is kept, not the objects: a hit is written without serialising again, and bytes take less memory than
     /// the objects (a series' decimals and strings) and nothing for the GC to trace.
     /// </remarks>
-    public async Task<KeptJson?> GetOrReadAsync<TBody>(ReadCacheKey key, Func<CancellationToken, Task<(TBody Body, int? Version)?>> read,
+    public Task<KeptJson?> GetOrReadJsonAsync<TBody>(ReadCacheKey key, Func<CancellationToken, Task<(TBody Body, int? Version)?>> read,
         CancellationToken ct)
+        => GetOrReadAsync(key, async token => await read(token) is var (body, version)
+            ? new KeptJson(JsonSerializer.SerializeToUtf8Bytes(body, _json), version)
+            : null, json => json.Utf8Json.Length, ct);
+
+    /// <summary>
+    /// What <paramref name="read"/> answers for <paramref name="key"/>, kept as it is (for small, immutable objects that
+    /// reads need on their way, such as an indicator's definition); counted as <paramref name="size"/> bytes.
+    /// </summary>
+    public async Task<T?> GetOrReadAsync<T>(ReadCacheKey key, Func<CancellationToken, Task<T?>> read, Func<T, int> size, CancellationToken ct)
+        where T : class
     {
         var usable = Usable;
         var store = Volatile.Read(ref _store);
-        if (usable && store.TryGetValue(key, out KeptJson? kept) && kept is not null)
+        if (usable && store.TryGetValue(key, out T? kept) && kept is not null)
         {
             _lookups.Add(1, new KeyValuePair<string, object?>("outcome", "hit"));
             return kept;
         }
         _lookups.Add(1, new KeyValuePair<string, object?>("outcome", usable ? "miss" : "bypass"));
-        if (await read(ct) is not var (body, version)) return null;
-        var answer = new KeptJson(JsonSerializer.SerializeToUtf8Bytes(body, _json), version);
-        if (usable && _listening)
-            store.Set(key, answer, new MemoryCacheEntryOptions
-            {
-                Size = 256 + answer.Utf8Json.Length, AbsoluteExpirationRelativeToNow = _options.Lifetime,
-            });
+        var answer = await read(ct);
+        if (answer is not null && usable && _listening)
+            store.Set(key, answer, new MemoryCacheEntryOptions { Size = 256 + size(answer), AbsoluteExpirationRelativeToNow = _options.Lifetime });
         return answer;
     }
 
