@@ -97,8 +97,9 @@ public sealed class ReadCacheTests(RectifyApp app) : IClassFixture<RectifyApp>
         using (listener)
         {
             var first = await client.GetJsonAsync($"/api/v1/measures/{measure}");
-            for (var i = 0; i < 5; i++) Assert.Equal(first.ToJsonString(), (await client.GetJsonAsync($"/api/v1/measures/{measure}")).ToJsonString());
-            Assert.True(Count(outcomes, "hit") >= 5, $"hits {Count(outcomes, "hit")}, misses {Count(outcomes, "miss")}");
+            for (var i = 0; i < 29; i++) Assert.Equal(first.ToJsonString(), (await client.GetJsonAsync($"/api/v1/measures/{measure}")).ToJsonString());
+            // The seeding's own notifications (a handful of transactions) may still arrive and empty the cache once each.
+            Assert.True(Count(outcomes, "hit") >= 20, $"hits {Count(outcomes, "hit")}, misses {Count(outcomes, "miss")}");
 
             using var progress = await client.PostJsonAsync($"/api/v1/measures/{measure}/progress",
                 new { reportedOn = "2025-06-10", percent = 40, note = "已完成摸底" });
