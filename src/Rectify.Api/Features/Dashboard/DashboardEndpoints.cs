@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Rectify.Api.Features.Indicators;
 using Rectify.Api.Features.Issues;
 using Rectify.Api.Features.Measures;

@@ -75,7 +75,8 @@ public sealed class ReadCache
         _enabled = _options.Enabled && !topology.HasStandbys;
         _store = NewStore();
         _lookups = meters.Create(DatabaseMetrics.MeterName).CreateCounter<long>("rectify.read_cache.lookups",
-            description: "Reads asked of the read cache, by outcome: hit (answered from memory), miss (read and kept), bypass (not cacheable now).");
+            description: "Reads asked of the read cache, by outcome: hit (answered from memory), miss (read, and kept unless a change came "
+                + "meanwhile), bypass (not cacheable now).");
     }
 
     /// <summary>Whether answers may be kept at all (configured on, one database host); the listener runs only then.</summary>
