@@ -83,6 +83,8 @@ public sealed class DatabaseOutageReadinessTests(TestCluster cluster)
         {
             ["Database:Resilience:BreakerMinimumThroughput"] = "4",
             ["Database:Resilience:BreakerBreakDuration"] = "00:00:02",
+            // Background work beside the probe (the dispatcher polling every 5 ms) may take the circuit's trial at any moment.
+            ["Rectify:Webhooks:PollInterval"] = "00:00:00.005",
         })
         {
             ApiKey = apiKey,
@@ -112,5 +114,49 @@ public sealed class DatabaseOutageReadinessTests(TestCluster cluster)
 
         FaultApi.Figure($"Outage with the circuit open (break 2 s): ready again {readyIn.TotalSeconds:0.0} s after the database came back, " +
                         "with no request in between; the first request closed the circuit.");
+    }
+
+    [Fact(Timeout = 45_000)]
+    public async Task Requests_beside_the_trial_after_an_outage_wait_for_its_outcome_instead_of_being_refused()
+    {
+        var direct = await cluster.CreateDatabaseAsync();
+        var apiKey = await TestKeys.CreateAsync(direct, Ct);
+        await using var proxy = new TcpProxy(cluster.Cluster.Port, forwarding: true);
+        var viaProxy = new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port }.ConnectionString;
+        var breakDuration = TimeSpan.FromSeconds(2);
+        await using var app = new StandaloneApp(viaProxy, new Dictionary<string, string>
+        {
+            ["Database:Resilience:BreakerMinimumThroughput"] = "4",
+            ["Database:Resilience:BreakerBreakDuration"] = breakDuration.ToString(),
+            ["Rectify:Webhooks:Deliver"] = "false",
+        })
+        {
+            ApiKey = apiKey,
+        };
+        using var client = app.Client(TimeSpan.FromSeconds(10));
+        await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(10));
+
+        proxy.Refuse();
+        var opened = false;
+        for (var i = 0; i < 10 && !opened; i++)
+        {
+            using (var rounds = await client.GetAsync("/api/v1/rounds", Ct)) await FaultApi.RefusedAsync(rounds);
+            var (status, body) = await ReadyAsync(client);
+            opened = status == HttpStatusCode.ServiceUnavailable && Check(body, "circuit") == "unhealthy";
+        }
+        Assert.True(opened, "The circuit did not open after 10 refused requests.");
+
+        // Back, and no probe after the break: the first request is the trial, and 16 arrive together.
+        proxy.Forward();
+        await Task.Delay(breakDuration + TimeSpan.FromMilliseconds(300), Ct);
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var rounds = await client.GetAsync("/api/v1/rounds", Ct);
+            return rounds.StatusCode;
+        }));
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        var (_, after) = await ReadyAsync(client);
+        Assert.Equal("healthy", Check(after, "circuit"));
     }
 }

@@ -109,10 +109,11 @@ public sealed class Db
         _readCircuit = topology.HasStandbys ? new Circuit() : _circuit;
         var readBreaker = topology.HasStandbys ? Breaker(_readCircuit, "Read (standby)", settings, logger, metrics) : sharedBreaker;
 
-        _repeatable = Repeatable(settings, logger, metrics, sharedBreaker);
-        _standbyReads = topology.HasStandbys ? Repeatable(settings, logger, metrics, readBreaker) : _repeatable;
+        _repeatable = Repeatable(settings, logger, metrics, sharedBreaker, _circuit);
+        _standbyReads = topology.HasStandbys ? Repeatable(settings, logger, metrics, readBreaker, _readCircuit) : _repeatable;
         _once = new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
+            .AddRetry(WaitForTrial(_circuit))
             .AddPipeline(sharedBreaker)
             .Build();
         _bulk = new ResiliencePipelineBuilder()
@@ -151,7 +152,25 @@ public sealed class Db
             OnClosed = _ => { logger.LogInformation("{Circuit} circuit closed", name); return default; },
         }).Build();
 
-    ResiliencePipeline Repeatable(ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics, ResiliencePipeline breaker)
+    /// <summary>
+    /// A unit refused because another caller's trial is in flight (the circuit half-open) waits for that trial's outcome
+    /// and is tried once more: a refused unit has not run, so this is safe for any unit, and right after an outage it spares
+    /// the callers beside the trial a 503 when the database is back. A unit refused within a break is not retried.
+    /// </summary>
+    static RetryStrategyOptions WaitForTrial(Circuit circuit) => new()
+    {
+        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is BrokenCircuitException && !circuit.Refusing),
+        MaxRetryAttempts = 1,
+        BackoffType = DelayBackoffType.Constant,
+        Delay = TimeSpan.Zero,
+        DelayGenerator = async args =>
+        {
+            await circuit.TrialEndedAsync(args.Context.CancellationToken);
+            return TimeSpan.Zero;
+        },
+    };
+
+    ResiliencePipeline Repeatable(ResilienceOptions settings, ILogger logger, DatabaseMetrics metrics, ResiliencePipeline breaker, Circuit circuit)
         => new ResiliencePipelineBuilder()
             .AddTimeout(settings.UnitOfWorkTimeout)
             .AddRetry(Retry(settings, logger, metrics, new RetryStrategyOptions
@@ -164,6 +183,7 @@ public sealed class Db
                     args.Outcome.Exception is { } e && IsDatabaseGone(e) ? settings.UnreachableRetryDelay : null),
                 MaxRetryAttempts = settings.MaxRetryAttempts,
             }))
+            .AddRetry(WaitForTrial(circuit))
             .AddPipeline(breaker)
             .Build();
 
@@ -439,6 +459,35 @@ public sealed class Db
         => BulkAsync(async (tx, token) => (await write(tx, token), true), ct);
 
     /// <summary>
+    /// Lets each circuit whose break is over try its database once, now, so that a readiness probe rather than the next
+    /// caller's request learns whether the database is back (a circuit in its trial refuses every other caller); waits
+    /// briefly for a trial already in flight. A closed circuit, or one within its break, is left alone.
+    /// </summary>
+    public async Task TryCircuitsAsync(CancellationToken ct)
+    {
+        await TryCircuitAsync(_circuit, _once, _dataSource, ct);
+        if (_standbys is not null) await TryCircuitAsync(_readCircuit, _standbyReads, _standbys, ct);
+    }
+
+    static async Task TryCircuitAsync(Circuit circuit, ResiliencePipeline pipeline, NpgsqlDataSource source, CancellationToken ct)
+    {
+        if (circuit.State == CircuitState.Closed || circuit.Refusing) return;
+        try
+        {
+            await pipeline.ExecuteAsync(async token =>
+            {
+                await using var connection = await OpenAsync(source, token);
+                await connection.ExecuteScalarAsync(new CommandDefinition("SELECT 1", cancellationToken: token));
+            }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The circuit has recorded the outcome (or another caller's trial is in flight): its state says what it is.
+        }
+        await circuit.TrialEndedAsync(ct);
+    }
+
+    /// <summary>
     /// Runs <paramref name="write"/> in one transaction and commits it. Not retried: a create or an update may
     /// have been applied when the connection broke at COMMIT (pass <paramref name="repeatable"/> where the
     /// work is idempotent by design, such as an upsert or a create guarded by an idempotency key).
@@ -484,6 +533,16 @@ sealed class Circuit
         CircuitState.Open => BreakLeft > TimeSpan.Zero,
         _ => false,
     };
+
+    /// <summary>Waits, a bounded while, for a trial in flight (half-open) to close or open the circuit again.</summary>
+    public async Task TrialEndedAsync(CancellationToken ct)
+    {
+        for (var waited = TimeSpan.Zero; State == CircuitState.HalfOpen && waited < TrialWait; waited += TrialPoll)
+            await Task.Delay(TrialPoll, ct);
+    }
+
+    static readonly TimeSpan TrialPoll = TimeSpan.FromMilliseconds(20);
+    static readonly TimeSpan TrialWait = TimeSpan.FromSeconds(2);
 
     public void Opened(TimeSpan breakDuration)
         => Interlocked.Exchange(ref _breakEndsTicks, (TimeProvider.System.GetUtcNow() + breakDuration).UtcTicks);

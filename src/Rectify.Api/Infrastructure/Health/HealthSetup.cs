@@ -26,7 +26,7 @@ public static class HealthSetup
         services.AddHealthChecks()
             .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "database", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(3))
             .AddCheck<MigrationsCheck>("migrations", tags: [ReadyTag])
-            .AddCheck<CircuitCheck>("circuit", tags: [ReadyTag])
+            .AddCheck<CircuitCheck>("circuit", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(3))
             .AddCheck<ReplicasCheck>(ReplicasCheckName, tags: [ReadyTag]);
         // With standbys, a primary that does not answer leaves the service serving reads: degraded, still ready.
         services.AddOptions<HealthCheckServiceOptions>().Configure<DatabaseTopology>((options, topology) =>
@@ -47,7 +47,8 @@ public static class HealthSetup
         group.MapGet("/ready", Ready)
             .WithName("Ready").WithSummary("Readiness")
             .WithDescription("200 when the database answers, the migrations are applied and the database circuit is not refusing requests " +
-                "(degraded: the circuit lets a trial request through); 503 (same body) otherwise. Unauthenticated; names the checks, never " +
+                "(once an open circuit's break is over, the probe itself tries the database through it and closes it; degraded while another " +
+                "caller's trial is still in flight); 503 (same body) otherwise. Unauthenticated; names the checks, never " +
                 "connection details or errors. With standbys configured (a multi-host connection string) a `replicas` check is added: degraded " +
                 "when no standby answers (reads fall back to the primary), and a primary that does not answer is degraded, not unhealthy (standbys " +
                 "still serve reads); each host with its role and replay lag is at GET /health/replicas (admin).")
@@ -72,7 +73,7 @@ public static class HealthSetup
     {
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag) && (c.Name != ReplicasCheckName || topology.HasStandbys), ct);
         var body = new HealthResponse(Text(report.Status), report.Entries.ToDictionary(e => e.Key, e => Text(e.Value.Status)));
-        // Degraded is ready: the circuit, its break over, waits for a request to try the database again.
+        // Degraded is ready: a trial in flight decides within moments, and callers beside it wait for its outcome.
         return report.Status == HealthStatus.Unhealthy
             ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable) : TypedResults.Ok(body);
     }
@@ -99,17 +100,21 @@ public static class HealthSetup
     }
 
     /// <summary>
-    /// Unhealthy only while the circuit refuses work. Once its break is over it lets a trial through: degraded, which
-    /// still answers 200, so that traffic comes back and the first request that succeeds closes the circuit.
+    /// Unhealthy while the circuit refuses work. Once its break is over the probe itself is the circuit's trial (no traffic
+    /// needed, none refused because a trial is in flight): healthy when it closed the circuit, unhealthy when the database
+    /// is still gone (the break starts again), degraded only while another caller's trial has not ended after a wait.
     /// </summary>
     sealed class CircuitCheck(Db db) : IHealthCheck
     {
         // With standbys, reads have a circuit of their own: a primary's open circuit refuses writes only (degraded).
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-            => Task.FromResult(db.ReadsRefusing ? HealthCheckResult.Unhealthy()
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            await db.TryCircuitsAsync(cancellationToken);
+            return db.ReadsRefusing ? HealthCheckResult.Unhealthy()
                 : db.CircuitRefusing ? (db.HasStandbys ? HealthCheckResult.Degraded() : HealthCheckResult.Unhealthy())
                 : db.CircuitState == CircuitState.Closed ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Degraded());
+                : HealthCheckResult.Degraded();
+        }
     }
 
     /// <summary>
