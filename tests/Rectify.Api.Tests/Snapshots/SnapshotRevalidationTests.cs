@@ -71,6 +71,31 @@ public sealed class SnapshotRevalidationTests(RectifyApp app, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_revalidation_the_node_cannot_answer_itself_reads_the_stored_tag_not_the_content()
+    {
+        var (_, url, tag) = await PublishedLatestAsync(_kit.Client);
+        app.Clock.Advance(LatestBound + Margin);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        var (response, commands) = await CommandTrace.SendAsync(_kit.Client, request, output);
+
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+            Assert.Equal(tag, response.Headers.ETag!.ToString());
+            Assert.True(response.Headers.CacheControl is { Private: true, MaxAge.TotalSeconds: 300 }, response.Headers.CacheControl?.ToString());
+        }
+        var statements = commands.Select(c => (c.GetTagItem("db.query.text") ?? c.GetTagItem("db.statement"))?.ToString() ?? "").ToList();
+        var read = Assert.Single(statements, sql => sql.Contains("FROM snapshots", StringComparison.Ordinal));
+        Assert.DoesNotContain("content", read, StringComparison.Ordinal);
+        // And it is kept again: the next revalidation within the bound needs no database.
+        var (again, readAgain) = await RevalidateAsync(url, tag);
+        using (again) Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+        Assert.Equal(0, readAgain);
+    }
+
+    [Fact]
     public async Task A_correction_pushed_through_this_node_is_seen_at_once()
     {
         var (round, url, tag) = await PublishedLatestAsync(_kit.Client);

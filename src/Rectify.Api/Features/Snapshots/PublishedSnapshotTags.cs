@@ -40,8 +40,14 @@ public sealed class PublishedSnapshotTags(Clock clock, IOptions<SnapshotOptions>
     /// </summary>
     public void Remember(string round, SnapshotResponse snapshot, string tag, bool latestOfAll)
     {
-        if (snapshot.Status != SnapshotStatus.Published || Period.TryParse(snapshot.Period) is not { } month) return;
-        if (_tags.Count < Capacity) _tags.TryAdd((round, month, snapshot.Revision), tag);
+        if (Period.TryParse(snapshot.Period) is { } month) Remember(round, month, snapshot.Revision, snapshot.Status, tag, latestOfAll);
+    }
+
+    /// <inheritdoc cref="Remember(string, SnapshotResponse, string, bool)"/>
+    public void Remember(string round, Period month, int revision, SnapshotStatus status, string tag, bool latestOfAll)
+    {
+        if (status != SnapshotStatus.Published) return;
+        if (_tags.Count < Capacity) _tags.TryAdd((round, month, revision), tag);
         if (!latestOfAll || LatestLifetime <= TimeSpan.Zero) return;
         var now = clock.UtcNow;
         if (_latest.Count >= Capacity)

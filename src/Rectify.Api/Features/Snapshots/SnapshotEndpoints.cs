@@ -104,16 +104,27 @@ public static class SnapshotEndpoints
         CsvExport.RefuseCsv(http, $"/api/v1/rounds/{Uri.EscapeDataString(round)}/snapshots/{period}/export");
         // A published revision asked for by number never changes: a tag this node served for it is still its tag. A month's
         // latest revision, published, stays the latest until a correction: its tag is kept for a short bound.
-        if (http.Request.Headers.IfNoneMatch.Count > 0
-            && (query.Revision is { } revision ? published.Find(round, period, revision) : published.FindLatest(round, period)) is { } known
-            && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
+        // Read by a caller without a key, the latest published revision need not be the month's latest: not kept as that.
+        var latestOfAll = query.Revision is null && caller.IsAuthenticated;
+        if (http.Request.Headers.IfNoneMatch.Count > 0)
         {
-            caller.EnsureReadsEverything("A round's snapshot");
-            return NotModified(http, known, CacheControl(SnapshotStatus.Published, query.Revision is not null, caller.IsAuthenticated));
+            if ((query.Revision is { } revision ? published.Find(round, period, revision) : published.FindLatest(round, period)) is { } known
+                && ETags.Matches(http.Request.Headers.IfNoneMatch, known))
+            {
+                caller.EnsureReadsEverything("A round's snapshot");
+                return NotModified(http, known, CacheControl(SnapshotStatus.Published, query.Revision is not null, caller.IsAuthenticated));
+            }
+            // Not known here (or no longer): the stored tag decides, and the content (up to megabytes) is read only when it changed.
+            if (await snapshots.FindTagAsync(round, period, query.Revision, ct) is { } stored
+                && Tag(stored.Revision, stored.Version) is var storedTag && ETags.Matches(http.Request.Headers.IfNoneMatch, storedTag))
+            {
+                var status = EnumText.Parse<SnapshotStatus>(stored.Status);
+                published.Remember(round, period, stored.Revision, status, storedTag, latestOfAll);
+                return NotModified(http, storedTag, CacheControl(status, query.Revision is not null, caller.IsAuthenticated));
+            }
         }
         var (snapshot, version) = await snapshots.FindAsync(round, period, query.Revision, ct);
-        // Read by a caller without a key, the latest published revision need not be the month's latest: not kept as that.
-        published.Remember(round, snapshot, Tag(snapshot.Revision, version), latestOfAll: query.Revision is null && caller.IsAuthenticated);
+        published.Remember(round, snapshot, Tag(snapshot.Revision, version), latestOfAll);
         return Conditional(http, snapshot, Tag(snapshot.Revision, version), query, caller, () => TypedResults.Ok(snapshot));
     }
 

@@ -36,6 +36,14 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
             return row is null ? null : (Represent(row), row.Version);
         }, ct);
 
+    /// <summary>What identifies the revision <see cref="FindAsync"/> would return, without its content: enough to revalidate it.</summary>
+    public Task<StoredTag?> FindTagAsync(string round, Period month, int? revision, bool publishedOnly, CancellationToken ct)
+        => db.ReadAsync((connection, token) => connection.QuerySingleOrDefaultAsync<StoredTag>(new CommandDefinition(FindTagSql,
+            new { round, period = month, revision, publishedOnly }, cancellationToken: token)), ct);
+
+    /// <summary>A revision's number, status and version: its ETag is <see cref="Tag"/> of the number and the version.</summary>
+    public sealed record StoredTag(int Revision, string Status, int Version);
+
     /// <summary>The state of the round for the month read from live data now, without storing it (a preview).</summary>
     public Task<SnapshotContent> PreviewAsync(string round, Period month, CancellationToken ct)
         => db.ReadAsync(async (connection, token) =>
@@ -121,8 +129,7 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
         s.created_by, s.created_at, s.updated_by, s.updated_at, s.published_by, s.published_at, s.version
         """;
 
-    const string FindSql = $"""
-        SELECT {Columns}
+    const string Found = """
         FROM snapshots s JOIN rounds r ON r.id = s.round_id
         WHERE r.code = @round AND s.period = @period
           AND (@revision::int IS NULL OR s.revision = @revision)
@@ -130,6 +137,10 @@ public sealed class SnapshotRepository(Db db, SnapshotBuilder builder, IOptions<
         ORDER BY s.revision DESC
         LIMIT 1
         """;
+
+    const string FindSql = $"SELECT {Columns}\n{Found}";
+
+    const string FindTagSql = $"SELECT s.revision, s.status, s.version\n{Found}";
 
     const string LatestForUpdateSql = $"""
         SELECT {Columns}

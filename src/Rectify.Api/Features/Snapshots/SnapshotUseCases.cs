@@ -37,6 +37,13 @@ public sealed class SnapshotUseCases(Db db, SnapshotRepository snapshots, Measur
             ?? throw Refuse.NotFound("snapshot", revision is { } r ? $"{round}/{month} revision {r}" : $"{round}/{month}");
     }
 
+    /// <summary>The number, status and version of the revision <see cref="FindAsync"/> would return, without reading its content.</summary>
+    public async Task<SnapshotRepository.StoredTag?> FindTagAsync(string round, Period month, int? revision, CancellationToken ct)
+    {
+        caller.EnsureReadsEverything("A round's snapshot");
+        return await snapshots.FindTagAsync(round, month, revision, publishedOnly: !caller.IsAuthenticated, ct);
+    }
+
     /// <summary>What changed from the latest revision of <paramref name="from"/> to that of <paramref name="to"/>.</summary>
     public async Task<SnapshotDiff> DiffAsync(string round, Period to, Period from, CancellationToken ct)
     {
