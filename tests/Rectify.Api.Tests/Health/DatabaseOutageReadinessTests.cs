@@ -72,93 +72,113 @@ public sealed class DatabaseOutageReadinessTests(TestCluster cluster)
                         $"{proxy.Attempts} connection attempts; ready {readyIn.TotalSeconds:0.0} s after the database became reachable.");
     }
 
+    /// <summary>The service with a breaker that opens after 4 failures and breaks for 2 s, on a database behind a forwarding proxy; ready.</summary>
+    sealed class BehindProxy : IAsyncDisposable
+    {
+        public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
+
+        BehindProxy(TcpProxy proxy, StandaloneApp app)
+        {
+            Proxy = proxy;
+            App = app;
+            Client = app.Client(TimeSpan.FromSeconds(10));
+        }
+
+        public TcpProxy Proxy { get; }
+        public StandaloneApp App { get; }
+        public HttpClient Client { get; }
+
+        public static async Task<BehindProxy> StartAsync(TestCluster cluster, string settingName, string settingValue)
+        {
+            var direct = await cluster.CreateDatabaseAsync();
+            var apiKey = await TestKeys.CreateAsync(direct, Ct);
+            var proxy = new TcpProxy(cluster.Cluster.Port, forwarding: true);
+            var viaProxy = new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port }.ConnectionString;
+            var app = new StandaloneApp(viaProxy, new Dictionary<string, string>
+            {
+                ["Database:Resilience:BreakerMinimumThroughput"] = "4",
+                ["Database:Resilience:BreakerBreakDuration"] = BreakDuration.ToString(),
+                [settingName] = settingValue,
+            })
+            {
+                ApiKey = apiKey,
+            };
+            var started = new BehindProxy(proxy, app);
+            try
+            {
+                await FaultApi.ReadyAsync(started.Client, TimeSpan.FromSeconds(10));
+                return started;
+            }
+            catch
+            {
+                await started.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// The database goes away: requests are refused until the circuit opens, and readiness says so. Successes of the last
+        /// 2 s (the breaker's window) weigh against the failures until they age out, so this waits by time, not by count.
+        /// </summary>
+        public async Task OpenCircuitAsync()
+        {
+            Proxy.Refuse();
+            var opened = false;
+            var refusing = Stopwatch.StartNew();
+            while (!opened && refusing.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                using (var rounds = await Client.GetAsync("/api/v1/rounds", Ct)) await FaultApi.RefusedAsync(rounds);
+                var (status, body) = await ReadyAsync(Client);
+                opened = status == HttpStatusCode.ServiceUnavailable && Check(body, "circuit") == "unhealthy";
+            }
+            Assert.True(opened, "The circuit did not open within 10 s of refused requests.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await App.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
+    }
+
     [Fact(Timeout = 45_000)]
     public async Task After_an_outage_that_opened_the_circuit_readiness_returns_without_any_traffic_once_the_database_is_back()
     {
-        var direct = await cluster.CreateDatabaseAsync();
-        var apiKey = await TestKeys.CreateAsync(direct, Ct);
-        await using var proxy = new TcpProxy(cluster.Cluster.Port, forwarding: true);
-        var viaProxy = new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port }.ConnectionString;
-        await using var app = new StandaloneApp(viaProxy, new Dictionary<string, string>
-        {
-            ["Database:Resilience:BreakerMinimumThroughput"] = "4",
-            ["Database:Resilience:BreakerBreakDuration"] = "00:00:02",
-            // Background work beside the probe (the dispatcher polling every 5 ms) may take the circuit's trial at any moment.
-            ["Rectify:Webhooks:PollInterval"] = "00:00:00.005",
-        })
-        {
-            ApiKey = apiKey,
-        };
-        using var client = app.Client(TimeSpan.FromSeconds(10));
-        await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(10));
-
-        // The database goes away: requests are refused until the circuit opens, and readiness says so.
-        // The dispatcher's successes of the last 2 s (the breaker's window) weigh against the failures until they age out.
-        proxy.Refuse();
-        var opened = false;
-        var refusing = Stopwatch.StartNew();
-        while (!opened && refusing.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            using (var rounds = await client.GetAsync("/api/v1/rounds", Ct)) await FaultApi.RefusedAsync(rounds);
-            var (status, body) = await ReadyAsync(client);
-            opened = status == HttpStatusCode.ServiceUnavailable && Check(body, "circuit") == "unhealthy";
-        }
-        Assert.True(opened, "The circuit did not open within 10 s of refused requests.");
+        // Background work beside the probe (the dispatcher polling every 5 ms) may take the circuit's trial at any moment.
+        await using var service = await BehindProxy.StartAsync(cluster, "Rectify:Webhooks:PollInterval", "00:00:00.005");
+        await service.OpenCircuitAsync();
 
         // It comes back; nothing but the readiness probe calls: readiness must not wait for traffic it keeps away.
-        proxy.Forward();
+        service.Proxy.Forward();
         var back = Stopwatch.StartNew();
-        await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(10));
+        await FaultApi.ReadyAsync(service.Client, TimeSpan.FromSeconds(10));
         var readyIn = back.Elapsed;
-        using (var rounds = await client.GetAsync("/api/v1/rounds", Ct)) await rounds.ShouldBeAsync(HttpStatusCode.OK);
-        var (_, after) = await ReadyAsync(client);
+        using (var rounds = await service.Client.GetAsync("/api/v1/rounds", Ct)) await rounds.ShouldBeAsync(HttpStatusCode.OK);
+        var (_, after) = await ReadyAsync(service.Client);
         Assert.Equal("healthy", Check(after, "circuit"));
 
         FaultApi.Figure($"Outage with the circuit open (break 2 s): ready again {readyIn.TotalSeconds:0.0} s after the database came back, " +
-                        "with no request in between; the first request closed the circuit.");
+                        "with no request in between; the readiness probe's own trial closed the circuit.");
     }
 
     [Fact(Timeout = 45_000)]
     public async Task Requests_beside_the_trial_after_an_outage_wait_for_its_outcome_instead_of_being_refused()
     {
-        var direct = await cluster.CreateDatabaseAsync();
-        var apiKey = await TestKeys.CreateAsync(direct, Ct);
-        await using var proxy = new TcpProxy(cluster.Cluster.Port, forwarding: true);
-        var viaProxy = new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port }.ConnectionString;
-        var breakDuration = TimeSpan.FromSeconds(2);
-        await using var app = new StandaloneApp(viaProxy, new Dictionary<string, string>
-        {
-            ["Database:Resilience:BreakerMinimumThroughput"] = "4",
-            ["Database:Resilience:BreakerBreakDuration"] = breakDuration.ToString(),
-            ["Rectify:Webhooks:Deliver"] = "false",
-        })
-        {
-            ApiKey = apiKey,
-        };
-        using var client = app.Client(TimeSpan.FromSeconds(10));
-        await FaultApi.ReadyAsync(client, TimeSpan.FromSeconds(10));
-
-        proxy.Refuse();
-        var opened = false;
-        for (var i = 0; i < 10 && !opened; i++)
-        {
-            using (var rounds = await client.GetAsync("/api/v1/rounds", Ct)) await FaultApi.RefusedAsync(rounds);
-            var (status, body) = await ReadyAsync(client);
-            opened = status == HttpStatusCode.ServiceUnavailable && Check(body, "circuit") == "unhealthy";
-        }
-        Assert.True(opened, "The circuit did not open after 10 refused requests.");
+        await using var service = await BehindProxy.StartAsync(cluster, "Rectify:Webhooks:Deliver", "false");
+        await service.OpenCircuitAsync();
 
         // Back, and no probe after the break: the first request is the trial, and 16 arrive together.
-        proxy.Forward();
-        await Task.Delay(breakDuration + TimeSpan.FromMilliseconds(300), Ct);
+        service.Proxy.Forward();
+        await Task.Delay(BehindProxy.BreakDuration + TimeSpan.FromMilliseconds(300), Ct);
         var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
         {
-            using var rounds = await client.GetAsync("/api/v1/rounds", Ct);
+            using var rounds = await service.Client.GetAsync("/api/v1/rounds", Ct);
             return rounds.StatusCode;
         }));
 
         Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
-        var (_, after) = await ReadyAsync(client);
+        var (_, after) = await ReadyAsync(service.Client);
         Assert.Equal("healthy", Check(after, "circuit"));
     }
 }
