@@ -7,7 +7,8 @@
 # same run on the same database, the floor: psql \copy of the same CSV into a staging table plus the merge in SQL
 # (INSERT … ON CONFLICT … DO UPDATE … WHERE IS DISTINCT FROM) into a copy of data_values with the same keys and
 # foreign keys. It also prints the API process's peak memory (VmHWM) and whether the unchanged push rewrote
-# anything (pg_stat_user_tables.n_tup_upd of data_values).
+# anything (pg_stat_user_tables.n_tup_upd of data_values). Each floor and each push starts on settled tables (both
+# vacuumed and analysed, a checkpoint), so that neither pays for the dead rows the one before it left.
 #
 # Usage: bash tests/Benchmarks/push-benchmark.sh [rows-per-indicator-unit-months: months, default 10]
 # Needs: the .NET SDK, PostgreSQL server binaries (initdb, pg_ctl; /usr/lib/postgresql/*/bin), psql, curl, python3.
@@ -87,9 +88,16 @@ SQL
   echo "$end - $start" | bc -l
 }
 
+# Before each timed operation, floor or push: the dead rows of the ones before vacuumed and their pages written, in
+# both tables. Otherwise autovacuum and the checkpointer land on whichever runs next (the unchanged push or its floor
+# paid for the changed ones' million dead rows, 0.9-1.5 x between runs of one build); a month's push follows the
+# previous one by weeks, long after autovacuum has been.
+settle() { "${psql[@]}" -q -c "VACUUM (ANALYZE) data_values" -c "VACUUM (ANALYZE) floor_values" -c "CHECKPOINT"; }
 push() { # $1 csv file, $2 label → prints the line for this push
   local out seconds summary floor_seconds
+  settle
   floor_seconds=$(floor "$1")
+  settle
   out=$(curl -s -o "$work/summary.json" -w '%{http_code} %{time_total}' -X POST -H 'Content-Type: text/csv' -H "Authorization: Bearer $api_key" \
     --data-binary @"$1" "http://127.0.0.1:$api_port/api/v1/data-values/import")
   seconds=${out#* }

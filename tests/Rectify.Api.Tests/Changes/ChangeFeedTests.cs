@@ -83,6 +83,33 @@ public sealed class ChangeFeedTests(RectifyApp app) : IClassFixture<RectifyApp>
             && i["key"]!["unit"]!.GetValue<string>() == "460105");
     }
 
+    [Fact]
+    public async Task A_value_rewritten_by_a_push_or_by_hand_is_a_change_after_the_cursor_its_follower_held()
+    {
+        var indicator = await _import.IndicatorAsync();
+        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-04,1,"])));
+        var (_, cursor) = await _kit.FollowUntilAsync(null, seen => ValueSeen(seen, indicator, "1"), types: "data-value");
+
+        // The push's merge stamps its rows with its transaction itself; the row trigger skips an update that does (migration 0022).
+        await ImportKit.AppliedAsync(await _import.PushCsvAsync(ImportKit.Csv([$"{indicator},460000,2025-04,2,"])));
+        var (pushed, next) = await _kit.FollowUntilAsync(cursor, seen => ValueSeen(seen, indicator, "2"), types: "data-value");
+        Assert.Equal("2", Assert.Single(pushed, i => Of(i, indicator))["entity"]!["value"]!.ToJsonString());
+
+        // Any other writer of data_values is stamped by the trigger, as before.
+        await using (var connection = new NpgsqlConnection(app.ConnectionString))
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE data_values SET value = 3, updated_at = now()
+                WHERE indicator_id = (SELECT id FROM indicators WHERE code = @indicator) AND unit_code = '460000' AND period = '2025-04'
+                """, new { indicator }, cancellationToken: Ct));
+        var (byHand, _) = await _kit.FollowUntilAsync(next, seen => ValueSeen(seen, indicator, "3"), types: "data-value");
+        Assert.Equal("3", Assert.Single(byHand, i => Of(i, indicator))["entity"]!["value"]!.ToJsonString());
+    }
+
+    static bool Of(JsonNode item, string indicator) => item["key"]!["indicator"]!.GetValue<string>() == indicator;
+
+    static bool ValueSeen(IEnumerable<JsonNode> items, string indicator, string value)
+        => items.Any(i => Of(i, indicator) && i["entity"]?["value"]?.ToJsonString() == value);
+
     async Task AssertSameAsync(Dictionary<(string Type, string Id), JsonNode> copy, string type, string sql, string field)
     {
         await using var connection = new NpgsqlConnection(app.ConnectionString);

@@ -198,15 +198,24 @@ static class DataValueMerge
         SELECT {ValueLocks.Columns} FROM locked ORDER BY row_no
         """;
 
+    // The change feed's stamp (change_xid, migration 0009), taken once per statement: the column's default and the row
+    // trigger would compute it per row (the trigger as a PL/pgSQL call per updated row, which migration 0022 now skips for
+    // an update that sets it).
+    const string StampedRows = "stamp AS MATERIALIZED (SELECT current_xid() AS xid)";
+    const string SelectStamped =
+        "SELECT s.indicator_id, s.unit_code, s.period, s.value, s.comment, @source, @now, @now, x.xid FROM push_rows s CROSS JOIN stamp x";
+
     // Data-modifying CTEs run whether or not the final SELECT reads them; the counts are of the rows written. A row the
     // statement inserted has no xmax; one it updated carries the row lock ON CONFLICT took (PostgreSQL's known idiom, held
     // to by the import tests' exact counts of mixed pushes).
     static readonly string UpsertSql = $"""
-        WITH written AS (
-            INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-            SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        WITH {StampedRows},
+        written AS (
+            INSERT INTO data_values AS d (indicator_id, unit_code, period, value, comment, source, created_at, updated_at, change_xid)
+            {SelectStamped}
             ON CONFLICT (indicator_id, unit_code, period) DO UPDATE
-            SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+            SET value = EXCLUDED.value, comment = EXCLUDED.comment, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at,
+                change_xid = EXCLUDED.change_xid
             WHERE (d.value, d.comment) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.comment)
             RETURNING d.indicator_id, d.unit_code, d.period, d.xmax = 0 AS inserted
         ),
@@ -215,9 +224,10 @@ static class DataValueMerge
         """;
 
     static readonly string InsertNewSql = $"""
-        WITH written AS (
-            INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at)
-            SELECT indicator_id, unit_code, period, value, comment, @source, @now, @now FROM push_rows
+        WITH {StampedRows},
+        written AS (
+            INSERT INTO data_values (indicator_id, unit_code, period, value, comment, source, created_at, updated_at, change_xid)
+            {SelectStamped}
             RETURNING indicator_id, unit_code, period
         ),
         {NoteDirty("written")}
