@@ -1,5 +1,7 @@
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Rectify.Api.Features.Changes;
 using Rectify.Api.Infrastructure.Database;
 using Rectify.Api.Tests.Infrastructure;
 
@@ -13,11 +15,11 @@ public sealed class ChangeNotificationTests(RectifyApp app) : IClassFixture<Rect
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Bookkeeping no cached answer reads (the same list as migration 0021's).</summary>
+    /// <summary>Bookkeeping no cached answer reads (migration 0021's list, and the deleted values' record since 0023).</summary>
     static readonly string[] NotAnnounced =
     [
-        "api_keys", "change_feed_horizon", "changes", "clients", "idempotency_keys", "journal", "schema_versions", "warning_runs",
-        "webhook_deliveries", "webhook_events", "webhook_subscriptions",
+        "api_keys", "change_feed_horizon", "changes", "clients", "data_value_deletions", "idempotency_keys", "journal", "schema_versions",
+        "warning_runs", "webhook_deliveries", "webhook_events", "webhook_subscriptions",
     ];
 
     [Fact]
@@ -40,6 +42,38 @@ public sealed class ChangeNotificationTests(RectifyApp app) : IClassFixture<Rect
     public async Task A_committed_transaction_announces_once_and_a_rolled_back_one_not_at_all()
     {
         await new Seed(app).UnitsAsync();
+        await using var writer = new NpgsqlConnection(app.ConnectionString);
+        await writer.OpenAsync(Ct);
+        const string Rename = "UPDATE units SET name = @name WHERE code = '460105'";
+
+        var heard = await HeardAsync(async () =>
+        {
+            await using (var rolledBack = await writer.BeginTransactionAsync(Ct))
+            {
+                await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "不算" }, rolledBack, cancellationToken: Ct));
+                await rolledBack.RollbackAsync(Ct);
+            }
+            await using var committed = await writer.BeginTransactionAsync(Ct);
+            await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "秀英区" }, committed, cancellationToken: Ct));
+            await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "秀英区（改）" }, committed, cancellationToken: Ct));
+            await committed.CommitAsync(Ct);
+        });
+
+        Assert.Equal(1, heard);
+    }
+
+    [Fact]
+    public async Task Pruning_the_change_feed_announces_nothing()
+    {
+        // A statement trigger fires for a DELETE that removes nothing, so a run with nothing to prune would announce too.
+        var heard = await HeardAsync(() => app.Services.GetRequiredService<ChangePruning>().RunOnceAsync(Ct));
+
+        Assert.Equal(0, heard);
+    }
+
+    /// <summary>How many notifications on the read cache's channel arrived while and after <paramref name="act"/> ran.</summary>
+    async Task<int> HeardAsync(Func<Task> act)
+    {
         await using var listener = new NpgsqlConnection(app.ConnectionString);
         await listener.OpenAsync(Ct);
         var heard = 0;
@@ -48,25 +82,11 @@ public sealed class ChangeNotificationTests(RectifyApp app) : IClassFixture<Rect
             if (e.Channel == ReadCache.Channel) Interlocked.Increment(ref heard);
         };
         await listener.ExecuteAsync(new CommandDefinition($"LISTEN {ReadCache.Channel}", cancellationToken: Ct));
-
-        await using var writer = new NpgsqlConnection(app.ConnectionString);
-        await writer.OpenAsync(Ct);
-        const string Rename = "UPDATE units SET name = @name WHERE code = '460105'";
-        await using (var rolledBack = await writer.BeginTransactionAsync(Ct))
-        {
-            await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "不算" }, rolledBack, cancellationToken: Ct));
-            await rolledBack.RollbackAsync(Ct);
-        }
-        await using (var committed = await writer.BeginTransactionAsync(Ct))
-        {
-            await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "秀英区" }, committed, cancellationToken: Ct));
-            await writer.ExecuteAsync(new CommandDefinition(Rename, new { name = "秀英区（改）" }, committed, cancellationToken: Ct));
-            await committed.CommitAsync(Ct);
-        }
+        await act();
         // Everything announced arrives within milliseconds; half a second of silence ends the wait.
         while (await listener.WaitAsync(TimeSpan.FromMilliseconds(500), Ct))
         {
         }
-        Assert.Equal(1, heard);
+        return heard;
     }
 }

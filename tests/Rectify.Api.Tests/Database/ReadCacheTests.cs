@@ -111,6 +111,33 @@ public sealed class ReadCacheTests(RectifyApp app) : IClassFixture<RectifyApp>
     }
 
     [Fact]
+    public async Task The_end_of_the_service_s_own_work_outside_requests_forgets_what_this_node_kept()
+    {
+        var measure = await MeasureAsync();
+        await WaitForListenerAsync();
+        var client = app.Client();
+        var (listener, outcomes) = CountLookups(app);
+        using (listener)
+        {
+            // Until a read is answered from memory (the seeding's own notifications may still empty the cache).
+            await Faults.FaultDatabase.WaitUntilAsync(async () =>
+            {
+                var hits = Count(outcomes, "hit");
+                await TitleAsync(client, measure);
+                return Count(outcomes, "hit") > hits;
+            }, TimeSpan.FromSeconds(10), () => "a read answered from memory");
+
+            // Nothing written, so nothing announced: only the scope's end can make the next read a miss.
+            await using (app.Services.CreateSystemScope())
+            {
+            }
+            var (hits, misses) = (Count(outcomes, "hit"), Count(outcomes, "miss"));
+            await TitleAsync(client, measure);
+            Assert.Equal((hits, misses + 1), (Count(outcomes, "hit"), Count(outcomes, "miss")));
+        }
+    }
+
+    [Fact]
     public async Task A_change_made_by_SQL_or_by_another_node_is_read_within_the_notification_delay()
     {
         var measure = await MeasureAsync();

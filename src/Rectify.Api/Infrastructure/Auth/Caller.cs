@@ -77,6 +77,8 @@ public static class SystemScope
     {
         var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<Caller>().ActAsSystem();
+        // Disposed with the scope: what the work wrote is read back at once on this node (none where nothing is cached).
+        _ = scope.ServiceProvider.GetService<Database.SystemWorkEnd>();
         return scope;
     }
 

@@ -145,6 +145,7 @@ public static class ReadCacheSetup
     {
         services.Configure<ReadCacheOptions>(configuration.GetSection(ReadCacheOptions.Section));
         services.AddSingleton<ReadCache>();
+        services.AddScoped<SystemWorkEnd>();
         services.AddSingleton<ChangeListener>();
         services.AddHostedService(provider => provider.GetRequiredService<ChangeListener>());
         return services;
@@ -172,4 +173,14 @@ public static class ReadCacheSetup
         });
         return app;
     }
+}
+
+/// <summary>
+/// Resolved by every system scope (<see cref="Auth.SystemScope"/>): when the scope ends, this node forgets its kept
+/// answers, so that the service's own work outside requests (a job's run, loading the reference case) is read back at
+/// once on this node, as a write request's is, not only when the database's notification arrives.
+/// </summary>
+public sealed class SystemWorkEnd(ReadCache cache) : IDisposable
+{
+    public void Dispose() => cache.Forget();
 }
