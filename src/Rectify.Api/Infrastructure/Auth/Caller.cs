@@ -77,7 +77,7 @@ public static class SystemScope
     {
         var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<Caller>().ActAsSystem();
-        // Disposed with the scope: what the work wrote is read back at once on this node (none where nothing is cached).
+        // Disposed with the scope, it makes this node forget its kept answers: what the work wrote is read back at once.
         _ = scope.ServiceProvider.GetService<Database.SystemWorkEnd>();
         return scope;
     }
